@@ -1,0 +1,22 @@
+package dev.itemsim.catalog;
+
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * A catalogue split into what can be encoded and what cannot.
+ *
+ * @param items {@code item_id string, text string}: unique non-blank ids with non-blank text
+ * @param rejected {@code reason string, item_id string, record string (the row as JSON), source_file string}
+ * @param itemsRead rows read; always {@code itemsValid + Σ rejectedByReason}
+ * @param itemsValid rows in {@code items}
+ * @param rejectedByReason counts per {@link RejectReason#code()}, every reason present (0 when none)
+ */
+public record PreparedCatalog(Dataset<Row> items, Dataset<Row> rejected, long itemsRead, long itemsValid,
+    Map<String, Long> rejectedByReason) {
+
+  public long itemsRejected() {
+    return rejectedByReason.values().stream().mapToLong(Long::longValue).sum();
+  }
+}

@@ -1,0 +1,216 @@
+package dev.itemsim.cli;
+
+import com.typesafe.config.Config;
+import dev.itemsim.InvalidInputException;
+import dev.itemsim.config.ConfigLoader;
+import dev.itemsim.job.RunSummary;
+import dev.itemsim.job.SimilarItemsConfig;
+import dev.itemsim.job.SimilarItemsJob;
+import dev.itemsim.job.TooManyRejectsException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code itemsim run JOB.conf [--set key=value ...]} and {@code itemsim show --output DIR --item ID}.
+ * Exit codes: 0 success, 1 failure, 2 bad usage, configuration or input, 3 too many rejected rows.
+ */
+@Command(name = "itemsim", mixinStandardHelpOptions = true, version = "itemsim 0.1.0",
+    description = "Similar-item tables from product catalogues with sentence embeddings on Spark.",
+    subcommands = {Main.Run.class, Main.Show.class, Main.GenerateCatalog.class, Main.BuildSampleCatalog.class})
+public final class Main implements Runnable {
+  static final int EXIT_FAILED = 1;
+  static final int EXIT_INVALID = 2;
+  static final int EXIT_TOO_MANY_REJECTS = 3;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(execute(args, System.out, System.err));
+  }
+
+  /** Runs the command line and returns its exit code (tests call this instead of {@link #main}). */
+  public static int execute(String[] args, PrintStream out, PrintStream err) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8),
+        true));
+    cli.setErr(new java.io.PrintWriter(new java.io.OutputStreamWriter(err, java.nio.charset.StandardCharsets.UTF_8),
+        true));
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      if (e instanceof InvalidInputException) {
+        err.println("itemsim: " + e.getMessage());
+        return EXIT_INVALID;
+      }
+      if (e instanceof TooManyRejectsException) {
+        err.println("itemsim: " + e.getMessage());
+        return EXIT_TOO_MANY_REJECTS;
+      }
+      err.println("itemsim: failed: " + e);
+      e.printStackTrace(err);
+      return EXIT_FAILED;
+    });
+    return cli.execute(args);
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: run or show");
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = "Run the job a spec describes (jobs/*.conf over conf/defaults.conf).")
+  static final class Run implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "JOB.conf", description = "Job spec (HOCON).")
+    Path job;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a configuration key (repeatable).")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--profile", paramLabel = "NAME", description = "local or cluster (set by scripts/itemsim).")
+    String profile;
+
+    @Option(names = "--examples", paramLabel = "N", defaultValue = "3",
+        description = "Neighbour lists to print after the run (default: ${DEFAULT-VALUE}).")
+    int examples;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      Config config = ConfigLoader.load(job, profile, sets);
+      SimilarItemsConfig jobConfig = SimilarItemsConfig.from(config);
+      SparkSession spark = Sessions.start("itemsim similar-items " + jobConfig.runDate(), jobConfig.spark());
+      RunSummary summary = new SimilarItemsJob(spark, jobConfig).execute();
+      java.io.PrintWriter out = spec.commandLine().getOut();
+      printSummary(summary, jobConfig, out);
+      if (examples > 0) {
+        List<String> sample = spark.read().parquet(jobConfig.outputPath() + "/similar_items/run_date="
+                + jobConfig.runDate()).select("item_id").distinct().orderBy(
+                org.apache.spark.sql.functions.hash(org.apache.spark.sql.functions.col("item_id")))
+            .limit(examples).collectAsList().stream().map(r -> r.getString(0)).toList();
+        NeighborTable.print(spark, jobConfig.outputPath(), jobConfig.runDate().toString(), sample, out);
+      }
+      out.flush();
+      return 0;
+    }
+
+    private static void printSummary(RunSummary summary, SimilarItemsConfig c, java.io.PrintWriter out) {
+      out.println();
+      out.println("itemsim similar-items " + summary.get("status") + " for run_date=" + c.runDate());
+      summary.counts().forEach((k, v) -> out.printf("  %-20s %s%n", k, v));
+      out.println("  stage wall times (ms):");
+      for (Map.Entry<String, Long> e : summary.stageMillis().entrySet()) {
+        out.printf("    %-18s %8d%n", e.getKey(), e.getValue());
+      }
+      out.println("  kernel               " + summary.get("kernel"));
+      out.println("  tables:");
+      out.println("    " + c.outputPath() + "/similar_items/run_date=" + c.runDate());
+      out.println("    " + c.outputPath() + "/embeddings");
+      out.println("    " + c.outputPath() + "/rejected/run_date=" + c.runDate());
+      out.println("    " + summary.get("summary_path"));
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true,
+      description = "Print an item's title and its top-N neighbours with titles and scores.")
+  static final class Show implements Callable<Integer> {
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "The job's output.path.")
+    String output;
+
+    @Option(names = "--item", required = true, paramLabel = "ID", description = "Item id (repeatable).")
+    List<String> items;
+
+    @Option(names = "--run-date", paramLabel = "YYYY-MM-DD", description = "Default: the latest run date.")
+    String runDate;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      SparkSession spark = Sessions.start("itemsim show", Map.of("spark.master", "local[1]",
+          "spark.ui.enabled", "false", "spark.ui.showConsoleProgress", "false"));
+      org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(output, "similar_items");
+      var fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(dir)) {
+        throw new InvalidInputException("No similar_items table under --output " + output);
+      }
+      String date = runDate;
+      if (date == null) {
+        date = null;
+        for (FileStatus s : fs.listStatus(dir)) {
+          String name = s.getPath().getName();
+          if (s.isDirectory() && name.startsWith("run_date=")) {
+            String d = name.substring("run_date=".length());
+            date = date == null || d.compareTo(date) > 0 ? d : date;
+          }
+        }
+        if (date == null) {
+          throw new InvalidInputException("No run_date partitions under " + dir);
+        }
+      } else if (!fs.exists(new org.apache.hadoop.fs.Path(dir, "run_date=" + date))) {
+        throw new InvalidInputException("No partition run_date=" + date + " under " + dir);
+      }
+      java.io.PrintWriter out = spec.commandLine().getOut();
+      out.println("run_date=" + date);
+      NeighborTable.print(spark, output, date, items, out);
+      out.flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "generate-catalog", mixinStandardHelpOptions = true,
+      description = "Write a synthetic product catalogue (Parquet) for benchmarks.")
+  static final class GenerateCatalog implements Callable<Integer> {
+    @Option(names = "--items", required = true, paramLabel = "N", description = "Number of items.")
+    long items;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Parquet folder to write.")
+    String output;
+
+    @Option(names = "--duplicates", defaultValue = "0.1", paramLabel = "SHARE",
+        description = "Share of planted near-duplicates (default: ${DEFAULT-VALUE}).")
+    double duplicates;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() {
+      if (items < 1 || duplicates < 0 || duplicates >= 1) {
+        throw new InvalidInputException("--items must be >= 1 and --duplicates in [0, 1)");
+      }
+      SparkSession spark = Sessions.start("itemsim generate-catalog", Map.of("spark.master", "local[*]",
+          "spark.ui.enabled", "false"));
+      dev.itemsim.catalog.SyntheticCatalog.write(spark, items, duplicates, seed, output);
+      System.out.println("Wrote " + items + " synthetic items to " + output);
+      return 0;
+    }
+  }
+
+  @Command(name = "build-sample-catalog", hidden = true,
+      description = "Merge the benchmark CSVs under sample-data/ into sample-data/catalog (Parquet).")
+  static final class BuildSampleCatalog implements Callable<Integer> {
+    @Option(names = "--sample-data", defaultValue = "sample-data", paramLabel = "DIR")
+    String sampleData;
+
+    @Override
+    public Integer call() {
+      SparkSession spark = Sessions.start("itemsim build-sample-catalog", Map.of("spark.master", "local[*]",
+          "spark.ui.enabled", "false"));
+      dev.itemsim.catalog.BenchmarkCatalog.build(spark, sampleData, sampleData + "/catalog");
+      return 0;
+    }
+  }
+}

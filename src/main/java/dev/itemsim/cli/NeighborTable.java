@@ -1,0 +1,61 @@
+package dev.itemsim.cli;
+
+import static org.apache.spark.sql.functions.col;
+
+import java.io.PrintWriter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/** Prints items with their neighbours, titles and scores, read from a job's output tables. */
+final class NeighborTable {
+  private static final int TEXT_WIDTH = 90;
+
+  private NeighborTable() {}
+
+  static void print(SparkSession spark, String output, String runDate, List<String> itemIds, PrintWriter out) {
+    Dataset<Row> similar = spark.read().parquet(output + "/similar_items/run_date=" + runDate)
+        .filter(col("item_id").isin(itemIds.toArray()))
+        .orderBy("item_id", "rank");
+    List<Row> rows = similar.collectAsList();
+    Map<String, String> texts = texts(spark, output, rows, itemIds);
+    for (String id : itemIds) {
+      out.println();
+      out.println("item " + id + "  " + shorten(texts.getOrDefault(id, "(no text: not in embeddings/)")));
+      boolean any = false;
+      for (Row r : rows) {
+        if (!r.getString(0).equals(id)) {
+          continue;
+        }
+        any = true;
+        out.printf("  %3d  %.4f  %-24s %s%n", r.getInt(1), r.getFloat(3), shorten(r.getString(2), 24),
+            shorten(texts.getOrDefault(r.getString(2), "")));
+      }
+      if (!any) {
+        out.println("  (no neighbours for this item on run_date=" + runDate + ")");
+      }
+    }
+  }
+
+  private static Map<String, String> texts(SparkSession spark, String output, List<Row> rows, List<String> ids) {
+    java.util.Set<String> wanted = new java.util.HashSet<>(ids);
+    rows.forEach(r -> wanted.add(r.getString(2)));
+    Map<String, String> texts = new HashMap<>();
+    for (Row r : spark.read().parquet(output + "/embeddings").select("item_id", "text")
+        .filter(col("item_id").isin(wanted.toArray())).collectAsList()) {
+      texts.put(r.getString(0), r.getString(1));
+    }
+    return texts;
+  }
+
+  private static String shorten(String s) {
+    return shorten(s, TEXT_WIDTH);
+  }
+
+  private static String shorten(String s, int width) {
+    return s.length() <= width ? s : s.substring(0, width - 1) + "…";
+  }
+}

@@ -1,0 +1,108 @@
+package dev.itemsim.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import dev.itemsim.InvalidInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Builds a job's configuration: {@code itemsim/conf/defaults.conf} (from the jar) &lt; an optional profile
+ * ({@code itemsim/conf/PROFILE.conf}) &lt; the job spec file &lt; {@code --set key=value} overrides.
+ *
+ * <p>Every key must exist in the defaults, except below {@code spark.}, which passes through to Spark.
+ * An unknown key fails with its origin (file and line) and the nearest known key.
+ */
+public final class ConfigLoader {
+  static final String DEFAULTS = "itemsim/conf/defaults.conf";
+  private static final String SPARK_PREFIX = "spark.";
+
+  private ConfigLoader() {}
+
+  public static Config defaults() {
+    return ConfigFactory.parseResources(DEFAULTS, ConfigParseOptions.defaults().setAllowMissing(false));
+  }
+
+  public static Config load(Path jobFile, String profile, List<String> overrides) {
+    Config defaults = defaults();
+    Config layered = parseOverrides(overrides)
+        .withFallback(parseJob(jobFile))
+        .withFallback(profile(profile));
+    try {
+      layered = layered.resolveWith(defaults);
+    } catch (ConfigException e) {
+      throw new InvalidInputException("Configuration: " + e.getMessage(), e);
+    }
+    rejectUnknownKeys(layered, defaults);
+    return layered.withFallback(defaults).resolve();
+  }
+
+  private static Config parseJob(Path jobFile) {
+    if (jobFile == null) {
+      return ConfigFactory.empty();
+    }
+    if (!Files.isRegularFile(jobFile)) {
+      throw new InvalidInputException("Job spec " + jobFile + " does not exist or is not a file");
+    }
+    try {
+      return ConfigFactory.parseFile(jobFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+    } catch (ConfigException e) {
+      throw new InvalidInputException("Job spec " + jobFile + " is not valid HOCON: " + e.getMessage(), e);
+    }
+  }
+
+  private static Config profile(String profile) {
+    if (profile == null || profile.isBlank()) {
+      return ConfigFactory.empty();
+    }
+    String resource = "itemsim/conf/" + profile + ".conf";
+    if (ConfigLoader.class.getClassLoader().getResource(resource) == null) {
+      throw new InvalidInputException("Unknown profile '" + profile + "': use local or cluster");
+    }
+    return ConfigFactory.parseResources(resource);
+  }
+
+  /** {@code key=value} pairs; values stay strings and are converted by the typed getters. */
+  static Config parseOverrides(List<String> overrides) {
+    Config config = ConfigFactory.empty();
+    for (String override : overrides) {
+      int eq = override.indexOf('=');
+      if (eq <= 0) {
+        throw new InvalidInputException("--set expects key=value, got '" + override + "'");
+      }
+      String key = override.substring(0, eq).trim();
+      String value = override.substring(eq + 1).trim();
+      try {
+        config = ConfigFactory.empty("--set " + key)
+            .withValue(key, ConfigValueFactory.fromAnyRef(value, "--set " + key))
+            .withFallback(config);
+      } catch (ConfigException.BadPath e) {
+        throw new InvalidInputException("--set: '" + key + "' is not a valid key", e);
+      }
+    }
+    return config;
+  }
+
+  static void rejectUnknownKeys(Config config, Config defaults) {
+    Set<String> known = new TreeSet<>();
+    for (Map.Entry<String, ConfigValue> e : defaults.entrySet()) {
+      known.add(e.getKey());
+    }
+    for (Map.Entry<String, ConfigValue> e : config.entrySet()) {
+      String key = e.getKey();
+      if (key.startsWith(SPARK_PREFIX) || known.contains(key)) {
+        continue;
+      }
+      throw new InvalidInputException("Unknown configuration key '" + key + "' (" + e.getValue().origin()
+          .description() + "); did you mean '" + Suggestions.nearest(key, known) + "'?");
+    }
+  }
+}

@@ -1,0 +1,246 @@
+package dev.itemsim.job;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import dev.itemsim.catalog.CatalogPreparation;
+import dev.itemsim.catalog.CatalogReader;
+import dev.itemsim.catalog.PreparedCatalog;
+import dev.itemsim.embed.SparkEncoding;
+import dev.itemsim.similarity.BlockedTopN;
+import dev.itemsim.similarity.Kernels;
+import dev.itemsim.similarity.TopNBuffer;
+import dev.itemsim.similarity.VectorBlocks;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The nightly similar-items job: catalogue → validated item texts → embeddings → exact blocked top-N →
+ * {@code embeddings/}, {@code similar_items/run_date=D/}, {@code rejected/run_date=D/} and a run summary
+ * under {@code _runs/}. Outputs are published together and atomically ({@link OutputPublisher}).
+ */
+public final class SimilarItemsJob {
+  private static final Logger LOG = LoggerFactory.getLogger(SimilarItemsJob.class);
+
+  public static final StructType SIMILAR_ITEMS_SCHEMA = new StructType()
+      .add("item_id", DataTypes.StringType, false)
+      .add("rank", DataTypes.IntegerType, false)
+      .add("neighbor_id", DataTypes.StringType, false)
+      .add("score", DataTypes.FloatType, false)
+      .add("model", DataTypes.StringType, false);
+
+  private final SparkSession spark;
+  private final SimilarItemsConfig config;
+  private final RunSummary summary = new RunSummary();
+  private final String runId;
+
+  public SimilarItemsJob(SparkSession spark, SimilarItemsConfig config) {
+    this.spark = spark;
+    this.config = config;
+    this.runId = config.runDate() + "_" + DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'")
+        .withZone(ZoneOffset.UTC).format(Instant.now());
+  }
+
+  /** Runs the job; the summary is also written under {@code <output>/_runs/}. */
+  public RunSummary execute() {
+    long start = System.nanoTime();
+    summary.put("job", "similar-items").put("run_id", runId).put("run_date", config.runDate().toString())
+        .put("status", "running").put("input", config.inputPath()).put("output", config.outputPath())
+        .put("model", config.encoder().model().value()).put("top_n", config.topN())
+        .put("block_size", config.blockSize()).put("config_digest", config.digest());
+    Path root = new Path(config.outputPath());
+    FileSystem fs = fileSystem(root);
+    OutputPublisher.recover(fs, root);
+    OutputPublisher publisher = new OutputPublisher(fs, root, runId);
+    try {
+      PreparedCatalog catalog = stage("read", "Read and validate " + config.inputPath(), this::readCatalog);
+      Path rejectedDir = publisher.stage("rejected/run_date=" + config.runDate());
+      stage("write-rejected", "Write rejected rows", () -> writeRejected(catalog, rejectedDir));
+      checkRejectedFraction(catalog, publisher);
+
+      Dataset<Row> embeddings = stage("encode", "Encode " + catalog.itemsValid() + " items with "
+          + config.encoder().model(), () -> encode(catalog));
+      Path embeddingsDir = publisher.stage("embeddings");
+      stage("write-embeddings", "Write embeddings", () -> writeEmbeddings(embeddings, embeddingsDir));
+
+      Path similarDir = publisher.stage("similar_items/run_date=" + config.runDate());
+      long pairs = stage("top-n", "Exact top-" + config.topN() + " of " + catalog.itemsValid() + " items",
+          () -> topN(embeddings, similarDir));
+      summary.count("pairs_written", pairs);
+      stage("publish", "Publish outputs", () -> {
+        publisher.commit();
+        return null;
+      });
+      embeddings.unpersist();
+      summary.put("status", "succeeded");
+      return summary;
+    } catch (RuntimeException e) {
+      publisher.abort();
+      summary.put("status", "failed").put("error", String.valueOf(e.getMessage()));
+      throw e;
+    } finally {
+      summary.stage("total", (System.nanoTime() - start) / 1_000_000);
+      Path runFile = new Path(new Path(root, "_runs"), runId + ".json");
+      summary.put("summary_path", runFile.toString());
+      summary.write(fs, runFile);
+      spark.sparkContext().clearJobGroup();
+    }
+  }
+
+  private PreparedCatalog readCatalog() {
+    Dataset<Row> raw = CatalogReader.read(spark, config.inputPath(), config.inputFormat());
+    PreparedCatalog catalog = CatalogPreparation.prepare(raw, config.inputPath(), config.idColumn(),
+        config.titleColumn(), config.template());
+    summary.count("items_read", catalog.itemsRead())
+        .count("items_rejected", catalog.itemsRejected())
+        .count("rejected_by_reason", catalog.rejectedByReason());
+    LOG.info("Read {} rows: {} valid, {} rejected {}", catalog.itemsRead(), catalog.itemsValid(),
+        catalog.itemsRejected(), catalog.rejectedByReason());
+    return catalog;
+  }
+
+  private Void writeRejected(PreparedCatalog catalog, Path dir) {
+    catalog.rejected().coalesce(1).write().parquet(dir.toString());
+    return null;
+  }
+
+  private void checkRejectedFraction(PreparedCatalog catalog, OutputPublisher publisher) {
+    double fraction = (double) catalog.itemsRejected() / catalog.itemsRead();
+    if (catalog.itemsValid() == 0 || fraction > config.maxRejectedFraction()) {
+      publisher.commitOnly("rejected/run_date=" + config.runDate());
+      throw new TooManyRejectsException(String.format(
+          "%d of %d rows rejected (%.1f%%, limit validation.maxRejectedFraction = %.3f): %s. Rejected rows are in"
+              + " %s/rejected/run_date=%s; similar_items and embeddings were left as they were.",
+          catalog.itemsRejected(), catalog.itemsRead(), 100 * fraction, config.maxRejectedFraction(),
+          catalog.rejectedByReason(), config.outputPath(), config.runDate()));
+    }
+  }
+
+  private Dataset<Row> encode(PreparedCatalog catalog) {
+    int partitions = config.encodePartitions() > 0 ? config.encodePartitions()
+        : 2 * spark.sparkContext().defaultParallelism();
+    LongAccumulator tokens = spark.sparkContext().longAccumulator("tokens");
+    long t0 = System.nanoTime();
+    Dataset<Row> encoded = SparkEncoding.encode(spark, catalog.items(), config.encoder(), partitions,
+        config.sortWindow(), tokens).persist(StorageLevel.MEMORY_AND_DISK());
+    long n = encoded.count();
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    summary.count("items_encoded", n).count("tokens_encoded", tokens.value());
+    summary.put("encode_items_per_s", Math.round(n / Math.max(seconds, 1e-9)));
+    LOG.info("Encoded {} items ({} tokens) in {} s: {} items/s", n, tokens.value(),
+        String.format("%.1f", seconds), Math.round(n / Math.max(seconds, 1e-9)));
+    return encoded;
+  }
+
+  private Void writeEmbeddings(Dataset<Row> embeddings, Path dir) {
+    embeddings.select(col("item_id"), lit(config.encoder().model().value()).as("model"), col("text_hash"),
+            col("embedding"), col("text"))
+        .orderBy("item_id")
+        .coalesce(Math.max(1, (int) (summaryCount("items_encoded") / 500_000)))
+        .write().parquet(dir.toString());
+    return null;
+  }
+
+  private long topN(Dataset<Row> embeddings, Path dir) {
+    List<Row> rows = new ArrayList<>(embeddings.select("item_id", "embedding").collectAsList());
+    rows.sort(Comparator.comparing(r -> r.getString(0)));
+    String[] ids = new String[rows.size()];
+    List<float[]> vectors = new ArrayList<>(rows.size());
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = rows.get(i).getString(0);
+      vectors.add(toFloats(rows.get(i).getList(1)));
+    }
+    rows.clear();
+    int dim = vectors.get(0).length;
+    VectorBlocks blocks = VectorBlocks.of(vectors, dim, config.blockSize());
+    vectors.clear();
+    String kernelName = Kernels.select(config.kernel()).name();
+    summary.put("kernel", kernelName).put("dimension", dim).put("blocks", blocks.numBlocks());
+    LOG.info("Exact top-{} over {} x {} vectors in {} blocks of {} with kernel {}", config.topN(), ids.length,
+        dim, blocks.numBlocks(), config.blockSize(), kernelName);
+
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<String[]> idsShared = jsc.broadcast(ids);
+    String model = config.encoder().model().value();
+    float minScore = config.minScore();
+    JavaRDD<Row> result = BlockedTopN.compute(jsc, blocks, config.topN(), config.kernel())
+        .sortByKey()
+        .flatMap(block -> toRows(block._1() * blocks.blockSize(), block._2(), idsShared.value(), model,
+            minScore));
+    spark.createDataFrame(result, SIMILAR_ITEMS_SCHEMA)
+        .coalesce(Math.max(1, ids.length / 200_000))
+        .write().parquet(dir.toString());
+    return spark.read().parquet(dir.toString()).count();
+  }
+
+  private static Iterator<Row> toRows(int offset, TopNBuffer buffer, String[] ids, String model,
+      float minScore) {
+    List<Row> out = new ArrayList<>(buffer.rows() * buffer.n());
+    int[] neighbors = new int[buffer.n()];
+    float[] scores = new float[buffer.n()];
+    for (int r = 0; r < buffer.rows(); r++) {
+      int count = buffer.sorted(r, neighbors, scores);
+      String itemId = ids[offset + r];
+      for (int k = 0; k < count && (minScore <= -1f || scores[k] >= minScore); k++) {
+        out.add(RowFactory.create(itemId, k + 1, ids[neighbors[k]], scores[k], model));
+      }
+    }
+    return out.iterator();
+  }
+
+  private static float[] toFloats(List<Object> values) {
+    float[] v = new float[values.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (Float) values.get(i);
+    }
+    return v;
+  }
+
+  private long summaryCount(String key) {
+    Object v = summary.counts().get(key);
+    return v instanceof Number n ? n.longValue() : 0;
+  }
+
+  private <T> T stage(String name, String description, Supplier<T> work) {
+    spark.sparkContext().setJobGroup("itemsim-" + name, "itemsim similar-items: " + description, false);
+    long t0 = System.nanoTime();
+    try {
+      return work.get();
+    } finally {
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      summary.stage(name, ms);
+      LOG.info("Stage {} took {} ms", name, ms);
+    }
+  }
+
+  private FileSystem fileSystem(Path root) {
+    try {
+      return root.getFileSystem(spark.sparkContext().hadoopConfiguration());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot open file system of output.path = " + root, e);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+package dev.itemsim.similarity;
+
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import scala.Tuple2;
+
+/**
+ * Runs one {@link BlockPairPlan.Task}: multiplies its block pairs with the kernel and emits partial top-N
+ * buffers lazily, one per other block and finally the row block's own, so a task holds one product buffer
+ * ({@code blockSize²} floats) and two top-N buffers ({@code blockSize·N}) at a time.
+ */
+final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
+  private final VectorBlocks blocks;
+  private final BlockPairPlan.Task task;
+  private final int topN;
+  private final MatMulKernel kernel;
+  private final float[] product;
+  private final TopNBuffer own;
+  private int nextOther = -1;
+
+  BlockTaskRunner(VectorBlocks blocks, BlockPairPlan.Task task, int topN, MatMulKernel kernel) {
+    this.blocks = blocks;
+    this.task = task;
+    this.topN = topN;
+    this.kernel = kernel;
+    int i = task.rowBlock();
+    int maxRows = blocks.rowsIn(i);
+    for (int j : task.otherBlocks()) {
+      maxRows = Math.max(maxRows, blocks.rowsIn(j));
+    }
+    this.product = new float[blocks.rowsIn(i) * maxRows];
+    this.own = new TopNBuffer(blocks.rowsIn(i), topN);
+  }
+
+  @Override
+  public boolean hasNext() {
+    return nextOther <= task.otherBlocks().length;
+  }
+
+  @Override
+  public Tuple2<Integer, TopNBuffer> next() {
+    if (!hasNext()) {
+      throw new NoSuchElementException();
+    }
+    int i = task.rowBlock();
+    int rowsI = blocks.rowsIn(i);
+    if (nextOther == -1) {
+      kernel.multiplyTransposed(blocks.block(i), rowsI, blocks.block(i), rowsI, blocks.dim(), product);
+      BlockPairScan.scanDiagonal(product, rowsI, blocks.offsetOf(i), own);
+      nextOther = 0;
+    }
+    if (nextOther == task.otherBlocks().length) {
+      nextOther++;
+      return new Tuple2<>(i, own);
+    }
+    int j = task.otherBlocks()[nextOther++];
+    int rowsJ = blocks.rowsIn(j);
+    TopNBuffer other = new TopNBuffer(rowsJ, topN);
+    kernel.multiplyTransposed(blocks.block(i), rowsI, blocks.block(j), rowsJ, blocks.dim(), product);
+    BlockPairScan.scanPair(product, rowsI, rowsJ, blocks.offsetOf(i), blocks.offsetOf(j), own, other);
+    return new Tuple2<>(j, other);
+  }
+}

@@ -1,0 +1,66 @@
+package dev.itemsim.similarity;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import scala.Tuple2;
+
+/**
+ * Exact cosine top-N of every vector among all others (vectors must be unit length), never materialising
+ * the n×n matrix.
+ *
+ * <p>The vectors are broadcast once per executor in {@link VectorBlocks} layout; each Spark task computes the
+ * block products {@link BlockPairPlan} gives it through a {@link MatMulKernel}, selecting per-row top-N
+ * while the product is hot in cache ({@link BlockPairScan}), and the partial lists of each block are merged
+ * with {@code reduceByKey}. Self is excluded; ties go to the lower index.
+ */
+public final class BlockedTopN {
+  private BlockedTopN() {}
+
+  /**
+   * Returns, per block id, the merged top-N buffer of that block's rows; neighbour values are global vector
+   * indexes. {@code kernelName} is resolved on each executor ({@link Kernels#select}).
+   */
+  public static JavaPairRDD<Integer, TopNBuffer> compute(JavaSparkContext jsc, VectorBlocks blocks, int topN,
+      String kernelName) {
+    Broadcast<VectorBlocks> shared = jsc.broadcast(blocks);
+    List<BlockPairPlan.Task> tasks = BlockPairPlan.tasks(blocks.numBlocks());
+    int numTasks = Math.max(1, tasks.size());
+    return jsc.parallelize(tasks, numTasks)
+        .flatMapToPair(task -> new BlockTaskRunner(shared.value(), task, topN, Kernels.select(kernelName)))
+        .reduceByKey(TopNBuffer::mergeFrom, numTasks);
+  }
+
+  /** The same computation in the calling thread, for tests, benchmarks and small inputs. */
+  public static Map<Integer, TopNBuffer> computeLocally(VectorBlocks blocks, int topN, MatMulKernel kernel) {
+    Map<Integer, TopNBuffer> merged = new HashMap<>();
+    for (BlockPairPlan.Task task : BlockPairPlan.tasks(blocks.numBlocks())) {
+      Iterator<Tuple2<Integer, TopNBuffer>> it = new BlockTaskRunner(blocks, task, topN, kernel);
+      while (it.hasNext()) {
+        Tuple2<Integer, TopNBuffer> partial = it.next();
+        merged.merge(partial._1(), partial._2(), TopNBuffer::mergeFrom);
+      }
+    }
+    return merged;
+  }
+
+  /** Lists of neighbour indexes per vector, best first, from merged block buffers. */
+  public static List<int[]> neighborLists(VectorBlocks blocks, Map<Integer, TopNBuffer> merged) {
+    List<int[]> lists = new ArrayList<>(blocks.count());
+    for (int b = 0; b < blocks.numBlocks(); b++) {
+      TopNBuffer buffer = merged.get(b);
+      int[] ids = new int[buffer.n()];
+      float[] scores = new float[buffer.n()];
+      for (int r = 0; r < buffer.rows(); r++) {
+        int count = buffer.sorted(r, ids, scores);
+        lists.add(java.util.Arrays.copyOf(ids, count));
+      }
+    }
+    return lists;
+  }
+}

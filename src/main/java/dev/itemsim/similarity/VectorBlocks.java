@@ -1,0 +1,75 @@
+package dev.itemsim.similarity;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * n vectors of one dimension cut into row blocks of {@code blockSize} (the last one shorter), each block a
+ * row-major float32 array: the row partitioning of MLlib's {@code BlockMatrix}/{@code GridPartitioner}.
+ * Vector {@code g} lives in block {@code g / blockSize} at row {@code g % blockSize}.
+ */
+public final class VectorBlocks implements Serializable {
+  private final int count;
+  private final int dim;
+  private final int blockSize;
+  private final float[][] blocks;
+
+  private VectorBlocks(int count, int dim, int blockSize, float[][] blocks) {
+    this.count = count;
+    this.dim = dim;
+    this.blockSize = blockSize;
+    this.blocks = blocks;
+  }
+
+  /** Packs {@code vectors} (all of length {@code dim}) in order. */
+  public static VectorBlocks of(List<float[]> vectors, int dim, int blockSize) {
+    if (blockSize < 1) {
+      throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
+    }
+    int n = vectors.size();
+    int numBlocks = (n + blockSize - 1) / blockSize;
+    float[][] blocks = new float[numBlocks][];
+    for (int b = 0; b < numBlocks; b++) {
+      int rows = Math.min(blockSize, n - b * blockSize);
+      float[] block = new float[rows * dim];
+      for (int r = 0; r < rows; r++) {
+        float[] v = vectors.get(b * blockSize + r);
+        if (v.length != dim) {
+          throw new IllegalArgumentException("Vector " + (b * blockSize + r) + " has length " + v.length
+              + ", expected " + dim);
+        }
+        System.arraycopy(v, 0, block, r * dim, dim);
+      }
+      blocks[b] = block;
+    }
+    return new VectorBlocks(n, dim, blockSize, blocks);
+  }
+
+  public int count() {
+    return count;
+  }
+
+  public int dim() {
+    return dim;
+  }
+
+  public int blockSize() {
+    return blockSize;
+  }
+
+  public int numBlocks() {
+    return blocks.length;
+  }
+
+  public float[] block(int b) {
+    return blocks[b];
+  }
+
+  public int rowsIn(int b) {
+    return blocks[b].length / dim;
+  }
+
+  public int offsetOf(int b) {
+    return b * blockSize;
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * Similarity search over unit vectors: the {@link dev.itemsim.similarity.MatMulKernel} contract and its
+ * BLAS implementations, bounded per-row top-N selection fused with block products, and the blocked exact
+ * top-N over a Spark cluster ({@link dev.itemsim.similarity.BlockedTopN}).
+ */
+package dev.itemsim.similarity;
