@@ -67,7 +67,7 @@ public final class CatalogPreparation {
     Column malformed = hasCorruptColumn ? col(CatalogReader.CORRUPT_COLUMN).isNotNull() : lit(false);
     Column itemId = col("item_id");
     Column text = col("text");
-    Column reason = when(malformed, RejectReason.MALFORMED_ROW.code())
+    Column reason = when(col("malformed"), RejectReason.MALFORMED_ROW.code())
         .when(itemId.isNull(), RejectReason.NULL_ID.code())
         .when(trim(itemId).equalTo(""), RejectReason.BLANK_ID.code())
         .when(col("id_count").gt(1), RejectReason.DUPLICATE_ID.code())
@@ -80,7 +80,7 @@ public final class CatalogPreparation {
             input_file_name().as("source_file"),
             malformed.as("malformed"))
         .withColumn("id_count", count(lit(1)).over(Window.partitionBy("item_id")))
-        .withColumn("reason", when(col("malformed"), RejectReason.MALFORMED_ROW.code()).otherwise(reason))
+        .withColumn("reason", reason)
         .drop("id_count", "malformed")
         .persist(StorageLevel.MEMORY_AND_DISK());
 

@@ -1,0 +1,92 @@
+package dev.itemsim.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.Config;
+import dev.itemsim.InvalidInputException;
+import dev.itemsim.job.SimilarItemsConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  @TempDir
+  Path dir;
+
+  private Path job(String body) throws Exception {
+    Path p = dir.resolve("job.conf");
+    Files.writeString(p, body);
+    return p;
+  }
+
+  @Test
+  void layersDefaultsProfileJobAndOverrides() throws Exception {
+    Config c = ConfigLoader.load(job("input.path = in\noutput.path = out\nsimilarity.topN = 5\n"), "local",
+        List.of("similarity.topN=7", "run.date=2026-01-31", "spark.sql.shuffle.partitions=3"));
+    SimilarItemsConfig config = SimilarItemsConfig.from(c);
+    assertThat(config.topN()).isEqualTo(7);
+    assertThat(config.blockSize()).isEqualTo(2048);
+    assertThat(config.runDate()).isEqualTo(LocalDate.of(2026, 1, 31));
+    assertThat(config.encoder().model().value()).isEqualTo("builtin:all-minilm-l6-v2");
+    assertThat(config.spark()).containsEntry("spark.master", "local[*]")
+        .containsEntry("spark.sql.shuffle.partitions", "3");
+    assertThat(config.template().fields()).containsExactly("title", "brand", "category");
+  }
+
+  @Test
+  void unknownKeySuggestsTheNearestOne() throws Exception {
+    Path spec = job("input.path = in\noutput.path = out\nsimilarity.topn = 5\n");
+    assertThatThrownBy(() -> ConfigLoader.load(spec, null, List.of()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("Unknown configuration key 'similarity.topn'")
+        .hasMessageContaining("job.conf: 3")
+        .hasMessageContaining("did you mean 'similarity.topN'");
+    assertThatThrownBy(() -> ConfigLoader.load(job("input.path = in"), null, List.of("encoder.batchsize=4")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("'encoder.batchSize'");
+  }
+
+  @Test
+  void badValuesNameTheKey() throws Exception {
+    Path spec = job("input.path = in\noutput.path = out\n");
+    assertThatThrownBy(() -> SimilarItemsConfig.from(ConfigLoader.load(spec, null, List.of("similarity.topN=ten"))))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.topN must be an integer");
+    assertThatThrownBy(() -> SimilarItemsConfig.from(ConfigLoader.load(spec, null, List.of("similarity.topN=0"))))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.topN = 0 is out of range");
+    assertThatThrownBy(() -> SimilarItemsConfig.from(ConfigLoader.load(spec, null, List.of("input.format=orc"))))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("input.format = 'orc'");
+    assertThatThrownBy(() -> SimilarItemsConfig.from(ConfigLoader.load(spec, null, List.of("run.date=31/01/2026"))))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("run.date = '31/01/2026'");
+    assertThatThrownBy(() -> SimilarItemsConfig.from(ConfigLoader.load(job("output.path = out"), null, List.of())))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("input.path is required");
+    assertThatThrownBy(() -> ConfigLoader.load(spec, null, List.of("novalue")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("key=value");
+  }
+
+  @Test
+  void missingOrBrokenJobSpecIsClear() throws Exception {
+    assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.conf"), null, List.of()))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("nope.conf does not exist");
+    Path broken = job("input { path = ");
+    assertThatThrownBy(() -> ConfigLoader.load(broken, null, List.of()))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("not valid HOCON");
+  }
+
+  @Test
+  void shippedJobSpecsLoad() {
+    for (Path spec : List.of(Path.of("jobs/similar-items.conf"))) {
+      SimilarItemsConfig config = SimilarItemsConfig.from(ConfigLoader.load(spec, "local", List.of()));
+      assertThat(config.inputPath()).isEqualTo("sample-data/catalog");
+    }
+  }
+
+  @Test
+  void suggestionsUseEditDistance() {
+    assertThat(Suggestions.nearest("blocksize", List.of("similarity.blockSize", "blockSize", "topN")))
+        .isEqualTo("blockSize");
+    assertThat(Suggestions.editDistance("kitten", "sitting")).isEqualTo(3);
+  }
+}

@@ -1,0 +1,159 @@
+package dev.itemsim.similarity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.itemsim.SparkTestSupport;
+import dev.itemsim.embed.Vectors;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import scala.Tuple2;
+
+class BlockedTopNTest {
+  private static final MatMulKernel KERNEL = Kernels.select("auto");
+
+  /** Random unit vectors: ids must match brute force except where two scores are within float noise. */
+  @ParameterizedTest(name = "n={0} dim={1} block={2} topN={3}")
+  @CsvSource({"500, 32, 64, 10", "500, 32, 500, 10", "517, 24, 100, 7", "300, 16, 1000, 5", "257, 8, 16, 12",
+      "1, 8, 16, 10", "2, 8, 1, 10", "9, 8, 2, 10", "10, 8, 3, 20"})
+  void equalsBruteForceOnRandomUnitVectors(int n, int dim, int blockSize, int topN) {
+    List<float[]> vectors = randomUnitVectors(n, dim, new Random(n * 31L + dim));
+    List<List<BruteForce.Neighbor>> expected = BruteForce.topN(vectors, topN);
+    VectorBlocks blocks = VectorBlocks.of(vectors, dim, blockSize);
+    Map<Integer, TopNBuffer> merged = BlockedTopN.computeLocally(blocks, topN, KERNEL);
+    assertSameAsBruteForce(vectors, expected, blocks, merged, topN);
+  }
+
+  /**
+   * Small-integer vectors (multiples of 1/8) make every dot product exact in float32, whatever the summation
+   * order, so ties are real and must resolve to the lower index exactly as the brute force does.
+   */
+  @ParameterizedTest(name = "block={0}")
+  @CsvSource({"1", "3", "16", "50", "64", "400"})
+  void breaksPlantedTiesByLowerIndex(int blockSize) {
+    Random random = new Random(11);
+    List<float[]> vectors = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      float[] v = new float[12];
+      for (int k = 0; k < v.length; k++) {
+        v[k] = (random.nextInt(5) - 2) / 8f;
+      }
+      vectors.add(v);
+    }
+    for (int i = 0; i < 40; i++) {  // exact duplicates far apart in index order
+      vectors.set(299 - i, vectors.get(i).clone());
+    }
+    List<List<BruteForce.Neighbor>> expected = BruteForce.topN(vectors, 10);
+    VectorBlocks blocks = VectorBlocks.of(vectors, 12, blockSize);
+    Map<Integer, TopNBuffer> merged = BlockedTopN.computeLocally(blocks, 10, KERNEL);
+    List<int[]> actual = BlockedTopN.neighborLists(blocks, merged);
+    for (int i = 0; i < vectors.size(); i++) {
+      assertThat(actual.get(i)).as("row %d", i).containsExactly(BruteForce.indexes(expected.get(i)));
+    }
+  }
+
+  @Test
+  void sparkComputationEqualsLocalOne() {
+    List<float[]> vectors = randomUnitVectors(700, 16, new Random(3));
+    VectorBlocks blocks = VectorBlocks.of(vectors, 16, 128);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+    List<Tuple2<Integer, TopNBuffer>> viaSpark = BlockedTopN.compute(jsc, blocks, 10, "auto").collect();
+    Map<Integer, TopNBuffer> local = BlockedTopN.computeLocally(blocks, 10, KERNEL);
+    assertThat(viaSpark).hasSize(blocks.numBlocks());
+    int[] a = new int[10];
+    int[] b = new int[10];
+    float[] sa = new float[10];
+    float[] sb = new float[10];
+    for (Tuple2<Integer, TopNBuffer> t : viaSpark) {
+      TopNBuffer expected = local.get(t._1());
+      for (int r = 0; r < expected.rows(); r++) {
+        assertThat(t._2().sorted(r, a, sa)).isEqualTo(expected.sorted(r, b, sb));
+        assertThat(a).containsExactly(b);
+        assertThat(sa).containsExactly(sb);
+      }
+    }
+  }
+
+  @Test
+  void javaAndNativeKernelsAgree() {
+    List<float[]> vectors = randomUnitVectors(90, 20, new Random(5));
+    VectorBlocks blocks = VectorBlocks.of(vectors, 20, 90);
+    float[] c1 = new float[90 * 90];
+    float[] c2 = new float[90 * 90];
+    KERNEL.multiplyTransposed(blocks.block(0), 90, blocks.block(0), 90, 20, c1);
+    NetlibBlasKernel.javaOnly().multiplyTransposed(blocks.block(0), 90, blocks.block(0), 90, 20, c2);
+    for (int i = 0; i < c1.length; i++) {
+      assertThat(c1[i]).isCloseTo(c2[i], org.assertj.core.data.Offset.offset(1e-5f));
+    }
+    assertThat(c1[1 * 90 + 2]).isCloseTo((float) BruteForce.dot(vectors.get(1), vectors.get(2)),
+        org.assertj.core.data.Offset.offset(1e-5f));
+  }
+
+  @Test
+  void planCoversEveryUnorderedBlockPairExactlyOnce() {
+    for (int numBlocks = 1; numBlocks <= 13; numBlocks++) {
+      Set<String> seen = new HashSet<>();
+      int maxPerTask = 0;
+      for (BlockPairPlan.Task task : BlockPairPlan.tasks(numBlocks)) {
+        assertThat(seen.add(task.rowBlock() + "-" + task.rowBlock())).isTrue();
+        for (int j : task.otherBlocks()) {
+          int lo = Math.min(task.rowBlock(), j);
+          int hi = Math.max(task.rowBlock(), j);
+          assertThat(lo).isNotEqualTo(hi);
+          assertThat(seen.add(lo + "-" + hi)).as("pair %d-%d for %d blocks", lo, hi, numBlocks).isTrue();
+        }
+        maxPerTask = Math.max(maxPerTask, task.otherBlocks().length + 1);
+      }
+      assertThat(seen).hasSize(numBlocks * (numBlocks + 1) / 2);
+      assertThat(maxPerTask).isLessThanOrEqualTo(numBlocks / 2 + 1);
+    }
+  }
+
+  private static void assertSameAsBruteForce(List<float[]> vectors, List<List<BruteForce.Neighbor>> expected,
+      VectorBlocks blocks, Map<Integer, TopNBuffer> merged, int topN) {
+    int[] ids = new int[topN];
+    float[] scores = new float[topN];
+    int row = 0;
+    for (int b = 0; b < blocks.numBlocks(); b++) {
+      TopNBuffer buffer = merged.get(b);
+      for (int r = 0; r < buffer.rows(); r++, row++) {
+        List<BruteForce.Neighbor> want = expected.get(row);
+        int count = buffer.sorted(r, ids, scores);
+        assertThat(count).as("row %d", row).isEqualTo(Math.min(topN, vectors.size() - 1));
+        for (int k = 0; k < count; k++) {
+          assertThat(ids[k]).as("row %d must not list itself", row).isNotEqualTo(row);
+          assertThat((double) scores[k]).as("row %d rank %d", row, k + 1)
+              .isCloseTo(want.get(k).score(), org.assertj.core.data.Offset.offset(1e-5));
+          if (k > 0) {
+            assertThat(scores[k]).isLessThanOrEqualTo(scores[k - 1]);
+          }
+          boolean clearCut = (k == 0 || want.get(k - 1).score() - want.get(k).score() > 1e-5)
+              && (k + 1 >= want.size() || want.get(k).score() - want.get(k + 1).score() > 1e-5);
+          if (clearCut) {
+            assertThat(ids[k]).as("row %d rank %d", row, k + 1).isEqualTo(want.get(k).index());
+          }
+        }
+      }
+    }
+    assertThat(row).isEqualTo(vectors.size());
+  }
+
+  static List<float[]> randomUnitVectors(int n, int dim, Random random) {
+    List<float[]> vectors = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      float[] v = new float[dim];
+      for (int k = 0; k < dim; k++) {
+        v[k] = (float) random.nextGaussian();
+      }
+      vectors.add(Vectors.normalize(v));
+    }
+    return vectors;
+  }
+}
