@@ -63,7 +63,10 @@ public final class RunSummary {
   }
 
   /** Writes the summary to a temporary file beside {@code target} and renames it into place. */
-  void write(FileSystem fs, Path target) {
+  void write(FileSystem fileSystem, Path target) {
+    // no .crc side files next to the summary on local disks
+    FileSystem fs = fileSystem instanceof org.apache.hadoop.fs.ChecksumFileSystem checksummed
+        ? checksummed.getRawFileSystem() : fileSystem;
     Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp");
     try {
       fs.mkdirs(target.getParent());

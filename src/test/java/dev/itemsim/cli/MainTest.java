@@ -1,0 +1,91 @@
+package dev.itemsim.cli;
+
+import static dev.itemsim.job.JobTestSupport.catalog;
+import static dev.itemsim.job.JobTestSupport.cli;
+import static dev.itemsim.job.JobTestSupport.run;
+import static dev.itemsim.job.JobTestSupport.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.itemsim.SparkTestSupport;
+import dev.itemsim.job.JobTestSupport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void unknownOptionExitsWithTwo() {
+    JobTestSupport.Result r = cli("run", "jobs/similar-items.conf", "--sett", "x=1");
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--sett");
+    assertThat(cli("frobnicate").exitCode()).isEqualTo(2);
+    assertThat(cli().exitCode()).isEqualTo(2);
+  }
+
+  @Test
+  void helpWorksOnEveryCommand() {
+    for (String command : List.of("run", "show", "generate-catalog")) {
+      JobTestSupport.Result r = cli(command, "--help");
+      assertThat(r.exitCode()).isZero();
+      assertThat(r.out()).contains("Usage: itemsim " + command);
+    }
+  }
+
+  @Test
+  void unknownConfigKeyExitsWithTwoAndSuggests() {
+    JobTestSupport.Result r = run(Path.of("jobs/similar-items.conf"), "similarity.topn=3");
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("Unknown configuration key 'similarity.topn'").contains("similarity.topN");
+  }
+
+  @Test
+  void missingColumnExitsWithTwoNamingIt() throws Exception {
+    Path bad = dir.resolve("no-title");
+    SparkTestSupport.spark().createDataFrame(List.of(RowFactory.create("1", "x")),
+            new StructType().add("id", DataTypes.StringType).add("name", DataTypes.StringType))
+        .write().mode(SaveMode.Overwrite).parquet(bad.toString());
+    JobTestSupport.Result r = run(spec(dir, bad, dir.resolve("out")));
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("no column 'title'").contains("columns found: id, name");
+    assertThat(dir.resolve("out/similar_items")).doesNotExist();
+  }
+
+  @Test
+  void unreadableInputExitsWithTwoNamingThePath() throws Exception {
+    Path missing = dir.resolve("does-not-exist");
+    JobTestSupport.Result r = run(spec(dir, missing, dir.resolve("out")));
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains(missing.toString());
+  }
+
+  @Test
+  void csvInputWorksAndShowPrintsNeighboursWithTitles() throws Exception {
+    Path csv = dir.resolve("catalog.csv");
+    Files.writeString(csv, """
+        id,title,brand
+        a1,Sony Turntable - PSLX350H,Sony
+        a2,Sony PS-LX350H Belt-Drive Turntable,Sony
+        a3,Bose Acoustimass 5 Series III Speaker System,Bose
+        a4,Canon PowerShot digital camera,Canon
+        """);
+    Path out = dir.resolve("csv-out");
+    assertThat(run(spec(dir, csv, out), "input.format=csv", "text.template={title}").exitCode()).isZero();
+    JobTestSupport.Result shown = cli("show", "--output", out.toString(), "--item", "a1");
+    assertThat(shown.exitCode()).as(shown.err()).isZero();
+    assertThat(shown.out()).contains("run_date=2026-03-01").contains("Sony Turntable - PSLX350H");
+    String firstNeighbour = shown.out().lines().filter(l -> l.trim().startsWith("1 ")).findFirst().orElseThrow();
+    assertThat(firstNeighbour).contains("a2").contains("Sony PS-LX350H");
+
+    assertThat(cli("show", "--output", out.toString(), "--item", "a1", "--run-date", "2020-01-01").exitCode())
+        .isEqualTo(2);
+  }
+}

@@ -1,0 +1,188 @@
+package dev.itemsim.job;
+
+import static dev.itemsim.job.JobTestSupport.catalog;
+import static dev.itemsim.job.JobTestSupport.product;
+import static dev.itemsim.job.JobTestSupport.run;
+import static dev.itemsim.job.JobTestSupport.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.itemsim.SparkTestSupport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SimilarItemsJobTest {
+  private static final String PARTITION = "similar_items/run_date=2026-03-01";
+  @TempDir
+  static Path dir;
+  static Path catalog;
+  private final SparkSession spark = SparkTestSupport.spark();
+
+  @BeforeAll
+  static void writeCatalog() {
+    catalog = catalog(dir, "catalog", 60, List.of(
+        product(null, "Item without id", "Sony"),
+        product("", "Item with blank id", "Sony"),
+        product("dup-1", "Sony Turntable PSLX350H", "Sony"),
+        product("dup-1", "Bose Acoustimass 5 speakers", "Bose"),
+        product("no-text", "   ", null)));
+  }
+
+  @Test
+  void writesTablesThatMeetTheContract() throws Exception {
+    Path out = dir.resolve("contract");
+    JobTestSupport.Result result = run(spec(dir, catalog, out));
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out()).contains("succeeded").contains(PARTITION);
+
+    List<Row> rows = spark.read().parquet(out.resolve(PARTITION).toString()).collectAsList();
+    assertThat(spark.read().parquet(out.resolve(PARTITION).toString()).schema().simpleString())
+        .isEqualTo("struct<item_id:string,rank:int,neighbor_id:string,score:float,model:string>");
+    Map<String, List<Row>> byItem = new HashMap<>();
+    rows.forEach(r -> byItem.computeIfAbsent(r.getString(0), k -> new ArrayList<>()).add(r));
+    assertThat(byItem).hasSize(60);
+    for (List<Row> list : byItem.values()) {
+      list.sort((a, b) -> Integer.compare(a.getInt(1), b.getInt(1)));
+      assertThat(list).hasSize(5);
+      for (int k = 0; k < list.size(); k++) {
+        Row r = list.get(k);
+        assertThat(r.getInt(1)).isEqualTo(k + 1);
+        assertThat(r.getString(2)).isNotEqualTo(r.getString(0));
+        assertThat(byItem).containsKey(r.getString(2));
+        assertThat(r.getString(4)).isEqualTo("builtin:all-minilm-l6-v2");
+        if (k > 0) {
+          Row prev = list.get(k - 1);
+          assertThat(r.getFloat(3)).isLessThanOrEqualTo(prev.getFloat(3));
+          if (r.getFloat(3) == prev.getFloat(3)) {
+            assertThat(r.getString(2)).isGreaterThan(prev.getString(2));
+          }
+        }
+      }
+    }
+
+    Row embeddingSchema = null;
+    List<Row> embeddings = spark.read().parquet(out.resolve("embeddings").toString()).collectAsList();
+    assertThat(spark.read().parquet(out.resolve("embeddings").toString()).schema().simpleString())
+        .startsWith("struct<item_id:string,model:string,text_hash:string,embedding:array<float>");
+    assertThat(embeddings).hasSize(60);
+    assertThat(embeddings.get(0).getList(3)).hasSize(384);
+
+    Map<String, Long> reasons = new HashMap<>();
+    spark.read().parquet(out.resolve("rejected/run_date=2026-03-01").toString()).collectAsList()
+        .forEach(r -> reasons.merge(r.getString(0), 1L, Long::sum));
+    assertThat(reasons).containsOnly(Map.entry("null_id", 1L), Map.entry("blank_id", 1L),
+        Map.entry("duplicate_id", 2L), Map.entry("blank_text", 1L));
+
+    JsonNode summary = onlySummary(out);
+    JsonNode counts = summary.get("counts");
+    assertThat(summary.get("status").asText()).isEqualTo("succeeded");
+    assertThat(counts.get("items_read").asLong()).isEqualTo(65);
+    assertThat(counts.get("items_encoded").asLong() + counts.get("items_rejected").asLong()).isEqualTo(65);
+    assertThat(counts.get("pairs_written").asLong()).isEqualTo(rows.size());
+    assertThat(counts.get("rejected_by_reason").get("duplicate_id").asLong()).isEqualTo(2);
+    assertThat(summary.get("stage_ms").has("encode")).isTrue();
+    assertThat(summary.get("kernel").asText()).contains("blas");
+    assertThat(summary.get("config_digest").asText()).hasSize(24);
+  }
+
+  @Test
+  void secondRunIsIdenticalAndReplacesThePartitionWhole() throws Exception {
+    Path out = dir.resolve("rerun");
+    Path spec = spec(dir, catalog, out);
+    assertThat(run(spec).exitCode()).isZero();
+    List<String> first = sortedRows(out.resolve(PARTITION));
+    Set<String> firstFiles = files(out.resolve(PARTITION));
+    assertThat(run(spec).exitCode()).isZero();
+    assertThat(sortedRows(out.resolve(PARTITION))).isEqualTo(first);
+    Set<String> secondFiles = files(out.resolve(PARTITION));
+    assertThat(secondFiles).hasSameSizeAs(firstFiles).doesNotContainAnyElementsOf(firstFiles);
+    assertThat(out.resolve("_staging")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
+        p -> assertThat(p).isEmptyDirectory());
+
+    // a smaller catalogue for the same date replaces the partition, nothing of the old one remains
+    Path smaller = catalog(dir, "smaller", 20, List.of());
+    assertThat(run(spec(dir, smaller, out)).exitCode()).isZero();
+    assertThat(spark.read().parquet(out.resolve(PARTITION).toString()).select("item_id").distinct().count())
+        .isEqualTo(20);
+  }
+
+  @Test
+  void failedRunLeavesThePreviousPartitionIntact() throws Exception {
+    Path out = dir.resolve("failed");
+    assertThat(run(spec(dir, catalog, out)).exitCode()).isZero();
+    List<String> before = sortedRows(out.resolve(PARTITION));
+    Set<String> beforeFiles = files(out.resolve(PARTITION));
+
+    // every row of this catalogue is rejected (no text): the run must stop with exit code 3
+    Path blank = catalog(dir, "blank", 0, List.of(product("a", " ", null), product("b", null, null)));
+    JobTestSupport.Result failed = run(spec(dir, blank, out));
+    assertThat(failed.exitCode()).isEqualTo(3);
+    assertThat(failed.err()).contains("2 of 2 rows rejected").contains("blank_text=2");
+    assertThat(sortedRows(out.resolve(PARTITION))).isEqualTo(before);
+    assertThat(files(out.resolve(PARTITION))).isEqualTo(beforeFiles);
+    assertThat(spark.read().parquet(out.resolve("rejected/run_date=2026-03-01").toString()).count()).isEqualTo(2);
+    try (Stream<Path> runs = Files.list(out.resolve("_runs"))) {
+      assertThat(runs.filter(p -> !p.getFileName().toString().startsWith(".")).map(p -> readJson(p).get("status").asText()).toList())
+          .containsExactlyInAnyOrder("succeeded", "failed");
+    }
+  }
+
+  @Test
+  void catalogueSmallerThanTopNListsEveryOtherItem() throws Exception {
+    Path tiny = catalog(dir, "tiny", 3, List.of());
+    Path out = dir.resolve("tiny-out");
+    assertThat(run(spec(dir, tiny, out), "similarity.topN=10").exitCode()).isZero();
+    List<Row> rows = spark.read().parquet(out.resolve(PARTITION).toString()).collectAsList();
+    assertThat(rows).hasSize(3 * 2);
+  }
+
+  @Test
+  void minScoreDropsWeakNeighbours() throws Exception {
+    Path out = dir.resolve("min-score");
+    assertThat(run(spec(dir, catalog, out), "similarity.minScore=0.6").exitCode()).isZero();
+    List<Row> rows = spark.read().parquet(out.resolve(PARTITION).toString()).collectAsList();
+    assertThat(rows).isNotEmpty().allSatisfy(r -> assertThat(r.getFloat(3)).isGreaterThanOrEqualTo(0.6f));
+    assertThat(rows.size()).isLessThan(60 * 5);
+  }
+
+  private List<String> sortedRows(Path partition) {
+    return spark.read().parquet(partition.toString()).orderBy("item_id", "rank").collectAsList().stream()
+        .map(Row::toString).toList();
+  }
+
+  private static Set<String> files(Path partition) throws Exception {
+    try (Stream<Path> s = Files.list(partition)) {
+      return new HashSet<>(s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".parquet")).toList());
+    }
+  }
+
+  private static JsonNode onlySummary(Path out) throws Exception {
+    try (Stream<Path> runs = Files.list(out.resolve("_runs"))) {
+      List<Path> files = runs.toList();
+      assertThat(files).hasSize(1);
+      assertThat(files.get(0).getFileName().toString()).startsWith("2026-03-01_").endsWith(".json");
+      return readJson(files.get(0));
+    }
+  }
+
+  private static JsonNode readJson(Path p) {
+    try {
+      return new ObjectMapper().readTree(p.toFile());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
