@@ -2,21 +2,39 @@ package dev.itemsim.similarity;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Which block products each task computes. Every unordered pair {i, j} (i = j included) belongs to
- * exactly one task; task i owns row block i paired with the next ⌊(b−1)/2⌋ blocks cyclically (plus the
- * opposite block when b is even and i < b/2), so tasks hold about b/2 products each instead of the b − i
- * of a plain upper triangle.
+ * exactly one task. Row block i is paired with itself and the next ⌊(b−1)/2⌋ blocks cyclically (plus the
+ * opposite block when b is even and i &lt; b/2), so every row block owns about b/2 products instead of the
+ * b − i of a plain upper triangle; a row block's products are then cut into tasks of at most
+ * {@code maxPairsPerTask} products, so there are enough tasks to keep every core busy to the end.
  */
 public final class BlockPairPlan {
   private BlockPairPlan() {}
 
-  /** One task: row block {@code rowBlock} times itself and each of {@code otherBlocks}. */
-  public record Task(int rowBlock, int[] otherBlocks) implements Serializable {}
+  /**
+   * One task: row block {@code rowBlock} times itself (when {@code withDiagonal}) and times each of
+   * {@code otherBlocks}.
+   */
+  public record Task(int rowBlock, boolean withDiagonal, int[] otherBlocks) implements Serializable {
+    int products() {
+      return otherBlocks.length + (withDiagonal ? 1 : 0);
+    }
+  }
 
+  /** One task per row block. */
   public static List<Task> tasks(int numBlocks) {
+    return tasks(numBlocks, Integer.MAX_VALUE);
+  }
+
+  /** At most {@code maxPairsPerTask} (≥ 1) block products per task. */
+  public static List<Task> tasks(int numBlocks, int maxPairsPerTask) {
+    if (maxPairsPerTask < 1) {
+      throw new IllegalArgumentException("maxPairsPerTask must be >= 1, got " + maxPairsPerTask);
+    }
     List<Task> tasks = new ArrayList<>(numBlocks);
     int half = (numBlocks - 1) / 2;
     for (int i = 0; i < numBlocks; i++) {
@@ -28,8 +46,18 @@ public final class BlockPairPlan {
       if (takesOpposite) {
         others[half] = i + numBlocks / 2;
       }
-      tasks.add(new Task(i, others));
+      int firstChunk = Math.min(others.length, maxPairsPerTask - 1);
+      tasks.add(new Task(i, true, Arrays.copyOfRange(others, 0, firstChunk)));
+      for (int from = firstChunk; from < others.length; from += maxPairsPerTask) {
+        tasks.add(new Task(i, false, Arrays.copyOfRange(others, from, Math.min(others.length, from + maxPairsPerTask))));
+      }
     }
     return tasks;
+  }
+
+  /** Products per task so that there are about {@code minTasks} tasks (never fewer than one per row block). */
+  public static int pairsPerTask(int numBlocks, int minTasks) {
+    long pairs = (long) numBlocks * (numBlocks + 1) / 2;
+    return (int) Math.max(1, (pairs + minTasks - 1) / Math.max(1, minTasks));
   }
 }

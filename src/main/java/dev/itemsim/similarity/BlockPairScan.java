@@ -1,56 +1,83 @@
 package dev.itemsim.similarity;
 
 /**
- * Top-N selection fused with one block product: a single pass over {@code C = A_i · A_jᵀ} feeds every score
- * both to row {@code r} of block i and to row {@code c} of block j, so each unordered block pair is
- * multiplied once. Scores below a row's current threshold cost one comparison.
+ * Top-N selection fused with block products: a single pass over a strip of {@code C = A_i · A_jᵀ} feeds every
+ * score both to its row in block i and to its row in block j, so each unordered block pair is multiplied
+ * once. Strips are small enough to be scanned while still in cache. Scores below a row's current threshold
+ * cost one comparison.
  */
 final class BlockPairScan {
   private BlockPairScan() {}
 
   /**
-   * Scans {@code c} ({@code rowsI × rowsJ}, row-major) of two different blocks starting at global indexes
-   * {@code offsetI} and {@code offsetJ}.
+   * Scans {@code c} ({@code stripRows × rowsJ}, row-major): rows {@code firstRow..} of block i (global index
+   * offset {@code offsetI}) against all rows of a different block j (global offset {@code offsetJ}).
    */
-  static void scanPair(float[] c, int rowsI, int rowsJ, int offsetI, int offsetJ, TopNBuffer topI,
-      TopNBuffer topJ) {
-    // Invariant: threshold(row) only rises, so skipping s < threshold never loses a candidate.
-    for (int r = 0; r < rowsI; r++) {
+  static void scanPair(float[] c, int firstRow, int stripRows, int rowsJ, int offsetI, int offsetJ,
+      TopNBuffer topI, TopNBuffer topJ) {
+    float[] columnThresholds = topJ.thresholds;
+    // Invariant: thresholds only rise, so skipping s < threshold never loses a candidate, and the strip's
+    // smallest column threshold stays a lower bound of every column's: most scores fail one comparison
+    // against `gate` and are never looked at again.
+    float columnFloor = min(columnThresholds, 0, rowsJ);
+    for (int r = 0; r < stripRows; r++) {
+      int row = firstRow + r;
       int base = r * rowsJ;
-      int globalR = offsetI + r;
-      float rowThreshold = topI.threshold(r);
+      float rowThreshold = topI.threshold(row);
+      float gate = Math.min(rowThreshold, columnFloor);
       for (int col = 0; col < rowsJ; col++) {
         float s = c[base + col];
-        if (s >= rowThreshold) {
-          topI.offer(r, s, offsetJ + col);
-          rowThreshold = topI.threshold(r);
+        if (s < gate) {
+          continue;
         }
-        if (s >= topJ.threshold(col)) {
-          topJ.offer(col, s, globalR);
+        if (s >= rowThreshold) {
+          topI.offer(row, s, offsetJ + col);
+          rowThreshold = topI.threshold(row);
+          gate = Math.min(rowThreshold, columnFloor);
+        }
+        if (s >= columnThresholds[col]) {
+          topJ.offer(col, s, offsetI + row);
         }
       }
     }
   }
 
   /**
-   * Scans the product of a block with itself: only the strict upper triangle is read, each score going to
-   * both of its rows; the diagonal (an item with itself) is skipped.
+   * Scans a strip of a block's product with itself: {@code c} is {@code stripRows × (rows − firstRow)}, the
+   * strip's rows against block rows {@code firstRow..rows}. Only the strict upper triangle is read, each score
+   * going to both of its rows; the diagonal (an item with itself) is skipped.
    */
-  static void scanDiagonal(float[] c, int rows, int offset, TopNBuffer top) {
-    for (int r = 0; r < rows; r++) {
-      int base = r * rows;
-      int globalR = offset + r;
-      float rowThreshold = top.threshold(r);
-      for (int col = r + 1; col < rows; col++) {
+  static void scanDiagonal(float[] c, int firstRow, int stripRows, int rows, int offset, TopNBuffer top) {
+    int width = rows - firstRow;
+    float[] columnThresholds = top.thresholds;
+    float columnFloor = min(columnThresholds, firstRow, rows);
+    for (int r = 0; r < stripRows; r++) {
+      int row = firstRow + r;
+      int base = r * width - firstRow;
+      float rowThreshold = top.threshold(row);
+      float gate = Math.min(rowThreshold, columnFloor);
+      for (int col = row + 1; col < rows; col++) {
         float s = c[base + col];
-        if (s >= rowThreshold) {
-          top.offer(r, s, offset + col);
-          rowThreshold = top.threshold(r);
+        if (s < gate) {
+          continue;
         }
-        if (s >= top.threshold(col)) {
-          top.offer(col, s, globalR);
+        if (s >= rowThreshold) {
+          top.offer(row, s, offset + col);
+          rowThreshold = top.threshold(row);
+          gate = Math.min(rowThreshold, columnFloor);
+        }
+        if (s >= columnThresholds[col]) {
+          top.offer(col, s, offset + row);
         }
       }
     }
+  }
+
+  private static float min(float[] values, int from, int to) {
+    float m = Float.POSITIVE_INFINITY;
+    for (int i = from; i < to; i++) {
+      m = Math.min(m, values[i]);
+    }
+    return m;
   }
 }

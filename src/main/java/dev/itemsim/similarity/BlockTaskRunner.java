@@ -6,13 +6,16 @@ import scala.Tuple2;
 
 /**
  * Runs one {@link BlockPairPlan.Task}: multiplies its block pairs with the kernel and emits partial top-N
- * buffers lazily, one per other block and finally the row block's own, so a task holds one product buffer
- * ({@code blockSize²} floats) and two top-N buffers ({@code blockSize·N}) at a time.
+ * buffers lazily, one per other block and finally the row block's own, so a task holds one product strip
+ * ({@code STRIP_ROWS × blockSize} floats) and two top-N buffers ({@code blockSize·N}) at a time.
  */
 final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
   private final VectorBlocks blocks;
   private final BlockPairPlan.Task task;
   private final int topN;
+  /** Rows of block i multiplied and scanned at a time: the strip's product stays in cache for the scan. */
+  static final int STRIP_ROWS = 256;
+
   private final MatMulKernel kernel;
   private final float[] product;
   private final TopNBuffer own;
@@ -28,7 +31,7 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     for (int j : task.otherBlocks()) {
       maxRows = Math.max(maxRows, blocks.rowsIn(j));
     }
-    this.product = new float[blocks.rowsIn(i) * maxRows];
+    this.product = new float[Math.min(STRIP_ROWS, blocks.rowsIn(i)) * maxRows];
     this.own = new TopNBuffer(blocks.rowsIn(i), topN);
   }
 
@@ -44,11 +47,15 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     }
     int i = task.rowBlock();
     int rowsI = blocks.rowsIn(i);
-    if (nextOther == -1) {
-      kernel.multiplyTransposed(blocks.block(i), rowsI, blocks.block(i), rowsI, blocks.dim(), product);
-      BlockPairScan.scanDiagonal(product, rowsI, blocks.offsetOf(i), own);
-      nextOther = 0;
+    if (nextOther == -1 && task.withDiagonal()) {
+      float[] a = blocks.block(i);
+      for (int from = 0; from < rowsI; from += STRIP_ROWS) {
+        int strip = Math.min(STRIP_ROWS, rowsI - from);
+        kernel.multiplyTransposed(a, from, strip, a, from, rowsI - from, blocks.dim(), product);
+        BlockPairScan.scanDiagonal(product, from, strip, rowsI, blocks.offsetOf(i), own);
+      }
     }
+    nextOther = Math.max(nextOther, 0);
     if (nextOther == task.otherBlocks().length) {
       nextOther++;
       return new Tuple2<>(i, own);
@@ -56,8 +63,11 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     int j = task.otherBlocks()[nextOther++];
     int rowsJ = blocks.rowsIn(j);
     TopNBuffer other = new TopNBuffer(rowsJ, topN);
-    kernel.multiplyTransposed(blocks.block(i), rowsI, blocks.block(j), rowsJ, blocks.dim(), product);
-    BlockPairScan.scanPair(product, rowsI, rowsJ, blocks.offsetOf(i), blocks.offsetOf(j), own, other);
+    for (int from = 0; from < rowsI; from += STRIP_ROWS) {
+      int strip = Math.min(STRIP_ROWS, rowsI - from);
+      kernel.multiplyTransposed(blocks.block(i), from, strip, blocks.block(j), 0, rowsJ, blocks.dim(), product);
+      BlockPairScan.scanPair(product, from, strip, rowsJ, blocks.offsetOf(i), blocks.offsetOf(j), own, other);
+    }
     return new Tuple2<>(j, other);
   }
 }

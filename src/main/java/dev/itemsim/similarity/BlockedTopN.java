@@ -29,11 +29,12 @@ public final class BlockedTopN {
   public static JavaPairRDD<Integer, TopNBuffer> compute(JavaSparkContext jsc, VectorBlocks blocks, int topN,
       String kernelName) {
     Broadcast<VectorBlocks> shared = jsc.broadcast(blocks);
-    List<BlockPairPlan.Task> tasks = BlockPairPlan.tasks(blocks.numBlocks());
-    int numTasks = Math.max(1, tasks.size());
-    return jsc.parallelize(tasks, numTasks)
+    // several tasks per core, so no core idles through the last round
+    int pairsPerTask = BlockPairPlan.pairsPerTask(blocks.numBlocks(), 4 * jsc.defaultParallelism());
+    List<BlockPairPlan.Task> tasks = BlockPairPlan.tasks(blocks.numBlocks(), pairsPerTask);
+    return jsc.parallelize(tasks, tasks.size())
         .flatMapToPair(task -> new BlockTaskRunner(shared.value(), task, topN, Kernels.select(kernelName)))
-        .reduceByKey(TopNBuffer::mergeFrom, numTasks);
+        .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(blocks.numBlocks(), jsc.defaultParallelism())));
   }
 
   /** The same computation in the calling thread, for tests, benchmarks and small inputs. */

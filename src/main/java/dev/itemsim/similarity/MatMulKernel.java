@@ -7,10 +7,16 @@ package dev.itemsim.similarity;
 public interface MatMulKernel {
 
   /**
-   * Writes {@code c[i * bRows + j] = Σ_k a[i * dim + k] · b[j * dim + k]} for {@code i < aRows},
-   * {@code j < bRows}. {@code c} must hold at least {@code aRows * bRows} floats.
+   * Writes {@code c[i * bRows + j] = Σ_k a[(aFrom + i) * dim + k] · b[(bFrom + j) * dim + k]} for
+   * {@code i < aRows}, {@code j < bRows}: rows {@code aFrom..aFrom+aRows} of A times rows
+   * {@code bFrom..bFrom+bRows} of B. {@code c} must hold at least {@code aRows * bRows} floats.
    */
-  void multiplyTransposed(float[] a, int aRows, float[] b, int bRows, int dim, float[] c);
+  void multiplyTransposed(float[] a, int aFrom, int aRows, float[] b, int bFrom, int bRows, int dim, float[] c);
+
+  /** {@link #multiplyTransposed(float[], int, int, float[], int, int, int, float[])} from row 0 of both. */
+  default void multiplyTransposed(float[] a, int aRows, float[] b, int bRows, int dim, float[] c) {
+    multiplyTransposed(a, 0, aRows, b, 0, bRows, dim, c);
+  }
 
   /** Short name for logs and the run summary, e.g. {@code native-blas(JNIBLAS)}. */
   String name();

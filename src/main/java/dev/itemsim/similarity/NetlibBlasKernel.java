@@ -24,10 +24,11 @@ public final class NetlibBlasKernel implements MatMulKernel {
   }
 
   @Override
-  public void multiplyTransposed(float[] a, int aRows, float[] b, int bRows, int dim, float[] c) {
+  public void multiplyTransposed(float[] a, int aFrom, int aRows, float[] b, int bFrom, int bRows, int dim,
+      float[] c) {
     // Row-major C[aRows×bRows] is column-major Cᵀ[bRows×aRows] = Bᵀ'·A' where A', B' are the row-major
     // inputs read as column-major dim×rows matrices.
-    blas.sgemm("T", "N", bRows, aRows, dim, 1.0f, b, dim, a, dim, 0.0f, c, bRows);
+    blas.sgemm("T", "N", bRows, aRows, dim, 1.0f, b, bFrom * dim, dim, a, aFrom * dim, dim, 0.0f, c, 0, bRows);
   }
 
   @Override

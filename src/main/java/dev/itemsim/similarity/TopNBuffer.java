@@ -18,6 +18,8 @@ public final class TopNBuffer implements Serializable {
   private final int n;
   final float[] scores;
   final int[] neighbors;
+  /** {@code thresholds[row] == scores[row * n]}, kept contiguous so scans read it sequentially. */
+  final float[] thresholds;
 
   public TopNBuffer(int rows, int n) {
     if (n < 1) {
@@ -27,8 +29,10 @@ public final class TopNBuffer implements Serializable {
     this.n = n;
     this.scores = new float[rows * n];
     this.neighbors = new int[rows * n];
+    this.thresholds = new float[rows];
     Arrays.fill(scores, Float.NEGATIVE_INFINITY);
     Arrays.fill(neighbors, EMPTY);
+    Arrays.fill(thresholds, Float.NEGATIVE_INFINITY);
   }
 
   public int rows() {
@@ -41,7 +45,7 @@ public final class TopNBuffer implements Serializable {
 
   /** Score a candidate must reach to be considered for {@code row} (the worst kept score). */
   float threshold(int row) {
-    return scores[row * n];
+    return thresholds[row];
   }
 
   /** Keeps {@code (score, neighbor)} for {@code row} if it beats the worst kept entry. */
@@ -53,6 +57,7 @@ public final class TopNBuffer implements Serializable {
     scores[base] = score;
     neighbors[base] = neighbor;
     siftDown(base);
+    thresholds[row] = scores[base];
   }
 
   /** Adds every entry of {@code other} (same rows and n) and returns this buffer. */

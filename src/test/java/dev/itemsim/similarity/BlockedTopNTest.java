@@ -61,8 +61,8 @@ class BlockedTopNTest {
 
   @Test
   void sparkComputationEqualsLocalOne() {
-    List<float[]> vectors = randomUnitVectors(700, 16, new Random(3));
-    VectorBlocks blocks = VectorBlocks.of(vectors, 16, 128);
+    List<float[]> vectors = randomUnitVectors(1500, 16, new Random(3));
+    VectorBlocks blocks = VectorBlocks.of(vectors, 16, 128);  // 12 blocks: tasks are split
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
     List<Tuple2<Integer, TopNBuffer>> viaSpark = BlockedTopN.compute(jsc, blocks, 10, "auto").collect();
     Map<Integer, TopNBuffer> local = BlockedTopN.computeLocally(blocks, 10, KERNEL);
@@ -96,20 +96,24 @@ class BlockedTopNTest {
         org.assertj.core.data.Offset.offset(1e-5f));
   }
 
-  @Test
-  void planCoversEveryUnorderedBlockPairExactlyOnce() {
+  @ParameterizedTest(name = "max pairs per task {0}")
+  @CsvSource({"2147483647", "1", "2", "3"})
+  void planCoversEveryUnorderedBlockPairExactlyOnce(int maxPairs) {
     for (int numBlocks = 1; numBlocks <= 13; numBlocks++) {
       Set<String> seen = new HashSet<>();
       int maxPerTask = 0;
-      for (BlockPairPlan.Task task : BlockPairPlan.tasks(numBlocks)) {
-        assertThat(seen.add(task.rowBlock() + "-" + task.rowBlock())).isTrue();
+      for (BlockPairPlan.Task task : BlockPairPlan.tasks(numBlocks, maxPairs)) {
+        assertThat(task.products()).isBetween(1, maxPairs);
+        if (task.withDiagonal()) {
+          assertThat(seen.add(task.rowBlock() + "-" + task.rowBlock())).isTrue();
+        }
         for (int j : task.otherBlocks()) {
           int lo = Math.min(task.rowBlock(), j);
           int hi = Math.max(task.rowBlock(), j);
           assertThat(lo).isNotEqualTo(hi);
           assertThat(seen.add(lo + "-" + hi)).as("pair %d-%d for %d blocks", lo, hi, numBlocks).isTrue();
         }
-        maxPerTask = Math.max(maxPerTask, task.otherBlocks().length + 1);
+        maxPerTask = Math.max(maxPerTask, task.products());
       }
       assertThat(seen).hasSize(numBlocks * (numBlocks + 1) / 2);
       assertThat(maxPerTask).isLessThanOrEqualTo(numBlocks / 2 + 1);

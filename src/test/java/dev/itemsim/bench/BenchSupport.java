@@ -1,0 +1,111 @@
+package dev.itemsim.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.DoubleSupplier;
+
+/** Shared pieces of the benchmarks: machine description, medians, peak RSS, child JVMs, TARGET lines. */
+final class BenchSupport {
+  private BenchSupport() {}
+
+  static String machine() {
+    String cpu = "unknown CPU";
+    try {
+      cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+          .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(cpu);
+    } catch (IOException ignored) {
+      // not Linux
+    }
+    return Runtime.getRuntime().availableProcessors() + " cores, " + cpu + ", Java "
+        + System.getProperty("java.version") + ", max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB";
+  }
+
+  /** Runs {@code measure} {@code reps} times and returns the median. */
+  static double median(int reps, DoubleSupplier measure) {
+    double[] values = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      values[i] = measure.getAsDouble();
+    }
+    Arrays.sort(values);
+    return reps % 2 == 1 ? values[reps / 2] : (values[reps / 2 - 1] + values[reps / 2]) / 2;
+  }
+
+  /** Peak resident set size of this JVM so far, MB (Linux VmHWM). */
+  static long peakRssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+        }
+      }
+    } catch (IOException ignored) {
+      // not Linux
+    }
+    return -1;
+  }
+
+  static String target(String name, double value, String comparator, double goal) {
+    boolean pass = comparator.equals(">=") ? value >= goal : value <= goal;
+    return String.format(Locale.ROOT, "TARGET %s value=%.3f goal=%s%.3f %s", name, value, comparator, goal,
+        pass ? "PASS" : "FAIL");
+  }
+
+  /**
+   * Runs {@code mainClass args} in a fresh JVM with this JVM's classpath and {@code heap}, echoes its
+   * output, and returns the {@code RESULT key=value ...} pairs it printed.
+   */
+  static Map<String, String> child(String heap, Class<?> mainClass, String... args) {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx" + heap, "-Dai.djl.offline=true", "-Dai.djl.onnx.disable_alternative=true",
+        "-Dlog4j2.configurationFile=conf/log4j2-test.properties",
+        "-cp", System.getProperty("java.class.path"), mainClass.getName()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    Map<String, String> result = new HashMap<>();
+    try {
+      Process p = pb.start();
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          if (line.startsWith("RESULT ")) {
+            for (String kv : line.substring(7).trim().split(" ")) {
+              int eq = kv.indexOf('=');
+              result.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+          } else if (!line.contains(" WARN ") && !line.startsWith("\tat ") && !line.isBlank()) {
+            System.out.println("    | " + line);
+          }
+        }
+      }
+      int code = p.waitFor();
+      if (code != 0) {
+        throw new IllegalStateException(mainClass.getSimpleName() + " " + String.join(" ", args) + " exited " + code);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    return result;
+  }
+
+  static void result(Object... keyValues) {
+    StringBuilder sb = new StringBuilder("RESULT");
+    for (int i = 0; i < keyValues.length; i += 2) {
+      sb.append(' ').append(keyValues[i]).append('=').append(keyValues[i + 1]);
+    }
+    System.out.println(sb);
+  }
+}
