@@ -116,7 +116,8 @@ public final class CatalogPreparation {
   private static void requireAtomicColumn(StructType schema, String column, String key, String source) {
     StructField field = Arrays.stream(schema.fields()).filter(f -> f.name().equals(column)).findFirst()
         .orElseThrow(() -> new InvalidInputException("Catalogue " + source + " has no column '" + column
-            + "' (needed by " + key + "); columns found: " + String.join(", ", schema.fieldNames())));
+            + "' (needed by " + key + "); columns found: " + String.join(", ", Arrays.stream(schema.fieldNames())
+            .filter(n -> !n.equals(CatalogReader.CORRUPT_COLUMN)).toList())));
     DataType type = field.dataType();
     if (type instanceof StructType || type instanceof ArrayType || type instanceof MapType
         || type.equals(DataTypes.BinaryType)) {

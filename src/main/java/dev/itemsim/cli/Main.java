@@ -3,6 +3,8 @@ package dev.itemsim.cli;
 import com.typesafe.config.Config;
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.config.ConfigLoader;
+import dev.itemsim.job.EvaluateConfig;
+import dev.itemsim.job.EvaluateJob;
 import dev.itemsim.job.RunSummary;
 import dev.itemsim.job.SimilarItemsConfig;
 import dev.itemsim.job.SimilarItemsJob;
@@ -89,7 +91,15 @@ public final class Main implements Runnable {
     @Override
     public Integer call() {
       Config config = ConfigLoader.load(job, profile, sets);
-      SimilarItemsConfig jobConfig = SimilarItemsConfig.from(config);
+      String kind = config.getString("job");
+      return switch (kind) {
+        case "similar-items" -> similarItems(SimilarItemsConfig.from(config));
+        case "evaluate" -> evaluate(EvaluateConfig.from(config));
+        default -> throw new InvalidInputException("job = '" + kind + "' is not one of similar-items, evaluate");
+      };
+    }
+
+    private int similarItems(SimilarItemsConfig jobConfig) {
       SparkSession spark = Sessions.start("itemsim similar-items " + jobConfig.runDate(), jobConfig.spark());
       RunSummary summary = new SimilarItemsJob(spark, jobConfig).execute();
       java.io.PrintWriter out = spec.commandLine().getOut();
@@ -101,6 +111,15 @@ public final class Main implements Runnable {
             .limit(examples).collectAsList().stream().map(r -> r.getString(0)).toList();
         NeighborTable.print(spark, jobConfig.outputPath(), jobConfig.runDate().toString(), sample, out);
       }
+      out.flush();
+      return 0;
+    }
+
+    private int evaluate(EvaluateConfig jobConfig) {
+      SparkSession spark = Sessions.start("itemsim evaluate", jobConfig.spark());
+      RunSummary summary = new EvaluateJob(spark, jobConfig).execute();
+      java.io.PrintWriter out = spec.commandLine().getOut();
+      EvaluateJob.printTable(summary, out);
       out.flush();
       return 0;
     }

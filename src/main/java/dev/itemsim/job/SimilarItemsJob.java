@@ -9,17 +9,12 @@ import dev.itemsim.catalog.PreparedCatalog;
 import dev.itemsim.embed.SparkEncoding;
 import dev.itemsim.similarity.BlockedTopN;
 import dev.itemsim.similarity.Kernels;
-import dev.itemsim.similarity.TopNBuffer;
 import dev.itemsim.similarity.VectorBlocks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.Iterator;
-import java.util.List;
 import java.util.function.Supplier;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -28,7 +23,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -56,12 +50,14 @@ public final class SimilarItemsJob {
   private final SimilarItemsConfig config;
   private final RunSummary summary = new RunSummary();
   private final String runId;
+  private final Stages stages;
 
   public SimilarItemsJob(SparkSession spark, SimilarItemsConfig config) {
     this.spark = spark;
     this.config = config;
     this.runId = config.runDate() + "_" + DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'")
         .withZone(ZoneOffset.UTC).format(Instant.now());
+    this.stages = new Stages(spark, summary, "similar-items");
   }
 
   /** Runs the job; the summary is also written under {@code <output>/_runs/}. */
@@ -165,58 +161,26 @@ public final class SimilarItemsJob {
   }
 
   private long topN(Dataset<Row> embeddings, Path dir) {
-    List<Row> rows = new ArrayList<>(embeddings.select("item_id", "embedding").collectAsList());
-    rows.sort(Comparator.comparing(r -> r.getString(0)));
-    String[] ids = new String[rows.size()];
-    List<float[]> vectors = new ArrayList<>(rows.size());
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = rows.get(i).getString(0);
-      vectors.add(toFloats(rows.get(i).getList(1)));
-    }
-    rows.clear();
-    int dim = vectors.get(0).length;
-    VectorBlocks blocks = VectorBlocks.of(vectors, dim, config.blockSize());
-    vectors.clear();
+    EncodedItems items = EncodedItems.collect(embeddings, config.blockSize());
+    VectorBlocks blocks = items.blocks();
     String kernelName = Kernels.select(config.kernel()).name();
-    summary.put("kernel", kernelName).put("dimension", dim).put("blocks", blocks.numBlocks());
-    LOG.info("Exact top-{} over {} x {} vectors in {} blocks of {} with kernel {}", config.topN(), ids.length,
-        dim, blocks.numBlocks(), config.blockSize(), kernelName);
+    summary.put("kernel", kernelName).put("dimension", blocks.dim()).put("blocks", blocks.numBlocks());
+    LOG.info("Exact top-{} over {} x {} vectors in {} blocks of {} with kernel {}", config.topN(), blocks.count(),
+        blocks.dim(), blocks.numBlocks(), config.blockSize(), kernelName);
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<String[]> idsShared = jsc.broadcast(ids);
+    Broadcast<String[]> ids = jsc.broadcast(items.ids());
     String model = config.encoder().model().value();
     float minScore = config.minScore();
+    int blockSize = blocks.blockSize();
     JavaRDD<Row> result = BlockedTopN.compute(jsc, blocks, config.topN(), config.kernel())
         .sortByKey()
-        .flatMap(block -> toRows(block._1() * blocks.blockSize(), block._2(), idsShared.value(), model,
-            minScore));
+        .flatMap(block -> EncodedItems.neighborRows(block._1() * blockSize, block._2(), ids.value(), ids.value(),
+            model, minScore));
     spark.createDataFrame(result, SIMILAR_ITEMS_SCHEMA)
-        .coalesce(Math.max(1, ids.length / 200_000))
+        .coalesce(Math.max(1, blocks.count() / 200_000))
         .write().parquet(dir.toString());
     return spark.read().parquet(dir.toString()).count();
-  }
-
-  private static Iterator<Row> toRows(int offset, TopNBuffer buffer, String[] ids, String model,
-      float minScore) {
-    List<Row> out = new ArrayList<>(buffer.rows() * buffer.n());
-    int[] neighbors = new int[buffer.n()];
-    float[] scores = new float[buffer.n()];
-    for (int r = 0; r < buffer.rows(); r++) {
-      int count = buffer.sorted(r, neighbors, scores);
-      String itemId = ids[offset + r];
-      for (int k = 0; k < count && (minScore <= -1f || scores[k] >= minScore); k++) {
-        out.add(RowFactory.create(itemId, k + 1, ids[neighbors[k]], scores[k], model));
-      }
-    }
-    return out.iterator();
-  }
-
-  private static float[] toFloats(List<Object> values) {
-    float[] v = new float[values.size()];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (Float) values.get(i);
-    }
-    return v;
   }
 
   private long summaryCount(String key) {
@@ -225,15 +189,7 @@ public final class SimilarItemsJob {
   }
 
   private <T> T stage(String name, String description, Supplier<T> work) {
-    spark.sparkContext().setJobGroup("itemsim-" + name, "itemsim similar-items: " + description, false);
-    long t0 = System.nanoTime();
-    try {
-      return work.get();
-    } finally {
-      long ms = (System.nanoTime() - t0) / 1_000_000;
-      summary.stage(name, ms);
-      LOG.info("Stage {} took {} ms", name, ms);
-    }
+    return stages.run(name, description, work);
   }
 
   private FileSystem fileSystem(Path root) {

@@ -43,6 +43,26 @@ final class BlockPairScan {
   }
 
   /**
+   * Scans {@code c} ({@code stripRows × rowsJ}) for the rows only: rows {@code firstRow..} of a query block
+   * against corpus rows starting at global corpus index {@code offsetJ} (cross-catalogue search, where
+   * corpus rows have no lists of their own).
+   */
+  static void scanRows(float[] c, int firstRow, int stripRows, int rowsJ, int offsetJ, TopNBuffer top) {
+    for (int r = 0; r < stripRows; r++) {
+      int row = firstRow + r;
+      int base = r * rowsJ;
+      float rowThreshold = top.threshold(row);
+      for (int col = 0; col < rowsJ; col++) {
+        float s = c[base + col];
+        if (s >= rowThreshold) {
+          top.offer(row, s, offsetJ + col);
+          rowThreshold = top.threshold(row);
+        }
+      }
+    }
+  }
+
+  /**
    * Scans a strip of a block's product with itself: {@code c} is {@code stripRows × (rows − firstRow)}, the
    * strip's rows against block rows {@code firstRow..rows}. Only the strict upper triangle is read, each score
    * going to both of its rows; the diagonal (an item with itself) is skipped.

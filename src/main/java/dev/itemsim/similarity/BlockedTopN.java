@@ -37,6 +37,42 @@ public final class BlockedTopN {
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(blocks.numBlocks(), jsc.defaultParallelism())));
   }
 
+  /**
+   * Cross-catalogue top-N: for every query vector its {@code topN} nearest corpus vectors (neighbour values
+   * are corpus indexes; ties go to the lower corpus index), keyed by query block id.
+   */
+  public static JavaPairRDD<Integer, TopNBuffer> computeCross(JavaSparkContext jsc, VectorBlocks queries,
+      VectorBlocks corpus, int topN, String kernelName) {
+    checkSameDimension(queries, corpus);
+    Broadcast<VectorBlocks> sharedQueries = jsc.broadcast(queries);
+    Broadcast<VectorBlocks> sharedCorpus = jsc.broadcast(corpus);
+    List<CrossTaskRunner.Task> tasks = CrossTaskRunner.plan(queries.numBlocks(), corpus.numBlocks(),
+        4 * jsc.defaultParallelism());
+    return jsc.parallelize(tasks, Math.max(1, tasks.size()))
+        .mapToPair(task -> new Tuple2<>(task.queryBlock(), CrossTaskRunner.run(sharedQueries.value(),
+            sharedCorpus.value(), task, topN, Kernels.select(kernelName))))
+        .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(queries.numBlocks(), jsc.defaultParallelism())));
+  }
+
+  /** {@link #computeCross} in the calling thread. */
+  public static Map<Integer, TopNBuffer> computeCrossLocally(VectorBlocks queries, VectorBlocks corpus, int topN,
+      MatMulKernel kernel) {
+    checkSameDimension(queries, corpus);
+    Map<Integer, TopNBuffer> merged = new HashMap<>();
+    for (CrossTaskRunner.Task task : CrossTaskRunner.plan(queries.numBlocks(), corpus.numBlocks(), 3)) {
+      merged.merge(task.queryBlock(), CrossTaskRunner.run(queries, corpus, task, topN, kernel),
+          TopNBuffer::mergeFrom);
+    }
+    return merged;
+  }
+
+  private static void checkSameDimension(VectorBlocks queries, VectorBlocks corpus) {
+    if (queries.dim() != corpus.dim()) {
+      throw new IllegalArgumentException("Query vectors have dimension " + queries.dim() + ", corpus vectors "
+          + corpus.dim() + ": both sides must be encoded with the same model");
+    }
+  }
+
   /** The same computation in the calling thread, for tests, benchmarks and small inputs. */
   public static Map<Integer, TopNBuffer> computeLocally(VectorBlocks blocks, int topN, MatMulKernel kernel) {
     Map<Integer, TopNBuffer> merged = new HashMap<>();

@@ -81,6 +81,38 @@ class BlockedTopNTest {
     }
   }
 
+  @ParameterizedTest(name = "queries={0} corpus={1} block={2}")
+  @CsvSource({"300, 500, 64", "17, 900, 100", "250, 3, 16", "1, 1, 8"})
+  void crossSearchEqualsBruteForce(int nq, int nc, int blockSize) {
+    List<float[]> queries = randomUnitVectors(nq, 16, new Random(nq));
+    List<float[]> corpus = randomUnitVectors(nc, 16, new Random(nc + 1));
+    VectorBlocks q = VectorBlocks.of(queries, 16, blockSize);
+    VectorBlocks c = VectorBlocks.of(corpus, 16, blockSize);
+    Map<Integer, TopNBuffer> local = BlockedTopN.computeCrossLocally(q, c, 10, KERNEL);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+    Map<Integer, TopNBuffer> viaSpark = BlockedTopN.computeCross(jsc, q, c, 10, "auto").collectAsMap();
+    int[] ids = new int[10];
+    float[] scores = new float[10];
+    int[] sparkIds = new int[10];
+    for (int i = 0; i < nq; i++) {
+      List<BruteForce.Neighbor> want = new ArrayList<>();
+      for (int j = 0; j < nc; j++) {
+        want.add(new BruteForce.Neighbor(j, BruteForce.dot(queries.get(i), corpus.get(j))));
+      }
+      want.sort(java.util.Comparator.comparingDouble(BruteForce.Neighbor::score).reversed()
+          .thenComparingInt(BruteForce.Neighbor::index));
+      TopNBuffer buffer = local.get(i / blockSize);
+      int count = buffer.sorted(i % blockSize, ids, scores);
+      assertThat(count).isEqualTo(Math.min(10, nc));
+      assertThat(viaSpark.get(i / blockSize).sorted(i % blockSize, sparkIds, new float[10])).isEqualTo(count);
+      assertThat(sparkIds).containsExactly(ids);
+      for (int k = 0; k < count; k++) {
+        assertThat((double) scores[k]).isCloseTo(want.get(k).score(), org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(ids[k]).as("query %d rank %d", i, k + 1).isEqualTo(want.get(k).index());
+      }
+    }
+  }
+
   @Test
   void javaAndNativeKernelsAgree() {
     List<float[]> vectors = randomUnitVectors(90, 20, new Random(5));

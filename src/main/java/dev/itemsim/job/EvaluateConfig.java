@@ -1,0 +1,69 @@
+package dev.itemsim.job;
+
+import com.typesafe.config.Config;
+import dev.itemsim.InvalidInputException;
+import dev.itemsim.catalog.TextTemplate;
+import dev.itemsim.config.TypedConfig;
+import dev.itemsim.embed.EncoderSettings;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The evaluate job's settings (keys in {@code conf/defaults.conf}): catalogue A ({@code input.*}), catalogue
+ * B ({@code search.against}, or A itself), the true-match pairs ({@code eval.matches}) and how to encode and
+ * search.
+ */
+public record EvaluateConfig(
+    String inputPath,
+    String inputFormat,
+    String againstPath,
+    String againstFormat,
+    String idColumn,
+    String titleColumn,
+    TextTemplate template,
+    EncoderSettings encoder,
+    int encodePartitions,
+    int sortWindow,
+    int blockSize,
+    String kernel,
+    String matchesPath,
+    int listSize,
+    int missContext,
+    String outputPath,
+    Map<String, String> spark,
+    String digest) {
+
+  public static EvaluateConfig from(Config config) {
+    TypedConfig c = new TypedConfig(config);
+    String job = c.string("job");
+    if (!job.equals("evaluate")) {
+      throw new InvalidInputException("job = '" + job + "' but this is the evaluate job");
+    }
+    String inputFormat = c.oneOf("input.format", Set.of("parquet", "csv"));
+    String againstFormat = c.string("search.format").isBlank() ? inputFormat
+        : c.oneOf("search.format", Set.of("parquet", "csv"));
+    return new EvaluateConfig(
+        c.requiredString("input.path"),
+        inputFormat,
+        c.string("search.against").trim(),
+        againstFormat,
+        c.requiredString("input.idColumn"),
+        c.requiredString("input.titleColumn"),
+        JobSettings.template(c),
+        JobSettings.encoder(c),
+        c.intIn("encoder.partitions", 0, 1_000_000),
+        c.intIn("encoder.sortWindow", 1, 10_000_000),
+        c.intIn("similarity.blockSize", 16, 16_384),
+        c.oneOf("similarity.kernel", Set.of("auto", "native-blas", "java")),
+        c.requiredString("eval.matches"),
+        c.intIn("eval.listSize", 1, 1000),
+        c.intIn("eval.missContext", 0, 100),
+        c.requiredString("output.path"),
+        c.flatStrings("spark"),
+        JobSettings.digest(config));
+  }
+
+  public boolean crossCatalogue() {
+    return !againstPath.isEmpty();
+  }
+}

@@ -1,0 +1,282 @@
+package dev.itemsim.job;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.itemsim.catalog.CatalogPreparation;
+import dev.itemsim.catalog.CatalogReader;
+import dev.itemsim.catalog.PreparedCatalog;
+import dev.itemsim.eval.MatchPairs;
+import dev.itemsim.eval.RankingMetrics;
+import dev.itemsim.embed.SparkEncoding;
+import dev.itemsim.similarity.BlockedTopN;
+import dev.itemsim.similarity.TopNBuffer;
+import dev.itemsim.similarity.VectorBlocks;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * Measures neighbour quality against labelled pairs: encodes catalogue A and B (or A alone), lists each
+ * item's {@code eval.listSize} nearest items of the other side with the exact blocked kernel, and scores the
+ * lists against the true matches in both directions. Writes {@code <output>/evaluation/metrics.json} and
+ * {@code <output>/evaluation/misses/} (every true pair whose partner is not ranked first, with what ranked
+ * above it), replacing the previous evaluation atomically.
+ */
+public final class EvaluateJob {
+  public static final StructType MISSES_SCHEMA = new StructType()
+      .add("direction", DataTypes.StringType, false)
+      .add("query_id", DataTypes.StringType, false)
+      .add("query_text", DataTypes.StringType, true)
+      .add("expected_id", DataTypes.StringType, false)
+      .add("expected_text", DataTypes.StringType, true)
+      .add("expected_rank", DataTypes.IntegerType, true)
+      .add("expected_score", DataTypes.FloatType, true)
+      .add("ranked_above", DataTypes.createArrayType(new StructType()
+          .add("neighbor_id", DataTypes.StringType, false)
+          .add("score", DataTypes.FloatType, false)
+          .add("text", DataTypes.StringType, true)), false);
+
+  private final SparkSession spark;
+  private final EvaluateConfig config;
+  private final RunSummary summary = new RunSummary();
+  private final Stages stages;
+
+  public EvaluateJob(SparkSession spark, EvaluateConfig config) {
+    this.spark = spark;
+    this.config = config;
+    this.stages = new Stages(spark, summary, "evaluate");
+  }
+
+  /** One side of the evaluation: its items' ids in order, vectors and texts. */
+  private record Side(EncodedItems items, Map<String, String> texts, PreparedCatalog catalog) {}
+
+  /** A ranked list: neighbour ids and scores, best first. */
+  private record Ranked(List<String> ids, List<Float> scores) {}
+
+  public RunSummary execute() {
+    long start = System.nanoTime();
+    String runId = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
+    summary.put("job", "evaluate").put("run_id", runId).put("status", "running").put("input", config.inputPath())
+        .put("against", config.crossCatalogue() ? config.againstPath() : config.inputPath())
+        .put("matches", config.matchesPath()).put("model", config.encoder().model().value())
+        .put("scorer", "embedding").put("config_digest", config.digest());
+    Path root = new Path(config.outputPath());
+    FileSystem fs = fileSystem(root);
+    OutputPublisher.recover(fs, root);
+    OutputPublisher publisher = new OutputPublisher(fs, root, runId);
+    try {
+      MatchPairs matches = stages.run("read-matches", "Read " + config.matchesPath(),
+          () -> MatchPairs.read(spark, config.matchesPath()));
+      Side a = stages.run("encode-a", "Read and encode " + config.inputPath(),
+          () -> side(config.inputPath(), config.inputFormat()));
+      Side b = config.crossCatalogue() ? stages.run("encode-b", "Read and encode " + config.againstPath(),
+          () -> side(config.againstPath(), config.againstFormat())) : a;
+      summary.count("pairs", matches.pairs().size())
+          .count("items_a", a.items().ids().length).count("items_b", b.items().ids().length)
+          .count("rejected_a", a.catalog().itemsRejected()).count("rejected_b", b.catalog().itemsRejected());
+
+      Map<String, Ranked> aToB = stages.run("search-a-to-b", "Top-" + config.listSize() + " A -> B",
+          () -> search(a, b));
+      Map<String, Ranked> bToA = config.crossCatalogue()
+          ? stages.run("search-b-to-a", "Top-" + config.listSize() + " B -> A", () -> search(b, a)) : aToB;
+
+      Map<String, Object> metrics = new LinkedHashMap<>();
+      metrics.put("a_to_b", metrics(aToB, matches.partners(true)));
+      metrics.put("b_to_a", metrics(bToA, matches.partners(false)));
+      metrics.put("scorer", "embedding");
+      metrics.put("model", config.encoder().model().value());
+      metrics.put("pairs", matches.pairs().size());
+      metrics.put("list_size", config.listSize());
+      summary.put("metrics", metrics);
+
+      Path dir = publisher.stage("evaluation");
+      stages.run("write", "Write evaluation", () -> {
+        writeMisses(new Path(dir, "misses"), a, b, aToB, bToA, matches);
+        writeJson(fs, new Path(dir, "metrics.json"), metrics);
+        return null;
+      });
+      publisher.commit();
+      summary.put("status", "succeeded").put("metrics_path", new Path(root, "evaluation/metrics.json").toString());
+      return summary;
+    } catch (RuntimeException e) {
+      publisher.abort();
+      summary.put("status", "failed").put("error", String.valueOf(e.getMessage()));
+      throw e;
+    } finally {
+      summary.stage("total", (System.nanoTime() - start) / 1_000_000);
+      summary.write(fs, new Path(new Path(root, "_runs"), "evaluate_" + runId + ".json"));
+      spark.sparkContext().clearJobGroup();
+    }
+  }
+
+  private Side side(String path, String format) {
+    Dataset<Row> raw = CatalogReader.read(spark, path, format);
+    PreparedCatalog catalog = CatalogPreparation.prepare(raw, path, config.idColumn(), config.titleColumn(),
+        config.template());
+    int partitions = config.encodePartitions() > 0 ? config.encodePartitions()
+        : 2 * spark.sparkContext().defaultParallelism();
+    Dataset<Row> encoded = SparkEncoding.encode(spark, catalog.items(), config.encoder(), partitions,
+        config.sortWindow(), null).persist(StorageLevel.MEMORY_AND_DISK());
+    Map<String, String> texts = new HashMap<>();
+    for (Row r : encoded.select("item_id", "text").collectAsList()) {
+      texts.put(r.getString(0), r.getString(1));
+    }
+    EncodedItems items = EncodedItems.collect(encoded, config.blockSize());
+    encoded.unpersist();
+    return new Side(items, texts, catalog);
+  }
+
+  private Map<String, Ranked> search(Side queries, Side corpus) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    VectorBlocks q = queries.items().blocks();
+    List<scala.Tuple2<Integer, TopNBuffer>> merged = config.crossCatalogue()
+        ? BlockedTopN.computeCross(jsc, q, corpus.items().blocks(), config.listSize(), config.kernel()).collect()
+        : BlockedTopN.compute(jsc, q, config.listSize(), config.kernel()).collect();
+    Map<String, Ranked> lists = new HashMap<>();
+    int[] neighbors = new int[config.listSize()];
+    float[] scores = new float[config.listSize()];
+    for (scala.Tuple2<Integer, TopNBuffer> block : merged) {
+      TopNBuffer buffer = block._2();
+      int offset = q.offsetOf(block._1());
+      for (int r = 0; r < buffer.rows(); r++) {
+        int count = buffer.sorted(r, neighbors, scores);
+        List<String> ids = new ArrayList<>(count);
+        List<Float> s = new ArrayList<>(count);
+        for (int k = 0; k < count; k++) {
+          ids.add(corpus.items().ids()[neighbors[k]]);
+          s.add(scores[k]);
+        }
+        lists.put(queries.items().ids()[offset + r], new Ranked(ids, s));
+      }
+    }
+    return lists;
+  }
+
+  private Map<String, Object> metrics(Map<String, Ranked> lists, Map<String, Set<String>> truth) {
+    Map<String, List<String>> ranked = new HashMap<>();
+    lists.forEach((k, v) -> ranked.put(k, v.ids()));
+    RankingMetrics.Result result = RankingMetrics.compute(ranked, truth, RankingMetrics.DEFAULT_KS);
+    Map<String, Object> out = new LinkedHashMap<>();
+    result.values().forEach((k, v) -> out.put(k, Math.round(v * 1e6) / 1e6));
+    out.put("queries", result.queries());
+    out.put("pairs", result.pairs());
+    return out;
+  }
+
+  private void writeMisses(Path dir, Side a, Side b, Map<String, Ranked> aToB, Map<String, Ranked> bToA,
+      MatchPairs matches) {
+    List<Row> rows = new ArrayList<>();
+    missRows("a_to_b", a, b, aToB, matches.partners(true), rows);
+    missRows("b_to_a", b, a, bToA, matches.partners(false), rows);
+    spark.createDataFrame(rows, MISSES_SCHEMA).orderBy("direction", "query_id", "expected_id").coalesce(1)
+        .write().parquet(dir.toString());
+    summary.count("misses", rows.size());
+  }
+
+  private void missRows(String direction, Side queries, Side corpus, Map<String, Ranked> lists,
+      Map<String, Set<String>> truth, List<Row> out) {
+    Map<String, Integer> corpusIndex = index(corpus.items().ids());
+    Map<String, Integer> queryIndex = index(queries.items().ids());
+    for (Map.Entry<String, Set<String>> e : truth.entrySet()) {
+      Ranked ranked = lists.getOrDefault(e.getKey(), new Ranked(List.of(), List.of()));
+      for (String expected : e.getValue()) {
+        int rank = ranked.ids().indexOf(expected) + 1;
+        if (rank == 1) {
+          continue;
+        }
+        int shown = rank == 0 ? Math.min(config.missContext(), ranked.ids().size())
+            : Math.min(config.missContext(), rank - 1);
+        List<Row> above = new ArrayList<>(shown);
+        for (int k = 0; k < shown; k++) {
+          String id = ranked.ids().get(k);
+          above.add(RowFactory.create(id, ranked.scores().get(k), corpus.texts().get(id)));
+        }
+        Float score = null;
+        Integer q = queryIndex.get(e.getKey());
+        Integer c = corpusIndex.get(expected);
+        if (q != null && c != null) {
+          score = dot(queries.items().blocks(), q, corpus.items().blocks(), c);
+        }
+        out.add(RowFactory.create(direction, e.getKey(), queries.texts().get(e.getKey()), expected,
+            corpus.texts().get(expected), rank == 0 ? null : rank, score, above));
+      }
+    }
+  }
+
+  private static Map<String, Integer> index(String[] ids) {
+    Map<String, Integer> m = new HashMap<>();
+    for (int i = 0; i < ids.length; i++) {
+      m.put(ids[i], i);
+    }
+    return m;
+  }
+
+  private static float dot(VectorBlocks x, int i, VectorBlocks y, int j) {
+    float[] bx = x.block(i / x.blockSize());
+    float[] by = y.block(j / y.blockSize());
+    int ox = (i % x.blockSize()) * x.dim();
+    int oy = (j % y.blockSize()) * y.dim();
+    double s = 0;
+    for (int k = 0; k < x.dim(); k++) {
+      s += bx[ox + k] * by[oy + k];
+    }
+    return (float) s;
+  }
+
+  private static void writeJson(FileSystem fs, Path path, Object value) {
+    try (OutputStream out = fs.create(path, false)) {
+      out.write(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(value));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write " + path, e);
+    }
+  }
+
+  /** Prints the metrics of both directions as a table. */
+  @SuppressWarnings("unchecked")
+  public static void printTable(RunSummary summary, PrintWriter out) {
+    Map<String, Object> metrics = (Map<String, Object>) summary.get("metrics");
+    Map<String, Object> ab = (Map<String, Object>) metrics.get("a_to_b");
+    Map<String, Object> ba = (Map<String, Object>) metrics.get("b_to_a");
+    out.printf(Locale.ROOT, "%nitemsim evaluate (%s, scorer %s): %s pairs%n", metrics.get("model"),
+        metrics.get("scorer"), metrics.get("pairs"));
+    out.printf(Locale.ROOT, "  %-10s %8s %8s%n", "metric", "A->B", "B->A");
+    for (String key : ab.keySet()) {
+      out.printf(Locale.ROOT, "  %-10s %8s %8s%n", key, format(ab.get(key)), format(ba.get(key)));
+    }
+    out.println("  metrics: " + summary.get("metrics_path"));
+  }
+
+  private static String format(Object v) {
+    return v instanceof Double d ? String.format(Locale.ROOT, "%.4f", d) : String.valueOf(v);
+  }
+
+  private FileSystem fileSystem(Path root) {
+    try {
+      return root.getFileSystem(spark.sparkContext().hadoopConfiguration());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot open file system of output.path = " + root, e);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package dev.itemsim.job;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigRenderOptions;
+import dev.itemsim.InvalidInputException;
+import dev.itemsim.catalog.TextTemplate;
+import dev.itemsim.config.TypedConfig;
+import dev.itemsim.embed.EncoderSettings;
+import dev.itemsim.embed.ModelSpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.HexFormat;
+
+/** Settings read the same way by every job. */
+final class JobSettings {
+  private JobSettings() {}
+
+  static TextTemplate template(TypedConfig c) {
+    return TextTemplate.parse(c.requiredString("text.template"), c.intIn("text.maxFieldChars", 1, 100_000));
+  }
+
+  static EncoderSettings encoder(TypedConfig c) {
+    return new EncoderSettings(new ModelSpec(c.requiredString("encoder.model")),
+        c.intIn("encoder.batchSize", 1, 4096),
+        c.intIn("encoder.maxTokens", 8, 512),
+        c.intIn("encoder.threadsPerTask", 1, 256));
+  }
+
+  static LocalDate runDate(String value) {
+    if (value.isBlank()) {
+      return LocalDate.now();
+    }
+    try {
+      return LocalDate.parse(value.trim());
+    } catch (DateTimeParseException e) {
+      throw new InvalidInputException("run.date = '" + value + "' is not a date of the form YYYY-MM-DD");
+    }
+  }
+
+  /** SHA-256 (first 12 bytes, hex) of the resolved configuration without Spark settings. */
+  static String digest(Config config) {
+    String rendered = config.withoutPath("spark").root().render(ConfigRenderOptions.concise());
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256").digest(rendered.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash, 0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package dev.itemsim.eval;
+
+import static dev.itemsim.job.JobTestSupport.cli;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.itemsim.SparkTestSupport;
+import dev.itemsim.job.JobTestSupport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvaluateJobTest {
+  @TempDir
+  Path dir;
+
+  /** The first 40 Abt-Buy match pairs and their products, as CSV, like the shipped benchmark. */
+  private Path[] labelledSample() throws Exception {
+    List<String> matches = Files.readAllLines(Path.of("sample-data/abt-buy/matches.csv")).subList(1, 41);
+    Set<String> aIds = new HashSet<>();
+    Set<String> bIds = new HashSet<>();
+    matches.forEach(m -> {
+      aIds.add(m.split(",")[0]);
+      bIds.add(m.split(",")[1]);
+    });
+    Path a = filter("sample-data/abt-buy/products_a.csv", aIds, dir.resolve("a.csv"));
+    Path b = filter("sample-data/abt-buy/products_b.csv", bIds, dir.resolve("b.csv"));
+    Path m = dir.resolve("matches.csv");
+    List<String> lines = new ArrayList<>(List.of("id_a,id_b"));
+    lines.addAll(matches);
+    Files.write(m, lines);
+    return new Path[] {a, b, m};
+  }
+
+  private static Path filter(String csv, Set<String> ids, Path out) throws Exception {
+    List<Row> rows = dev.itemsim.catalog.CatalogReader.read(SparkTestSupport.spark(), csv, "csv")
+        .select("id", "title", "brand").collectAsList();
+    List<String> lines = new ArrayList<>(List.of("id,title,brand,category"));
+    for (Row r : rows) {
+      if (ids.contains(r.getString(0))) {
+        lines.add(r.getString(0) + "," + quote(r.getString(1)) + "," + quote(r.getString(2)) + ",");
+      }
+    }
+    Files.write(out, lines);
+    return out;
+  }
+
+  private static String quote(String s) {
+    return s == null ? "" : "\"" + s.replace("\"", "\"\"") + "\"";
+  }
+
+  @Test
+  void evaluatesBothDirectionsAndWritesMetricsAndMisses() throws Exception {
+    Path[] sample = labelledSample();
+    Path out = dir.resolve("out");
+    Path spec = dir.resolve("evaluate.conf");
+    Files.writeString(spec, String.join("\n",
+        "include \"" + Path.of("jobs/evaluate.conf").toAbsolutePath() + "\"",
+        "input.path = \"" + sample[0] + "\"",
+        "search.against = \"" + sample[1] + "\"",
+        "eval.matches = \"" + sample[2] + "\"",
+        "output.path = \"" + out + "\"",
+        "similarity.blockSize = 16"));
+    JobTestSupport.Result result = cli("run", spec.toString(), "--profile", "local");
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out()).contains("recall@1").contains("A->B").contains("B->A");
+
+    try (var runs = Files.list(out.resolve("_runs"))) {
+      JsonNode run = new ObjectMapper().readTree(runs.filter(p -> p.toString().endsWith(".json")).findFirst()
+          .orElseThrow().toFile());
+      assertThat(run.get("counts").get("rejected_a").asLong()).isZero();
+      assertThat(run.get("counts").get("rejected_b").asLong()).isZero();
+    }
+    JsonNode metrics = new ObjectMapper().readTree(out.resolve("evaluation/metrics.json").toFile());
+    assertThat(metrics.get("scorer").asText()).isEqualTo("embedding");
+    assertThat(metrics.get("model").asText()).isEqualTo("builtin:all-minilm-l6-v2");
+    long misses = 0;
+    for (String direction : List.of("a_to_b", "b_to_a")) {
+      JsonNode d = metrics.get(direction);
+      assertThat(d.get("pairs").asLong()).isEqualTo(40);
+      // every B item is listed (list size 50 > 40 items), so every partner is found by rank 50
+      assertThat(d.get("recall@50").asDouble()).isEqualTo(1.0);
+      double r1 = d.get("recall@1").asDouble();
+      assertThat(r1).isBetween(0.5, 1.0);
+      assertThat(d.get("recall@10").asDouble()).isBetween(r1, 1.0);
+      assertThat(d.get("mrr").asDouble()).isBetween(r1, 1.0);
+      misses += Math.round(40 * (1 - r1));
+    }
+    List<Row> missRows = SparkTestSupport.spark().read().parquet(out.resolve("evaluation/misses").toString())
+        .collectAsList();
+    assertThat((long) missRows.size()).isEqualTo(misses);
+    for (Row miss : missRows) {
+      int rank = miss.getInt(5);
+      assertThat(rank).isGreaterThan(1);
+      List<Row> above = miss.getList(7);
+      assertThat(above).hasSize(Math.min(5, rank - 1));
+      assertThat(above.get(0).getFloat(1)).isGreaterThanOrEqualTo(miss.getFloat(6));
+    }
+  }
+
+  @Test
+  void matchFileWithoutTheColumnsIsAClearError() throws Exception {
+    Path[] sample = labelledSample();
+    Files.writeString(sample[2], "abt,buy\n1,2\n");
+    JobTestSupport.Result result = cli("run", "jobs/evaluate.conf", "--profile", "local",
+        "--set", "eval.matches=" + sample[2], "--set", "output.path=" + dir.resolve("o"));
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.err()).contains("needs columns id_a and id_b").contains("columns found: abt, buy");
+  }
+}
