@@ -9,6 +9,10 @@ import dev.itemsim.eval.MatchPairs;
 import dev.itemsim.eval.RankingMetrics;
 import dev.itemsim.embed.SparkEncoding;
 import dev.itemsim.similarity.BlockedTopN;
+import dev.itemsim.similarity.HybridRanker;
+import dev.itemsim.similarity.LexicalFeatures;
+import dev.itemsim.similarity.SparseTopN;
+import dev.itemsim.similarity.SparseVectors;
 import dev.itemsim.similarity.TopNBuffer;
 import dev.itemsim.similarity.VectorBlocks;
 import java.io.IOException;
@@ -69,8 +73,12 @@ public final class EvaluateJob {
     this.stages = new Stages(spark, summary, "evaluate");
   }
 
-  /** One side of the evaluation: its items' ids in order, vectors and texts. */
-  private record Side(EncodedItems items, Map<String, String> texts, PreparedCatalog catalog) {}
+  /** One side of the evaluation: its items' ids in order, vectors and texts; lexical vectors when needed. */
+  private record Side(EncodedItems items, Map<String, String> texts, PreparedCatalog catalog) {
+    List<String> textsInOrder() {
+      return java.util.Arrays.stream(items.ids()).map(texts::get).toList();
+    }
+  }
 
   /** A ranked list: neighbour ids and scores, best first. */
   private record Ranked(List<String> ids, List<Float> scores) {}
@@ -81,7 +89,7 @@ public final class EvaluateJob {
     summary.put("job", "evaluate").put("run_id", runId).put("status", "running").put("input", config.inputPath())
         .put("against", config.crossCatalogue() ? config.againstPath() : config.inputPath())
         .put("matches", config.matchesPath()).put("model", config.encoder().model().value())
-        .put("scorer", "embedding").put("config_digest", config.digest());
+        .put("scorer", config.scorer()).put("config_digest", config.digest());
     Path root = new Path(config.outputPath());
     FileSystem fs = fileSystem(root);
     OutputPublisher.recover(fs, root);
@@ -97,15 +105,23 @@ public final class EvaluateJob {
           .count("items_a", a.items().ids().length).count("items_b", b.items().ids().length)
           .count("rejected_a", a.catalog().itemsRejected()).count("rejected_b", b.catalog().itemsRejected());
 
+      List<SparseVectors> lexical = config.scorer().equals("embedding") ? null
+          : stages.run("lexical-features", "TF-IDF features", () -> LexicalFeatures.build(spark,
+              config.crossCatalogue() ? List.of(a.textsInOrder(), b.textsInOrder()) : List.of(a.textsInOrder()),
+              config.lexical()));
+      SparseVectors lexA = lexical == null ? null : lexical.get(0);
+      SparseVectors lexB = lexical == null ? null : lexical.get(lexical.size() - 1);
       Map<String, Ranked> aToB = stages.run("search-a-to-b", "Top-" + config.listSize() + " A -> B",
-          () -> search(a, b));
+          () -> search(a, b, lexA, lexB));
       Map<String, Ranked> bToA = config.crossCatalogue()
-          ? stages.run("search-b-to-a", "Top-" + config.listSize() + " B -> A", () -> search(b, a)) : aToB;
+          ? stages.run("search-b-to-a", "Top-" + config.listSize() + " B -> A", () -> search(b, a, lexB, lexA))
+          : aToB;
 
       Map<String, Object> metrics = new LinkedHashMap<>();
       metrics.put("a_to_b", metrics(aToB, matches.partners(true)));
       metrics.put("b_to_a", metrics(bToA, matches.partners(false)));
-      metrics.put("scorer", "embedding");
+      metrics.put("scorer", config.scorer());
+      metrics.put("settings", scorerSettings());
       metrics.put("model", config.encoder().model().value());
       metrics.put("pairs", matches.pairs().size());
       metrics.put("list_size", config.listSize());
@@ -113,7 +129,7 @@ public final class EvaluateJob {
 
       Path dir = publisher.stage("evaluation");
       stages.run("write", "Write evaluation", () -> {
-        writeMisses(new Path(dir, "misses"), a, b, aToB, bToA, matches);
+        writeMisses(new Path(dir, "misses"), a, b, lexA, lexB, aToB, bToA, matches);
         writeJson(fs, new Path(dir, "metrics.json"), metrics);
         return null;
       });
@@ -148,30 +164,91 @@ public final class EvaluateJob {
     return new Side(items, texts, catalog);
   }
 
-  private Map<String, Ranked> search(Side queries, Side corpus) {
+  private Map<String, Object> scorerSettings() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (!config.scorer().equals("lexical")) {
+      out.put("model", config.encoder().model().value());
+    }
+    if (!config.scorer().equals("embedding")) {
+      out.put("lexical.wordWeight", config.lexical().wordWeight());
+      out.put("lexical.ngram", config.lexical().ngram());
+    }
+    if (config.scorer().equals("hybrid")) {
+      out.put("hybrid.embeddingWeight", config.embeddingWeight());
+      out.put("candidates", config.candidates());
+    }
+    return out;
+  }
+
+  /** Each query's list of corpus items under the configured scorer. */
+  private Map<String, Ranked> search(Side queries, Side corpus, SparseVectors lexQueries, SparseVectors lexCorpus) {
+    int n = config.listSize();
+    boolean self = !config.crossCatalogue();
+    String[] queryIds = queries.items().ids();
+    String[] corpusIds = corpus.items().ids();
+    Map<String, Ranked> lists = new HashMap<>();
+    switch (config.scorer()) {
+      case "embedding" -> {
+        int[][] ids = new int[queryIds.length][];
+        float[][] scores = new float[queryIds.length][];
+        embeddingLists(queries, corpus, n, ids, scores);
+        for (int q = 0; q < queryIds.length; q++) {
+          lists.put(queryIds[q], ranked(ids[q], scores[q], corpusIds));
+        }
+      }
+      case "lexical" -> {
+        TopNBuffer top = new SparseTopN(lexCorpus).search(lexQueries, 0, lexQueries.rows(), n, self);
+        int[] ids = new int[n];
+        float[] scores = new float[n];
+        for (int q = 0; q < queryIds.length; q++) {
+          int count = top.sorted(q, ids, scores);
+          lists.put(queryIds[q], ranked(java.util.Arrays.copyOf(ids, count), java.util.Arrays.copyOf(scores, count),
+              corpusIds));
+        }
+      }
+      default -> {
+        int k = config.candidates();
+        int[][] embeddingIds = new int[queryIds.length][];
+        embeddingLists(queries, corpus, k, embeddingIds, new float[queryIds.length][]);
+        List<int[]> lexicalIds = new SparseTopN(lexCorpus).searchAll(lexQueries, k, self);
+        for (int q = 0; q < queryIds.length; q++) {
+          HybridRanker.Ranked r = HybridRanker.rank(q, embeddingIds[q], lexicalIds.get(q),
+              queries.items().blocks(), corpus.items().blocks(), lexQueries, lexCorpus, config.embeddingWeight(), n);
+          lists.put(queryIds[q], ranked(r.corpusIndexes(), r.scores(), corpusIds));
+        }
+      }
+    }
+    return lists;
+  }
+
+  private static Ranked ranked(int[] corpusIndexes, float[] scores, String[] corpusIds) {
+    List<String> ids = new ArrayList<>(corpusIndexes.length);
+    List<Float> s = new ArrayList<>(corpusIndexes.length);
+    for (int k = 0; k < corpusIndexes.length; k++) {
+      ids.add(corpusIds[corpusIndexes[k]]);
+      s.add(scores[k]);
+    }
+    return new Ranked(ids, s);
+  }
+
+  /** Exact embedding top-{@code n} of every query (self excluded in one-catalogue mode), by query index. */
+  private void embeddingLists(Side queries, Side corpus, int n, int[][] idsOut, float[][] scoresOut) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     VectorBlocks q = queries.items().blocks();
     List<scala.Tuple2<Integer, TopNBuffer>> merged = config.crossCatalogue()
-        ? BlockedTopN.computeCross(jsc, q, corpus.items().blocks(), config.listSize(), config.kernel()).collect()
-        : BlockedTopN.compute(jsc, q, config.listSize(), config.kernel()).collect();
-    Map<String, Ranked> lists = new HashMap<>();
-    int[] neighbors = new int[config.listSize()];
-    float[] scores = new float[config.listSize()];
+        ? BlockedTopN.computeCross(jsc, q, corpus.items().blocks(), n, config.kernel()).collect()
+        : BlockedTopN.compute(jsc, q, n, config.kernel()).collect();
+    int[] neighbors = new int[n];
+    float[] scores = new float[n];
     for (scala.Tuple2<Integer, TopNBuffer> block : merged) {
       TopNBuffer buffer = block._2();
       int offset = q.offsetOf(block._1());
       for (int r = 0; r < buffer.rows(); r++) {
         int count = buffer.sorted(r, neighbors, scores);
-        List<String> ids = new ArrayList<>(count);
-        List<Float> s = new ArrayList<>(count);
-        for (int k = 0; k < count; k++) {
-          ids.add(corpus.items().ids()[neighbors[k]]);
-          s.add(scores[k]);
-        }
-        lists.put(queries.items().ids()[offset + r], new Ranked(ids, s));
+        idsOut[offset + r] = java.util.Arrays.copyOf(neighbors, count);
+        scoresOut[offset + r] = java.util.Arrays.copyOf(scores, count);
       }
     }
-    return lists;
   }
 
   private Map<String, Object> metrics(Map<String, Ranked> lists, Map<String, Set<String>> truth) {
@@ -185,18 +262,18 @@ public final class EvaluateJob {
     return out;
   }
 
-  private void writeMisses(Path dir, Side a, Side b, Map<String, Ranked> aToB, Map<String, Ranked> bToA,
-      MatchPairs matches) {
+  private void writeMisses(Path dir, Side a, Side b, SparseVectors lexA, SparseVectors lexB,
+      Map<String, Ranked> aToB, Map<String, Ranked> bToA, MatchPairs matches) {
     List<Row> rows = new ArrayList<>();
-    missRows("a_to_b", a, b, aToB, matches.partners(true), rows);
-    missRows("b_to_a", b, a, bToA, matches.partners(false), rows);
+    missRows("a_to_b", a, b, lexA, lexB, aToB, matches.partners(true), rows);
+    missRows("b_to_a", b, a, lexB, lexA, bToA, matches.partners(false), rows);
     spark.createDataFrame(rows, MISSES_SCHEMA).orderBy("direction", "query_id", "expected_id").coalesce(1)
         .write().parquet(dir.toString());
     summary.count("misses", rows.size());
   }
 
-  private void missRows(String direction, Side queries, Side corpus, Map<String, Ranked> lists,
-      Map<String, Set<String>> truth, List<Row> out) {
+  private void missRows(String direction, Side queries, Side corpus, SparseVectors lexQueries,
+      SparseVectors lexCorpus, Map<String, Ranked> lists, Map<String, Set<String>> truth, List<Row> out) {
     Map<String, Integer> corpusIndex = index(corpus.items().ids());
     Map<String, Integer> queryIndex = index(queries.items().ids());
     for (Map.Entry<String, Set<String>> e : truth.entrySet()) {
@@ -217,12 +294,22 @@ public final class EvaluateJob {
         Integer q = queryIndex.get(e.getKey());
         Integer c = corpusIndex.get(expected);
         if (q != null && c != null) {
-          score = dot(queries.items().blocks(), q, corpus.items().blocks(), c);
+          score = score(queries, q, corpus, c, lexQueries, lexCorpus);
         }
         out.add(RowFactory.create(direction, e.getKey(), queries.texts().get(e.getKey()), expected,
             corpus.texts().get(expected), rank == 0 ? null : rank, score, above));
       }
     }
+  }
+
+  /** The configured scorer's score of corpus item {@code c} for query {@code q}. */
+  private float score(Side queries, int q, Side corpus, int c, SparseVectors lexQueries, SparseVectors lexCorpus) {
+    return switch (config.scorer()) {
+      case "embedding" -> HybridRanker.dot(queries.items().blocks(), q, corpus.items().blocks(), c);
+      case "lexical" -> lexQueries.dot(q, lexCorpus, c);
+      default -> (float) (config.embeddingWeight() * HybridRanker.dot(queries.items().blocks(), q,
+          corpus.items().blocks(), c) + (1 - config.embeddingWeight()) * lexQueries.dot(q, lexCorpus, c));
+    };
   }
 
   private static Map<String, Integer> index(String[] ids) {
@@ -231,18 +318,6 @@ public final class EvaluateJob {
       m.put(ids[i], i);
     }
     return m;
-  }
-
-  private static float dot(VectorBlocks x, int i, VectorBlocks y, int j) {
-    float[] bx = x.block(i / x.blockSize());
-    float[] by = y.block(j / y.blockSize());
-    int ox = (i % x.blockSize()) * x.dim();
-    int oy = (j % y.blockSize()) * y.dim();
-    double s = 0;
-    for (int k = 0; k < x.dim(); k++) {
-      s += bx[ox + k] * by[oy + k];
-    }
-    return (float) s;
   }
 
   private static void writeJson(FileSystem fs, Path path, Object value) {

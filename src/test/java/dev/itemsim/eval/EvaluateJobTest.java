@@ -106,6 +106,26 @@ class EvaluateJobTest {
   }
 
   @Test
+  void hybridAndLexicalScorersEvaluateToo() throws Exception {
+    Path[] sample = labelledSample();
+    for (String scorer : List.of("lexical", "hybrid")) {
+      Path out = dir.resolve("out-" + scorer);
+      JobTestSupport.Result result = cli("run", "jobs/evaluate.conf", "--profile", "local",
+          "--set", "input.path=" + sample[0], "--set", "search.against=" + sample[1],
+          "--set", "eval.matches=" + sample[2], "--set", "output.path=" + out, "--set", "similarity.scorer=" + scorer);
+      assertThat(result.exitCode()).as(result.err()).isZero();
+      JsonNode metrics = new ObjectMapper().readTree(out.resolve("evaluation/metrics.json").toFile());
+      assertThat(metrics.get("scorer").asText()).isEqualTo(scorer);
+      assertThat(metrics.get("a_to_b").get("recall@1").asDouble()).isGreaterThan(0.8);
+      if (scorer.equals("hybrid")) {
+        assertThat(metrics.get("settings").get("hybrid.embeddingWeight").asDouble()).isBetween(0.0, 1.0);
+        // embedding candidates alone cover all 40 B items, so the union lists every partner
+        assertThat(metrics.get("a_to_b").get("recall@50").asDouble()).isEqualTo(1.0);
+      }
+    }
+  }
+
+  @Test
   void matchFileWithoutTheColumnsIsAClearError() throws Exception {
     Path[] sample = labelledSample();
     Files.writeString(sample[2], "abt,buy\n1,2\n");

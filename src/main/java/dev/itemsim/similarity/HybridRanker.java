@@ -1,0 +1,52 @@
+package dev.itemsim.similarity;
+
+import java.util.Arrays;
+
+/**
+ * Blends two retrievers: the candidates of a query are the union of its embedding top-K and its lexical
+ * top-K, and each candidate is scored {@code embeddingWeight · cos(embeddings) + (1 − embeddingWeight) ·
+ * cos(lexical)}, both cosines computed exactly for every candidate. Ties go to the lower corpus index.
+ */
+public final class HybridRanker {
+  private HybridRanker() {}
+
+  /** Scores of one query's candidates, best first. */
+  public record Ranked(int[] corpusIndexes, float[] scores) {}
+
+  /**
+   * @param embeddingCandidates corpus indexes from the embedding retriever
+   * @param lexicalCandidates corpus indexes from the lexical retriever
+   */
+  public static Ranked rank(int query, int[] embeddingCandidates, int[] lexicalCandidates, VectorBlocks queryVectors,
+      VectorBlocks corpusVectors, SparseVectors queryLexical, SparseVectors corpusLexical, double embeddingWeight,
+      int n) {
+    int[] union = union(embeddingCandidates, lexicalCandidates);
+    TopNBuffer top = new TopNBuffer(1, Math.max(1, n));
+    for (int c : union) {
+      double score = embeddingWeight * dot(queryVectors, query, corpusVectors, c)
+          + (1 - embeddingWeight) * queryLexical.dot(query, corpusLexical, c);
+      top.offer(0, (float) score, c);
+    }
+    int[] ids = new int[top.n()];
+    float[] scores = new float[top.n()];
+    int count = top.sorted(0, ids, scores);
+    return new Ranked(Arrays.copyOf(ids, count), Arrays.copyOf(scores, count));
+  }
+
+  static int[] union(int[] a, int[] b) {
+    return java.util.stream.IntStream.concat(Arrays.stream(a), Arrays.stream(b)).distinct().toArray();
+  }
+
+  /** Dot product of vector {@code i} of {@code x} and vector {@code j} of {@code y}. */
+  public static float dot(VectorBlocks x, int i, VectorBlocks y, int j) {
+    float[] bx = x.block(i / x.blockSize());
+    float[] by = y.block(j / y.blockSize());
+    int ox = (i % x.blockSize()) * x.dim();
+    int oy = (j % y.blockSize()) * y.dim();
+    double s = 0;
+    for (int k = 0; k < x.dim(); k++) {
+      s += bx[ox + k] * by[oy + k];
+    }
+    return (float) s;
+  }
+}

@@ -1,0 +1,100 @@
+package dev.itemsim.similarity;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Exact top-N by sparse dot product through an inverted index of the corpus: a query touches only the
+ * corpus rows sharing a feature with it. Ties go to the lower corpus index.
+ */
+public final class SparseTopN {
+  private final SparseVectors corpus;
+  private final int[] postingOffsets;
+  private final int[] postingRows;
+  private final float[] postingValues;
+  private final int[] featureIds;
+
+  /** Builds the inverted index of {@code corpus}. */
+  public SparseTopN(SparseVectors corpus) {
+    this.corpus = corpus;
+    int[] features = Arrays.copyOf(corpus.indices(), corpus.indices().length);
+    Arrays.sort(features);
+    int distinct = 0;
+    for (int k = 0; k < features.length; k++) {
+      if (k == 0 || features[k] != features[k - 1]) {
+        features[distinct++] = features[k];
+      }
+    }
+    featureIds = Arrays.copyOf(features, distinct);
+    int[] counts = new int[distinct + 1];
+    for (int idx : corpus.indices()) {
+      counts[Arrays.binarySearch(featureIds, idx) + 1]++;
+    }
+    for (int f = 0; f < distinct; f++) {
+      counts[f + 1] += counts[f];
+    }
+    postingOffsets = counts.clone();
+    postingRows = new int[corpus.indices().length];
+    postingValues = new float[corpus.indices().length];
+    int[] fill = Arrays.copyOf(counts, distinct);
+    for (int row = 0; row < corpus.rows(); row++) {
+      for (int k = corpus.offsets()[row]; k < corpus.offsets()[row + 1]; k++) {
+        int f = Arrays.binarySearch(featureIds, corpus.indices()[k]);
+        postingRows[fill[f]] = row;
+        postingValues[fill[f]++] = corpus.values()[k];
+      }
+    }
+  }
+
+  /**
+   * Top-{@code n} corpus rows for each query row {@code from..to} of {@code queries}; {@code excludeSelf}
+   * skips corpus row {@code q} for query row {@code q} (one catalogue searched against itself). Rows with no
+   * shared feature are not listed.
+   */
+  public TopNBuffer search(SparseVectors queries, int from, int to, int n, boolean excludeSelf) {
+    TopNBuffer top = new TopNBuffer(to - from, n);
+    float[] scores = new float[corpus.rows()];
+    int[] touched = new int[corpus.rows()];
+    int[] touchedBy = new int[corpus.rows()];
+    Arrays.fill(touchedBy, -1);
+    for (int q = from; q < to; q++) {
+      int touchedCount = 0;
+      for (int k = queries.offsets()[q]; k < queries.offsets()[q + 1]; k++) {
+        int f = Arrays.binarySearch(featureIds, queries.indices()[k]);
+        if (f < 0) {
+          continue;
+        }
+        float w = queries.values()[k];
+        for (int p = postingOffsets[f]; p < postingOffsets[f + 1]; p++) {
+          int row = postingRows[p];
+          if (touchedBy[row] != q) {
+            touchedBy[row] = q;
+            touched[touchedCount++] = row;
+          }
+          scores[row] += w * postingValues[p];
+        }
+      }
+      for (int t = 0; t < touchedCount; t++) {
+        int row = touched[t];
+        if (!(excludeSelf && row == q)) {
+          top.offer(q - from, scores[row], row);
+        }
+        scores[row] = 0f;
+      }
+    }
+    return top;
+  }
+
+  /** Lists of corpus indexes, best first, for every query row. */
+  public List<int[]> searchAll(SparseVectors queries, int n, boolean excludeSelf) {
+    TopNBuffer top = search(queries, 0, queries.rows(), n, excludeSelf);
+    List<int[]> out = new ArrayList<>(queries.rows());
+    int[] ids = new int[n];
+    float[] s = new float[n];
+    for (int r = 0; r < queries.rows(); r++) {
+      out.add(Arrays.copyOf(ids, top.sorted(r, ids, s)));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,36 @@
+package dev.itemsim.similarity;
+
+import java.io.Serializable;
+
+/**
+ * Sparse unit vectors in compressed rows (CSR): row {@code i} has features {@code indices[offsets[i] ..
+ * offsets[i+1])} with {@code values} in the same places, indices ascending. Dot products of rows are
+ * cosines when rows are L2-normalised.
+ */
+public record SparseVectors(int[] offsets, int[] indices, float[] values) implements Serializable {
+
+  public int rows() {
+    return offsets.length - 1;
+  }
+
+  /** Dot product of row {@code i} of this and row {@code j} of {@code other} (merge of sorted indices). */
+  public float dot(int i, SparseVectors other, int j) {
+    int a = offsets[i];
+    int aEnd = offsets[i + 1];
+    int b = other.offsets[j];
+    int bEnd = other.offsets[j + 1];
+    double s = 0;
+    while (a < aEnd && b < bEnd) {
+      int ia = indices[a];
+      int ib = other.indices[b];
+      if (ia == ib) {
+        s += (double) values[a++] * other.values[b++];
+      } else if (ia < ib) {
+        a++;
+      } else {
+        b++;
+      }
+    }
+    return (float) s;
+  }
+}
