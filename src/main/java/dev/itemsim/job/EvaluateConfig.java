@@ -63,7 +63,7 @@ public record EvaluateConfig(
         c.intIn("similarity.candidates", 1, 10_000),
         c.doubleIn("similarity.hybrid.embeddingWeight", 0, 1),
         new dev.itemsim.similarity.LexicalFeatures.Settings(c.doubleIn("similarity.lexical.wordWeight", 0, 1),
-            c.intIn("similarity.lexical.ngram", 2, 6)),
+            c.doubleIn("similarity.lexical.modelWeight", 0, 1), c.intIn("similarity.lexical.ngram", 2, 6)),
         c.requiredString("eval.matches"),
         c.intIn("eval.listSize", 1, 1000),
         c.intIn("eval.missContext", 0, 100),

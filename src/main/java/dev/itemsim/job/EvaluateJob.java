@@ -171,6 +171,7 @@ public final class EvaluateJob {
     }
     if (!config.scorer().equals("embedding")) {
       out.put("lexical.wordWeight", config.lexical().wordWeight());
+      out.put("lexical.modelWeight", config.lexical().modelWeight());
       out.put("lexical.ngram", config.lexical().ngram());
     }
     if (config.scorer().equals("hybrid")) {

@@ -21,10 +21,11 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * TF-IDF features for lexical matching, built with Spark MLlib's {@code HashingTF}, {@code IDF} and
- * {@code Normalizer}: one L2-normalised vector over {@link LexicalTokenizer#words} and one over their
- * character n-grams, joined so that a dot product of two items is
- * {@code wordWeight · cos(words) + (1 − wordWeight) · cos(char n-grams)}. IDF is fitted on all texts given
- * (both catalogues of a cross-catalogue search).
+ * {@code Normalizer}: L2-normalised vectors over {@link LexicalTokenizer#words}, over their character
+ * n-grams and over their model numbers ({@link LexicalTokenizer#modelNumbers}), joined so that the dot
+ * product of two items is {@code wordWeight · cos(words) + modelWeight · cos(model numbers) + (1 − wordWeight
+ * − modelWeight) · cos(char n-grams)}. IDF is fitted on all texts given (both catalogues of a
+ * cross-catalogue search).
  */
 public final class LexicalFeatures {
   /** Hashed feature space per token kind. */
@@ -33,10 +34,11 @@ public final class LexicalFeatures {
   private LexicalFeatures() {}
 
   /** The parameters of the lexical scorer ({@code similarity.lexical.*}). */
-  public record Settings(double wordWeight, int ngram) implements java.io.Serializable {
+  public record Settings(double wordWeight, double modelWeight, int ngram) implements java.io.Serializable {
     public Settings {
-      if (!(wordWeight >= 0 && wordWeight <= 1)) {
-        throw new InvalidInputException("similarity.lexical.wordWeight must be in 0..1, got " + wordWeight);
+      if (!(wordWeight >= 0 && modelWeight >= 0 && wordWeight + modelWeight <= 1)) {
+        throw new InvalidInputException("similarity.lexical.wordWeight (" + wordWeight + ") and modelWeight ("
+            + modelWeight + ") must be >= 0 and add up to at most 1");
       }
       if (ngram < 2 || ngram > 6) {
         throw new InvalidInputException("similarity.lexical.ngram must be in 2..6, got " + ngram);
@@ -59,10 +61,11 @@ public final class LexicalFeatures {
         .withColumn("words", udf((UDF1<String, List<String>>) LexicalTokenizer::words,
             DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")))
         .withColumn("grams", udf((UDF1<String, List<String>>) t -> LexicalTokenizer.charNgrams(
-            LexicalTokenizer.words(t), n), DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")));
-    Dataset<Row> words = tfidf(texts, "words");
-    Dataset<Row> both = tfidf(words, "grams");
-    List<Row> collected = both.select("side", "idx", "words_vec", "grams_vec").collectAsList();
+            LexicalTokenizer.words(t), n), DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")))
+        .withColumn("models", udf((UDF1<String, List<String>>) t -> LexicalTokenizer.modelNumbers(
+            LexicalTokenizer.words(t)), DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")));
+    Dataset<Row> all = tfidf(tfidf(tfidf(texts, "words"), "grams"), "models");
+    List<Row> collected = all.select("side", "idx", "words_vec", "grams_vec", "models_vec").collectAsList();
 
     List<List<Vector[]>> perSide = new ArrayList<>();
     for (List<String> side : sides) {
@@ -73,13 +76,14 @@ public final class LexicalFeatures {
       perSide.add(slots);
     }
     for (Row r : collected) {
-      perSide.get(r.getInt(0)).set(r.getInt(1), new Vector[] {r.getAs(2), r.getAs(3)});
+      perSide.get(r.getInt(0)).set(r.getInt(1), new Vector[] {r.getAs(2), r.getAs(3), r.getAs(4)});
     }
-    float wordScale = (float) Math.sqrt(settings.wordWeight());
-    float gramScale = (float) Math.sqrt(1 - settings.wordWeight());
+    float[] scales = {(float) Math.sqrt(settings.wordWeight()),
+        (float) Math.sqrt(Math.max(0, 1 - settings.wordWeight() - settings.modelWeight())),
+        (float) Math.sqrt(settings.modelWeight())};
     List<SparseVectors> out = new ArrayList<>();
     for (List<Vector[]> side : perSide) {
-      out.add(toCsr(side, wordScale, gramScale));
+      out.add(toCsr(side, scales));
     }
     return out;
   }
@@ -93,35 +97,28 @@ public final class LexicalFeatures {
         .transform(weighted);
   }
 
-  private static SparseVectors toCsr(List<Vector[]> rows, float wordScale, float gramScale) {
+  /** Rows of the parts (words, grams, models) side by side: part p's features shifted by p · FEATURES. */
+  private static SparseVectors toCsr(List<Vector[]> rows, float[] scales) {
     int[] offsets = new int[rows.size() + 1];
-    List<int[]> idx = new ArrayList<>();
-    List<float[]> val = new ArrayList<>();
     int total = 0;
     for (int i = 0; i < rows.size(); i++) {
-      SparseVector w = rows.get(i)[0].toSparse();
-      SparseVector g = rows.get(i)[1].toSparse();
-      int[] indices = new int[w.indices().length + g.indices().length];
-      float[] values = new float[indices.length];
-      for (int k = 0; k < w.indices().length; k++) {
-        indices[k] = w.indices()[k];
-        values[k] = (float) w.values()[k] * wordScale;
+      for (Vector part : rows.get(i)) {
+        total += part.toSparse().indices().length;
       }
-      for (int k = 0; k < g.indices().length; k++) {
-        indices[w.indices().length + k] = FEATURES + g.indices()[k];
-        values[w.indices().length + k] = (float) g.values()[k] * gramScale;
-      }
-      idx.add(indices);
-      val.add(values);
-      total += indices.length;
       offsets[i + 1] = total;
     }
-    int[] allIdx = new int[total];
-    float[] allVal = new float[total];
+    int[] indices = new int[total];
+    float[] values = new float[total];
     for (int i = 0; i < rows.size(); i++) {
-      System.arraycopy(idx.get(i), 0, allIdx, offsets[i], idx.get(i).length);
-      System.arraycopy(val.get(i), 0, allVal, offsets[i], val.get(i).length);
+      int at = offsets[i];
+      for (int p = 0; p < rows.get(i).length; p++) {
+        SparseVector v = rows.get(i)[p].toSparse();
+        for (int k = 0; k < v.indices().length; k++) {
+          indices[at] = p * FEATURES + v.indices()[k];
+          values[at++] = (float) v.values()[k] * scales[p];
+        }
+      }
     }
-    return new SparseVectors(offsets, allIdx, allVal);
+    return new SparseVectors(offsets, indices, values);
   }
 }

@@ -48,6 +48,17 @@ public final class LexicalTokenizer implements Serializable {
     return out;
   }
 
+  /** The model-number-like words of {@code words} (letters and digits mixed, 4 characters or more). */
+  public static List<String> modelNumbers(List<String> words) {
+    List<String> out = new ArrayList<>();
+    for (String w : words) {
+      if (w.length() >= 4 && hasLetter(w) && hasDigit(w)) {
+        out.add(w);
+      }
+    }
+    return out;
+  }
+
   /** Character {@code n}-grams of each word with {@code #} marking word boundaries ({@code #so}, {@code ony#}). */
   public static List<String> charNgrams(List<String> words, int n) {
     List<String> out = new ArrayList<>();

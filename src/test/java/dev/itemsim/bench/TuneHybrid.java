@@ -50,13 +50,15 @@ public final class TuneHybrid {
         embLists[e.getKey() * 2048 + r] = Arrays.copyOf(ids, e.getValue().sorted(r, ids, scores));
       }
     }
-    System.out.printf(Locale.ROOT, "%-9s %-9s %-6s %9s %9s%n", "wordW", "embW", "ngram", "recall@1", "recall@10");
-    for (int ngram : new int[] {3, 4}) {
-      for (double wordWeight : new double[] {0.3, 0.5, 0.7}) {
+    System.out.printf(Locale.ROOT, "%-9s %-9s %-9s %-6s %9s %9s%n", "wordW", "modelW", "embW", "ngram", "recall@1",
+        "recall@10");
+    int ngram = 3;
+    for (double modelWeight : new double[] {0.0, 0.2, 0.35, 0.5}) {
+      for (double wordWeight : new double[] {0.2, 0.35}) {
         List<SparseVectors> lex = LexicalFeatures.build(spark, List.of(a.texts, b.texts),
-            new LexicalFeatures.Settings(wordWeight, ngram));
+            new LexicalFeatures.Settings(wordWeight, modelWeight, ngram));
         List<int[]> lexLists = new SparseTopN(lex.get(1)).searchAll(lex.get(0), k, false);
-        for (double embWeight : new double[] {0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 1.0}) {
+        for (double embWeight : new double[] {0.0, 0.1, 0.2, 0.3, 0.4}) {
           Map<String, List<String>> ranked = new HashMap<>();
           for (int q = 0; q < a.ids.size(); q++) {
             HybridRanker.Ranked r = HybridRanker.rank(q, embLists[q], lexLists.get(q), av, bv, lex.get(0), lex.get(1),
@@ -68,7 +70,8 @@ public final class TuneHybrid {
             ranked.put(a.ids.get(q), list);
           }
           RankingMetrics.Result m = RankingMetrics.compute(ranked, truth, RankingMetrics.DEFAULT_KS);
-          System.out.printf(Locale.ROOT, "%-9.2f %-9.2f %-6d %9.4f %9.4f%n", wordWeight, embWeight, ngram,
+          System.out.printf(Locale.ROOT, "%-9.2f %-9.2f %-9.2f %-6d %9.4f %9.4f%n", wordWeight, modelWeight, embWeight,
+              ngram,
               m.get("recall@1"), m.get("recall@10"));
         }
       }
