@@ -44,7 +44,20 @@ public final class CatalogPreparation {
    */
   public static PreparedCatalog prepare(Dataset<Row> raw, String source, String idColumn, String titleColumn,
       TextTemplate template) {
+    return prepare(raw, source, idColumn, titleColumn, template, Map.of());
+  }
+
+  /**
+   * As {@link #prepare(Dataset, String, String, String, TextTemplate)}, also carrying the columns named by
+   * {@code carry} (column → the configuration key that asks for it) into {@code items} as strings
+   * {@code attr_0, attr_1, ...} in the map's iteration order.
+   */
+  public static PreparedCatalog prepare(Dataset<Row> raw, String source, String idColumn, String titleColumn,
+      TextTemplate template, Map<String, String> carry) {
     StructType schema = raw.schema();
+    for (Map.Entry<String, String> e : carry.entrySet()) {
+      requireAtomicColumn(schema, e.getKey(), e.getValue(), source);
+    }
     requireAtomicColumn(schema, idColumn, "input.idColumn", source);
     requireAtomicColumn(schema, titleColumn, "input.titleColumn", source);
     for (String field : template.fields()) {
@@ -73,12 +86,19 @@ public final class CatalogPreparation {
         .when(col("id_count").gt(1), RejectReason.DUPLICATE_ID.code())
         .when(text.equalTo(""), RejectReason.BLANK_TEXT.code());
 
+    List<Column> selected = new ArrayList<>(List.of(quoted(idColumn).cast(DataTypes.StringType).as("item_id"),
+        render.apply(struct(fieldValues.toArray(Column[]::new))).as("text"),
+        to_json(struct(col("*"))).as("record"),
+        input_file_name().as("source_file"),
+        malformed.as("malformed")));
+    List<String> itemColumns = new ArrayList<>(List.of("item_id", "text"));
+    int k = 0;
+    for (String column : carry.keySet()) {
+      selected.add(quoted(column).cast(DataTypes.StringType).as("attr_" + k));
+      itemColumns.add("attr_" + k++);
+    }
     Dataset<Row> classified = raw
-        .select(quoted(idColumn).cast(DataTypes.StringType).as("item_id"),
-            render.apply(struct(fieldValues.toArray(Column[]::new))).as("text"),
-            to_json(struct(col("*"))).as("record"),
-            input_file_name().as("source_file"),
-            malformed.as("malformed"))
+        .select(selected.toArray(Column[]::new))
         .withColumn("id_count", count(lit(1)).over(Window.partitionBy("item_id")))
         .withColumn("reason", reason)
         .drop("id_count", "malformed")
@@ -103,7 +123,8 @@ public final class CatalogPreparation {
       classified.unpersist();
       throw new InvalidInputException("Catalogue " + source + " has no rows");
     }
-    Dataset<Row> items = classified.filter(col("reason").isNull()).select("item_id", "text");
+    Dataset<Row> items = classified.filter(col("reason").isNull())
+        .select(itemColumns.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
     Dataset<Row> rejected = classified.filter(col("reason").isNotNull())
         .select("reason", "item_id", "record", "source_file");
     return new PreparedCatalog(items, rejected, read, valid, byReason);

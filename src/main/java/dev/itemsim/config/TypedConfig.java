@@ -45,6 +45,14 @@ public final class TypedConfig {
     return value;
   }
 
+  public boolean bool(String key) {
+    try {
+      return config.getBoolean(key);
+    } catch (ConfigException e) {
+      throw wrong(key, "true or false", e);
+    }
+  }
+
   public double doubleIn(String key, double min, double max) {
     double value;
     try {

@@ -12,27 +12,57 @@ import org.apache.spark.sql.RowFactory;
 
 /**
  * Encoded items gathered on the driver in item-id order (Java string order), packed as {@link VectorBlocks}:
- * vector index {@code g} belongs to {@code ids[g]}, so "lower index" ties are "lower id" ties.
+ * vector index {@code g} belongs to {@code ids[g]}, so "lower index" ties are "lower id" ties. {@code texts}
+ * and {@code attrs[k]} (the carried filter columns) follow the same order.
  */
-record EncodedItems(String[] ids, VectorBlocks blocks) {
+record EncodedItems(String[] ids, VectorBlocks blocks, String[] texts, String[][] attrs) {
 
-  /** Collects {@code item_id, embedding} rows of an encoded dataset. */
-  static EncodedItems collect(Dataset<Row> encoded, int blockSize) {
-    List<Row> rows = new ArrayList<>(encoded.select("item_id", "embedding").collectAsList());
+  /** Collects {@code item_id, embedding, text, attr_0..attr_(attrCount-1)} rows of an encoded dataset. */
+  static EncodedItems collect(Dataset<Row> encoded, int blockSize, int attrCount) {
+    List<String> columns = new ArrayList<>(List.of("item_id", "embedding", "text"));
+    for (int k = 0; k < attrCount; k++) {
+      columns.add("attr_" + k);
+    }
+    List<Row> rows = new ArrayList<>(encoded.selectExpr(columns.toArray(String[]::new)).collectAsList());
     rows.sort(Comparator.comparing(r -> r.getString(0)));
-    String[] ids = new String[rows.size()];
-    List<float[]> vectors = new ArrayList<>(rows.size());
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = rows.get(i).getString(0);
-      List<Object> values = rows.get(i).getList(1);
+    int n = rows.size();
+    String[] ids = new String[n];
+    String[] texts = new String[n];
+    String[][] attrs = new String[attrCount][n];
+    List<float[]> vectors = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Row r = rows.get(i);
+      ids[i] = r.getString(0);
+      List<Object> values = r.getList(1);
       float[] v = new float[values.size()];
       for (int k = 0; k < v.length; k++) {
         v[k] = (Float) values.get(k);
       }
       vectors.add(v);
+      texts[i] = r.getString(2);
+      for (int k = 0; k < attrCount; k++) {
+        attrs[k][i] = r.isNullAt(3 + k) ? null : r.getString(3 + k);
+      }
     }
     int dim = vectors.isEmpty() ? 1 : vectors.get(0).length;
-    return new EncodedItems(ids, VectorBlocks.of(vectors, dim, blockSize));
+    return new EncodedItems(ids, VectorBlocks.of(vectors, dim, blockSize), texts, attrs);
+  }
+
+  /** The items at {@code indexes} (ascending), in that order. */
+  EncodedItems subset(int[] indexes) {
+    String[] subIds = new String[indexes.length];
+    String[] subTexts = new String[indexes.length];
+    String[][] subAttrs = new String[attrs.length][indexes.length];
+    List<float[]> vectors = new ArrayList<>(indexes.length);
+    for (int k = 0; k < indexes.length; k++) {
+      subIds[k] = ids[indexes[k]];
+      subTexts[k] = texts[indexes[k]];
+      for (int a = 0; a < attrs.length; a++) {
+        subAttrs[a][k] = attrs[a][indexes[k]];
+      }
+      vectors.add(blocks.vector(indexes[k]));
+    }
+    return new EncodedItems(subIds, VectorBlocks.of(vectors, blocks.dim(), blocks.blockSize()), subTexts, subAttrs);
   }
 
   /**
@@ -47,11 +77,15 @@ record EncodedItems(String[] ids, VectorBlocks blocks) {
     float[] scores = new float[buffer.n()];
     for (int r = 0; r < buffer.rows(); r++) {
       int count = buffer.sorted(r, neighbors, scores);
-      String itemId = queryIds[offset + r];
-      for (int k = 0; k < count && (minScore <= -1f || scores[k] >= minScore); k++) {
-        out.add(RowFactory.create(itemId, k + 1, neighborIds[neighbors[k]], scores[k], model));
-      }
+      addRows(queryIds[offset + r], neighbors, scores, count, neighborIds, model, minScore, out);
     }
     return out.iterator();
+  }
+
+  static void addRows(String itemId, int[] neighbors, float[] scores, int count, String[] neighborIds, String model,
+      float minScore, List<Row> out) {
+    for (int k = 0; k < count && (minScore <= -1f || scores[k] >= minScore); k++) {
+      out.add(RowFactory.create(itemId, k + 1, neighborIds[neighbors[k]], scores[k], model));
+    }
   }
 }

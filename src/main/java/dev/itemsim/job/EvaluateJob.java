@@ -76,7 +76,7 @@ public final class EvaluateJob {
   /** One side of the evaluation: its items' ids in order, vectors and texts; lexical vectors when needed. */
   private record Side(EncodedItems items, Map<String, String> texts, PreparedCatalog catalog) {
     List<String> textsInOrder() {
-      return java.util.Arrays.stream(items.ids()).map(texts::get).toList();
+      return java.util.Arrays.asList(items.texts());
     }
   }
 
@@ -155,11 +155,11 @@ public final class EvaluateJob {
         : 2 * spark.sparkContext().defaultParallelism();
     Dataset<Row> encoded = SparkEncoding.encode(spark, catalog.items(), config.encoder(), partitions,
         config.sortWindow(), null).persist(StorageLevel.MEMORY_AND_DISK());
+    EncodedItems items = EncodedItems.collect(encoded, config.blockSize(), 0);
     Map<String, String> texts = new HashMap<>();
-    for (Row r : encoded.select("item_id", "text").collectAsList()) {
-      texts.put(r.getString(0), r.getString(1));
+    for (int i = 0; i < items.ids().length; i++) {
+      texts.put(items.ids()[i], items.texts()[i]);
     }
-    EncodedItems items = EncodedItems.collect(encoded, config.blockSize());
     encoded.unpersist();
     return new Side(items, texts, catalog);
   }

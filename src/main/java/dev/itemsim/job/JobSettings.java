@@ -29,6 +29,11 @@ final class JobSettings {
         c.intIn("encoder.threadsPerTask", 1, 256));
   }
 
+  static dev.itemsim.similarity.LexicalFeatures.Settings lexical(TypedConfig c) {
+    return new dev.itemsim.similarity.LexicalFeatures.Settings(c.doubleIn("similarity.lexical.wordWeight", 0, 1),
+        c.doubleIn("similarity.lexical.modelWeight", 0, 1), c.intIn("similarity.lexical.ngram", 2, 6));
+  }
+
   static LocalDate runDate(String value) {
     if (value.isBlank()) {
       return LocalDate.now();

@@ -25,6 +25,15 @@ public record SimilarItemsConfig(
     int blockSize,
     float minScore,
     String kernel,
+    String scorer,
+    int candidates,
+    double embeddingWeight,
+    dev.itemsim.similarity.LexicalFeatures.Settings lexical,
+    String againstPath,
+    String againstFormat,
+    String sameValueOf,
+    String excludeSameValueOf,
+    boolean collapseDuplicateTexts,
     double maxRejectedFraction,
     String outputPath,
     LocalDate runDate,
@@ -50,10 +59,44 @@ public record SimilarItemsConfig(
         c.intIn("similarity.blockSize", 16, 16_384),
         (float) c.doubleIn("similarity.minScore", -1.0, 1.0),
         c.oneOf("similarity.kernel", Set.of("auto", "native-blas", "java")),
+        c.oneOf("similarity.scorer", Set.of("embedding", "lexical", "hybrid")),
+        c.intIn("similarity.candidates", 1, 10_000),
+        c.doubleIn("similarity.hybrid.embeddingWeight", 0, 1),
+        JobSettings.lexical(c),
+        c.string("search.against").trim(),
+        c.string("search.format").isBlank() ? c.string("input.format")
+            : c.oneOf("search.format", Set.of("parquet", "csv")),
+        c.string("similarity.sameValueOf").trim(),
+        c.string("similarity.excludeSameValueOf").trim(),
+        c.bool("similarity.collapseDuplicateTexts"),
         c.doubleIn("validation.maxRejectedFraction", 0.0, 1.0),
         c.requiredString("output.path"),
         JobSettings.runDate(c.string("run.date")),
         c.flatStrings("spark"),
-        JobSettings.digest(config));
+        JobSettings.digest(config)).checked();
+  }
+
+  private SimilarItemsConfig checked() {
+    if (collapseDuplicateTexts && crossCatalogue()) {
+      throw new dev.itemsim.InvalidInputException("similarity.collapseDuplicateTexts works on one catalogue; "
+          + "unset search.against or the collapse");
+    }
+    return this;
+  }
+
+  public boolean crossCatalogue() {
+    return !againstPath.isEmpty();
+  }
+
+  /** Columns the neighbour filters read, in order same, exclude (absent ones skipped). */
+  public java.util.List<String> filterColumns() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    if (!sameValueOf.isEmpty()) {
+      out.add(sameValueOf);
+    }
+    if (!excludeSameValueOf.isEmpty()) {
+      out.add(excludeSameValueOf);
+    }
+    return out;
   }
 }

@@ -7,20 +7,16 @@ import dev.itemsim.catalog.CatalogPreparation;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
 import dev.itemsim.embed.SparkEncoding;
-import dev.itemsim.similarity.BlockedTopN;
-import dev.itemsim.similarity.Kernels;
-import dev.itemsim.similarity.VectorBlocks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -72,25 +68,41 @@ public final class SimilarItemsJob {
     OutputPublisher.recover(fs, root);
     OutputPublisher publisher = new OutputPublisher(fs, root, runId);
     try {
-      PreparedCatalog catalog = stage("read", "Read and validate " + config.inputPath(), this::readCatalog);
+      PreparedCatalog catalog = stage("read", "Read and validate " + config.inputPath(),
+          () -> readCatalog(config.inputPath(), config.inputFormat(), ""));
+      PreparedCatalog against = config.crossCatalogue() ? stage("read-against", "Read and validate "
+          + config.againstPath(), () -> readCatalog(config.againstPath(), config.againstFormat(), "against_")) : null;
       Path rejectedDir = publisher.stage("rejected/run_date=" + config.runDate());
-      stage("write-rejected", "Write rejected rows", () -> writeRejected(catalog, rejectedDir));
+      stage("write-rejected", "Write rejected rows", () -> writeRejected(catalog, against, rejectedDir));
       checkRejectedFraction(catalog, publisher);
+      if (against != null) {
+        checkRejectedFraction(against, publisher);
+      }
 
       Dataset<Row> embeddings = stage("encode", "Encode " + catalog.itemsValid() + " items with "
-          + config.encoder().model(), () -> encode(catalog));
+          + config.encoder().model(), () -> encode(catalog, ""));
+      Dataset<Row> againstEmbeddings = against == null ? null : stage("encode-against", "Encode "
+          + against.itemsValid() + " items of " + config.againstPath(), () -> encode(against, "against_"));
       Path embeddingsDir = publisher.stage("embeddings");
       stage("write-embeddings", "Write embeddings", () -> writeEmbeddings(embeddings, embeddingsDir));
+      if (againstEmbeddings != null) {
+        Path againstDir = publisher.stage("embeddings_against");
+        stage("write-embeddings-against", "Write embeddings of " + config.againstPath(),
+            () -> writeEmbeddings(againstEmbeddings, againstDir));
+      }
 
       Path similarDir = publisher.stage("similar_items/run_date=" + config.runDate());
-      long pairs = stage("top-n", "Exact top-" + config.topN() + " of " + catalog.itemsValid() + " items",
-          () -> topN(embeddings, similarDir));
+      long pairs = stage("top-n", "Top-" + config.topN() + " (" + config.scorer() + ") of " + catalog.itemsValid()
+          + " items", () -> topN(embeddings, againstEmbeddings, similarDir));
       summary.count("pairs_written", pairs);
       stage("publish", "Publish outputs", () -> {
         publisher.commit();
         return null;
       });
       embeddings.unpersist();
+      if (againstEmbeddings != null) {
+        againstEmbeddings.unpersist();
+      }
       summary.put("status", "succeeded");
       return summary;
     } catch (RuntimeException e) {
@@ -106,20 +118,28 @@ public final class SimilarItemsJob {
     }
   }
 
-  private PreparedCatalog readCatalog() {
-    Dataset<Row> raw = CatalogReader.read(spark, config.inputPath(), config.inputFormat());
-    PreparedCatalog catalog = CatalogPreparation.prepare(raw, config.inputPath(), config.idColumn(),
-        config.titleColumn(), config.template());
-    summary.count("items_read", catalog.itemsRead())
-        .count("items_rejected", catalog.itemsRejected())
-        .count("rejected_by_reason", catalog.rejectedByReason());
-    LOG.info("Read {} rows: {} valid, {} rejected {}", catalog.itemsRead(), catalog.itemsValid(),
+  private PreparedCatalog readCatalog(String path, String format, String countPrefix) {
+    Dataset<Row> raw = CatalogReader.read(spark, path, format);
+    Map<String, String> carry = new LinkedHashMap<>();
+    if (!config.sameValueOf().isEmpty()) {
+      carry.put(config.sameValueOf(), "similarity.sameValueOf");
+    }
+    if (!config.excludeSameValueOf().isEmpty()) {
+      carry.put(config.excludeSameValueOf(), "similarity.excludeSameValueOf");
+    }
+    PreparedCatalog catalog = CatalogPreparation.prepare(raw, path, config.idColumn(), config.titleColumn(),
+        config.template(), carry);
+    summary.count(countPrefix + "items_read", catalog.itemsRead())
+        .count(countPrefix + "items_rejected", catalog.itemsRejected())
+        .count(countPrefix + "rejected_by_reason", catalog.rejectedByReason());
+    LOG.info("Read {} rows of {}: {} valid, {} rejected {}", catalog.itemsRead(), path, catalog.itemsValid(),
         catalog.itemsRejected(), catalog.rejectedByReason());
     return catalog;
   }
 
-  private Void writeRejected(PreparedCatalog catalog, Path dir) {
-    catalog.rejected().coalesce(1).write().parquet(dir.toString());
+  private Void writeRejected(PreparedCatalog catalog, PreparedCatalog against, Path dir) {
+    Dataset<Row> rejected = against == null ? catalog.rejected() : catalog.rejected().unionByName(against.rejected());
+    rejected.coalesce(1).write().parquet(dir.toString());
     return null;
   }
 
@@ -135,17 +155,21 @@ public final class SimilarItemsJob {
     }
   }
 
-  private Dataset<Row> encode(PreparedCatalog catalog) {
+  private Dataset<Row> encode(PreparedCatalog catalog, String countPrefix) {
     int partitions = config.encodePartitions() > 0 ? config.encodePartitions()
         : 2 * spark.sparkContext().defaultParallelism();
     LongAccumulator tokens = spark.sparkContext().longAccumulator("tokens");
     long t0 = System.nanoTime();
     Dataset<Row> encoded = SparkEncoding.encode(spark, catalog.items(), config.encoder(), partitions,
-        config.sortWindow(), tokens).persist(StorageLevel.MEMORY_AND_DISK());
+        config.sortWindow(), tokens);
+    if (!config.filterColumns().isEmpty()) {
+      encoded = encoded.join(catalog.items().drop("text"), "item_id");
+    }
+    encoded = encoded.persist(StorageLevel.MEMORY_AND_DISK());
     long n = encoded.count();
     double seconds = (System.nanoTime() - t0) / 1e9;
-    summary.count("items_encoded", n).count("tokens_encoded", tokens.value());
-    summary.put("encode_items_per_s", Math.round(n / Math.max(seconds, 1e-9)));
+    summary.count(countPrefix + "items_encoded", n).count(countPrefix + "tokens_encoded", tokens.value());
+    summary.put(countPrefix + "encode_items_per_s", Math.round(n / Math.max(seconds, 1e-9)));
     LOG.info("Encoded {} items ({} tokens) in {} s: {} items/s", n, tokens.value(),
         String.format("%.1f", seconds), Math.round(n / Math.max(seconds, 1e-9)));
     return encoded;
@@ -160,26 +184,16 @@ public final class SimilarItemsJob {
     return null;
   }
 
-  private long topN(Dataset<Row> embeddings, Path dir) {
-    EncodedItems items = EncodedItems.collect(embeddings, config.blockSize());
-    VectorBlocks blocks = items.blocks();
-    String kernelName = Kernels.select(config.kernel()).name();
-    summary.put("kernel", kernelName).put("dimension", blocks.dim()).put("blocks", blocks.numBlocks());
-    LOG.info("Exact top-{} over {} x {} vectors in {} blocks of {} with kernel {}", config.topN(), blocks.count(),
-        blocks.dim(), blocks.numBlocks(), config.blockSize(), kernelName);
-
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<String[]> ids = jsc.broadcast(items.ids());
-    String model = config.encoder().model().value();
-    float minScore = config.minScore();
-    int blockSize = blocks.blockSize();
-    JavaRDD<Row> result = BlockedTopN.compute(jsc, blocks, config.topN(), config.kernel())
-        .sortByKey()
-        .flatMap(block -> EncodedItems.neighborRows(block._1() * blockSize, block._2(), ids.value(), ids.value(),
-            model, minScore));
-    spark.createDataFrame(result, SIMILAR_ITEMS_SCHEMA)
-        .coalesce(Math.max(1, blocks.count() / 200_000))
-        .write().parquet(dir.toString());
+  private long topN(Dataset<Row> embeddings, Dataset<Row> againstEmbeddings, Path dir) {
+    int attrs = config.filterColumns().size();
+    EncodedItems queries = EncodedItems.collect(embeddings, config.blockSize(), attrs);
+    EncodedItems corpus = againstEmbeddings == null ? queries
+        : EncodedItems.collect(againstEmbeddings, config.blockSize(), attrs);
+    LOG.info("Top-{} ({}) of {} items among {} ({} x {} blocks of {})", config.topN(), config.scorer(),
+        queries.ids().length, corpus.ids().length, queries.blocks().numBlocks(), corpus.blocks().numBlocks(),
+        config.blockSize());
+    Dataset<Row> rows = new NeighborSearch(spark, config, summary).run(queries, corpus);
+    rows.coalesce(Math.max(1, queries.ids().length / 200_000)).write().parquet(dir.toString());
     return spark.read().parquet(dir.toString()).count();
   }
 

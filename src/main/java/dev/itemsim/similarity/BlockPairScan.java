@@ -14,7 +14,7 @@ final class BlockPairScan {
    * offset {@code offsetI}) against all rows of a different block j (global offset {@code offsetJ}).
    */
   static void scanPair(float[] c, int firstRow, int stripRows, int rowsJ, int offsetI, int offsetJ,
-      TopNBuffer topI, TopNBuffer topJ) {
+      TopNBuffer topI, TopNBuffer topJ, NeighborFilter filter) {
     float[] columnThresholds = topJ.thresholds;
     // Invariant: thresholds only rise, so skipping s < threshold never loses a candidate, and the strip's
     // smallest column threshold stays a lower bound of every column's: most scores fail one comparison
@@ -30,12 +30,12 @@ final class BlockPairScan {
         if (s < gate) {
           continue;
         }
-        if (s >= rowThreshold) {
+        if (s >= rowThreshold && (filter == null || filter.allows(offsetI + row, offsetJ + col))) {
           topI.offer(row, s, offsetJ + col);
           rowThreshold = topI.threshold(row);
           gate = Math.min(rowThreshold, columnFloor);
         }
-        if (s >= columnThresholds[col]) {
+        if (s >= columnThresholds[col] && (filter == null || filter.allows(offsetJ + col, offsetI + row))) {
           topJ.offer(col, s, offsetI + row);
         }
       }
@@ -47,14 +47,15 @@ final class BlockPairScan {
    * against corpus rows starting at global corpus index {@code offsetJ} (cross-catalogue search, where
    * corpus rows have no lists of their own).
    */
-  static void scanRows(float[] c, int firstRow, int stripRows, int rowsJ, int offsetJ, TopNBuffer top) {
+  static void scanRows(float[] c, int firstRow, int stripRows, int rowsJ, int offsetI, int offsetJ, TopNBuffer top,
+      NeighborFilter filter) {
     for (int r = 0; r < stripRows; r++) {
       int row = firstRow + r;
       int base = r * rowsJ;
       float rowThreshold = top.threshold(row);
       for (int col = 0; col < rowsJ; col++) {
         float s = c[base + col];
-        if (s >= rowThreshold) {
+        if (s >= rowThreshold && (filter == null || filter.allows(offsetI + row, offsetJ + col))) {
           top.offer(row, s, offsetJ + col);
           rowThreshold = top.threshold(row);
         }
@@ -67,7 +68,8 @@ final class BlockPairScan {
    * strip's rows against block rows {@code firstRow..rows}. Only the strict upper triangle is read, each score
    * going to both of its rows; the diagonal (an item with itself) is skipped.
    */
-  static void scanDiagonal(float[] c, int firstRow, int stripRows, int rows, int offset, TopNBuffer top) {
+  static void scanDiagonal(float[] c, int firstRow, int stripRows, int rows, int offset, TopNBuffer top,
+      NeighborFilter filter) {
     int width = rows - firstRow;
     float[] columnThresholds = top.thresholds;
     float columnFloor = min(columnThresholds, firstRow, rows);
@@ -81,12 +83,12 @@ final class BlockPairScan {
         if (s < gate) {
           continue;
         }
-        if (s >= rowThreshold) {
+        if (s >= rowThreshold && (filter == null || filter.allows(offset + row, offset + col))) {
           top.offer(row, s, offset + col);
           rowThreshold = top.threshold(row);
           gate = Math.min(rowThreshold, columnFloor);
         }
-        if (s >= columnThresholds[col]) {
+        if (s >= columnThresholds[col] && (filter == null || filter.allows(offset + col, offset + row))) {
           top.offer(col, s, offset + row);
         }
       }

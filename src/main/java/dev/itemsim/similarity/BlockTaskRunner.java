@@ -21,7 +21,15 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
   private final TopNBuffer own;
   private int nextOther = -1;
 
+  private final NeighborFilter filter;
+
   BlockTaskRunner(VectorBlocks blocks, BlockPairPlan.Task task, int topN, MatMulKernel kernel) {
+    this(blocks, task, topN, kernel, null);
+  }
+
+  BlockTaskRunner(VectorBlocks blocks, BlockPairPlan.Task task, int topN, MatMulKernel kernel,
+      NeighborFilter filter) {
+    this.filter = filter;
     this.blocks = blocks;
     this.task = task;
     this.topN = topN;
@@ -52,7 +60,7 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
       for (int from = 0; from < rowsI; from += STRIP_ROWS) {
         int strip = Math.min(STRIP_ROWS, rowsI - from);
         kernel.multiplyTransposed(a, from, strip, a, from, rowsI - from, blocks.dim(), product);
-        BlockPairScan.scanDiagonal(product, from, strip, rowsI, blocks.offsetOf(i), own);
+        BlockPairScan.scanDiagonal(product, from, strip, rowsI, blocks.offsetOf(i), own, filter);
       }
     }
     nextOther = Math.max(nextOther, 0);
@@ -66,7 +74,8 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     for (int from = 0; from < rowsI; from += STRIP_ROWS) {
       int strip = Math.min(STRIP_ROWS, rowsI - from);
       kernel.multiplyTransposed(blocks.block(i), from, strip, blocks.block(j), 0, rowsJ, blocks.dim(), product);
-      BlockPairScan.scanPair(product, from, strip, rowsJ, blocks.offsetOf(i), blocks.offsetOf(j), own, other);
+      BlockPairScan.scanPair(product, from, strip, rowsJ, blocks.offsetOf(i), blocks.offsetOf(j), own, other,
+          filter);
     }
     return new Tuple2<>(j, other);
   }

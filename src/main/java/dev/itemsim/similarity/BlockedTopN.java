@@ -28,12 +28,18 @@ public final class BlockedTopN {
    */
   public static JavaPairRDD<Integer, TopNBuffer> compute(JavaSparkContext jsc, VectorBlocks blocks, int topN,
       String kernelName) {
+    return compute(jsc, blocks, topN, kernelName, null);
+  }
+
+  /** {@link #compute} keeping only neighbours {@code filter} allows (null: all). */
+  public static JavaPairRDD<Integer, TopNBuffer> compute(JavaSparkContext jsc, VectorBlocks blocks, int topN,
+      String kernelName, NeighborFilter filter) {
     Broadcast<VectorBlocks> shared = jsc.broadcast(blocks);
     // several tasks per core, so no core idles through the last round
     int pairsPerTask = BlockPairPlan.pairsPerTask(blocks.numBlocks(), 4 * jsc.defaultParallelism());
     List<BlockPairPlan.Task> tasks = BlockPairPlan.tasks(blocks.numBlocks(), pairsPerTask);
     return jsc.parallelize(tasks, tasks.size())
-        .flatMapToPair(task -> new BlockTaskRunner(shared.value(), task, topN, Kernels.select(kernelName)))
+        .flatMapToPair(task -> new BlockTaskRunner(shared.value(), task, topN, Kernels.select(kernelName), filter))
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(blocks.numBlocks(), jsc.defaultParallelism())));
   }
 
@@ -43,6 +49,12 @@ public final class BlockedTopN {
    */
   public static JavaPairRDD<Integer, TopNBuffer> computeCross(JavaSparkContext jsc, VectorBlocks queries,
       VectorBlocks corpus, int topN, String kernelName) {
+    return computeCross(jsc, queries, corpus, topN, kernelName, null);
+  }
+
+  /** {@link #computeCross} keeping only neighbours {@code filter} allows (null: all). */
+  public static JavaPairRDD<Integer, TopNBuffer> computeCross(JavaSparkContext jsc, VectorBlocks queries,
+      VectorBlocks corpus, int topN, String kernelName, NeighborFilter filter) {
     checkSameDimension(queries, corpus);
     Broadcast<VectorBlocks> sharedQueries = jsc.broadcast(queries);
     Broadcast<VectorBlocks> sharedCorpus = jsc.broadcast(corpus);
@@ -50,7 +62,7 @@ public final class BlockedTopN {
         4 * jsc.defaultParallelism());
     return jsc.parallelize(tasks, Math.max(1, tasks.size()))
         .mapToPair(task -> new Tuple2<>(task.queryBlock(), CrossTaskRunner.run(sharedQueries.value(),
-            sharedCorpus.value(), task, topN, Kernels.select(kernelName))))
+            sharedCorpus.value(), task, topN, Kernels.select(kernelName), filter)))
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(queries.numBlocks(), jsc.defaultParallelism())));
   }
 
@@ -60,7 +72,7 @@ public final class BlockedTopN {
     checkSameDimension(queries, corpus);
     Map<Integer, TopNBuffer> merged = new HashMap<>();
     for (CrossTaskRunner.Task task : CrossTaskRunner.plan(queries.numBlocks(), corpus.numBlocks(), 3)) {
-      merged.merge(task.queryBlock(), CrossTaskRunner.run(queries, corpus, task, topN, kernel),
+      merged.merge(task.queryBlock(), CrossTaskRunner.run(queries, corpus, task, topN, kernel, null),
           TopNBuffer::mergeFrom);
     }
     return merged;

@@ -10,7 +10,8 @@ final class CrossTaskRunner {
   /** A query block and the corpus blocks {@code [corpusFrom, corpusTo)} it is compared with. */
   record Task(int queryBlock, int corpusFrom, int corpusTo) implements java.io.Serializable {}
 
-  static TopNBuffer run(VectorBlocks queries, VectorBlocks corpus, Task task, int topN, MatMulKernel kernel) {
+  static TopNBuffer run(VectorBlocks queries, VectorBlocks corpus, Task task, int topN, MatMulKernel kernel,
+      NeighborFilter filter) {
     int rowsQ = queries.rowsIn(task.queryBlock());
     TopNBuffer top = new TopNBuffer(rowsQ, topN);
     int strip = Math.min(BlockTaskRunner.STRIP_ROWS, rowsQ);
@@ -21,7 +22,8 @@ final class CrossTaskRunner {
         int rows = Math.min(strip, rowsQ - from);
         kernel.multiplyTransposed(queries.block(task.queryBlock()), from, rows, corpus.block(j), 0, rowsJ,
             queries.dim(), product);
-        BlockPairScan.scanRows(product, from, rows, rowsJ, corpus.offsetOf(j), top);
+        BlockPairScan.scanRows(product, from, rows, rowsJ, queries.offsetOf(task.queryBlock()), corpus.offsetOf(j),
+            top, filter);
       }
     }
     return top;

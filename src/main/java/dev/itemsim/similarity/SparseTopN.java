@@ -53,6 +53,12 @@ public final class SparseTopN {
    * shared feature are not listed.
    */
   public TopNBuffer search(SparseVectors queries, int from, int to, int n, boolean excludeSelf) {
+    return search(queries, from, to, n, excludeSelf, null);
+  }
+
+  /** {@link #search} keeping only neighbours {@code filter} allows (null: all). */
+  public TopNBuffer search(SparseVectors queries, int from, int to, int n, boolean excludeSelf,
+      NeighborFilter filter) {
     TopNBuffer top = new TopNBuffer(to - from, n);
     float[] scores = new float[corpus.rows()];
     int[] touched = new int[corpus.rows()];
@@ -77,7 +83,7 @@ public final class SparseTopN {
       }
       for (int t = 0; t < touchedCount; t++) {
         int row = touched[t];
-        if (!(excludeSelf && row == q)) {
+        if (!(excludeSelf && row == q) && (filter == null || filter.allows(q, row))) {
           top.offer(q - from, scores[row], row);
         }
         scores[row] = 0f;
@@ -88,7 +94,12 @@ public final class SparseTopN {
 
   /** Lists of corpus indexes, best first, for every query row. */
   public List<int[]> searchAll(SparseVectors queries, int n, boolean excludeSelf) {
-    TopNBuffer top = search(queries, 0, queries.rows(), n, excludeSelf);
+    return searchAll(queries, n, excludeSelf, null);
+  }
+
+  /** {@link #searchAll} keeping only neighbours {@code filter} allows (null: all). */
+  public List<int[]> searchAll(SparseVectors queries, int n, boolean excludeSelf, NeighborFilter filter) {
+    TopNBuffer top = search(queries, 0, queries.rows(), n, excludeSelf, filter);
     List<int[]> out = new ArrayList<>(queries.rows());
     int[] ids = new int[n];
     float[] s = new float[n];

@@ -45,6 +45,13 @@ public final class VectorBlocks implements Serializable {
     return new VectorBlocks(n, dim, blockSize, blocks);
   }
 
+  /** A copy of vector {@code g}. */
+  public float[] vector(int g) {
+    float[] v = new float[dim];
+    System.arraycopy(blocks[g / blockSize], (g % blockSize) * dim, v, 0, dim);
+    return v;
+  }
+
   public int count() {
     return count;
   }

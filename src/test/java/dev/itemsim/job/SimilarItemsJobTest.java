@@ -158,6 +158,74 @@ class SimilarItemsJobTest {
     assertThat(rows.size()).isLessThan(60 * 5);
   }
 
+  @Test
+  void filtersHoldOnBothRankingPaths() throws Exception {
+    SparkSession spark = this.spark;
+    Path withGroups = dir.resolve("groups");
+    spark.read().parquet(catalog.toString())
+        .withColumn("category", org.apache.spark.sql.functions.expr("cast(abs(hash(id)) % 3 as string)"))
+        .withColumn("seller", org.apache.spark.sql.functions.expr(
+            "case when abs(hash(title)) % 4 = 0 then null else cast(abs(hash(title)) % 5 as string) end"))
+        .write().parquet(withGroups.toString());
+    Map<String, Row> attributes = new HashMap<>();
+    spark.read().parquet(withGroups.toString()).filter("id is not null").collectAsList()
+        .forEach(r -> attributes.put(r.getAs("id"), r));
+    for (String scorer : List.of("embedding", "hybrid")) {
+      Path out = dir.resolve("filters-" + scorer);
+      JobTestSupport.Result result = run(spec(dir, withGroups, out, "text.template = \"{title} | {brand}\""),
+          "similarity.scorer=" + scorer, "similarity.sameValueOf=category",
+          "similarity.excludeSameValueOf=seller");
+      assertThat(result.exitCode()).as(result.err()).isZero();
+      List<Row> rows = spark.read().parquet(out.resolve(PARTITION).toString()).collectAsList();
+      assertThat(rows).isNotEmpty();
+      for (Row r : rows) {
+        Row item = attributes.get(r.getString(0));
+        Row neighbor = attributes.get(r.getString(2));
+        assertThat((String) neighbor.getAs("category")).isEqualTo(item.getAs("category"));
+        if (item.getAs("seller") != null) {
+          assertThat((String) neighbor.getAs("seller")).isNotEqualTo(item.getAs("seller"));
+        }
+      }
+    }
+  }
+
+  @Test
+  void collapsesDuplicateTexts() throws Exception {
+    Path dupes = catalog(dir, "dupes", 30, List.of(
+        product("copy-a", "Sony Turntable - PSLX350H", null),
+        product("copy-b", "Sony Turntable - PSLX350H", null),
+        product("copy-c", "Sony Turntable - PSLX350H", null)));
+    Path out = dir.resolve("collapse");
+    assertThat(run(spec(dir, dupes, out), "similarity.collapseDuplicateTexts=true").exitCode()).isZero();
+    List<Row> rows = spark.read().parquet(out.resolve(PARTITION).toString()).collectAsList();
+    Set<String> copies = Set.of("copy-a", "copy-b", "copy-c");
+    for (Row r : rows) {
+      // a copy never lists another copy, and other items list the group once, by its lowest id
+      if (copies.contains(r.getString(0))) {
+        assertThat(copies).doesNotContain(r.getString(2));
+      }
+      assertThat(r.getString(2)).isNotIn("copy-b", "copy-c");
+    }
+    assertThat(rows.stream().map(r -> r.getString(0)).distinct().count()).isEqualTo(33);
+  }
+
+  @Test
+  void searchesASecondCatalogue() throws Exception {
+    Path a = catalog(dir, "side-a", 15, List.of());
+    Path b = dir.resolve("side-b");
+    spark.read().parquet("sample-data/catalog").filter("source = 'google'").orderBy("id").limit(25)
+        .write().parquet(b.toString());
+    Set<String> bIds = new HashSet<>(spark.read().parquet(b.toString()).select("id").as(
+        org.apache.spark.sql.Encoders.STRING()).collectAsList());
+    Path out = dir.resolve("cross");
+    JobTestSupport.Result result = run(spec(dir, a, out), "search.against=" + b);
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    List<Row> rows = spark.read().parquet(out.resolve(PARTITION).toString()).collectAsList();
+    assertThat(rows).hasSize(15 * 5);
+    assertThat(rows).allSatisfy(r -> assertThat(bIds).contains(r.getString(2)));
+    assertThat(spark.read().parquet(out.resolve("embeddings_against").toString()).count()).isEqualTo(25);
+  }
+
   private List<String> sortedRows(Path partition) {
     return spark.read().parquet(partition.toString()).orderBy("item_id", "rank").collectAsList().stream()
         .map(Row::toString).toList();

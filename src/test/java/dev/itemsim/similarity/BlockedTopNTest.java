@@ -114,6 +114,42 @@ class BlockedTopNTest {
   }
 
   @Test
+  void filtersNeverLeakAForbiddenNeighbour() {
+    Random random = new Random(21);
+    List<float[]> vectors = randomUnitVectors(600, 16, random);
+    int[] category = new int[600];
+    int[] seller = new int[600];
+    for (int i = 0; i < 600; i++) {
+      category[i] = i % 7 == 0 ? NeighborFilter.MISSING : random.nextInt(4);
+      seller[i] = i % 5 == 0 ? NeighborFilter.MISSING : random.nextInt(30);
+    }
+    NeighborFilter filter = new NeighborFilter(category, category, seller, seller);
+    VectorBlocks blocks = VectorBlocks.of(vectors, 16, 64);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+    Map<Integer, TopNBuffer> merged = BlockedTopN.compute(jsc, blocks, 10, "auto", filter).collectAsMap();
+    int[] ids = new int[10];
+    float[] scores = new float[10];
+    for (int i = 0; i < 600; i++) {
+      final int q = i;
+      List<BruteForce.Neighbor> allowed = new ArrayList<>();
+      for (int j = 0; j < 600; j++) {
+        if (j != q && filter.allows(q, j)) {
+          allowed.add(new BruteForce.Neighbor(j, BruteForce.dot(vectors.get(q), vectors.get(j))));
+        }
+      }
+      allowed.sort(java.util.Comparator.comparingDouble(BruteForce.Neighbor::score).reversed()
+          .thenComparingInt(BruteForce.Neighbor::index));
+      int count = merged.get(i / 64).sorted(i % 64, ids, scores);
+      assertThat(count).isEqualTo(Math.min(10, allowed.size()));
+      for (int k = 0; k < count; k++) {
+        assertThat(category[ids[k]]).isEqualTo(category[q]);
+        assertThat(seller[q] == NeighborFilter.MISSING || seller[ids[k]] != seller[q]).isTrue();
+        assertThat(ids[k]).as("item %d rank %d", q, k + 1).isEqualTo(allowed.get(k).index());
+      }
+    }
+  }
+
+  @Test
   void javaAndNativeKernelsAgree() {
     List<float[]> vectors = randomUnitVectors(90, 20, new Random(5));
     VectorBlocks blocks = VectorBlocks.of(vectors, 20, 90);

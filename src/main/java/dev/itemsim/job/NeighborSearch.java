@@ -1,0 +1,193 @@
+package dev.itemsim.job;
+
+import dev.itemsim.similarity.BlockedTopN;
+import dev.itemsim.similarity.HybridRanker;
+import dev.itemsim.similarity.Kernels;
+import dev.itemsim.similarity.LexicalFeatures;
+import dev.itemsim.similarity.NeighborFilter;
+import dev.itemsim.similarity.SparseTopN;
+import dev.itemsim.similarity.SparseVectors;
+import dev.itemsim.similarity.TopNBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The top-N step of the similar-items job: every query item's {@code topN} neighbours among the corpus
+ * items (the same items, or {@code search.against}'s), under the configured scorer, neighbour filters and
+ * duplicate collapsing. Embedding scoring without collapsing ranks on the executors; lexical and hybrid
+ * scoring, and collapsing, rank on the driver.
+ */
+final class NeighborSearch {
+  private final SparkSession spark;
+  private final SimilarItemsConfig config;
+  private final RunSummary summary;
+
+  NeighborSearch(SparkSession spark, SimilarItemsConfig config, RunSummary summary) {
+    this.spark = spark;
+    this.config = config;
+    this.summary = summary;
+  }
+
+  Dataset<Row> run(EncodedItems queries, EncodedItems corpus) {
+    String kernelName = Kernels.select(config.kernel()).name();
+    summary.put("kernel", kernelName).put("dimension", queries.blocks().dim())
+        .put("blocks", queries.blocks().numBlocks()).put("scorer", config.scorer());
+    if (config.scorer().equals("embedding") && !config.collapseDuplicateTexts()) {
+      return onExecutors(queries, corpus);
+    }
+    return onDriver(queries, corpus);
+  }
+
+  private Dataset<Row> onExecutors(EncodedItems queries, EncodedItems corpus) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    NeighborFilter filter = filter(queries, corpus);
+    Broadcast<String[]> queryIds = jsc.broadcast(queries.ids());
+    Broadcast<String[]> corpusIds = config.crossCatalogue() ? jsc.broadcast(corpus.ids()) : queryIds;
+    String model = config.encoder().model().value();
+    float minScore = config.minScore();
+    int blockSize = queries.blocks().blockSize();
+    var buffers = config.crossCatalogue()
+        ? BlockedTopN.computeCross(jsc, queries.blocks(), corpus.blocks(), config.topN(), config.kernel(), filter)
+        : BlockedTopN.compute(jsc, queries.blocks(), config.topN(), config.kernel(), filter);
+    JavaRDD<Row> rows = buffers.sortByKey().flatMap(block -> EncodedItems.neighborRows(block._1() * blockSize,
+        block._2(), queryIds.value(), corpusIds.value(), model, minScore));
+    return spark.createDataFrame(rows, SimilarItemsJob.SIMILAR_ITEMS_SCHEMA);
+  }
+
+  private Dataset<Row> onDriver(EncodedItems allQueries, EncodedItems corpusIn) {
+    boolean self = !config.crossCatalogue();
+    int[] representative = new int[allQueries.ids().length];
+    EncodedItems queries = allQueries;
+    if (config.collapseDuplicateTexts()) {
+      int[] reps = collapse(allQueries, representative);
+      queries = allQueries.subset(reps);
+      summary.count("duplicate_texts_collapsed", allQueries.ids().length - reps.length);
+    } else {
+      Arrays.setAll(representative, i -> i);
+    }
+    EncodedItems corpus = self ? queries : corpusIn;
+    NeighborFilter filter = filter(queries, corpus);
+    int n = config.topN();
+    int[][] lists = new int[queries.ids().length][];
+    float[][] scores = new float[queries.ids().length][];
+    switch (config.scorer()) {
+      case "embedding" -> embeddingLists(queries, corpus, n, filter, lists, scores);
+      case "lexical" -> {
+        List<SparseVectors> lex = lexical(queries, corpus);
+        TopNBuffer top = new SparseTopN(lex.get(1)).search(lex.get(0), 0, queries.ids().length, n, self, filter);
+        fromBuffer(top, 0, lists, scores);
+      }
+      default -> {
+        int k = Math.max(n, config.candidates());
+        List<SparseVectors> lex = lexical(queries, corpus);
+        int[][] fromEmbeddings = new int[queries.ids().length][];
+        embeddingLists(queries, corpus, k, filter, fromEmbeddings, new float[queries.ids().length][]);
+        List<int[]> fromLexical = new SparseTopN(lex.get(1)).searchAll(lex.get(0), k, self, filter);
+        for (int q = 0; q < lists.length; q++) {
+          HybridRanker.Ranked r = HybridRanker.rank(q, fromEmbeddings[q], fromLexical.get(q), queries.blocks(),
+              corpus.blocks(), lex.get(0), lex.get(1), config.embeddingWeight(), n);
+          lists[q] = r.corpusIndexes();
+          scores[q] = r.scores();
+        }
+      }
+    }
+    List<Row> rows = new ArrayList<>();
+    String model = config.encoder().model().value();
+    for (int i = 0; i < allQueries.ids().length; i++) {
+      int q = representative[i];
+      EncodedItems.addRows(allQueries.ids()[i], lists[q], scores[q], lists[q].length, corpus.ids(), model,
+          config.minScore(), rows);
+    }
+    return spark.createDataFrame(rows, SimilarItemsJob.SIMILAR_ITEMS_SCHEMA);
+  }
+
+  private List<SparseVectors> lexical(EncodedItems queries, EncodedItems corpus) {
+    List<SparseVectors> built = LexicalFeatures.build(spark, queries == corpus ? List.of(Arrays.asList(queries.texts()))
+        : List.of(Arrays.asList(queries.texts()), Arrays.asList(corpus.texts())), config.lexical());
+    return List.of(built.get(0), built.get(built.size() - 1));
+  }
+
+  private void embeddingLists(EncodedItems queries, EncodedItems corpus, int n, NeighborFilter filter,
+      int[][] lists, float[][] scores) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    var buffers = queries == corpus
+        ? BlockedTopN.compute(jsc, queries.blocks(), n, config.kernel(), filter)
+        : BlockedTopN.computeCross(jsc, queries.blocks(), corpus.blocks(), n, config.kernel(), filter);
+    for (scala.Tuple2<Integer, TopNBuffer> block : buffers.collect()) {
+      fromBuffer(block._2(), queries.blocks().offsetOf(block._1()), lists, scores);
+    }
+  }
+
+  private static void fromBuffer(TopNBuffer buffer, int offset, int[][] lists, float[][] scores) {
+    int[] ids = new int[buffer.n()];
+    float[] s = new float[buffer.n()];
+    for (int r = 0; r < buffer.rows(); r++) {
+      int count = buffer.sorted(r, ids, s);
+      lists[offset + r] = Arrays.copyOf(ids, count);
+      scores[offset + r] = Arrays.copyOf(s, count);
+    }
+  }
+
+  /**
+   * Groups items with the same text and filter values; fills {@code representative[i]} with the position of
+   * item i's group in the returned, ascending list of representatives (each group's lowest index).
+   */
+  private static int[] collapse(EncodedItems items, int[] representative) {
+    Map<String, Integer> groups = new LinkedHashMap<>();
+    List<Integer> reps = new ArrayList<>();
+    for (int i = 0; i < items.ids().length; i++) {
+      StringBuilder key = new StringBuilder(items.texts()[i]);
+      for (String[] attr : items.attrs()) {
+        key.append('\u0000').append(attr[i]);
+      }
+      Integer group = groups.get(key.toString());
+      if (group == null) {
+        group = reps.size();
+        groups.put(key.toString(), group);
+        reps.add(i);
+      }
+      representative[i] = group;
+    }
+    return reps.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /** Dictionary codes of the filter columns, shared by both sides; null when no filter is configured. */
+  private NeighborFilter filter(EncodedItems queries, EncodedItems corpus) {
+    if (config.filterColumns().isEmpty()) {
+      return null;
+    }
+    int attr = 0;
+    int[][] same = {null, null};
+    int[][] exclude = {null, null};
+    if (!config.sameValueOf().isEmpty()) {
+      Map<String, Integer> dictionary = new HashMap<>();
+      same = new int[][] {codes(queries.attrs()[attr], dictionary), codes(corpus.attrs()[attr], dictionary)};
+      attr++;
+    }
+    if (!config.excludeSameValueOf().isEmpty()) {
+      Map<String, Integer> dictionary = new HashMap<>();
+      exclude = new int[][] {codes(queries.attrs()[attr], dictionary), codes(corpus.attrs()[attr], dictionary)};
+    }
+    return new NeighborFilter(same[0], same[1], exclude[0], exclude[1]);
+  }
+
+  private static int[] codes(String[] values, Map<String, Integer> dictionary) {
+    int[] codes = new int[values.length];
+    for (int i = 0; i < values.length; i++) {
+      String v = values[i];
+      codes[i] = v == null || v.isBlank() ? NeighborFilter.MISSING
+          : dictionary.computeIfAbsent(v, k -> dictionary.size());
+    }
+    return codes;
+  }
+}
