@@ -44,11 +44,25 @@ final class NeighborTable {
     java.util.Set<String> wanted = new java.util.HashSet<>(ids);
     rows.forEach(r -> wanted.add(r.getString(2)));
     Map<String, String> texts = new HashMap<>();
-    for (Row r : spark.read().parquet(output + "/embeddings").select("item_id", "text")
-        .filter(col("item_id").isin(wanted.toArray())).collectAsList()) {
-      texts.put(r.getString(0), r.getString(1));
+    for (String table : List.of("/embeddings_against", "/embeddings")) {
+      if (!table.equals("/embeddings") && !exists(spark, output + table)) {
+        continue;
+      }
+      for (Row r : spark.read().parquet(output + table).select("item_id", "text")
+          .filter(col("item_id").isin(wanted.toArray())).collectAsList()) {
+        texts.put(r.getString(0), r.getString(1));
+      }
     }
     return texts;
+  }
+
+  private static boolean exists(SparkSession spark, String path) {
+    try {
+      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+      return p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p);
+    } catch (java.io.IOException e) {
+      return false;
+    }
   }
 
   private static String shorten(String s) {

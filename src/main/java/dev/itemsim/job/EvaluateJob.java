@@ -84,67 +84,58 @@ public final class EvaluateJob {
   private record Ranked(List<String> ids, List<Float> scores) {}
 
   public RunSummary execute() {
-    long start = System.nanoTime();
     String runId = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
     summary.put("job", "evaluate").put("run_id", runId).put("status", "running").put("input", config.inputPath())
         .put("against", config.crossCatalogue() ? config.againstPath() : config.inputPath())
         .put("matches", config.matchesPath()).put("model", config.encoder().model().value())
         .put("scorer", config.scorer()).put("config_digest", config.digest());
+    return JobRun.execute(spark, summary, config.outputPath(), runId, "evaluate_" + runId, this::run);
+  }
+
+  private RunSummary run(OutputPublisher publisher) {
     Path root = new Path(config.outputPath());
-    FileSystem fs = fileSystem(root);
-    OutputPublisher.recover(fs, root);
-    OutputPublisher publisher = new OutputPublisher(fs, root, runId);
-    try {
-      MatchPairs matches = stages.run("read-matches", "Read " + config.matchesPath(),
-          () -> MatchPairs.read(spark, config.matchesPath()));
-      Side a = stages.run("encode-a", "Read and encode " + config.inputPath(),
-          () -> side(config.inputPath(), config.inputFormat()));
-      Side b = config.crossCatalogue() ? stages.run("encode-b", "Read and encode " + config.againstPath(),
-          () -> side(config.againstPath(), config.againstFormat())) : a;
-      summary.count("pairs", matches.pairs().size())
-          .count("items_a", a.items().ids().length).count("items_b", b.items().ids().length)
-          .count("rejected_a", a.catalog().itemsRejected()).count("rejected_b", b.catalog().itemsRejected());
+    FileSystem fs = JobRun.fileSystem(spark, root);
+    MatchPairs matches = stages.run("read-matches", "Read " + config.matchesPath(),
+        () -> MatchPairs.read(spark, config.matchesPath()));
+    Side a = stages.run("encode-a", "Read and encode " + config.inputPath(),
+        () -> side(config.inputPath(), config.inputFormat()));
+    Side b = config.crossCatalogue() ? stages.run("encode-b", "Read and encode " + config.againstPath(),
+        () -> side(config.againstPath(), config.againstFormat())) : a;
+    summary.count("pairs", matches.pairs().size())
+        .count("items_a", a.items().ids().length).count("items_b", b.items().ids().length)
+        .count("rejected_a", a.catalog().itemsRejected()).count("rejected_b", b.catalog().itemsRejected());
 
-      List<SparseVectors> lexical = config.scorer().equals("embedding") ? null
-          : stages.run("lexical-features", "TF-IDF features", () -> LexicalFeatures.build(spark,
-              config.crossCatalogue() ? List.of(a.textsInOrder(), b.textsInOrder()) : List.of(a.textsInOrder()),
-              config.lexical()));
-      SparseVectors lexA = lexical == null ? null : lexical.get(0);
-      SparseVectors lexB = lexical == null ? null : lexical.get(lexical.size() - 1);
-      Map<String, Ranked> aToB = stages.run("search-a-to-b", "Top-" + config.listSize() + " A -> B",
-          () -> search(a, b, lexA, lexB));
-      Map<String, Ranked> bToA = config.crossCatalogue()
-          ? stages.run("search-b-to-a", "Top-" + config.listSize() + " B -> A", () -> search(b, a, lexB, lexA))
-          : aToB;
+    List<SparseVectors> lexical = config.scorer().equals("embedding") ? null
+        : stages.run("lexical-features", "TF-IDF features", () -> LexicalFeatures.build(spark,
+            config.crossCatalogue() ? List.of(a.textsInOrder(), b.textsInOrder()) : List.of(a.textsInOrder()),
+            config.lexical()));
+    SparseVectors lexA = lexical == null ? null : lexical.get(0);
+    SparseVectors lexB = lexical == null ? null : lexical.get(lexical.size() - 1);
+    Map<String, Ranked> aToB = stages.run("search-a-to-b", "Top-" + config.listSize() + " A -> B",
+        () -> search(a, b, lexA, lexB));
+    Map<String, Ranked> bToA = config.crossCatalogue()
+        ? stages.run("search-b-to-a", "Top-" + config.listSize() + " B -> A", () -> search(b, a, lexB, lexA))
+        : aToB;
 
-      Map<String, Object> metrics = new LinkedHashMap<>();
-      metrics.put("a_to_b", metrics(aToB, matches.partners(true)));
-      metrics.put("b_to_a", metrics(bToA, matches.partners(false)));
-      metrics.put("scorer", config.scorer());
-      metrics.put("settings", scorerSettings());
-      metrics.put("model", config.encoder().model().value());
-      metrics.put("pairs", matches.pairs().size());
-      metrics.put("list_size", config.listSize());
-      summary.put("metrics", metrics);
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    metrics.put("a_to_b", metrics(aToB, matches.partners(true)));
+    metrics.put("b_to_a", metrics(bToA, matches.partners(false)));
+    metrics.put("scorer", config.scorer());
+    metrics.put("settings", scorerSettings());
+    metrics.put("model", config.encoder().model().value());
+    metrics.put("pairs", matches.pairs().size());
+    metrics.put("list_size", config.listSize());
+    summary.put("metrics", metrics);
 
-      Path dir = publisher.stage("evaluation");
-      stages.run("write", "Write evaluation", () -> {
-        writeMisses(new Path(dir, "misses"), a, b, lexA, lexB, aToB, bToA, matches);
-        writeJson(fs, new Path(dir, "metrics.json"), metrics);
-        return null;
-      });
-      publisher.commit();
-      summary.put("status", "succeeded").put("metrics_path", new Path(root, "evaluation/metrics.json").toString());
-      return summary;
-    } catch (RuntimeException e) {
-      publisher.abort();
-      summary.put("status", "failed").put("error", String.valueOf(e.getMessage()));
-      throw e;
-    } finally {
-      summary.stage("total", (System.nanoTime() - start) / 1_000_000);
-      summary.write(fs, new Path(new Path(root, "_runs"), "evaluate_" + runId + ".json"));
-      spark.sparkContext().clearJobGroup();
-    }
+    Path dir = publisher.stage("evaluation");
+    stages.run("write", "Write evaluation", () -> {
+      writeMisses(new Path(dir, "misses"), a, b, lexA, lexB, aToB, bToA, matches);
+      writeJson(fs, new Path(dir, "metrics.json"), metrics);
+      return null;
+    });
+    publisher.commit();
+    summary.put("metrics_path", new Path(root, "evaluation/metrics.json").toString());
+    return summary;
   }
 
   private Side side(String path, String format) {
@@ -346,13 +337,5 @@ public final class EvaluateJob {
 
   private static String format(Object v) {
     return v instanceof Double d ? String.format(Locale.ROOT, "%.4f", d) : String.valueOf(v);
-  }
-
-  private FileSystem fileSystem(Path root) {
-    try {
-      return root.getFileSystem(spark.sparkContext().hadoopConfiguration());
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot open file system of output.path = " + root, e);
-    }
   }
 }

@@ -2,9 +2,7 @@ package dev.itemsim.job;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -58,7 +56,6 @@ final class OutputPublisher {
 
   private void commit(java.util.Set<String> tables) {
     try {
-      List<Path> previous = new ArrayList<>();
       for (Map.Entry<String, Path> e : staged.entrySet()) {
         if (!tables.contains(e.getKey())) {
           continue;
@@ -69,7 +66,6 @@ final class OutputPublisher {
         if (fs.exists(target)) {
           fs.mkdirs(aside.getParent());
           rename(target, aside);
-          previous.add(aside);
         }
         if (!fs.rename(e.getValue(), target)) {
           if (fs.exists(aside)) {

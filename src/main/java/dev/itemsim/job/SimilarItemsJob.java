@@ -7,15 +7,12 @@ import dev.itemsim.catalog.CatalogPreparation;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
 import dev.itemsim.embed.SparkEncoding;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -58,64 +55,50 @@ public final class SimilarItemsJob {
 
   /** Runs the job; the summary is also written under {@code <output>/_runs/}. */
   public RunSummary execute() {
-    long start = System.nanoTime();
     summary.put("job", "similar-items").put("run_id", runId).put("run_date", config.runDate().toString())
         .put("status", "running").put("input", config.inputPath()).put("output", config.outputPath())
         .put("model", config.encoder().model().value()).put("top_n", config.topN())
         .put("block_size", config.blockSize()).put("config_digest", config.digest());
-    Path root = new Path(config.outputPath());
-    FileSystem fs = fileSystem(root);
-    OutputPublisher.recover(fs, root);
-    OutputPublisher publisher = new OutputPublisher(fs, root, runId);
-    try {
-      PreparedCatalog catalog = stage("read", "Read and validate " + config.inputPath(),
-          () -> readCatalog(config.inputPath(), config.inputFormat(), ""));
-      PreparedCatalog against = config.crossCatalogue() ? stage("read-against", "Read and validate "
-          + config.againstPath(), () -> readCatalog(config.againstPath(), config.againstFormat(), "against_")) : null;
-      Path rejectedDir = publisher.stage("rejected/run_date=" + config.runDate());
-      stage("write-rejected", "Write rejected rows", () -> writeRejected(catalog, against, rejectedDir));
-      checkRejectedFraction(catalog, publisher);
-      if (against != null) {
-        checkRejectedFraction(against, publisher);
-      }
+    return JobRun.execute(spark, summary, config.outputPath(), runId, runId, this::run);
+  }
 
-      Dataset<Row> embeddings = stage("encode", "Encode " + catalog.itemsValid() + " items with "
-          + config.encoder().model(), () -> encode(catalog, ""));
-      Dataset<Row> againstEmbeddings = against == null ? null : stage("encode-against", "Encode "
-          + against.itemsValid() + " items of " + config.againstPath(), () -> encode(against, "against_"));
-      Path embeddingsDir = publisher.stage("embeddings");
-      stage("write-embeddings", "Write embeddings", () -> writeEmbeddings(embeddings, embeddingsDir));
-      if (againstEmbeddings != null) {
-        Path againstDir = publisher.stage("embeddings_against");
-        stage("write-embeddings-against", "Write embeddings of " + config.againstPath(),
-            () -> writeEmbeddings(againstEmbeddings, againstDir));
-      }
-
-      Path similarDir = publisher.stage("similar_items/run_date=" + config.runDate());
-      long pairs = stage("top-n", "Top-" + config.topN() + " (" + config.scorer() + ") of " + catalog.itemsValid()
-          + " items", () -> topN(embeddings, againstEmbeddings, similarDir));
-      summary.count("pairs_written", pairs);
-      stage("publish", "Publish outputs", () -> {
-        publisher.commit();
-        return null;
-      });
-      embeddings.unpersist();
-      if (againstEmbeddings != null) {
-        againstEmbeddings.unpersist();
-      }
-      summary.put("status", "succeeded");
-      return summary;
-    } catch (RuntimeException e) {
-      publisher.abort();
-      summary.put("status", "failed").put("error", String.valueOf(e.getMessage()));
-      throw e;
-    } finally {
-      summary.stage("total", (System.nanoTime() - start) / 1_000_000);
-      Path runFile = new Path(new Path(root, "_runs"), runId + ".json");
-      summary.put("summary_path", runFile.toString());
-      summary.write(fs, runFile);
-      spark.sparkContext().clearJobGroup();
+  private RunSummary run(OutputPublisher publisher) {
+    PreparedCatalog catalog = stage("read", "Read and validate " + config.inputPath(),
+        () -> readCatalog(config.inputPath(), config.inputFormat(), ""));
+    PreparedCatalog against = config.crossCatalogue() ? stage("read-against", "Read and validate "
+        + config.againstPath(), () -> readCatalog(config.againstPath(), config.againstFormat(), "against_")) : null;
+    Path rejectedDir = publisher.stage("rejected/run_date=" + config.runDate());
+    stage("write-rejected", "Write rejected rows", () -> writeRejected(catalog, against, rejectedDir));
+    checkRejectedFraction(catalog, publisher);
+    if (against != null) {
+      checkRejectedFraction(against, publisher);
     }
+
+    Dataset<Row> embeddings = stage("encode", "Encode " + catalog.itemsValid() + " items with "
+        + config.encoder().model(), () -> encode(catalog, ""));
+    Dataset<Row> againstEmbeddings = against == null ? null : stage("encode-against", "Encode "
+        + against.itemsValid() + " items of " + config.againstPath(), () -> encode(against, "against_"));
+    Path embeddingsDir = publisher.stage("embeddings");
+    stage("write-embeddings", "Write embeddings", () -> writeEmbeddings(embeddings, embeddingsDir));
+    if (againstEmbeddings != null) {
+      Path againstDir = publisher.stage("embeddings_against");
+      stage("write-embeddings-against", "Write embeddings of " + config.againstPath(),
+          () -> writeEmbeddings(againstEmbeddings, againstDir));
+    }
+
+    Path similarDir = publisher.stage("similar_items/run_date=" + config.runDate());
+    long pairs = stage("top-n", "Top-" + config.topN() + " (" + config.scorer() + ") of " + catalog.itemsValid()
+        + " items", () -> topN(embeddings, againstEmbeddings, similarDir));
+    summary.count("pairs_written", pairs);
+    stage("publish", "Publish outputs", () -> {
+      publisher.commit();
+      return null;
+    });
+    embeddings.unpersist();
+    if (againstEmbeddings != null) {
+      againstEmbeddings.unpersist();
+    }
+    return summary;
   }
 
   private PreparedCatalog readCatalog(String path, String format, String countPrefix) {
@@ -206,11 +189,5 @@ public final class SimilarItemsJob {
     return stages.run(name, description, work);
   }
 
-  private FileSystem fileSystem(Path root) {
-    try {
-      return root.getFileSystem(spark.sparkContext().hadoopConfiguration());
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot open file system of output.path = " + root, e);
-    }
-  }
+
 }

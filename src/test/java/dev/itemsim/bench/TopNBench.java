@@ -38,7 +38,7 @@ public final class TopNBench {
     }
     List<Integer> sizes = List.of(20_000, 50_000, 100_000, 200_000);
     int reps = 3;
-    int block = 2048;
+    int block = 4096;
     for (int i = 0; i < args.length; i += 2) {
       switch (args[i]) {
         case "--sizes" -> sizes = java.util.Arrays.stream(args[i + 1].split(",")).map(Integer::parseInt).toList();
