@@ -49,9 +49,12 @@ public final class Main implements Runnable {
     cli.setErr(new java.io.PrintWriter(new java.io.OutputStreamWriter(err, java.nio.charset.StandardCharsets.UTF_8),
         true));
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      if (e instanceof InvalidInputException) {
-        err.println("itemsim: " + e.getMessage());
-        return EXIT_INVALID;
+      // bad input found inside a Spark task arrives wrapped in a SparkException
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof InvalidInputException) {
+          err.println("itemsim: " + t.getMessage());
+          return EXIT_INVALID;
+        }
       }
       if (e instanceof TooManyRejectsException) {
         err.println("itemsim: " + e.getMessage());

@@ -60,6 +60,15 @@ class MainTest {
   }
 
   @Test
+  void badModelFolderFoundOnExecutorsStillExitsWithTwo() throws Exception {
+    Path catalog = catalog(dir, "c", 5, List.of());
+    JobTestSupport.Result r = run(spec(dir, catalog, dir.resolve("out")), "encoder.model=" + dir.resolve("no-model"),
+        "similarity.scorer=embedding");
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("neither builtin:NAME");
+  }
+
+  @Test
   void unreadableInputExitsWithTwoNamingThePath() throws Exception {
     Path missing = dir.resolve("does-not-exist");
     JobTestSupport.Result r = run(spec(dir, missing, dir.resolve("out")));
