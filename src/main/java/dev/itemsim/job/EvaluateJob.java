@@ -101,7 +101,9 @@ public final class EvaluateJob {
         () -> side(config.inputPath(), config.inputFormat()));
     Side b = config.crossCatalogue() ? stages.run("encode-b", "Read and encode " + config.againstPath(),
         () -> side(config.againstPath(), config.againstFormat())) : a;
-    summary.count("pairs", matches.pairs().size())
+    long unencoded = matches.pairs().stream().filter(p -> !a.texts().containsKey(p[0])
+        || !b.texts().containsKey(p[1])).count();
+    summary.count("pairs", matches.pairs().size()).count("pairs_with_unencoded_id", unencoded)
         .count("items_a", a.items().ids().length).count("items_b", b.items().ids().length)
         .count("rejected_a", a.catalog().itemsRejected()).count("rejected_b", b.catalog().itemsRejected());
 
@@ -124,6 +126,8 @@ public final class EvaluateJob {
     metrics.put("settings", scorerSettings());
     metrics.put("model", config.encoder().model().value());
     metrics.put("pairs", matches.pairs().size());
+    // pairs naming an id that is not among the encoded items (absent or rejected) count as misses
+    metrics.put("pairs_with_unencoded_id", unencoded);
     metrics.put("list_size", config.listSize());
     summary.put("metrics", metrics);
 

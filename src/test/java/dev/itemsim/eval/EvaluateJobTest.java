@@ -83,6 +83,7 @@ class EvaluateJobTest {
     assertThat(metrics.get("model").asText()).isEqualTo("builtin:all-minilm-l6-v2");
     long misses = 0;
     assertThat(metrics.get("settings").get("hybrid.embeddingWeight").asDouble()).isEqualTo(0.3);
+    assertThat(metrics.get("pairs_with_unencoded_id").asLong()).isZero();
     for (String direction : List.of("a_to_b", "b_to_a")) {
       JsonNode d = metrics.get(direction);
       assertThat(d.get("pairs").asLong()).isEqualTo(40);
