@@ -192,24 +192,22 @@ public final class EvaluateJob {
           lists.put(queryIds[q], ranked(ids[q], scores[q], corpusIds));
         }
       }
-      case "lexical" -> {
-        TopNBuffer top = new SparseTopN(lexCorpus).search(lexQueries, 0, lexQueries.rows(), n, self);
-        int[] ids = new int[n];
-        float[] scores = new float[n];
-        for (int q = 0; q < queryIds.length; q++) {
-          int count = top.sorted(q, ids, scores);
-          lists.put(queryIds[q], ranked(java.util.Arrays.copyOf(ids, count), java.util.Arrays.copyOf(scores, count),
-              corpusIds));
-        }
-      }
       default -> {
-        int k = config.candidates();
+        // lexical: pruned candidates re-scored exactly; hybrid: the union of both retrievers' candidates
+        boolean hybrid = config.scorer().equals("hybrid");
+        int k = Math.max(n, config.candidates());
         int[][] embeddingIds = new int[queryIds.length][];
-        embeddingLists(queries, corpus, k, embeddingIds, new float[queryIds.length][]);
-        List<int[]> lexicalIds = new SparseTopN(lexCorpus).searchAll(lexQueries, k, self);
+        if (hybrid) {
+          embeddingLists(queries, corpus, k, embeddingIds, new float[queryIds.length][]);
+        } else {
+          java.util.Arrays.fill(embeddingIds, new int[0]);
+        }
+        SparseTopN index = new SparseTopN(lexCorpus, config.lexical().maxPostingsFor(corpusIds.length));
+        List<int[]> lexicalIds = index.searchAll(lexQueries, k, self);
+        double embeddingWeight = hybrid ? config.embeddingWeight() : 0;
         for (int q = 0; q < queryIds.length; q++) {
           HybridRanker.Ranked r = HybridRanker.rank(q, embeddingIds[q], lexicalIds.get(q),
-              queries.items().blocks(), corpus.items().blocks(), lexQueries, lexCorpus, config.embeddingWeight(), n);
+              queries.items().blocks(), corpus.items().blocks(), lexQueries, lexCorpus, embeddingWeight, n);
           lists.put(queryIds[q], ranked(r.corpusIndexes(), r.scores(), corpusIds));
         }
       }

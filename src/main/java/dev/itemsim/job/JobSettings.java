@@ -31,7 +31,8 @@ final class JobSettings {
 
   static dev.itemsim.similarity.LexicalFeatures.Settings lexical(TypedConfig c) {
     return new dev.itemsim.similarity.LexicalFeatures.Settings(c.doubleIn("similarity.lexical.wordWeight", 0, 1),
-        c.doubleIn("similarity.lexical.modelWeight", 0, 1), c.intIn("similarity.lexical.ngram", 2, 6));
+        c.doubleIn("similarity.lexical.modelWeight", 0, 1), c.intIn("similarity.lexical.ngram", 2, 6),
+        c.intIn("similarity.lexical.maxPostings", 0, Integer.MAX_VALUE));
   }
 
   static LocalDate runDate(String value) {

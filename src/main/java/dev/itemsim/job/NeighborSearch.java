@@ -82,23 +82,27 @@ final class NeighborSearch {
     float[][] scores = new float[queries.ids().length][];
     switch (config.scorer()) {
       case "embedding" -> embeddingLists(queries, corpus, n, filter, lists, scores);
-      case "lexical" -> {
-        List<SparseVectors> lex = lexical(queries, corpus);
-        TopNBuffer top = new SparseTopN(lex.get(1)).search(lex.get(0), 0, queries.ids().length, n, self, filter);
-        fromBuffer(top, 0, lists, scores);
-      }
       default -> {
+        // lexical: pruned candidates re-scored exactly; hybrid: the union of both retrievers' candidates
+        boolean hybrid = config.scorer().equals("hybrid");
         int k = Math.max(n, config.candidates());
         List<SparseVectors> lex = lexical(queries, corpus);
         int[][] fromEmbeddings = new int[queries.ids().length][];
-        embeddingLists(queries, corpus, k, filter, fromEmbeddings, new float[queries.ids().length][]);
-        List<int[]> fromLexical = new SparseTopN(lex.get(1)).searchAll(lex.get(0), k, self, filter);
-        for (int q = 0; q < lists.length; q++) {
-          HybridRanker.Ranked r = HybridRanker.rank(q, fromEmbeddings[q], fromLexical.get(q), queries.blocks(),
-              corpus.blocks(), lex.get(0), lex.get(1), config.embeddingWeight(), n);
+        if (hybrid) {
+          embeddingLists(queries, corpus, k, filter, fromEmbeddings, new float[queries.ids().length][]);
+        } else {
+          Arrays.fill(fromEmbeddings, new int[0]);
+        }
+        SparseTopN index = new SparseTopN(lex.get(1), config.lexical().maxPostingsFor(corpus.ids().length));
+        List<int[]> fromLexical = index.searchAll(lex.get(0), k, self, filter);
+        double embeddingWeight = hybrid ? config.embeddingWeight() : 0;
+        EncodedItems qs = queries;
+        java.util.stream.IntStream.range(0, lists.length).parallel().forEach(q -> {
+          HybridRanker.Ranked r = HybridRanker.rank(q, fromEmbeddings[q], fromLexical.get(q), qs.blocks(),
+              corpus.blocks(), lex.get(0), lex.get(1), embeddingWeight, n);
           lists[q] = r.corpusIndexes();
           scores[q] = r.scores();
-        }
+        });
       }
     }
     List<Row> rows = new ArrayList<>();

@@ -34,7 +34,17 @@ public final class LexicalFeatures {
   private LexicalFeatures() {}
 
   /** The parameters of the lexical scorer ({@code similarity.lexical.*}). */
-  public record Settings(double wordWeight, double modelWeight, int ngram) implements java.io.Serializable {
+  public record Settings(double wordWeight, double modelWeight, int ngram, int maxPostings)
+      implements java.io.Serializable {
+    public Settings(double wordWeight, double modelWeight, int ngram) {
+      this(wordWeight, modelWeight, ngram, 0);
+    }
+
+    /** The posting-list cap for a corpus of {@code corpusSize} items (see {@code similarity.lexical.maxPostings}). */
+    public int maxPostingsFor(int corpusSize) {
+      return maxPostings > 0 ? maxPostings : Math.max(500, corpusSize / 50);
+    }
+
     public Settings {
       if (!(wordWeight >= 0 && modelWeight >= 0 && wordWeight + modelWeight <= 1)) {
         throw new InvalidInputException("similarity.lexical.wordWeight (" + wordWeight + ") and modelWeight ("

@@ -5,19 +5,29 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Exact top-N by sparse dot product through an inverted index of the corpus: a query touches only the
- * corpus rows sharing a feature with it. Ties go to the lower corpus index.
+ * Top-N by sparse dot product through an inverted index of the corpus: a query touches only the corpus rows
+ * sharing a feature with it. Ties go to the lower corpus index. Features whose posting list is longer than
+ * {@code maxPostings} (very common words and n-grams, of low IDF weight) are skipped while gathering: scores
+ * are then exact only when no feature was skipped, so callers that prune re-score the candidates exactly
+ * ({@link HybridRanker}). Without pruning the result is exact.
  */
-public final class SparseTopN {
+public final class SparseTopN implements java.io.Serializable {
   private final SparseVectors corpus;
   private final int[] postingOffsets;
   private final int[] postingRows;
   private final float[] postingValues;
   private final int[] featureIds;
+  private final int maxPostings;
 
-  /** Builds the inverted index of {@code corpus}. */
+  /** Builds the inverted index of {@code corpus}; exact (nothing pruned). */
   public SparseTopN(SparseVectors corpus) {
+    this(corpus, Integer.MAX_VALUE);
+  }
+
+  /** Builds the inverted index of {@code corpus}, skipping features with more than {@code maxPostings} rows. */
+  public SparseTopN(SparseVectors corpus, int maxPostings) {
     this.corpus = corpus;
+    this.maxPostings = maxPostings;
     int[] features = Arrays.copyOf(corpus.indices(), corpus.indices().length);
     Arrays.sort(features);
     int distinct = 0;
@@ -68,7 +78,7 @@ public final class SparseTopN {
       int touchedCount = 0;
       for (int k = queries.offsets()[q]; k < queries.offsets()[q + 1]; k++) {
         int f = Arrays.binarySearch(featureIds, queries.indices()[k]);
-        if (f < 0) {
+        if (f < 0 || postingOffsets[f + 1] - postingOffsets[f] > maxPostings) {
           continue;
         }
         float w = queries.values()[k];
@@ -97,15 +107,24 @@ public final class SparseTopN {
     return searchAll(queries, n, excludeSelf, null);
   }
 
-  /** {@link #searchAll} keeping only neighbours {@code filter} allows (null: all). */
+  /**
+   * {@link #searchAll} keeping only neighbours {@code filter} allows (null: all). Queries are searched in
+   * chunks on all cores of this JVM.
+   */
   public List<int[]> searchAll(SparseVectors queries, int n, boolean excludeSelf, NeighborFilter filter) {
-    TopNBuffer top = search(queries, 0, queries.rows(), n, excludeSelf, filter);
-    List<int[]> out = new ArrayList<>(queries.rows());
-    int[] ids = new int[n];
-    float[] s = new float[n];
-    for (int r = 0; r < queries.rows(); r++) {
-      out.add(Arrays.copyOf(ids, top.sorted(r, ids, s)));
-    }
-    return out;
+    int chunk = 512;
+    int chunks = (queries.rows() + chunk - 1) / chunk;
+    int[][] lists = new int[queries.rows()][];
+    java.util.stream.IntStream.range(0, chunks).parallel().forEach(c -> {
+      int from = c * chunk;
+      int to = Math.min(queries.rows(), from + chunk);
+      TopNBuffer top = search(queries, from, to, n, excludeSelf, filter);
+      int[] ids = new int[n];
+      float[] s = new float[n];
+      for (int r = 0; r < to - from; r++) {
+        lists[from + r] = Arrays.copyOf(ids, top.sorted(r, ids, s));
+      }
+    });
+    return new ArrayList<>(Arrays.asList(lists));
   }
 }
