@@ -101,6 +101,23 @@ final class BenchSupport {
     return result;
   }
 
+  /** Runs each task in its own thread and waits for all. */
+  static void inParallel(Runnable... tasks) {
+    Thread[] threads = new Thread[tasks.length];
+    for (int i = 0; i < tasks.length; i++) {
+      threads[i] = new Thread(tasks[i]);
+      threads[i].start();
+    }
+    for (Thread t : threads) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
   static void result(Object... keyValues) {
     StringBuilder sb = new StringBuilder("RESULT");
     for (int i = 0; i < keyValues.length; i += 2) {

@@ -171,17 +171,7 @@ public final class EncodeBench {
       AtomicLong calls = new AtomicLong();
       long end = System.nanoTime() + 1_000_000_000L;
       long t0 = System.nanoTime();
-      Thread[] threads = {new Thread(() -> loop(kernel, a, m, end, calls)), new Thread(() -> loop(kernel, a, m, end, calls))};
-      for (Thread t : threads) {
-        t.start();
-      }
-      for (Thread t : threads) {
-        try {
-          t.join();
-        } catch (InterruptedException e) {
-          throw new IllegalStateException(e);
-        }
-      }
+      BenchSupport.inParallel(() -> loop(kernel, a, m, end, calls), () -> loop(kernel, a, m, end, calls));
       return calls.get() * 2.0 * m * m * 384 / ((System.nanoTime() - t0) / 1e9) / 1e9;
     });
   }
@@ -269,18 +259,8 @@ public final class EncodeBench {
     double run(List<String> texts, boolean sorted, int batch, int fixedLength) {
       long t0 = System.nanoTime();
       int half = texts.size() / 2;
-      Thread[] threads = {new Thread(() -> encode(texts.subList(0, half), sorted, batch, fixedLength)),
-          new Thread(() -> encode(texts.subList(half, texts.size()), sorted, batch, fixedLength))};
-      for (Thread t : threads) {
-        t.start();
-      }
-      for (Thread t : threads) {
-        try {
-          t.join();
-        } catch (InterruptedException e) {
-          throw new IllegalStateException(e);
-        }
-      }
+      BenchSupport.inParallel(() -> encode(texts.subList(0, half), sorted, batch, fixedLength),
+          () -> encode(texts.subList(half, texts.size()), sorted, batch, fixedLength));
       return texts.size() / ((System.nanoTime() - t0) / 1e9);
     }
 

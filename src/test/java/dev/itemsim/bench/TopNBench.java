@@ -128,24 +128,14 @@ public final class TopNBench {
       AtomicLong products = new AtomicLong();
       long end = System.nanoTime() + 2_000_000_000L;
       long t0 = System.nanoTime();
-      Thread[] threads = new Thread[2];
-      for (int t = 0; t < threads.length; t++) {
-        threads[t] = new Thread(() -> {
-          float[] c = new float[block * block];
-          while (System.nanoTime() < end) {
-            kernel.multiplyTransposed(a, block, a, block, DIM, c);
-            products.incrementAndGet();
-          }
-        });
-        threads[t].start();
-      }
-      for (Thread t : threads) {
-        try {
-          t.join();
-        } catch (InterruptedException e) {
-          throw new IllegalStateException(e);
+      Runnable loop = () -> {
+        float[] c = new float[block * block];
+        while (System.nanoTime() < end) {
+          kernel.multiplyTransposed(a, block, a, block, DIM, c);
+          products.incrementAndGet();
         }
-      }
+      };
+      BenchSupport.inParallel(loop, loop);
       double seconds = (System.nanoTime() - t0) / 1e9;
       return products.get() * 2.0 * block * block * DIM / seconds / 1e9;
     });
