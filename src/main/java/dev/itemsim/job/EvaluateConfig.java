@@ -25,11 +25,7 @@ public record EvaluateConfig(
     int encodePartitions,
     int sortWindow,
     int blockSize,
-    String kernel,
-    String scorer,
-    int candidates,
-    double embeddingWeight,
-    dev.itemsim.similarity.LexicalFeatures.Settings lexical,
+    ScoringSettings scoring,
     String matchesPath,
     int listSize,
     int missContext,
@@ -38,11 +34,7 @@ public record EvaluateConfig(
     String digest) {
 
   public static EvaluateConfig from(Config config) {
-    TypedConfig c = new TypedConfig(config);
-    String job = c.string("job");
-    if (!job.equals("evaluate")) {
-      throw new InvalidInputException("job = '" + job + "' but this is the evaluate job");
-    }
+    TypedConfig c = JobSettings.forJob(config, "evaluate");
     String inputFormat = c.oneOf("input.format", Set.of("parquet", "csv"));
     String againstFormat = c.string("search.format").isBlank() ? inputFormat
         : c.oneOf("search.format", Set.of("parquet", "csv"));
@@ -58,11 +50,7 @@ public record EvaluateConfig(
         c.intIn("encoder.partitions", 0, 1_000_000),
         c.intIn("encoder.sortWindow", 1, 10_000_000),
         c.intIn("similarity.blockSize", 16, 16_384),
-        c.oneOf("similarity.kernel", Set.of("auto", "native-blas", "java")),
-        c.oneOf("similarity.scorer", Set.of("embedding", "lexical", "hybrid")),
-        c.intIn("similarity.candidates", 1, 10_000),
-        c.doubleIn("similarity.hybrid.embeddingWeight", 0, 1),
-        JobSettings.lexical(c),
+        ScoringSettings.from(c),
         c.requiredString("eval.matches"),
         c.intIn("eval.listSize", 1, 1000),
         c.intIn("eval.missContext", 0, 100),

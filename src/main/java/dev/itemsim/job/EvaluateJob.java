@@ -88,7 +88,7 @@ public final class EvaluateJob {
     summary.put("job", "evaluate").put("run_id", runId).put("status", "running").put("input", config.inputPath())
         .put("against", config.crossCatalogue() ? config.againstPath() : config.inputPath())
         .put("matches", config.matchesPath()).put("model", config.encoder().model().value())
-        .put("scorer", config.scorer()).put("config_digest", config.digest());
+        .put("scorer", config.scoring().scorer()).put("config_digest", config.digest());
     return JobRun.execute(spark, summary, config.outputPath(), runId, "evaluate_" + runId, this::run);
   }
 
@@ -107,10 +107,10 @@ public final class EvaluateJob {
         .count("items_a", a.items().ids().length).count("items_b", b.items().ids().length)
         .count("rejected_a", a.catalog().itemsRejected()).count("rejected_b", b.catalog().itemsRejected());
 
-    List<SparseVectors> lexical = config.scorer().equals("embedding") ? null
+    List<SparseVectors> lexical = config.scoring().scorer().equals("embedding") ? null
         : stages.run("lexical-features", "TF-IDF features", () -> LexicalFeatures.build(spark,
             config.crossCatalogue() ? List.of(a.textsInOrder(), b.textsInOrder()) : List.of(a.textsInOrder()),
-            config.lexical()));
+            config.scoring().lexical()));
     SparseVectors lexA = lexical == null ? null : lexical.get(0);
     SparseVectors lexB = lexical == null ? null : lexical.get(lexical.size() - 1);
     Map<String, Ranked> aToB = stages.run("search-a-to-b", "Top-" + config.listSize() + " A -> B",
@@ -122,7 +122,7 @@ public final class EvaluateJob {
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("a_to_b", metrics(aToB, matches.partners(true)));
     metrics.put("b_to_a", metrics(bToA, matches.partners(false)));
-    metrics.put("scorer", config.scorer());
+    metrics.put("scorer", config.scoring().scorer());
     metrics.put("settings", scorerSettings());
     metrics.put("model", config.encoder().model().value());
     metrics.put("pairs", matches.pairs().size());
@@ -161,17 +161,17 @@ public final class EvaluateJob {
 
   private Map<String, Object> scorerSettings() {
     Map<String, Object> out = new LinkedHashMap<>();
-    if (!config.scorer().equals("lexical")) {
+    if (!config.scoring().scorer().equals("lexical")) {
       out.put("model", config.encoder().model().value());
     }
-    if (!config.scorer().equals("embedding")) {
-      out.put("lexical.wordWeight", config.lexical().wordWeight());
-      out.put("lexical.modelWeight", config.lexical().modelWeight());
-      out.put("lexical.ngram", config.lexical().ngram());
+    if (!config.scoring().scorer().equals("embedding")) {
+      out.put("lexical.wordWeight", config.scoring().lexical().wordWeight());
+      out.put("lexical.modelWeight", config.scoring().lexical().modelWeight());
+      out.put("lexical.ngram", config.scoring().lexical().ngram());
     }
-    if (config.scorer().equals("hybrid")) {
-      out.put("hybrid.embeddingWeight", config.embeddingWeight());
-      out.put("candidates", config.candidates());
+    if (config.scoring().hybrid()) {
+      out.put("hybrid.embeddingWeight", config.scoring().embeddingWeight());
+      out.put("candidates", config.scoring().candidates());
     }
     return out;
   }
@@ -183,7 +183,7 @@ public final class EvaluateJob {
     String[] queryIds = queries.items().ids();
     String[] corpusIds = corpus.items().ids();
     Map<String, Ranked> lists = new HashMap<>();
-    switch (config.scorer()) {
+    switch (config.scoring().scorer()) {
       case "embedding" -> {
         int[][] ids = new int[queryIds.length][];
         float[][] scores = new float[queryIds.length][];
@@ -194,17 +194,17 @@ public final class EvaluateJob {
       }
       default -> {
         // lexical: pruned candidates re-scored exactly; hybrid: the union of both retrievers' candidates
-        boolean hybrid = config.scorer().equals("hybrid");
-        int k = Math.max(n, config.candidates());
+        boolean hybrid = config.scoring().hybrid();
+        int k = Math.max(n, config.scoring().candidates());
         int[][] embeddingIds = new int[queryIds.length][];
         if (hybrid) {
           embeddingLists(queries, corpus, k, embeddingIds, new float[queryIds.length][]);
         } else {
           java.util.Arrays.fill(embeddingIds, new int[0]);
         }
-        SparseTopN index = new SparseTopN(lexCorpus, config.lexical().maxPostingsFor(corpusIds.length));
+        SparseTopN index = new SparseTopN(lexCorpus, config.scoring().lexical().maxPostingsFor(corpusIds.length));
         List<int[]> lexicalIds = index.searchAll(lexQueries, k, self);
-        double embeddingWeight = hybrid ? config.embeddingWeight() : 0;
+        double embeddingWeight = hybrid ? config.scoring().embeddingWeight() : 0;
         for (int q = 0; q < queryIds.length; q++) {
           HybridRanker.Ranked r = HybridRanker.rank(q, embeddingIds[q], lexicalIds.get(q),
               queries.items().blocks(), corpus.items().blocks(), lexQueries, lexCorpus, embeddingWeight, n);
@@ -230,8 +230,8 @@ public final class EvaluateJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     VectorBlocks q = queries.items().blocks();
     List<scala.Tuple2<Integer, TopNBuffer>> merged = config.crossCatalogue()
-        ? BlockedTopN.computeCross(jsc, q, corpus.items().blocks(), n, config.kernel()).collect()
-        : BlockedTopN.compute(jsc, q, n, config.kernel()).collect();
+        ? BlockedTopN.computeCross(jsc, q, corpus.items().blocks(), n, config.scoring().kernel()).collect()
+        : BlockedTopN.compute(jsc, q, n, config.scoring().kernel()).collect();
     int[] neighbors = new int[n];
     float[] scores = new float[n];
     for (scala.Tuple2<Integer, TopNBuffer> block : merged) {
@@ -298,11 +298,11 @@ public final class EvaluateJob {
 
   /** The configured scorer's score of corpus item {@code c} for query {@code q}. */
   private float score(Side queries, int q, Side corpus, int c, SparseVectors lexQueries, SparseVectors lexCorpus) {
-    return switch (config.scorer()) {
+    return switch (config.scoring().scorer()) {
       case "embedding" -> HybridRanker.dot(queries.items().blocks(), q, corpus.items().blocks(), c);
       case "lexical" -> lexQueries.dot(q, lexCorpus, c);
-      default -> (float) (config.embeddingWeight() * HybridRanker.dot(queries.items().blocks(), q,
-          corpus.items().blocks(), c) + (1 - config.embeddingWeight()) * lexQueries.dot(q, lexCorpus, c));
+      default -> (float) (config.scoring().embeddingWeight() * HybridRanker.dot(queries.items().blocks(), q,
+          corpus.items().blocks(), c) + (1 - config.scoring().embeddingWeight()) * lexQueries.dot(q, lexCorpus, c));
     };
   }
 

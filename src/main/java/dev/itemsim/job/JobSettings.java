@@ -18,6 +18,16 @@ import java.util.HexFormat;
 final class JobSettings {
   private JobSettings() {}
 
+  /** Typed access to {@code config}, after checking that its {@code job} key names {@code job}. */
+  static TypedConfig forJob(Config config, String job) {
+    TypedConfig c = new TypedConfig(config);
+    String named = c.string("job");
+    if (!named.equals(job)) {
+      throw new InvalidInputException("job = '" + named + "' but this is the " + job + " job");
+    }
+    return c;
+  }
+
   static TextTemplate template(TypedConfig c) {
     return TextTemplate.parse(c.requiredString("text.template"), c.intIn("text.maxFieldChars", 1, 100_000));
   }
@@ -27,12 +37,6 @@ final class JobSettings {
         c.intIn("encoder.batchSize", 1, 4096),
         c.intIn("encoder.maxTokens", 8, 512),
         c.intIn("encoder.threadsPerTask", 1, 256));
-  }
-
-  static dev.itemsim.similarity.LexicalFeatures.Settings lexical(TypedConfig c) {
-    return new dev.itemsim.similarity.LexicalFeatures.Settings(c.doubleIn("similarity.lexical.wordWeight", 0, 1),
-        c.doubleIn("similarity.lexical.modelWeight", 0, 1), c.intIn("similarity.lexical.ngram", 2, 6),
-        c.intIn("similarity.lexical.maxPostings", 0, Integer.MAX_VALUE));
   }
 
   static LocalDate runDate(String value) {

@@ -39,10 +39,10 @@ final class NeighborSearch {
   }
 
   Dataset<Row> run(EncodedItems queries, EncodedItems corpus) {
-    String kernelName = Kernels.select(config.kernel()).name();
+    String kernelName = Kernels.select(config.scoring().kernel()).name();
     summary.put("kernel", kernelName).put("dimension", queries.blocks().dim())
-        .put("blocks", queries.blocks().numBlocks()).put("scorer", config.scorer());
-    if (config.scorer().equals("embedding") && !config.collapseDuplicateTexts()) {
+        .put("blocks", queries.blocks().numBlocks()).put("scorer", config.scoring().scorer());
+    if (config.scoring().scorer().equals("embedding") && !config.collapseDuplicateTexts()) {
       return onExecutors(queries, corpus);
     }
     return onDriver(queries, corpus);
@@ -57,8 +57,8 @@ final class NeighborSearch {
     float minScore = config.minScore();
     int blockSize = queries.blocks().blockSize();
     var buffers = config.crossCatalogue()
-        ? BlockedTopN.computeCross(jsc, queries.blocks(), corpus.blocks(), config.topN(), config.kernel(), filter)
-        : BlockedTopN.compute(jsc, queries.blocks(), config.topN(), config.kernel(), filter);
+        ? BlockedTopN.computeCross(jsc, queries.blocks(), corpus.blocks(), config.topN(), config.scoring().kernel(), filter)
+        : BlockedTopN.compute(jsc, queries.blocks(), config.topN(), config.scoring().kernel(), filter);
     JavaRDD<Row> rows = buffers.sortByKey().flatMap(block -> EncodedItems.neighborRows(block._1() * blockSize,
         block._2(), queryIds.value(), corpusIds.value(), model, minScore));
     return spark.createDataFrame(rows, SimilarItemsJob.SIMILAR_ITEMS_SCHEMA);
@@ -80,12 +80,12 @@ final class NeighborSearch {
     int n = config.topN();
     int[][] lists = new int[queries.ids().length][];
     float[][] scores = new float[queries.ids().length][];
-    switch (config.scorer()) {
+    switch (config.scoring().scorer()) {
       case "embedding" -> embeddingLists(queries, corpus, n, filter, lists, scores);
       default -> {
         // lexical: pruned candidates re-scored exactly; hybrid: the union of both retrievers' candidates
-        boolean hybrid = config.scorer().equals("hybrid");
-        int k = Math.max(n, config.candidates());
+        boolean hybrid = config.scoring().hybrid();
+        int k = Math.max(n, config.scoring().candidates());
         List<SparseVectors> lex = lexical(queries, corpus);
         int[][] fromEmbeddings = new int[queries.ids().length][];
         if (hybrid) {
@@ -93,9 +93,9 @@ final class NeighborSearch {
         } else {
           Arrays.fill(fromEmbeddings, new int[0]);
         }
-        SparseTopN index = new SparseTopN(lex.get(1), config.lexical().maxPostingsFor(corpus.ids().length));
+        SparseTopN index = new SparseTopN(lex.get(1), config.scoring().lexical().maxPostingsFor(corpus.ids().length));
         List<int[]> fromLexical = index.searchAll(lex.get(0), k, self, filter);
-        double embeddingWeight = hybrid ? config.embeddingWeight() : 0;
+        double embeddingWeight = hybrid ? config.scoring().embeddingWeight() : 0;
         EncodedItems qs = queries;
         java.util.stream.IntStream.range(0, lists.length).parallel().forEach(q -> {
           HybridRanker.Ranked r = HybridRanker.rank(q, fromEmbeddings[q], fromLexical.get(q), qs.blocks(),
@@ -117,7 +117,7 @@ final class NeighborSearch {
 
   private List<SparseVectors> lexical(EncodedItems queries, EncodedItems corpus) {
     List<SparseVectors> built = LexicalFeatures.build(spark, queries == corpus ? List.of(Arrays.asList(queries.texts()))
-        : List.of(Arrays.asList(queries.texts()), Arrays.asList(corpus.texts())), config.lexical());
+        : List.of(Arrays.asList(queries.texts()), Arrays.asList(corpus.texts())), config.scoring().lexical());
     return List.of(built.get(0), built.get(built.size() - 1));
   }
 
@@ -125,8 +125,8 @@ final class NeighborSearch {
       int[][] lists, float[][] scores) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     var buffers = queries == corpus
-        ? BlockedTopN.compute(jsc, queries.blocks(), n, config.kernel(), filter)
-        : BlockedTopN.computeCross(jsc, queries.blocks(), corpus.blocks(), n, config.kernel(), filter);
+        ? BlockedTopN.compute(jsc, queries.blocks(), n, config.scoring().kernel(), filter)
+        : BlockedTopN.computeCross(jsc, queries.blocks(), corpus.blocks(), n, config.scoring().kernel(), filter);
     for (scala.Tuple2<Integer, TopNBuffer> block : buffers.collect()) {
       fromBuffer(block._2(), queries.blocks().offsetOf(block._1()), lists, scores);
     }

@@ -24,11 +24,7 @@ public record SimilarItemsConfig(
     int topN,
     int blockSize,
     float minScore,
-    String kernel,
-    String scorer,
-    int candidates,
-    double embeddingWeight,
-    dev.itemsim.similarity.LexicalFeatures.Settings lexical,
+    ScoringSettings scoring,
     String againstPath,
     String againstFormat,
     String sameValueOf,
@@ -41,11 +37,7 @@ public record SimilarItemsConfig(
     String digest) {
 
   public static SimilarItemsConfig from(Config config) {
-    TypedConfig c = new TypedConfig(config);
-    String job = c.string("job");
-    if (!job.equals("similar-items")) {
-      throw new InvalidInputException("job = '" + job + "' but this is the similar-items job");
-    }
+    TypedConfig c = JobSettings.forJob(config, "similar-items");
     return new SimilarItemsConfig(
         c.requiredString("input.path"),
         c.oneOf("input.format", Set.of("parquet", "csv")),
@@ -58,11 +50,7 @@ public record SimilarItemsConfig(
         c.intIn("similarity.topN", 1, 1000),
         c.intIn("similarity.blockSize", 16, 16_384),
         (float) c.doubleIn("similarity.minScore", -1.0, 1.0),
-        c.oneOf("similarity.kernel", Set.of("auto", "native-blas", "java")),
-        c.oneOf("similarity.scorer", Set.of("embedding", "lexical", "hybrid")),
-        c.intIn("similarity.candidates", 1, 10_000),
-        c.doubleIn("similarity.hybrid.embeddingWeight", 0, 1),
-        JobSettings.lexical(c),
+        ScoringSettings.from(c),
         c.string("search.against").trim(),
         c.string("search.format").isBlank() ? c.string("input.format")
             : c.oneOf("search.format", Set.of("parquet", "csv")),

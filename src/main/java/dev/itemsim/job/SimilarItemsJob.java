@@ -87,7 +87,7 @@ public final class SimilarItemsJob {
     }
 
     Path similarDir = publisher.stage("similar_items/run_date=" + config.runDate());
-    long pairs = stage("top-n", "Top-" + config.topN() + " (" + config.scorer() + ") of " + catalog.itemsValid()
+    long pairs = stage("top-n", "Top-" + config.topN() + " (" + config.scoring().scorer() + ") of " + catalog.itemsValid()
         + " items", () -> topN(embeddings, againstEmbeddings, similarDir));
     summary.count("pairs_written", pairs);
     stage("publish", "Publish outputs", () -> {
@@ -172,7 +172,7 @@ public final class SimilarItemsJob {
     EncodedItems queries = EncodedItems.collect(embeddings, config.blockSize(), attrs);
     EncodedItems corpus = againstEmbeddings == null ? queries
         : EncodedItems.collect(againstEmbeddings, config.blockSize(), attrs);
-    LOG.info("Top-{} ({}) of {} items among {} ({} x {} blocks of {})", config.topN(), config.scorer(),
+    LOG.info("Top-{} ({}) of {} items among {} ({} x {} blocks of {})", config.topN(), config.scoring().scorer(),
         queries.ids().length, corpus.ids().length, queries.blocks().numBlocks(), corpus.blocks().numBlocks(),
         config.blockSize());
     Dataset<Row> rows = new NeighborSearch(spark, config, summary).run(queries, corpus);
