@@ -146,8 +146,7 @@ public final class EvaluateJob {
     Dataset<Row> raw = CatalogReader.read(spark, path, format);
     PreparedCatalog catalog = CatalogPreparation.prepare(raw, path, config.idColumn(), config.titleColumn(),
         config.template());
-    int partitions = config.encodePartitions() > 0 ? config.encodePartitions()
-        : 2 * spark.sparkContext().defaultParallelism();
+    int partitions = SparkEncoding.partitions(spark, config.encodePartitions());
     Dataset<Row> encoded = SparkEncoding.encode(spark, catalog.items(), config.encoder(), partitions,
         config.sortWindow(), null).persist(StorageLevel.MEMORY_AND_DISK());
     EncodedItems items = EncodedItems.collect(encoded, config.blockSize(), 0);

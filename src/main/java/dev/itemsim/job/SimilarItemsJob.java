@@ -139,8 +139,7 @@ public final class SimilarItemsJob {
   }
 
   private Dataset<Row> encode(PreparedCatalog catalog, String countPrefix) {
-    int partitions = config.encodePartitions() > 0 ? config.encodePartitions()
-        : 2 * spark.sparkContext().defaultParallelism();
+    int partitions = SparkEncoding.partitions(spark, config.encodePartitions());
     LongAccumulator tokens = spark.sparkContext().longAccumulator("tokens");
     long t0 = System.nanoTime();
     Dataset<Row> encoded = SparkEncoding.encode(spark, catalog.items(), config.encoder(), partitions,

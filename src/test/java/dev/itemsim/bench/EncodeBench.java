@@ -49,14 +49,22 @@ public final class EncodeBench {
   /** MiniLM-L6-H384: 6 layers × (4·384² attention + 2·384·1536 feed-forward) weights, biases ignored. */
   private static final double NON_EMBEDDING_PARAMS = 6 * (4.0 * 384 * 384 + 2.0 * 384 * 1536);
   private static final TextTemplate TEMPLATE = TextTemplate.parse("{title} | {brand} | {category}", 300);
+  /** Partitions of the Spark encode stage; 0 = the job's default ({@link SparkEncoding#partitions}). */
+  private static int partitions = 0;
 
   public static void main(String[] args) throws Exception {
     int count = 6000;
     int reps = 3;
+    boolean quick = false;
     for (int i = 0; i < args.length; i += 2) {
       switch (args[i]) {
         case "--texts" -> count = Integer.parseInt(args[i + 1]);
         case "--reps" -> reps = Integer.parseInt(args[i + 1]);
+        case "--partitions" -> partitions = Integer.parseInt(args[i + 1]);
+        case "--quick" -> {
+          quick = true;
+          i--;
+        }
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -81,6 +89,12 @@ public final class EncodeBench {
     meanTokens = (double) tokens[0] / texts.size();
     try (RawOrt raw = new RawOrt(files)) {
       rate.put("floor", BenchSupport.median(reps, () -> raw.run(all, true, 32, 0)));
+      if (quick) {
+        System.out.printf(Locale.ROOT, "quick: itemsim %.1f texts/s, floor %.1f texts/s, ratio %.3f%n",
+            rate.get("itemsim"), rate.get("floor"), rate.get("itemsim") / rate.get("floor"));
+        spark.stop();
+        return;
+      }
       rate.put("peer", BenchSupport.median(reps, () -> raw.run(all, false, 100, 0)));
       rate.put("fixed128", BenchSupport.median(reps, () -> raw.run(all, false, 32, 128)));
     }
@@ -150,7 +164,8 @@ public final class EncodeBench {
     SharedEncoders.get(settings).encode(texts.subList(0, 64));
     var tokens = spark.sparkContext().longAccumulator();
     long t0 = System.nanoTime();
-    long n = SparkEncoding.encode(spark, items, settings, 4, 8192, tokens).select(col("item_id")).count();
+    int p = SparkEncoding.partitions(spark, partitions);
+    long n = SparkEncoding.encode(spark, items, settings, p, 8192, tokens).select(col("item_id")).count();
     double seconds = (System.nanoTime() - t0) / 1e9;
     items.unpersist();
     tokensOut[0] = tokens.value();
