@@ -4,10 +4,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 echo "building (mvn -q -DskipTests test-compile) ..." >&2
-mvn -q -B -DskipTests test-compile >&2
+mvn -q -B -Dstyle.color=never -DskipTests test-compile >&2
 cp_file="$here/target/test-classpath.txt"
 if [[ ! -s "$cp_file" || "$here/pom.xml" -nt "$cp_file" ]]; then
-  mvn -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >&2
+  mvn -q -B -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >&2
+  touch "$cp_file"
 fi
 BENCH_CP="$here/target/test-classes:$here/target/classes:$(cat "$cp_file")"
 export OPENBLAS_NUM_THREADS=1 SPARK_LOCAL_IP=127.0.0.1
