@@ -8,6 +8,7 @@ import dev.itemsim.similarity.NeighborFilter;
 import dev.itemsim.similarity.SparseTopN;
 import dev.itemsim.similarity.SparseVectors;
 import dev.itemsim.similarity.TopNBuffer;
+import dev.itemsim.similarity.VectorBlocks;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -24,8 +25,9 @@ import org.apache.spark.sql.SparkSession;
 /**
  * The top-N step of the similar-items job: every query item's {@code topN} neighbours among the corpus
  * items (the same items, or {@code search.against}'s), under the configured scorer, neighbour filters and
- * duplicate collapsing. Embedding scoring without collapsing ranks on the executors; lexical and hybrid
- * scoring, and collapsing, rank on the driver.
+ * duplicate collapsing. Embedding scoring without collapsing ranks on the executors end to end; lexical and
+ * hybrid scoring, and collapsing, gather vectors and candidate lists on the driver, re-rank in Spark tasks and
+ * write the rows from the driver.
  */
 final class NeighborSearch {
   private final SparkSession spark;
@@ -94,15 +96,9 @@ final class NeighborSearch {
           Arrays.fill(fromEmbeddings, new int[0]);
         }
         SparseTopN index = new SparseTopN(lex.get(1), config.scoring().lexical().maxPostingsFor(corpus.ids().length));
-        List<int[]> fromLexical = index.searchAll(lex.get(0), k, self, filter);
         double embeddingWeight = hybrid ? config.scoring().embeddingWeight() : 0;
-        EncodedItems qs = queries;
-        java.util.stream.IntStream.range(0, lists.length).parallel().forEach(q -> {
-          HybridRanker.Ranked r = HybridRanker.rank(q, fromEmbeddings[q], fromLexical.get(q), qs.blocks(),
-              corpus.blocks(), lex.get(0), lex.get(1), embeddingWeight, n);
-          lists[q] = r.corpusIndexes();
-          scores[q] = r.scores();
-        });
+        rerankOnExecutors(index, lex.get(0), lex.get(1), queries.blocks(), corpus.blocks(), fromEmbeddings, k, n,
+            self, filter, embeddingWeight, lists, scores);
       }
     }
     List<Row> rows = new ArrayList<>();
@@ -113,6 +109,55 @@ final class NeighborSearch {
           config.minScore(), rows);
     }
     return spark.createDataFrame(rows, SimilarItemsJob.SIMILAR_ITEMS_SCHEMA);
+  }
+
+  /** A range of queries' final lists, as computed by one task. */
+  private record RankedRange(int from, int[][] ids, float[][] scores) implements java.io.Serializable {}
+
+  /**
+   * Gathers lexical candidates and re-ranks them with the embedding candidates, in Spark tasks of up to
+   * 2,048 queries each (index, vectors and candidate lists broadcast once).
+   */
+  private void rerankOnExecutors(SparseTopN index, SparseVectors lexQueries, SparseVectors lexCorpus,
+      VectorBlocks queryVectors, VectorBlocks corpusVectors, int[][] fromEmbeddings, int k, int n, boolean self,
+      NeighborFilter filter, double embeddingWeight, int[][] lists, float[][] scores) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<SparseTopN> sharedIndex = jsc.broadcast(index);
+    Broadcast<SparseVectors> sharedLexQueries = jsc.broadcast(lexQueries);
+    Broadcast<SparseVectors> sharedLexCorpus = jsc.broadcast(lexCorpus);
+    Broadcast<VectorBlocks> sharedQueries = jsc.broadcast(queryVectors);
+    Broadcast<VectorBlocks> sharedCorpus = jsc.broadcast(corpusVectors);
+    Broadcast<int[][]> sharedCandidates = jsc.broadcast(fromEmbeddings);
+    List<Integer> starts = new ArrayList<>();
+    for (int from = 0; from < lists.length; from += 2048) {
+      starts.add(from);
+    }
+    int total = lists.length;
+    List<RankedRange> ranges = jsc.parallelize(starts, Math.max(1, starts.size())).map(from -> {
+      int to = Math.min(total, from + 2048);
+      TopNBuffer lexical = sharedIndex.value().search(sharedLexQueries.value(), from, to, k, self, filter);
+      int[][] ids = new int[to - from][];
+      float[][] rankedScores = new float[to - from][];
+      int[] candidates = new int[k];
+      float[] unused = new float[k];
+      for (int q = from; q < to; q++) {
+        int count = lexical.sorted(q - from, candidates, unused);
+        HybridRanker.Ranked r = HybridRanker.rank(q, sharedCandidates.value()[q], Arrays.copyOf(candidates, count),
+            sharedQueries.value(), sharedCorpus.value(), sharedLexQueries.value(), sharedLexCorpus.value(),
+            embeddingWeight, n);
+        ids[q - from] = r.corpusIndexes();
+        rankedScores[q - from] = r.scores();
+      }
+      return new RankedRange(from, ids, rankedScores);
+    }).collect();
+    for (RankedRange range : ranges) {
+      System.arraycopy(range.ids(), 0, lists, range.from(), range.ids().length);
+      System.arraycopy(range.scores(), 0, scores, range.from(), range.scores().length);
+    }
+    for (Broadcast<?> b : List.of(sharedIndex, sharedLexQueries, sharedLexCorpus, sharedQueries, sharedCorpus,
+        sharedCandidates)) {
+      b.destroy();
+    }
   }
 
   private List<SparseVectors> lexical(EncodedItems queries, EncodedItems corpus) {
