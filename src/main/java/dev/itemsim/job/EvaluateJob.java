@@ -8,12 +8,8 @@ import dev.itemsim.catalog.PreparedCatalog;
 import dev.itemsim.eval.MatchPairs;
 import dev.itemsim.eval.RankingMetrics;
 import dev.itemsim.embed.SparkEncoding;
-import dev.itemsim.similarity.BlockedTopN;
 import dev.itemsim.similarity.HybridRanker;
-import dev.itemsim.similarity.LexicalFeatures;
-import dev.itemsim.similarity.SparseTopN;
 import dev.itemsim.similarity.SparseVectors;
-import dev.itemsim.similarity.TopNBuffer;
 import dev.itemsim.similarity.VectorBlocks;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,7 +28,6 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -73,12 +68,8 @@ public final class EvaluateJob {
     this.stages = new Stages(spark, summary, "evaluate");
   }
 
-  /** One side of the evaluation: its items' ids in order, vectors and texts; lexical vectors when needed. */
-  private record Side(EncodedItems items, Map<String, String> texts, PreparedCatalog catalog) {
-    List<String> textsInOrder() {
-      return java.util.Arrays.asList(items.texts());
-    }
-  }
+  /** One side of the evaluation: its items' ids in order, vectors and texts, and the catalogue's counts. */
+  private record Side(EncodedItems items, Map<String, String> texts, PreparedCatalog catalog) {}
 
   /** A ranked list: neighbour ids and scores, best first. */
   private record Ranked(List<String> ids, List<Float> scores) {}
@@ -107,16 +98,16 @@ public final class EvaluateJob {
         .count("items_a", a.items().ids().length).count("items_b", b.items().ids().length)
         .count("rejected_a", a.catalog().itemsRejected()).count("rejected_b", b.catalog().itemsRejected());
 
+    Ranker ranker = new Ranker(spark, config.scoring());
     List<SparseVectors> lexical = config.scoring().scorer().equals("embedding") ? null
-        : stages.run("lexical-features", "TF-IDF features", () -> LexicalFeatures.build(spark,
-            config.crossCatalogue() ? List.of(a.textsInOrder(), b.textsInOrder()) : List.of(a.textsInOrder()),
-            config.scoring().lexical()));
+        : stages.run("lexical-features", "TF-IDF features", () -> ranker.lexical(a.items(), b.items()));
     SparseVectors lexA = lexical == null ? null : lexical.get(0);
-    SparseVectors lexB = lexical == null ? null : lexical.get(lexical.size() - 1);
+    SparseVectors lexB = lexical == null ? null : lexical.get(1);
     Map<String, Ranked> aToB = stages.run("search-a-to-b", "Top-" + config.listSize() + " A -> B",
-        () -> search(a, b, lexA, lexB));
+        () -> search(ranker, a, b, lexical));
     Map<String, Ranked> bToA = config.crossCatalogue()
-        ? stages.run("search-b-to-a", "Top-" + config.listSize() + " B -> A", () -> search(b, a, lexB, lexA))
+        ? stages.run("search-b-to-a", "Top-" + config.listSize() + " B -> A",
+            () -> search(ranker, b, a, lexical == null ? null : List.of(lexB, lexA)))
         : aToB;
 
     Map<String, Object> metrics = new LinkedHashMap<>();
@@ -175,73 +166,22 @@ public final class EvaluateJob {
     return out;
   }
 
-  /** Each query's list of corpus items under the configured scorer. */
-  private Map<String, Ranked> search(Side queries, Side corpus, SparseVectors lexQueries, SparseVectors lexCorpus) {
-    int n = config.listSize();
-    boolean self = !config.crossCatalogue();
+  /** Each query's list of corpus items under the configured scorer (the similar-items job's ranking). */
+  private Map<String, Ranked> search(Ranker ranker, Side queries, Side corpus, List<SparseVectors> lexical) {
+    Ranker.Lists lists = ranker.rank(queries.items(), corpus.items(), lexical, config.listSize(), null);
     String[] queryIds = queries.items().ids();
     String[] corpusIds = corpus.items().ids();
-    Map<String, Ranked> lists = new HashMap<>();
-    switch (config.scoring().scorer()) {
-      case "embedding" -> {
-        int[][] ids = new int[queryIds.length][];
-        float[][] scores = new float[queryIds.length][];
-        embeddingLists(queries, corpus, n, ids, scores);
-        for (int q = 0; q < queryIds.length; q++) {
-          lists.put(queryIds[q], ranked(ids[q], scores[q], corpusIds));
-        }
+    Map<String, Ranked> out = new HashMap<>();
+    for (int q = 0; q < queryIds.length; q++) {
+      List<String> ids = new ArrayList<>(lists.ids()[q].length);
+      List<Float> scores = new ArrayList<>(lists.ids()[q].length);
+      for (int k = 0; k < lists.ids()[q].length; k++) {
+        ids.add(corpusIds[lists.ids()[q][k]]);
+        scores.add(lists.scores()[q][k]);
       }
-      default -> {
-        // lexical: pruned candidates re-scored exactly; hybrid: the union of both retrievers' candidates
-        boolean hybrid = config.scoring().hybrid();
-        int k = Math.max(n, config.scoring().candidates());
-        int[][] embeddingIds = new int[queryIds.length][];
-        if (hybrid) {
-          embeddingLists(queries, corpus, k, embeddingIds, new float[queryIds.length][]);
-        } else {
-          java.util.Arrays.fill(embeddingIds, new int[0]);
-        }
-        SparseTopN index = new SparseTopN(lexCorpus, config.scoring().lexical().maxPostingsFor(corpusIds.length));
-        List<int[]> lexicalIds = index.searchAll(lexQueries, k, self);
-        double embeddingWeight = hybrid ? config.scoring().embeddingWeight() : 0;
-        for (int q = 0; q < queryIds.length; q++) {
-          HybridRanker.Ranked r = HybridRanker.rank(q, embeddingIds[q], lexicalIds.get(q),
-              queries.items().blocks(), corpus.items().blocks(), lexQueries, lexCorpus, embeddingWeight, n);
-          lists.put(queryIds[q], ranked(r.corpusIndexes(), r.scores(), corpusIds));
-        }
-      }
+      out.put(queryIds[q], new Ranked(ids, scores));
     }
-    return lists;
-  }
-
-  private static Ranked ranked(int[] corpusIndexes, float[] scores, String[] corpusIds) {
-    List<String> ids = new ArrayList<>(corpusIndexes.length);
-    List<Float> s = new ArrayList<>(corpusIndexes.length);
-    for (int k = 0; k < corpusIndexes.length; k++) {
-      ids.add(corpusIds[corpusIndexes[k]]);
-      s.add(scores[k]);
-    }
-    return new Ranked(ids, s);
-  }
-
-  /** Exact embedding top-{@code n} of every query (self excluded in one-catalogue mode), by query index. */
-  private void embeddingLists(Side queries, Side corpus, int n, int[][] idsOut, float[][] scoresOut) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    VectorBlocks q = queries.items().blocks();
-    List<scala.Tuple2<Integer, TopNBuffer>> merged = config.crossCatalogue()
-        ? BlockedTopN.computeCross(jsc, q, corpus.items().blocks(), n, config.scoring().kernel()).collect()
-        : BlockedTopN.compute(jsc, q, n, config.scoring().kernel()).collect();
-    int[] neighbors = new int[n];
-    float[] scores = new float[n];
-    for (scala.Tuple2<Integer, TopNBuffer> block : merged) {
-      TopNBuffer buffer = block._2();
-      int offset = q.offsetOf(block._1());
-      for (int r = 0; r < buffer.rows(); r++) {
-        int count = buffer.sorted(r, neighbors, scores);
-        idsOut[offset + r] = java.util.Arrays.copyOf(neighbors, count);
-        scoresOut[offset + r] = java.util.Arrays.copyOf(scores, count);
-      }
-    }
+    return out;
   }
 
   private Map<String, Object> metrics(Map<String, Ranked> lists, Map<String, Set<String>> truth) {

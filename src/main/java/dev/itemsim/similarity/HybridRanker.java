@@ -23,8 +23,8 @@ public final class HybridRanker {
     int[] union = union(embeddingCandidates, lexicalCandidates);
     TopNBuffer top = new TopNBuffer(1, Math.max(1, n));
     for (int c : union) {
-      double score = embeddingWeight * dot(queryVectors, query, corpusVectors, c)
-          + (1 - embeddingWeight) * queryLexical.dot(query, corpusLexical, c);
+      double score = (embeddingWeight == 0 ? 0 : embeddingWeight * dot(queryVectors, query, corpusVectors, c))
+          + (embeddingWeight == 1 ? 0 : (1 - embeddingWeight) * queryLexical.dot(query, corpusLexical, c));
       top.offer(0, (float) score, c);
     }
     int[] ids = new int[top.n()];
