@@ -43,6 +43,15 @@ public final class SparkTestSupport {
     }
   }
 
+  /** Up to {@code n} titles of the Chinese sample catalogue. */
+  public static List<String> chineseTitles(int n) {
+    try (var reader = Files.newBufferedReader(Path.of("sample-data/zh-products/products.csv"))) {
+      return reader.lines().skip(1).map(SparkTestSupport::secondCsvField).limit(n).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static String secondCsvField(String line) {
     int comma = line.indexOf(',');
     String rest = line.substring(comma + 1);

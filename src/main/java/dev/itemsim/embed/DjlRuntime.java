@@ -1,10 +1,17 @@
 package dev.itemsim.embed;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import dev.itemsim.InvalidInputException;
+
 /**
- * System properties DJL reads once, set before any DJL class initialises: never download anything, and do
- * not load PyTorch as ONNX Runtime's "alternative engine" (seconds per load and hundreds of MB).
+ * Process-wide DJL settings, set before any DJL engine initialises: never download anything, do not load
+ * PyTorch as ONNX Runtime's "alternative engine" (seconds per load and hundreds of MB), and size PyTorch's
+ * thread pools once per JVM (one Spark task = one core, so intra-op threads = {@code encoder.threadsPerTask}).
  */
 final class DjlRuntime {
+  static final String PYTORCH = "PyTorch";
+
   private DjlRuntime() {}
 
   static void configureOffline() {
@@ -12,5 +19,38 @@ final class DjlRuntime {
     if (System.getProperty("ai.djl.onnx.disable_alternative") == null) {
       System.setProperty("ai.djl.onnx.disable_alternative", "true");
     }
+  }
+
+  /** The PyTorch engine, with its thread pools sized on first use (later calls cannot resize them). */
+  static synchronized Engine pytorch(int threads) {
+    configureOffline();
+    if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
+      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+    }
+    if (System.getProperty("ai.djl.pytorch.num_interop_threads") == null) {
+      System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    }
+    return Engine.getEngine(PYTORCH);
+  }
+
+  /** GPUs DJL's PyTorch engine sees on this machine (0 when the CPU natives are the ones loaded). */
+  static int gpuCount(int threads) {
+    return pytorch(threads).getGpuCount();
+  }
+
+  /** {@code encoder.device} made concrete for the PyTorch engine. */
+  static Device pytorchDevice(DeviceChoice choice, int threads) {
+    int gpus = gpuCount(threads);
+    return switch (choice) {
+      case CPU -> Device.cpu();
+      case AUTO -> gpus > 0 ? Device.gpu() : Device.cpu();
+      case GPU -> {
+        if (gpus == 0) {
+          throw new InvalidInputException("encoder.device = gpu but DJL's PyTorch engine sees no GPU on this "
+              + "machine (CUDA natives missing or no driver); use encoder.device = auto or cpu");
+        }
+        yield Device.gpu();
+      }
+    };
   }
 }

@@ -7,7 +7,9 @@ import java.nio.file.Path;
 
 /**
  * What {@code encoder.model} names: a built-in model ({@code builtin:NAME}, shipped inside a Maven jar on the
- * classpath) or a local folder holding {@code model.onnx} and {@code tokenizer.json}. Resolution to files
+ * classpath) or a local folder holding {@code tokenizer.json} and weights as {@code model.onnx},
+ * {@code model.safetensors} (with {@code config.json}) or TorchScript {@code model.pt}. A folder with only
+ * {@code pytorch_model.bin} is refused: loading a pickle can execute code. Resolution to files
  * happens on whichever JVM encodes (driver or executor), so a spec is just its string.
  */
 public record ModelSpec(String value) implements Serializable {
@@ -37,15 +39,54 @@ public record ModelSpec(String value) implements Serializable {
       throw new InvalidInputException("encoder.model '" + value + "' is neither builtin:NAME (one of "
           + BuiltinModel.names() + ") nor an existing folder");
     }
-    Path onnx = dir.resolve("model.onnx");
     Path tokenizer = dir.resolve("tokenizer.json");
-    for (Path p : new Path[] {onnx, tokenizer}) {
-      if (!Files.isRegularFile(p)) {
-        throw new InvalidInputException("Model folder " + dir + " has no " + p.getFileName()
-            + " (a model folder needs model.onnx and tokenizer.json)");
-      }
+    if (!Files.isRegularFile(tokenizer)) {
+      throw new InvalidInputException("Model folder " + dir + " has no tokenizer.json (a model folder needs "
+          + "tokenizer.json and model.onnx, model.safetensors or model.pt)");
     }
-    return new ModelFiles(onnx, tokenizer, Pooling.MEAN);
+    Path onnx = existing(dir.resolve("model.onnx"));
+    Path safetensors = existing(dir.resolve("model.safetensors"));
+    Path torchScript = existing(dir.resolve("model.pt"));
+    if (onnx == null && safetensors == null && torchScript == null) {
+      if (Files.exists(dir.resolve("pytorch_model.bin"))) {
+        throw new InvalidInputException(PICKLE_REFUSED.formatted(dir));
+      }
+      throw new InvalidInputException("Model folder " + dir + " has no model.onnx, model.safetensors or model.pt"
+          + " (a model folder needs tokenizer.json and one of them)");
+    }
+    return new ModelFiles(tokenizer, onnx, safetensors, torchScript, existing(dir.resolve("config.json")), null,
+        folderPooling(dir), false);
+  }
+
+  static final String PICKLE_REFUSED = "Model folder %s holds its weights only as pytorch_model.bin, which "
+      + "itemsim does not load: it is a Python pickle, and unpickling can execute arbitrary code. Convert it "
+      + "once to safetensors (python -c \"from transformers import AutoModel; AutoModel.from_pretrained('DIR')"
+      + ".save_pretrained('DIR', safe_serialization=True)\") or export ONNX (optimum-cli export onnx --model "
+      + "DIR OUT), then point encoder.model at the result.";
+
+  private static Path existing(Path p) {
+    return Files.isRegularFile(p) ? p : null;
+  }
+
+  /** sentence-transformers' {@code 1_Pooling/config.json} when present (CLS or mean), else mean. */
+  private static Pooling folderPooling(Path dir) {
+    Path pooling = dir.resolve("1_Pooling/config.json");
+    if (!Files.isRegularFile(pooling)) {
+      return Pooling.MEAN;
+    }
+    try {
+      var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(pooling.toFile());
+      if (root.path("pooling_mode_cls_token").asBoolean(false)) {
+        return Pooling.CLS;
+      }
+      if (root.path("pooling_mode_mean_tokens").asBoolean(false)) {
+        return Pooling.MEAN;
+      }
+      throw new InvalidInputException(pooling + " asks for a pooling other than CLS or mean tokens; set "
+          + "encoder.pooling = mean or cls explicitly");
+    } catch (java.io.IOException e) {
+      throw new InvalidInputException("Cannot read " + pooling + ": " + e.getMessage());
+    }
   }
 
   @Override

@@ -9,11 +9,11 @@ public enum Pooling {
   /** The vector of the first token ([CLS]). */
   CLS;
 
-  static Pooling parse(String value) {
+  public static Pooling parse(String value) {
     try {
       return valueOf(value.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new dev.itemsim.InvalidInputException("Unknown pooling '" + value + "': use mean or cls");
+      throw new dev.itemsim.InvalidInputException("encoder.pooling = '" + value + "': use auto, mean or cls");
     }
   }
 }

@@ -18,7 +18,7 @@ public final class SharedEncoders {
   private SharedEncoders() {}
 
   public static SentenceEncoder get(EncoderSettings settings) {
-    return ENCODERS.computeIfAbsent(settings, OnnxSentenceEncoder::load);
+    return ENCODERS.computeIfAbsent(settings, Encoders::load);
   }
 
   /** How many distinct encoders this JVM has loaded (for tests and the run summary). */

@@ -5,7 +5,10 @@ import com.typesafe.config.ConfigRenderOptions;
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.catalog.TextTemplate;
 import dev.itemsim.config.TypedConfig;
+import dev.itemsim.embed.DeviceChoice;
 import dev.itemsim.embed.EncoderSettings;
+import dev.itemsim.embed.EngineChoice;
+import dev.itemsim.embed.Pooling;
 import dev.itemsim.embed.ModelSpec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -36,7 +39,11 @@ final class JobSettings {
     return new EncoderSettings(new ModelSpec(c.requiredString("encoder.model")),
         c.intIn("encoder.batchSize", 1, 4096),
         c.intIn("encoder.maxTokens", 8, 512),
-        c.intIn("encoder.threadsPerTask", 1, 256));
+        c.intIn("encoder.threadsPerTask", 1, 256),
+        EngineChoice.parse(c.string("encoder.engine")),
+        DeviceChoice.parse(c.string("encoder.device")),
+        c.bool("encoder.fp16"),
+        c.string("encoder.pooling").trim().equalsIgnoreCase("auto") ? null : Pooling.parse(c.string("encoder.pooling")));
   }
 
   static LocalDate runDate(String value) {

@@ -1,0 +1,140 @@
+package dev.itemsim.embed;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The engine-independent half of a sentence encoder: texts are tokenised once with the model's HuggingFace
+ * tokenizer, ordered by token length, cut into batches of {@code batchSize} and padded only to the longest
+ * text of their batch (dynamic padding); a subclass runs the model on each batch ({@link #forward}); token
+ * vectors are pooled (mean over the attention mask, or CLS), L2-normalised and returned in input order.
+ */
+abstract class BatchingEncoder implements SentenceEncoder {
+  protected final EncoderSettings settings;
+  private final HuggingFaceTokenizer tokenizer;
+  private final Pooling pooling;
+  private volatile int dimension = -1;
+
+  protected BatchingEncoder(EncoderSettings settings, ModelFiles files) {
+    this.settings = settings;
+    this.pooling = settings.pooling() != null ? settings.pooling() : files.pooling();
+    try {
+      // The shipped tokenizer.json files pad to 128 by themselves: padding is switched off and done per batch.
+      this.tokenizer = HuggingFaceTokenizer.builder()
+          .optTokenizerPath(files.tokenizer())
+          .optAddSpecialTokens(true)
+          .optTruncation(true)
+          .optMaxLength(settings.maxTokens())
+          .optPadding(false)
+          .build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot load tokenizer " + files.tokenizer(), e);
+    }
+  }
+
+  /**
+   * Runs the model on one batch of {@code b} texts padded to {@code seqLen} tokens (row-major [b, seqLen]
+   * ids, attention mask and token types) and returns the last hidden states, row-major [b, seqLen, hidden].
+   */
+  protected abstract float[] forward(long[] ids, long[] mask, long[] types, int b, int seqLen);
+
+  /** Releases the model (the tokenizer is closed by {@link #close()}). */
+  protected abstract void closeModel();
+
+  /** The pooling this encoder applies. */
+  public Pooling pooling() {
+    return pooling;
+  }
+
+  @Override
+  public Encoded encode(List<String> texts) {
+    int n = texts.size();
+    float[][] out = new float[n][];
+    if (n == 0) {
+      return new Encoded(out, 0, 0);
+    }
+    Encoding[] encodings = tokenizer.batchEncode(texts);
+    Integer[] byLength = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      byLength[i] = i;
+    }
+    Arrays.sort(byLength, (a, b) -> Integer.compare(encodings[a].getIds().length, encodings[b].getIds().length));
+    long tokens = 0;
+    long padded = 0;
+    for (int from = 0; from < n; from += settings.batchSize()) {
+      int to = Math.min(n, from + settings.batchSize());
+      int[] batch = new int[to - from];
+      for (int i = from; i < to; i++) {
+        batch[i - from] = byLength[i];
+        tokens += encodings[byLength[i]].getIds().length;
+      }
+      int seqLen = encodings[batch[batch.length - 1]].getIds().length;
+      padded += (long) seqLen * batch.length;
+      runBatch(encodings, batch, seqLen, out);
+    }
+    return new Encoded(out, tokens, padded);
+  }
+
+  private void runBatch(Encoding[] encodings, int[] batch, int seqLen, float[][] out) {
+    int b = batch.length;
+    long[] ids = new long[b * seqLen];
+    long[] mask = new long[b * seqLen];
+    long[] types = new long[b * seqLen];
+    for (int r = 0; r < b; r++) {
+      Encoding e = encodings[batch[r]];
+      System.arraycopy(e.getIds(), 0, ids, r * seqLen, e.getIds().length);
+      System.arraycopy(e.getAttentionMask(), 0, mask, r * seqLen, e.getAttentionMask().length);
+      System.arraycopy(e.getTypeIds(), 0, types, r * seqLen, e.getTypeIds().length);
+    }
+    float[] hidden = forward(ids, mask, types, b, seqLen);
+    int h = hidden.length / (b * seqLen);
+    dimension = h;
+    for (int r = 0; r < b; r++) {
+      out[batch[r]] = pool(hidden, r, seqLen, h, mask);
+    }
+  }
+
+  /** Pools row {@code r} of {@code hidden} ([b, seqLen, h], row-major) and L2-normalises it. */
+  private float[] pool(float[] hidden, int r, int seqLen, int h, long[] mask) {
+    float[] v = new float[h];
+    int base = r * seqLen * h;
+    if (pooling == Pooling.CLS) {
+      System.arraycopy(hidden, base, v, 0, h);
+    } else {
+      double[] sum = new double[h];
+      int count = 0;
+      for (int t = 0; t < seqLen; t++) {
+        if (mask[r * seqLen + t] == 0) {
+          continue;
+        }
+        count++;
+        int off = base + t * h;
+        for (int k = 0; k < h; k++) {
+          sum[k] += hidden[off + k];
+        }
+      }
+      for (int k = 0; k < h; k++) {
+        v[k] = (float) (sum[k] / Math.max(count, 1));
+      }
+    }
+    return Vectors.normalize(v);
+  }
+
+  @Override
+  public int dimension() {
+    if (dimension < 0) {
+      encode(List.of("dimension probe"));
+    }
+    return dimension;
+  }
+
+  @Override
+  public void close() {
+    closeModel();
+    tokenizer.close();
+  }
+}

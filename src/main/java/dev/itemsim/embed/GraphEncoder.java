@@ -1,0 +1,106 @@
+package dev.itemsim.embed;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.NoopTranslator;
+import ai.djl.translate.TranslateException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+
+/**
+ * Runs a serialised model graph through DJL: an ONNX export on ONNX Runtime, or a TorchScript module on
+ * PyTorch. Inputs are {@code input_ids, attention_mask, token_type_ids} (by name for ONNX, in that order for
+ * TorchScript); the output used is {@code last_hidden_state}, or else the first [batch, tokens, hidden] tensor
+ * (a traced HuggingFace model returns it first).
+ */
+final class GraphEncoder extends BatchingEncoder {
+  private final ZooModel<NDList, NDList> model;
+  private final String modelName;
+
+  private GraphEncoder(EncoderSettings settings, ModelFiles files, ZooModel<NDList, NDList> model) {
+    super(settings, files);
+    this.model = model;
+    this.modelName = settings.model().toString();
+  }
+
+  /** ONNX Runtime (CPU build) on the model's ONNX graph. */
+  static GraphEncoder onnxRuntime(EncoderSettings settings, ModelFiles files) {
+    return new GraphEncoder(settings, files, load(settings, "OnnxRuntime", files.onnx(), Device.cpu()));
+  }
+
+  /** PyTorch on the model's TorchScript module. */
+  static GraphEncoder torchScript(EncoderSettings settings, ModelFiles files, Device device) {
+    return new GraphEncoder(settings, files, load(settings, "PyTorch", files.torchScript(), device));
+  }
+
+  private static ZooModel<NDList, NDList> load(EncoderSettings settings, String engine, Path file, Device device) {
+    try {
+      Criteria.Builder<NDList, NDList> criteria = Criteria.builder()
+          .setTypes(NDList.class, NDList.class)
+          .optEngine(engine)
+          .optDevice(device)
+          .optModelPath(file)
+          .optTranslator(new NoopTranslator());
+      if (engine.equals("OnnxRuntime")) {
+        criteria.optOption("intraOpNumThreads", Integer.toString(settings.threads()))
+            .optOption("interOpNumThreads", "1");
+      } else {
+        criteria.optModelName(file.getFileName().toString().replaceFirst("\\.pt$", ""));
+      }
+      return criteria.build().loadModel();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot load model " + settings.model() + " from " + file, e);
+    } catch (ModelNotFoundException | MalformedModelException e) {
+      throw new IllegalStateException("Cannot load model " + settings.model() + " from " + file + " on "
+          + engine + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  protected float[] forward(long[] ids, long[] mask, long[] types, int b, int seqLen) {
+    try (NDManager manager = model.getNDManager().newSubManager();
+        Predictor<NDList, NDList> predictor = model.newPredictor()) {
+      Shape shape = new Shape(b, seqLen);
+      NDArray idsArray = manager.create(ids, shape);
+      idsArray.setName("input_ids");
+      NDArray maskArray = manager.create(mask, shape);
+      maskArray.setName("attention_mask");
+      NDArray typesArray = manager.create(types, shape);
+      typesArray.setName("token_type_ids");
+      NDList result = predictor.predict(new NDList(idsArray, maskArray, typesArray));
+      float[] hidden = lastHiddenState(result).toType(DataType.FLOAT32, false).toFloatArray();
+      result.close();
+      return hidden;
+    } catch (TranslateException e) {
+      throw new IllegalStateException("Model " + modelName + " failed on a batch: " + e.getMessage(), e);
+    }
+  }
+
+  private NDArray lastHiddenState(NDList result) {
+    NDArray named = result.get("last_hidden_state");
+    if (named != null) {
+      return named;
+    }
+    for (NDArray a : result) {
+      if (a.getShape().dimension() == 3) {
+        return a;
+      }
+    }
+    throw new IllegalStateException("Model " + modelName + " returned no [batch, tokens, hidden] tensor: " + result);
+  }
+
+  @Override
+  protected void closeModel() {
+    model.close();
+  }
+}
