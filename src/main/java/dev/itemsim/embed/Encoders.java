@@ -51,6 +51,19 @@ public final class Encoders {
     return encoder;
   }
 
+  /**
+   * What will run the model, for logs and the run summary, e.g. {@code onnxruntime on cpu} or
+   * {@code pytorch on gpu (fp16)}; resolved on the driver the same way executors resolve it.
+   */
+  public static String describe(EncoderSettings settings) {
+    DjlRuntime.configureOffline();
+    EngineChoice engine = engineFor(settings, settings.model().resolve());
+    boolean gpu = engine == EngineChoice.PYTORCH && (settings.device() == DeviceChoice.GPU
+        || settings.device() == DeviceChoice.AUTO && CudaUtils.getGpuCount() > 0);
+    return engine.name().toLowerCase(java.util.Locale.ROOT) + " on " + (gpu ? "gpu" : "cpu")
+        + (gpu && settings.fp16() ? " (fp16)" : "");
+  }
+
   /** {@code encoder.engine} made concrete for these model files. */
   public static EngineChoice engineFor(EncoderSettings settings, ModelFiles files) {
     if (settings.engine() != EngineChoice.AUTO) {

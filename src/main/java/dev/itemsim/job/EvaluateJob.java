@@ -7,6 +7,7 @@ import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
 import dev.itemsim.eval.MatchPairs;
 import dev.itemsim.eval.RankingMetrics;
+import dev.itemsim.embed.Encoders;
 import dev.itemsim.embed.SparkEncoding;
 import dev.itemsim.similarity.HybridRanker;
 import dev.itemsim.similarity.SparseVectors;
@@ -79,6 +80,7 @@ public final class EvaluateJob {
     summary.put("job", "evaluate").put("run_id", runId).put("status", "running").put("input", config.inputPath())
         .put("against", config.crossCatalogue() ? config.againstPath() : config.inputPath())
         .put("matches", config.matchesPath()).put("model", config.encoder().model().value())
+        .put("encoder", Encoders.describe(config.encoder()))
         .put("scorer", config.scoring().scorer()).put("config_digest", config.digest());
     return JobRun.execute(spark, summary, config.outputPath(), runId, "evaluate_" + runId, this::run);
   }

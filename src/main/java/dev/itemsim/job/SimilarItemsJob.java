@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import dev.itemsim.catalog.CatalogPreparation;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
+import dev.itemsim.embed.Encoders;
 import dev.itemsim.embed.SparkEncoding;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -57,7 +58,8 @@ public final class SimilarItemsJob {
   public RunSummary execute() {
     summary.put("job", "similar-items").put("run_id", runId).put("run_date", config.runDate().toString())
         .put("status", "running").put("input", config.inputPath()).put("output", config.outputPath())
-        .put("model", config.encoder().model().value()).put("top_n", config.topN())
+        .put("model", config.encoder().model().value())
+        .put("encoder", Encoders.describe(config.encoder())).put("top_n", config.topN())
         .put("block_size", config.blockSize()).put("config_digest", config.digest());
     return JobRun.execute(spark, summary, config.outputPath(), runId, runId, this::run);
   }

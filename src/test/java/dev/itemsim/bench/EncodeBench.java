@@ -10,6 +10,7 @@ import ai.onnxruntime.OrtSession;
 import dev.itemsim.catalog.SyntheticCatalog;
 import dev.itemsim.catalog.TextTemplate;
 import dev.itemsim.embed.EncoderSettings;
+import dev.itemsim.embed.EngineChoice;
 import dev.itemsim.embed.ModelFiles;
 import dev.itemsim.embed.ModelSpec;
 import dev.itemsim.embed.SentenceEncoder;
@@ -39,13 +40,15 @@ import org.apache.spark.sql.types.StructType;
  * same texts on the same two cores (same sorting and batching: the floor of overhead; arrival order with
  * batches of 100 padded to the batch's longest text: the style of DJL's Spark extension and Spark NLP; fixed
  * padding to 128 tokens), int8 against fp32 (throughput and Abt-Buy recall@10), tokens/s and GFLOP/s against
- * the sgemm peak measured in the same run.
+ * the sgemm peak measured in the same run, and the two engines (ONNX Runtime, PyTorch) side by side on the
+ * English and the Chinese built-in models.
  *
  * <p>Usage: {@code EncodeBench [--texts 6000] [--reps 3]}.
  */
 public final class EncodeBench {
   private static final String FP32 = "builtin:all-minilm-l6-v2";
   private static final String INT8 = "builtin:all-minilm-l6-v2-q";
+  private static final String ZH = "builtin:bge-small-zh-v15";
   /** MiniLM-L6-H384: 6 layers × (4·384² attention + 2·384·1536 feed-forward) weights, biases ignored. */
   private static final double NON_EMBEDDING_PARAMS = 6 * (4.0 * 384 * 384 + 2.0 * 384 * 1536);
   private static final TextTemplate TEMPLATE = TextTemplate.parse("{title} | {brand} | {category}", 300);
@@ -99,6 +102,12 @@ public final class EncodeBench {
       rate.put("fixed128", BenchSupport.median(reps, () -> raw.run(all, false, 32, 128)));
     }
     rate.put("itemsim_int8", BenchSupport.median(reps, () -> sparkEncode(spark, all, INT8, new long[1])));
+    rate.put("itemsim_pytorch", BenchSupport.median(reps,
+        () -> sparkEncode(spark, all, FP32, EngineChoice.PYTORCH, new long[1])));
+    List<String> chinese = chineseTexts(texts.size());
+    rate.put("zh_onnxruntime", BenchSupport.median(reps, () -> sparkEncode(spark, chinese, ZH, new long[1])));
+    rate.put("zh_pytorch", BenchSupport.median(reps,
+        () -> sparkEncode(spark, chinese, ZH, EngineChoice.PYTORCH, new long[1])));
 
     double tokensPerSecond = rate.get("itemsim") * meanTokens;
     double gflops = 2 * NON_EMBEDDING_PARAMS * tokensPerSecond / 1e9;
@@ -109,6 +118,13 @@ public final class EncodeBench {
     row("peer style: arrival order, batch 100, pad to batch's longest", rate.get("peer"));
     row("textbook: arrival order, batch 32, padded to 128 tokens", rate.get("fixed128"));
     row("itemsim Spark encode stage, int8 model", rate.get("itemsim_int8"));
+    row("itemsim Spark encode stage, fp32, PyTorch engine (BERT on NDArray)", rate.get("itemsim_pytorch"));
+    row("Chinese bge-small-zh-v15, ONNX Runtime engine", rate.get("zh_onnxruntime"));
+    row("Chinese bge-small-zh-v15, PyTorch engine", rate.get("zh_pytorch"));
+    System.out.printf(Locale.ROOT, "engines on CPU: PyTorch / ONNX Runtime = %.2fx (MiniLM), %.2fx (bge-small-zh); "
+        + "encoder.engine = auto picks %s on CPU%n", rate.get("itemsim_pytorch") / rate.get("itemsim"),
+        rate.get("zh_pytorch") / rate.get("zh_onnxruntime"),
+        rate.get("itemsim_pytorch") > rate.get("itemsim") ? "the slower engine: revisit EngineChoice.AUTO" : "onnxruntime");
     System.out.printf(Locale.ROOT, "tokens: %.1f per text; itemsim fp32 %.0f tokens/s = %.1f GFLOP/s "
         + "(2 x %.1fM non-embedding params x tokens/s) = %.0f%% of the %.1f GFLOP/s sgemm peak measured now%n",
         meanTokens, tokensPerSecond, gflops, NON_EMBEDDING_PARAMS / 1e6, 100 * gflops / peak, peak);
@@ -151,8 +167,26 @@ public final class EncodeBench {
     return texts;
   }
 
+  /** The Chinese sample's titles, repeated (with a running number) up to {@code count} texts. */
+  private static List<String> chineseTexts(int count) throws java.io.IOException {
+    List<String> titles = new ArrayList<>();
+    try (var reader = Files.newBufferedReader(Path.of("sample-data/zh-products/products.csv"))) {
+      reader.lines().skip(1).map(l -> l.split(",")[1]).forEach(titles::add);
+    }
+    List<String> out = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      out.add(titles.get(i % titles.size()) + (i < titles.size() ? "" : " " + i));
+    }
+    return out;
+  }
+
   /** Texts per second of the real encode stage, model already loaded (first call warms it up). */
   private static double sparkEncode(SparkSession spark, List<String> texts, String model, long[] tokensOut) {
+    return sparkEncode(spark, texts, model, EngineChoice.ONNXRUNTIME, tokensOut);
+  }
+
+  private static double sparkEncode(SparkSession spark, List<String> texts, String model, EngineChoice engine,
+      long[] tokensOut) {
     List<Row> rows = new ArrayList<>(texts.size());
     for (int i = 0; i < texts.size(); i++) {
       rows.add(RowFactory.create("t" + i, texts.get(i)));
@@ -160,7 +194,7 @@ public final class EncodeBench {
     StructType schema = new StructType().add("item_id", DataTypes.StringType).add("text", DataTypes.StringType);
     Dataset<Row> items = spark.createDataFrame(rows, schema).cache();
     items.count();
-    EncoderSettings settings = new EncoderSettings(new ModelSpec(model), 32, 128, 1);
+    EncoderSettings settings = new EncoderSettings(new ModelSpec(model), 32, 128, 1).withEngine(engine);
     SharedEncoders.get(settings).encode(texts.subList(0, 64));
     var tokens = spark.sparkContext().longAccumulator();
     long t0 = System.nanoTime();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.util.cuda.CudaUtils;
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.SparkTestSupport;
 import java.nio.file.Files;
@@ -11,6 +12,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIf;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -37,6 +40,34 @@ class TorchBertEncoderTest {
       assertThat(Vectors.cosine(pt[i], ort[i])).as("%s title %d '%s'", model, i, titles.get(i))
           .isGreaterThanOrEqualTo(0.9999);
     }
+  }
+
+  /** For JUnit's {@code @EnabledIf}: a CUDA device is visible to DJL. */
+  static boolean gpuVisible() {
+    return CudaUtils.getGpuCount() > 0;
+  }
+
+  @Test
+  @EnabledIf("gpuVisible")
+  void gpuEqualsCpuInFp32AndNearlySoInFp16() {
+    List<String> titles = SparkTestSupport.sampleTitles(100);
+    float[][] cpu = SharedEncoders.get(on("builtin:all-minilm-l6-v2", EngineChoice.PYTORCH)).encode(titles).vectors();
+    for (boolean fp16 : new boolean[] {false, true}) {
+      float[][] gpu = SharedEncoders.get(new EncoderSettings(new ModelSpec("builtin:all-minilm-l6-v2"), 32, 128, 1,
+          EngineChoice.PYTORCH, DeviceChoice.GPU, fp16, null)).encode(titles).vectors();
+      for (int i = 0; i < titles.size(); i++) {
+        assertThat(Vectors.cosine(gpu[i], cpu[i])).as("fp16=%s %s", fp16, titles.get(i))
+            .isGreaterThanOrEqualTo(fp16 ? 0.999 : 0.9999);
+      }
+    }
+  }
+
+  @Test
+  @DisabledIf("gpuVisible")
+  void askingForAGpuWhereThereIsNoneIsAClearError() {
+    assertThatThrownBy(() -> Encoders.load(new EncoderSettings(new ModelSpec("builtin:all-minilm-l6-v2"), 32, 128, 1,
+        EngineChoice.PYTORCH, DeviceChoice.GPU, false, null)))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("sees no GPU");
   }
 
   @Test
