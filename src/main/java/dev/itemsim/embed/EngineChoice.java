@@ -1,8 +1,5 @@
 package dev.itemsim.embed;
 
-import dev.itemsim.InvalidInputException;
-import java.util.Locale;
-
 /** {@code encoder.engine}: which DJL engine runs the model. */
 public enum EngineChoice {
   /**
@@ -16,10 +13,6 @@ public enum EngineChoice {
   PYTORCH;
 
   public static EngineChoice parse(String value) {
-    try {
-      return valueOf(value.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new InvalidInputException("encoder.engine = '" + value + "': use auto, onnxruntime or pytorch");
-    }
+    return Choices.parse(EngineChoice.class, "encoder.engine", value);
   }
 }

@@ -1,7 +1,5 @@
 package dev.itemsim.embed;
 
-import java.util.Locale;
-
 /** How token vectors become one sentence vector. */
 public enum Pooling {
   /** Average of the token vectors where the attention mask is 1 (sentence-transformers' default). */
@@ -10,10 +8,6 @@ public enum Pooling {
   CLS;
 
   public static Pooling parse(String value) {
-    try {
-      return valueOf(value.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new dev.itemsim.InvalidInputException("encoder.pooling = '" + value + "': use auto, mean or cls");
-    }
+    return Choices.parse(Pooling.class, "encoder.pooling", value);
   }
 }
