@@ -6,11 +6,14 @@ import scala.Tuple2;
 
 /**
  * Runs one {@link BlockPairPlan.Task}: multiplies its block pairs with the kernel and emits partial top-N
- * buffers lazily, one per other block and finally the row block's own, so a task holds one product strip
+ * buffers lazily, one per other block and finally the row block's own, so a task holds two blocks (its row
+ * block and the current other one, read from the {@link BlockSource} once each), one product strip
  * ({@code STRIP_ROWS × blockSize} floats) and two top-N buffers ({@code blockSize·N}) at a time.
  */
 final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
-  private final VectorBlocks blocks;
+  private final BlockSource blocks;
+  /** Row block i, read once per task. */
+  private final float[] rowBlock;
   private final BlockPairPlan.Task task;
   private final int topN;
   /** Rows of block i multiplied and scanned at a time: the strip's product stays in cache for the scan. */
@@ -23,11 +26,11 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
 
   private final NeighborFilter filter;
 
-  BlockTaskRunner(VectorBlocks blocks, BlockPairPlan.Task task, int topN, MatMulKernel kernel) {
+  BlockTaskRunner(BlockSource blocks, BlockPairPlan.Task task, int topN, MatMulKernel kernel) {
     this(blocks, task, topN, kernel, null);
   }
 
-  BlockTaskRunner(VectorBlocks blocks, BlockPairPlan.Task task, int topN, MatMulKernel kernel,
+  BlockTaskRunner(BlockSource blocks, BlockPairPlan.Task task, int topN, MatMulKernel kernel,
       NeighborFilter filter) {
     this.filter = filter;
     this.blocks = blocks;
@@ -41,6 +44,7 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     }
     this.product = new float[Math.min(STRIP_ROWS, blocks.rowsIn(i)) * maxRows];
     this.own = new TopNBuffer(blocks.rowsIn(i), topN);
+    this.rowBlock = blocks.block(i);
   }
 
   @Override
@@ -56,7 +60,7 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     int i = task.rowBlock();
     int rowsI = blocks.rowsIn(i);
     if (nextOther == -1 && task.withDiagonal()) {
-      float[] a = blocks.block(i);
+      float[] a = rowBlock;
       for (int from = 0; from < rowsI; from += STRIP_ROWS) {
         int strip = Math.min(STRIP_ROWS, rowsI - from);
         kernel.multiplyTransposed(a, from, strip, a, from, rowsI - from, blocks.dim(), product);
@@ -71,9 +75,10 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     int j = task.otherBlocks()[nextOther++];
     int rowsJ = blocks.rowsIn(j);
     TopNBuffer other = new TopNBuffer(rowsJ, topN);
+    float[] blockJ = blocks.block(j);
     for (int from = 0; from < rowsI; from += STRIP_ROWS) {
       int strip = Math.min(STRIP_ROWS, rowsI - from);
-      kernel.multiplyTransposed(blocks.block(i), from, strip, blocks.block(j), 0, rowsJ, blocks.dim(), product);
+      kernel.multiplyTransposed(rowBlock, from, strip, blockJ, 0, rowsJ, blocks.dim(), product);
       BlockPairScan.scanPair(product, from, strip, rowsJ, blocks.offsetOf(i), blocks.offsetOf(j), own, other,
           filter);
     }

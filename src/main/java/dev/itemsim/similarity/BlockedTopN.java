@@ -14,7 +14,8 @@ import scala.Tuple2;
  * Exact cosine top-N of every vector among all others (vectors must be unit length), never materialising
  * the n×n matrix.
  *
- * <p>The vectors are broadcast once per executor in {@link VectorBlocks} layout; each Spark task computes the
+ * <p>The vectors are in row blocks ({@link BlockSource}: broadcast in memory, or files each task reads only
+ * the blocks of); each Spark task computes the
  * block products {@link BlockPairPlan} gives it through a {@link MatMulKernel}, selecting per-row top-N
  * while the product is hot in cache ({@link BlockPairScan}), and the partial lists of each block are merged
  * with {@code reduceByKey}. Self is excluded; ties go to the lower index.
@@ -26,21 +27,47 @@ public final class BlockedTopN {
    * Returns, per block id, the merged top-N buffer of that block's rows; neighbour values are global vector
    * indexes. {@code kernelName} is resolved on each executor ({@link Kernels#select}).
    */
-  public static JavaPairRDD<Integer, TopNBuffer> compute(JavaSparkContext jsc, VectorBlocks blocks, int topN,
+  public static JavaPairRDD<Integer, TopNBuffer> compute(JavaSparkContext jsc, BlockSource blocks, int topN,
       String kernelName) {
     return compute(jsc, blocks, topN, kernelName, null);
   }
 
-  /** {@link #compute} keeping only neighbours {@code filter} allows (null: all). */
-  public static JavaPairRDD<Integer, TopNBuffer> compute(JavaSparkContext jsc, VectorBlocks blocks, int topN,
+  /**
+   * {@link #compute} keeping only neighbours {@code filter} allows (null: all). In-memory {@link VectorBlocks}
+   * are broadcast once per executor; {@link BlockFiles} are read by each task, two blocks at a time.
+   */
+  public static JavaPairRDD<Integer, TopNBuffer> compute(JavaSparkContext jsc, BlockSource blocks, int topN,
       String kernelName, NeighborFilter filter) {
-    Broadcast<VectorBlocks> shared = jsc.broadcast(blocks);
+    BlockSource source = blocks instanceof VectorBlocks inMemory ? new Broadcasted(jsc.broadcast(inMemory)) : blocks;
     // several tasks per core, so no core idles through the last round
     int pairsPerTask = BlockPairPlan.pairsPerTask(blocks.numBlocks(), 4 * jsc.defaultParallelism());
     List<BlockPairPlan.Task> tasks = BlockPairPlan.tasks(blocks.numBlocks(), pairsPerTask);
     return jsc.parallelize(tasks, tasks.size())
-        .flatMapToPair(task -> new BlockTaskRunner(shared.value(), task, topN, Kernels.select(kernelName), filter))
+        .flatMapToPair(task -> new BlockTaskRunner(source, task, topN, Kernels.select(kernelName), filter))
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(blocks.numBlocks(), jsc.defaultParallelism())));
+  }
+
+  /** In-memory blocks shipped once per executor as a broadcast variable. */
+  private record Broadcasted(Broadcast<VectorBlocks> shared) implements BlockSource {
+    @Override
+    public int count() {
+      return shared.value().count();
+    }
+
+    @Override
+    public int dim() {
+      return shared.value().dim();
+    }
+
+    @Override
+    public int blockSize() {
+      return shared.value().blockSize();
+    }
+
+    @Override
+    public float[] block(int b) {
+      return shared.value().block(b);
+    }
   }
 
   /**
@@ -86,7 +113,7 @@ public final class BlockedTopN {
   }
 
   /** The same computation in the calling thread, for tests, benchmarks and small inputs. */
-  public static Map<Integer, TopNBuffer> computeLocally(VectorBlocks blocks, int topN, MatMulKernel kernel) {
+  public static Map<Integer, TopNBuffer> computeLocally(BlockSource blocks, int topN, MatMulKernel kernel) {
     Map<Integer, TopNBuffer> merged = new HashMap<>();
     for (BlockPairPlan.Task task : BlockPairPlan.tasks(blocks.numBlocks())) {
       Iterator<Tuple2<Integer, TopNBuffer>> it = new BlockTaskRunner(blocks, task, topN, kernel);

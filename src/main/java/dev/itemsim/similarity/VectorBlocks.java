@@ -1,6 +1,5 @@
 package dev.itemsim.similarity;
 
-import java.io.Serializable;
 import java.util.List;
 
 /**
@@ -8,7 +7,7 @@ import java.util.List;
  * row-major float32 array: the row partitioning of MLlib's {@code BlockMatrix}/{@code GridPartitioner}.
  * Vector {@code g} lives in block {@code g / blockSize} at row {@code g % blockSize}.
  */
-public final class VectorBlocks implements Serializable {
+public final class VectorBlocks implements BlockSource {
   private final int count;
   private final int dim;
   private final int blockSize;
@@ -52,30 +51,37 @@ public final class VectorBlocks implements Serializable {
     return v;
   }
 
+  @Override
   public int count() {
     return count;
   }
 
+  @Override
   public int dim() {
     return dim;
   }
 
+  @Override
   public int blockSize() {
     return blockSize;
   }
 
+  @Override
   public int numBlocks() {
     return blocks.length;
   }
 
+  @Override
   public float[] block(int b) {
     return blocks[b];
   }
 
+  @Override
   public int rowsIn(int b) {
     return blocks[b].length / dim;
   }
 
+  @Override
   public int offsetOf(int b) {
     return b * blockSize;
   }

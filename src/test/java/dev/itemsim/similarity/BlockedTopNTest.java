@@ -1,9 +1,11 @@
 package dev.itemsim.similarity;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.itemsim.SparkTestSupport;
 import dev.itemsim.embed.Vectors;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.Random;
 import java.util.Set;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import scala.Tuple2;
@@ -57,6 +60,52 @@ class BlockedTopNTest {
     for (int i = 0; i < vectors.size(); i++) {
       assertThat(actual.get(i)).as("row %d", i).containsExactly(BruteForce.indexes(expected.get(i)));
     }
+  }
+
+  @Test
+  void blockFilesWrittenByExecutorsGiveTheSameListsAsBlocksInMemory(@TempDir Path dir) {
+    List<float[]> vectors = randomUnitVectors(1100, 16, new Random(9));
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+    List<Tuple2<Long, float[]>> indexed = new ArrayList<>();
+    for (int i = 0; i < vectors.size(); i++) {
+      indexed.add(new Tuple2<>((long) i, vectors.get(i)));
+    }
+    java.util.Collections.shuffle(indexed, new Random(1));  // arrival order must not matter
+    BlockFiles files = BlockFiles.write(jsc.parallelizePairs(indexed, 3), vectors.size(), 16, 128,
+        dir.resolve("blocks").toString(), jsc.hadoopConfiguration());
+    assertThat(files.numBlocks()).isEqualTo(9);
+    assertThat(files.block(8)).hasSize(76 * 16);
+    VectorBlocks inMemory = VectorBlocks.of(vectors, 16, 128);
+    for (int b = 0; b < files.numBlocks(); b++) {
+      assertThat(files.block(b)).as("block %d", b).containsExactly(inMemory.block(b));
+    }
+    Map<Integer, TopNBuffer> local = BlockedTopN.computeLocally(inMemory, 10, KERNEL);
+    Map<Integer, TopNBuffer> viaFiles = new java.util.HashMap<>();
+    BlockedTopN.compute(jsc, files, 10, "auto").collect().forEach(t -> viaFiles.put(t._1(), t._2()));
+    assertThat(BlockedTopN.neighborLists(inMemory, viaFiles)).usingRecursiveComparison()
+        .isEqualTo(BlockedTopN.neighborLists(inMemory, local));
+    files.delete();
+    assertThat(dir.resolve("blocks")).doesNotExist();
+  }
+
+  @Test
+  void blockFilesRefuseMissingRepeatedAndMisshapenRows(@TempDir Path dir) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+    List<Tuple2<Long, float[]>> rows = new ArrayList<>();
+    for (long i = 0; i < 10; i++) {
+      rows.add(new Tuple2<>(i, new float[] {1, 0}));
+    }
+    List<Tuple2<Long, float[]>> repeated = new ArrayList<>(rows);
+    repeated.add(new Tuple2<>(3L, new float[] {0, 1}));
+    assertThatThrownBy(() -> BlockFiles.write(jsc.parallelizePairs(repeated, 2), 10, 2, 4,
+        dir.resolve("a").toString(), jsc.hadoopConfiguration())).hasStackTraceContaining("Vector index 3 appears twice");
+    List<Tuple2<Long, float[]>> missing = new ArrayList<>(rows);
+    missing.remove(7);
+    assertThatThrownBy(() -> BlockFiles.write(jsc.parallelizePairs(missing, 2), 10, 2, 4,
+        dir.resolve("b").toString(), jsc.hadoopConfiguration())).hasStackTraceContaining("Vector index 7 is missing");
+    rows.set(7, new Tuple2<>(7L, new float[] {1, 0, 0}));
+    assertThatThrownBy(() -> BlockFiles.write(jsc.parallelizePairs(rows, 2), 10, 2, 4, dir.resolve("c").toString(),
+        jsc.hadoopConfiguration())).hasStackTraceContaining("Vector 7 has length 3, expected 2");
   }
 
   @Test
