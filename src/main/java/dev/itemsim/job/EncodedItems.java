@@ -11,7 +11,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
 /**
- * Encoded items gathered on the driver in item-id order (Java string order), packed as {@link VectorBlocks}:
+ * Encoded items gathered on the driver in item-id order ({@link #compareIds}), packed as {@link VectorBlocks}:
  * vector index {@code g} belongs to {@code ids[g]}, so "lower index" ties are "lower id" ties. {@code texts}
  * and {@code attrs[k]} (the carried filter columns) follow the same order.
  */
@@ -24,7 +24,7 @@ record EncodedItems(String[] ids, VectorBlocks blocks, String[] texts, String[][
       columns.add("attr_" + k);
     }
     List<Row> rows = new ArrayList<>(encoded.selectExpr(columns.toArray(String[]::new)).collectAsList());
-    rows.sort(Comparator.comparing(r -> r.getString(0)));
+    rows.sort(Comparator.comparing(r -> r.getString(0), EncodedItems::compareIds));
     int n = rows.size();
     String[] ids = new String[n];
     String[] texts = new String[n];
@@ -46,6 +46,26 @@ record EncodedItems(String[] ids, VectorBlocks blocks, String[] texts, String[][
     }
     int dim = vectors.isEmpty() ? 1 : vectors.get(0).length;
     return new EncodedItems(ids, VectorBlocks.of(vectors, dim, blockSize), texts, attrs);
+  }
+
+  /**
+   * The order of item ids everywhere in the job: by Unicode code point, which is UTF-8 byte order and so
+   * Spark's string order ({@code orderBy("item_id")}); it differs from {@link String#compareTo} only for
+   * characters beyond U+FFFF.
+   */
+  static int compareIds(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Integer.compare(a.length() - i, b.length() - j);
   }
 
   /** The items at {@code indexes} (ascending), in that order. */

@@ -44,6 +44,11 @@ final class OutputPublisher {
     return p;
   }
 
+  /** A working folder of this run (e.g. vector blocks), never published; removed with the staging folder. */
+  Path scratch(String name) {
+    return new Path(new Path(runStaging, "_scratch"), name);
+  }
+
   /** Swaps every staged table into place, then removes the previous versions. */
   void commit() {
     commit(staged.keySet());

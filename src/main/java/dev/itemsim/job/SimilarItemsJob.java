@@ -90,7 +90,7 @@ public final class SimilarItemsJob {
 
     Path similarDir = publisher.stage("similar_items/run_date=" + config.runDate());
     long pairs = stage("top-n", "Top-" + config.topN() + " (" + config.scoring().scorer() + ") of " + catalog.itemsValid()
-        + " items", () -> topN(embeddings, againstEmbeddings, similarDir));
+        + " items", () -> topN(embeddings, againstEmbeddings, similarDir, publisher.scratch("blocks")));
     summary.count("pairs_written", pairs);
     stage("publish", "Publish outputs", () -> {
       publisher.commit();
@@ -168,7 +168,20 @@ public final class SimilarItemsJob {
     return null;
   }
 
-  private long topN(Dataset<Row> embeddings, Dataset<Row> againstEmbeddings, Path dir) {
+  private long topN(Dataset<Row> embeddings, Dataset<Row> againstEmbeddings, Path dir, Path blocksDir) {
+    if (NeighborSearch.ranksFromBlockFiles(config)) {
+      LOG.info("Top-{} (embedding) of the catalogue from vector block files of {} rows", config.topN(),
+          config.blockSize());
+      NeighborSearch.BlockRanking ranking = new NeighborSearch(spark, config, summary).fromBlockFiles(embeddings,
+          blocksDir);
+      try {
+        ranking.rows().coalesce(Math.max(1, (int) (summaryCount("items_encoded") / 200_000))).write()
+            .parquet(dir.toString());
+      } finally {
+        ranking.blocks().delete();
+      }
+      return spark.read().parquet(dir.toString()).count();
+    }
     int attrs = config.filterColumns().size();
     EncodedItems queries = EncodedItems.collect(embeddings, config.blockSize(), attrs);
     EncodedItems corpus = againstEmbeddings == null ? queries

@@ -101,11 +101,27 @@ public final class BlockFiles implements BlockSource {
     return filled;
   }
 
+  /**
+   * Block {@code b}, from this JVM's cache of recently read blocks when there (tasks of one row block run
+   * back to back and share it). The cache is bounded in bytes, not in blocks, so memory stays flat in n.
+   * Callers must not modify the array.
+   */
   @Override
   public float[] block(int b) {
     if (b < 0 || b >= numBlocks()) {
       throw new IndexOutOfBoundsException("block " + b + " of " + numBlocks());
     }
+    String key = dir + "#" + b;
+    float[] cached = RecentBlocks.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    float[] block = read(b);
+    RecentBlocks.put(key, block);
+    return block;
+  }
+
+  private float[] read(int b) {
     byte[] bytes = new byte[rowsIn(b) * dim * 4];
     Path file = file(b);
     try (FSDataInputStream in = file.getFileSystem(conf()).open(file)) {
@@ -118,8 +134,9 @@ public final class BlockFiles implements BlockSource {
     return block;
   }
 
-  /** Deletes the folder and its blocks. */
+  /** Deletes the folder and its blocks (and forgets this JVM's cached copies). */
   public void delete() {
+    RecentBlocks.forget(dir + "#");
     Path path = new Path(dir);
     try {
       path.getFileSystem(conf()).delete(path, true);
@@ -163,6 +180,47 @@ public final class BlockFiles implements BlockSource {
     in.defaultReadObject();
     conf = new Configuration(false);
     conf.readFields(new DataInputStream(in));
+  }
+
+  /**
+   * Blocks read recently by this JVM, least recently used dropped first, at most {@link #BUDGET} bytes
+   * (a sixteenth of the heap, capped at 128 MB): a fixed amount whatever the number of items.
+   */
+  static final class RecentBlocks {
+    static final long BUDGET = Math.min(128L << 20, Runtime.getRuntime().maxMemory() / 16);
+    private static final java.util.LinkedHashMap<String, float[]> BLOCKS = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    private static long bytes;
+
+    private RecentBlocks() {}
+
+    static synchronized float[] get(String key) {
+      return BLOCKS.get(key);
+    }
+
+    static synchronized void put(String key, float[] block) {
+      long size = 4L * block.length;
+      if (size > BUDGET || BLOCKS.containsKey(key)) {
+        return;
+      }
+      var it = BLOCKS.entrySet().iterator();
+      while (bytes + size > BUDGET && it.hasNext()) {
+        bytes -= 4L * it.next().getValue().length;
+        it.remove();
+      }
+      BLOCKS.put(key, block);
+      bytes += size;
+    }
+
+    static synchronized void forget(String prefix) {
+      var it = BLOCKS.entrySet().iterator();
+      while (it.hasNext()) {
+        var e = it.next();
+        if (e.getKey().startsWith(prefix)) {
+          bytes -= 4L * e.getValue().length;
+          it.remove();
+        }
+      }
+    }
   }
 
   /** Global vector index → its block. */

@@ -42,9 +42,21 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     for (int j : task.otherBlocks()) {
       maxRows = Math.max(maxRows, blocks.rowsIn(j));
     }
-    this.product = new float[Math.min(STRIP_ROWS, blocks.rowsIn(i)) * maxRows];
+    this.product = productBuffer(Math.min(STRIP_ROWS, blocks.rowsIn(i)) * maxRows);
     this.own = new TopNBuffer(blocks.rowsIn(i), topN);
     this.rowBlock = blocks.block(i);
+  }
+
+  /** One product strip per thread, reused by the thread's tasks (a few MB allocated once, not per task). */
+  private static final ThreadLocal<float[]> PRODUCT = new ThreadLocal<>();
+
+  private static float[] productBuffer(int size) {
+    float[] p = PRODUCT.get();
+    if (p == null || p.length < size) {
+      p = new float[size];
+      PRODUCT.set(p);
+    }
+    return p;
   }
 
   @Override
