@@ -54,6 +54,60 @@ final class BenchSupport {
     return -1;
   }
 
+  private static final java.util.concurrent.atomic.AtomicLong LIVE_HEAP_PEAK = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * Starts recording the heap in use right after each garbage collection (the live data plus what the
+   * collector left), whose maximum is {@link #peakLiveHeapMb()}: unlike RSS it does not include heap the JVM
+   * merely grew into because allocation was fast.
+   */
+  static void watchLiveHeap() {
+    for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      ((javax.management.NotificationEmitter) gc).addNotificationListener((notification, handback) -> {
+        var info = com.sun.management.GarbageCollectionNotificationInfo.from(
+            (javax.management.openmbean.CompositeData) notification.getUserData());
+        long used = info.getGcInfo().getMemoryUsageAfterGc().values().stream()
+            .mapToLong(java.lang.management.MemoryUsage::getUsed).sum();
+        LIVE_HEAP_PEAK.accumulateAndGet(used, Math::max);
+      }, n -> n.getType().equals(com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION),
+          null);
+    }
+  }
+
+  private static final java.util.concurrent.atomic.AtomicLong ANON_PEAK_KB = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * Samples the process's anonymous resident memory ({@code RssAnon}: heap, native and direct buffers, not
+   * the file pages of memory-mapped shuffle files that the kernel can drop) every 20 ms; the maximum is
+   * {@link #peakAnonRssMb()}.
+   */
+  static void watchAnonRss() {
+    Thread t = new Thread(() -> {
+      while (true) {
+        try {
+          for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("RssAnon:")) {
+              ANON_PEAK_KB.accumulateAndGet(Long.parseLong(line.replaceAll("[^0-9]", "")), Math::max);
+            }
+          }
+          Thread.sleep(20);
+        } catch (IOException | InterruptedException e) {
+          return;
+        }
+      }
+    }, "anon-rss-sampler");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  static long peakAnonRssMb() {
+    return ANON_PEAK_KB.get() / 1024;
+  }
+
+  static long peakLiveHeapMb() {
+    return LIVE_HEAP_PEAK.get() >> 20;
+  }
+
   static String target(String name, double value, String comparator, double goal) {
     boolean pass = comparator.equals(">=") ? value >= goal : value <= goal;
     return String.format(Locale.ROOT, "TARGET %s value=%.3f goal=%s%.3f %s", name, value, comparator, goal,

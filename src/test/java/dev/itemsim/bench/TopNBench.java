@@ -28,7 +28,7 @@ import scala.Tuple2;
  * same block shapes, and against MLlib's BlockMatrix.multiply(transpose) + per-row top-N. Every
  * measurement runs in its own JVM so peak RSS is that measurement's alone.
  *
- * <p>Usage: {@code TopNBench [--sizes 20000,50000,100000,200000] [--reps 3] [--block 2048]}.
+ * <p>Usage: {@code TopNBench [--sizes 20000,50000,100000,200000] [--reps 3] [--block 8192]}.
  */
 public final class TopNBench {
   private static final int DIM = 384;
@@ -41,7 +41,7 @@ public final class TopNBench {
     }
     List<Integer> sizes = List.of(20_000, 50_000, 100_000, 200_000);
     int reps = 3;
-    int block = 4096;
+    int block = 8192;
     for (int i = 0; i < args.length; i += 2) {
       switch (args[i]) {
         case "--sizes" -> sizes = java.util.Arrays.stream(args[i + 1].split(",")).map(Integer::parseInt).toList();
@@ -65,8 +65,12 @@ public final class TopNBench {
     double[] logT = new double[sizes.size()];
     long minRss = Long.MAX_VALUE;
     long maxRss = 0;
+    long minLive = Long.MAX_VALUE;
+    long minAnon = Long.MAX_VALUE;
+    long maxAnon = 0;
+    long maxLive = 0;
     System.out.println();
-    System.out.println("       n   time_s  GFLOP/s  of_peak  peak_rss_MB  shuffle_MB");
+    System.out.println("       n   time_s  GFLOP/s  of_peak  peak_rss_MB  peak_anon_rss_MB  live_heap_MB  shuffle_MB");
     for (int k = 0; k < sizes.size(); k++) {
       int n = sizes.get(k);
       Map<String, String> r = BenchSupport.child("4g", TopNBench.class, "child", "itemsim", Integer.toString(n),
@@ -74,8 +78,14 @@ public final class TopNBench {
       double seconds = Double.parseDouble(r.get("seconds"));
       double gflops = (double) n * n * DIM / seconds / 1e9;
       long rss = Long.parseLong(r.get("rss_mb"));
-      System.out.printf(Locale.ROOT, "%8d %8.2f %8.1f %7.0f%% %12d %11.1f%n", n, seconds, gflops,
-          100 * gflops / peakGflops, rss, Double.parseDouble(r.get("shuffle_mb")));
+      long liveHeap = Long.parseLong(r.get("live_heap_mb"));
+      long anon = Long.parseLong(r.get("anon_rss_mb"));
+      System.out.printf(Locale.ROOT, "%8d %8.2f %8.1f %7.0f%% %12d %17d %13d %11.1f%n", n, seconds, gflops,
+          100 * gflops / peakGflops, rss, anon, liveHeap, Double.parseDouble(r.get("shuffle_mb")));
+      minAnon = Math.min(minAnon, anon);
+      maxAnon = Math.max(maxAnon, anon);
+      minLive = Math.min(minLive, liveHeap);
+      maxLive = Math.max(maxLive, liveHeap);
       targets.add(BenchSupport.target("topn_fraction_of_sgemm_peak_n" + n, gflops / peakGflops, ">=", 0.70));
       logN[k] = Math.log(n);
       logT[k] = Math.log(seconds);
@@ -87,7 +97,27 @@ public final class TopNBench {
       System.out.printf(Locale.ROOT, "scaling: time ~ n^%.2f (least squares over %s); peak RSS %d..%d MB%n",
           exponent, sizes, minRss, maxRss);
       targets.add(BenchSupport.target("topn_time_exponent", exponent, "<=", 2.15));
+      System.out.printf(Locale.ROOT, "memory over n = %s: peak RSS %d..%d MB, of it anonymous (heap + native, "
+          + "without mapped shuffle files) %d..%d MB, heap after GC %d..%d MB; the O(n·N) result is %.0f MB at the "
+          + "largest n%n", sizes, minRss, maxRss, minAnon, maxAnon, minLive, maxLive,
+          sizes.get(sizes.size() - 1) * (double) TOP_N * 8 / 1e6);
+      targets.add(BenchSupport.target("topn_peak_anon_rss_growth_largest_over_smallest_n", (double) maxAnon / minAnon,
+          "<=", 1.5));
     }
+
+    int largest = sizes.get(sizes.size() - 1);
+    Map<String, String> small;
+    try {
+      small = BenchSupport.child("1g", TopNBench.class, "child", "itemsim", Integer.toString(largest),
+          Integer.toString(block), "1");
+    } catch (IllegalStateException e) {
+      System.out.println("  failed: " + e.getMessage());
+      small = Map.of();
+    }
+    System.out.printf(Locale.ROOT, "n = %d with a 1 GB heap instead of 4 GB: %s s, peak RSS %s MB (anonymous %s MB)%n",
+        largest, small.get("seconds"), small.get("rss_mb"), small.get("anon_rss_mb"));
+    targets.add(BenchSupport.target("topn_largest_n_with_1g_heap_completes", small.containsKey("seconds") ? 1 : 0,
+        ">=", 1));
 
     int mllibN = sizes.get(0);
     System.out.println();
@@ -151,6 +181,8 @@ public final class TopNBench {
    * vectors, so peak RSS should not grow with n.
    */
   private static void itemsim(int n, int block, int reps) throws Exception {
+    BenchSupport.watchLiveHeap();
+    BenchSupport.watchAnonRss();
     SparkSession spark = session();
     AtomicLong shuffle = shuffleCounter(spark);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -178,7 +210,9 @@ public final class TopNBench {
     });
     Thread.sleep(500);
     BenchSupport.result("seconds", String.format(Locale.ROOT, "%.3f", seconds), "rss_mb", BenchSupport.peakRssMb(),
-        "shuffle_mb", String.format(Locale.ROOT, "%.1f", shuffle.get() / 1e6 / reps));
+        "shuffle_mb", String.format(Locale.ROOT, "%.1f", shuffle.get() / 1e6 / reps),
+        "live_heap_mb", Long.toString(BenchSupport.peakLiveHeapMb()), "anon_rss_mb",
+        Long.toString(BenchSupport.peakAnonRssMb()));
     files.delete();
     spark.stop();
   }
