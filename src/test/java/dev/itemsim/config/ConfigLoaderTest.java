@@ -29,7 +29,7 @@ class ConfigLoaderTest {
         List.of("similarity.topN=7", "run.date=2026-01-31", "spark.sql.shuffle.partitions=3"));
     SimilarItemsConfig config = SimilarItemsConfig.from(c);
     assertThat(config.topN()).isEqualTo(7);
-    assertThat(config.blockSize()).isEqualTo(4096);
+    assertThat(config.blockSize()).isEqualTo(8192);
     assertThat(config.runDate()).isEqualTo(LocalDate.of(2026, 1, 31));
     assertThat(config.encoder().model().value()).isEqualTo("builtin:all-minilm-l6-v2");
     assertThat(config.spark()).containsEntry("spark.master", "local[*]")
