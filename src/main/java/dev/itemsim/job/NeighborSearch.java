@@ -11,14 +11,12 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
 /**
@@ -58,62 +56,54 @@ final class NeighborSearch {
   }
 
   /**
-   * Embedding top-N of one catalogue with no JVM holding all vectors: items are numbered in id order
-   * ({@code orderBy} + {@code zipWithIndex}), executors write the vectors as row blocks into
-   * {@code blocksDir} ({@link BlockFiles}), and each top-N task reads just the two blocks it multiplies. The
-   * driver gathers only the ids (and filter values), O(n) strings, to name the neighbours.
+   * Embedding top-N of one catalogue with no JVM holding all vectors: the driver gathers only the ids (and
+   * filter values), O(n) strings, and numbers them in id order; executors write the vectors as row blocks
+   * into {@code blocksDir} ({@link BlockFiles}, one shuffle of the vectors), and each top-N task reads just
+   * the two blocks it multiplies.
    */
   BlockRanking fromBlockFiles(Dataset<Row> encoded, org.apache.hadoop.fs.Path blocksDir) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     summary.put("kernel", Kernels.select(config.scoring().kernel()).name()).put("scorer", config.scoring().scorer());
     int attrCount = config.filterColumns().size();
-    List<String> columns = new ArrayList<>(List.of("item_id", "embedding"));
+    List<String> columns = new ArrayList<>(List.of("item_id"));
     for (int k = 0; k < attrCount; k++) {
       columns.add("attr_" + k);
     }
-    JavaPairRDD<Row, Long> indexed = encoded.selectExpr(columns.toArray(String[]::new)).orderBy("item_id")
-        .javaRDD().zipWithIndex();
-    indexed.persist(StorageLevel.DISK_ONLY());
     long t0 = System.nanoTime();
-    try {
-      List<Tuple2<Long, String[]>> names = indexed.mapToPair(t -> {
-        String[] values = new String[1 + attrCount];
-        for (int k = 0; k <= attrCount; k++) {
-          int column = k == 0 ? 0 : k + 1;
-          values[k] = t._1().isNullAt(column) ? null : t._1().getString(column);
-        }
-        return new Tuple2<>(t._2(), values);
-      }).collect();
-      int n = names.size();
-      String[] ids = new String[n];
-      String[][] attrs = new String[attrCount][n];
-      for (Tuple2<Long, String[]> t : names) {
-        int g = (int) (long) t._1();
-        ids[g] = t._2()[0];
-        for (int k = 0; k < attrCount; k++) {
-          attrs[k][g] = t._2()[k + 1];
-        }
+    List<Row> names = new ArrayList<>(encoded.selectExpr(columns.toArray(String[]::new)).collectAsList());
+    names.sort(java.util.Comparator.comparing(r -> r.getString(0), EncodedItems::compareIds));
+    int n = names.size();
+    String[] ids = new String[n];
+    String[][] attrs = new String[attrCount][n];
+    Map<String, Integer> indexOf = new HashMap<>(2 * n);
+    for (int g = 0; g < n; g++) {
+      Row r = names.get(g);
+      ids[g] = r.getString(0);
+      indexOf.put(ids[g], g);
+      for (int k = 0; k < attrCount; k++) {
+        attrs[k][g] = r.isNullAt(1 + k) ? null : r.getString(1 + k);
       }
-      int dim = indexed.first()._1().getList(1).size();
-      long t1 = System.nanoTime();
-      BlockFiles files = BlockFiles.write(indexed.mapToPair(t -> new Tuple2<>(t._2(), floats(t._1().getList(1)))),
-          n, dim, config.blockSize(), blocksDir.toString(), jsc.hadoopConfiguration());
-      summary.put("dimension", dim).put("blocks", files.numBlocks()).put("vectors", "block files");
-      LOG.info("Numbered {} items in id order in {} ms; wrote {} vector blocks to {} in {} ms", n,
-          (t1 - t0) / 1_000_000, files.numBlocks(), blocksDir, (System.nanoTime() - t1) / 1_000_000);
-      EncodedItems named = new EncodedItems(ids, null, null, attrs);
-      NeighborFilter filter = filter(named, named);
-      Broadcast<String[]> sharedIds = jsc.broadcast(ids);
-      String model = config.encoder().model().value();
-      float minScore = config.minScore();
-      int blockSize = config.blockSize();
-      JavaRDD<Row> rows = BlockedTopN.compute(jsc, files, config.topN(), config.scoring().kernel(), filter)
-          .sortByKey().flatMap(block -> EncodedItems.neighborRows(block._1() * blockSize, block._2(),
-              sharedIds.value(), sharedIds.value(), model, minScore));
-      return new BlockRanking(spark.createDataFrame(rows, SimilarItemsJob.SIMILAR_ITEMS_SCHEMA), files);
-    } finally {
-      indexed.unpersist(false);
     }
+    Broadcast<Map<String, Integer>> sharedIndex = jsc.broadcast(indexOf);
+    int dim = encoded.selectExpr("size(embedding)").first().getInt(0);
+    long t1 = System.nanoTime();
+    BlockFiles files = BlockFiles.write(encoded.select("item_id", "embedding").javaRDD()
+            .mapToPair(r -> new Tuple2<>((long) sharedIndex.value().get(r.getString(0)), floats(r.getList(1)))),
+        n, dim, config.blockSize(), blocksDir.toString(), jsc.hadoopConfiguration());
+    sharedIndex.destroy();
+    summary.put("dimension", dim).put("blocks", files.numBlocks()).put("vectors", "block files");
+    LOG.info("Numbered {} items in id order on the driver in {} ms; wrote {} vector blocks to {} in {} ms", n,
+        (t1 - t0) / 1_000_000, files.numBlocks(), blocksDir, (System.nanoTime() - t1) / 1_000_000);
+    EncodedItems named = new EncodedItems(ids, null, null, attrs);
+    NeighborFilter filter = filter(named, named);
+    Broadcast<String[]> sharedIds = jsc.broadcast(ids);
+    String model = config.encoder().model().value();
+    float minScore = config.minScore();
+    int blockSize = config.blockSize();
+    JavaRDD<Row> rows = BlockedTopN.compute(jsc, files, config.topN(), config.scoring().kernel(), filter)
+        .sortByKey().flatMap(block -> EncodedItems.neighborRows(block._1() * blockSize, block._2(),
+            sharedIds.value(), sharedIds.value(), model, minScore));
+    return new BlockRanking(spark.createDataFrame(rows, SimilarItemsJob.SIMILAR_ITEMS_SCHEMA), files);
   }
 
   /** Neighbour rows, computed lazily from {@code blocks}: delete the blocks once the rows are written. */
