@@ -43,7 +43,19 @@ final class JobSettings {
         EngineChoice.parse(c.string("encoder.engine")),
         DeviceChoice.parse(c.string("encoder.device")),
         c.bool("encoder.fp16"),
-        c.string("encoder.pooling").trim().equalsIgnoreCase("auto") ? null : Pooling.parse(c.string("encoder.pooling")));
+        pooling(c.string("encoder.pooling")));
+  }
+
+  /** {@code encoder.pooling}: null for {@code auto} (the model's own), else mean or cls. */
+  static Pooling pooling(String value) {
+    if (value.trim().equalsIgnoreCase("auto")) {
+      return null;
+    }
+    try {
+      return Pooling.parse(value);
+    } catch (InvalidInputException e) {
+      throw new InvalidInputException("encoder.pooling = '" + value + "': use auto, mean or cls");
+    }
   }
 
   static LocalDate runDate(String value) {

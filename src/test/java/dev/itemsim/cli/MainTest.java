@@ -48,6 +48,19 @@ class MainTest {
   }
 
   @Test
+  void badEncoderChoicesExitWithTwoListingTheValidOnes() {
+    JobTestSupport.Result engine = run(Path.of("jobs/similar-items.conf"), "encoder.engine=tensorflow");
+    assertThat(engine.exitCode()).isEqualTo(2);
+    assertThat(engine.err()).contains("encoder.engine = 'tensorflow': use auto, onnxruntime, pytorch");
+    JobTestSupport.Result pooling = run(Path.of("jobs/similar-items.conf"), "encoder.pooling=max");
+    assertThat(pooling.exitCode()).isEqualTo(2);
+    assertThat(pooling.err()).contains("encoder.pooling = 'max': use auto, mean or cls");
+    JobTestSupport.Result fp16 = run(Path.of("jobs/similar-items.conf"), "encoder.fp16=true", "encoder.device=cpu");
+    assertThat(fp16.exitCode()).isEqualTo(2);
+    assertThat(fp16.err()).contains("encoder.fp16 = true needs the PyTorch engine on a GPU");
+  }
+
+  @Test
   void missingColumnExitsWithTwoNamingIt() throws Exception {
     Path bad = dir.resolve("no-title");
     SparkTestSupport.spark().createDataFrame(List.of(RowFactory.create("1", "x")),
