@@ -24,18 +24,13 @@ import scala.Tuple2;
  * multiplies, so no JVM — driver or executor — ever holds all n vectors: memory per task is two blocks
  * whatever n is. The object itself is a few numbers and a path, cheap to ship with every task.
  */
-public final class BlockFiles implements BlockSource {
+public final class BlockFiles extends BlockLayout {
   private final String dir;
-  private final int count;
-  private final int dim;
-  private final int blockSize;
   private transient Configuration conf;
 
   private BlockFiles(String dir, int count, int dim, int blockSize, Configuration conf) {
+    super(count, dim, blockSize);
     this.dir = dir;
-    this.count = count;
-    this.dim = dim;
-    this.blockSize = blockSize;
     this.conf = conf;
   }
 
@@ -154,21 +149,6 @@ public final class BlockFiles implements BlockSource {
       conf = new Configuration();
     }
     return conf;
-  }
-
-  @Override
-  public int count() {
-    return count;
-  }
-
-  @Override
-  public int dim() {
-    return dim;
-  }
-
-  @Override
-  public int blockSize() {
-    return blockSize;
   }
 
   private void writeObject(ObjectOutputStream out) throws IOException {

@@ -7,16 +7,11 @@ import java.util.List;
  * row-major float32 array: the row partitioning of MLlib's {@code BlockMatrix}/{@code GridPartitioner}.
  * Vector {@code g} lives in block {@code g / blockSize} at row {@code g % blockSize}.
  */
-public final class VectorBlocks implements BlockSource {
-  private final int count;
-  private final int dim;
-  private final int blockSize;
+public final class VectorBlocks extends BlockLayout {
   private final float[][] blocks;
 
   private VectorBlocks(int count, int dim, int blockSize, float[][] blocks) {
-    this.count = count;
-    this.dim = dim;
-    this.blockSize = blockSize;
+    super(count, dim, blockSize);
     this.blocks = blocks;
   }
 
@@ -49,21 +44,6 @@ public final class VectorBlocks implements BlockSource {
     float[] v = new float[dim];
     System.arraycopy(blocks[g / blockSize], (g % blockSize) * dim, v, 0, dim);
     return v;
-  }
-
-  @Override
-  public int count() {
-    return count;
-  }
-
-  @Override
-  public int dim() {
-    return dim;
-  }
-
-  @Override
-  public int blockSize() {
-    return blockSize;
   }
 
   @Override
