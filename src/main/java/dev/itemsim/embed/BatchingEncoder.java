@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The engine-independent half of a sentence encoder: texts are tokenised once with the model's HuggingFace
  * tokenizer, ordered by token length, cut into batches of {@code batchSize} and padded only to the longest
- * text of their batch (dynamic padding); a subclass runs the model on each batch ({@link #forward}); token
+ * text of their batch (dynamic padding); a subclass runs the model on each batch ({@link #open}); token
  * vectors are pooled (mean over the attention mask, or CLS), L2-normalised and returned in input order.
  */
 abstract class BatchingEncoder implements SentenceEncoder {
@@ -36,11 +36,20 @@ abstract class BatchingEncoder implements SentenceEncoder {
     }
   }
 
-  /**
-   * Runs the model on one batch of {@code b} texts padded to {@code seqLen} tokens (row-major [b, seqLen]
-   * ids, attention mask and token types) and returns the last hidden states, row-major [b, seqLen, hidden].
-   */
-  protected abstract float[] forward(long[] ids, long[] mask, long[] types, int b, int seqLen);
+  /** The model's forward pass for the batches of one {@link #encode} call. */
+  protected interface Forward extends AutoCloseable {
+    /**
+     * Runs the model on one batch of {@code b} texts padded to {@code seqLen} tokens (row-major [b, seqLen]
+     * ids, attention mask and token types) and returns the last hidden states, row-major [b, seqLen, hidden].
+     */
+    float[] run(long[] ids, long[] mask, long[] types, int b, int seqLen);
+
+    @Override
+    default void close() {}
+  }
+
+  /** Opens a forward pass for the batches of one {@link #encode} call (e.g. one predictor for all of them). */
+  protected abstract Forward open();
 
   /** Releases the model (the tokenizer is closed by {@link #close()}). */
   protected abstract void closeModel();
@@ -65,21 +74,23 @@ abstract class BatchingEncoder implements SentenceEncoder {
     Arrays.sort(byLength, (a, b) -> Integer.compare(encodings[a].getIds().length, encodings[b].getIds().length));
     long tokens = 0;
     long padded = 0;
-    for (int from = 0; from < n; from += settings.batchSize()) {
-      int to = Math.min(n, from + settings.batchSize());
-      int[] batch = new int[to - from];
-      for (int i = from; i < to; i++) {
-        batch[i - from] = byLength[i];
-        tokens += encodings[byLength[i]].getIds().length;
+    try (Forward forward = open()) {
+      for (int from = 0; from < n; from += settings.batchSize()) {
+        int to = Math.min(n, from + settings.batchSize());
+        int[] batch = new int[to - from];
+        for (int i = from; i < to; i++) {
+          batch[i - from] = byLength[i];
+          tokens += encodings[byLength[i]].getIds().length;
+        }
+        int seqLen = encodings[batch[batch.length - 1]].getIds().length;
+        padded += (long) seqLen * batch.length;
+        runBatch(forward, encodings, batch, seqLen, out);
       }
-      int seqLen = encodings[batch[batch.length - 1]].getIds().length;
-      padded += (long) seqLen * batch.length;
-      runBatch(encodings, batch, seqLen, out);
     }
     return new Encoded(out, tokens, padded);
   }
 
-  private void runBatch(Encoding[] encodings, int[] batch, int seqLen, float[][] out) {
+  private void runBatch(Forward forward, Encoding[] encodings, int[] batch, int seqLen, float[][] out) {
     int b = batch.length;
     long[] ids = new long[b * seqLen];
     long[] mask = new long[b * seqLen];
@@ -90,7 +101,7 @@ abstract class BatchingEncoder implements SentenceEncoder {
       System.arraycopy(e.getAttentionMask(), 0, mask, r * seqLen, e.getAttentionMask().length);
       System.arraycopy(e.getTypeIds(), 0, types, r * seqLen, e.getTypeIds().length);
     }
-    float[] hidden = forward(ids, mask, types, b, seqLen);
+    float[] hidden = forward.run(ids, mask, types, b, seqLen);
     int h = hidden.length / (b * seqLen);
     dimension = h;
     for (int r = 0; r < b; r++) {

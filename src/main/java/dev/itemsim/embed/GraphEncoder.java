@@ -66,10 +66,26 @@ final class GraphEncoder extends BatchingEncoder {
     }
   }
 
+  /** One predictor for all batches of an encode call. */
   @Override
-  protected float[] forward(long[] ids, long[] mask, long[] types, int b, int seqLen) {
-    try (NDManager manager = model.getNDManager().newSubManager();
-        Predictor<NDList, NDList> predictor = model.newPredictor()) {
+  protected Forward open() {
+    Predictor<NDList, NDList> predictor = model.newPredictor();
+    return new Forward() {
+      @Override
+      public float[] run(long[] ids, long[] mask, long[] types, int b, int seqLen) {
+        return forward(predictor, ids, mask, types, b, seqLen);
+      }
+
+      @Override
+      public void close() {
+        predictor.close();
+      }
+    };
+  }
+
+  private float[] forward(Predictor<NDList, NDList> predictor, long[] ids, long[] mask, long[] types, int b,
+      int seqLen) {
+    try (NDManager manager = model.getNDManager().newSubManager()) {
       Shape shape = new Shape(b, seqLen);
       NDArray idsArray = manager.create(ids, shape);
       idsArray.setName("input_ids");

@@ -122,8 +122,13 @@ final class TorchBertEncoder extends BatchingEncoder {
     return vector(source.tensor(name, length));
   }
 
+  /** Weights are shared and read-only: every batch runs straight on them. */
   @Override
-  protected float[] forward(long[] ids, long[] mask, long[] types, int b, int seqLen) {
+  protected Forward open() {
+    return this::forward;
+  }
+
+  private float[] forward(long[] ids, long[] mask, long[] types, int b, int seqLen) {
     int h = config.hiddenSize();
     float[] embedded = new float[b * seqLen * h];
     float[] maskBias = new float[b * seqLen];

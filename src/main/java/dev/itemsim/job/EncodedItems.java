@@ -33,12 +33,7 @@ record EncodedItems(String[] ids, VectorBlocks blocks, String[] texts, String[][
     for (int i = 0; i < n; i++) {
       Row r = rows.get(i);
       ids[i] = r.getString(0);
-      List<Object> values = r.getList(1);
-      float[] v = new float[values.size()];
-      for (int k = 0; k < v.length; k++) {
-        v[k] = (Float) values.get(k);
-      }
-      vectors.add(v);
+      vectors.add(floats(r.getList(1)));
       texts[i] = r.getString(2);
       for (int k = 0; k < attrCount; k++) {
         attrs[k][i] = r.isNullAt(3 + k) ? null : r.getString(3 + k);
@@ -46,6 +41,15 @@ record EncodedItems(String[] ids, VectorBlocks blocks, String[] texts, String[][
     }
     int dim = vectors.isEmpty() ? 1 : vectors.get(0).length;
     return new EncodedItems(ids, VectorBlocks.of(vectors, dim, blockSize), texts, attrs);
+  }
+
+  /** An {@code array<float>} column value as a float array. */
+  static float[] floats(List<Object> values) {
+    float[] v = new float[values.size()];
+    for (int k = 0; k < v.length; k++) {
+      v[k] = (Float) values.get(k);
+    }
+    return v;
   }
 
   /**

@@ -88,7 +88,7 @@ final class NeighborSearch {
     int dim = encoded.selectExpr("size(embedding)").first().getInt(0);
     long t1 = System.nanoTime();
     BlockFiles files = BlockFiles.write(encoded.select("item_id", "embedding").javaRDD()
-            .mapToPair(r -> new Tuple2<>((long) sharedIndex.value().get(r.getString(0)), floats(r.getList(1)))),
+            .mapToPair(r -> new Tuple2<>((long) sharedIndex.value().get(r.getString(0)), EncodedItems.floats(r.getList(1)))),
         n, dim, config.blockSize(), blocksDir.toString(), jsc.hadoopConfiguration());
     sharedIndex.destroy();
     summary.put("dimension", dim).put("blocks", files.numBlocks()).put("vectors", "block files");
@@ -108,14 +108,6 @@ final class NeighborSearch {
 
   /** Neighbour rows, computed lazily from {@code blocks}: delete the blocks once the rows are written. */
   record BlockRanking(Dataset<Row> rows, BlockFiles blocks) {}
-
-  private static float[] floats(List<Object> values) {
-    float[] v = new float[values.size()];
-    for (int k = 0; k < v.length; k++) {
-      v[k] = (Float) values.get(k);
-    }
-    return v;
-  }
 
   private Dataset<Row> onExecutors(EncodedItems queries, EncodedItems corpus) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());

@@ -47,7 +47,6 @@ public final class BlockFiles extends BlockLayout {
     BlockFiles files = new BlockFiles(dir, count, dim, blockSize, conf);
     int numBlocks = files.numBlocks();
     List<Integer> written = vectors
-        .mapToPair(v -> new Tuple2<>(v._1(), v._2()))
         .partitionBy(new BlockPartitioner(numBlocks, blockSize))
         .mapPartitionsWithIndex((b, rows) -> List.of(files.writeBlock(b, rows)).iterator(), true)
         .collect();

@@ -168,11 +168,8 @@ public final class EncodeBench {
   }
 
   /** The Chinese sample's titles, repeated (with a running number) up to {@code count} texts. */
-  private static List<String> chineseTexts(int count) throws java.io.IOException {
-    List<String> titles = new ArrayList<>();
-    try (var reader = Files.newBufferedReader(Path.of("sample-data/zh-products/products.csv"))) {
-      reader.lines().skip(1).map(l -> l.split(",")[1]).forEach(titles::add);
-    }
+  private static List<String> chineseTexts(int count) {
+    List<String> titles = dev.itemsim.SparkTestSupport.chineseTitles(Integer.MAX_VALUE);
     List<String> out = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       out.add(titles.get(i % titles.size()) + (i < titles.size() ? "" : " " + i));
