@@ -46,6 +46,21 @@ final class JobSettings {
         pooling(c.string("encoder.pooling")));
   }
 
+  /** {@code encoder.partitions}: 0 = one per core. */
+  static int encodePartitions(TypedConfig c) {
+    return c.intIn("encoder.partitions", 0, 1_000_000);
+  }
+
+  /** {@code encoder.sortWindow}: rows of a partition length-sorted together. */
+  static int sortWindow(TypedConfig c) {
+    return c.intIn("encoder.sortWindow", 1, 10_000_000);
+  }
+
+  /** {@code similarity.blockSize}: rows per block of the blocked product. */
+  static int blockSize(TypedConfig c) {
+    return c.intIn("similarity.blockSize", 16, 16_384);
+  }
+
   /** {@code encoder.pooling}: null for {@code auto} (the model's own), else mean or cls. */
   static Pooling pooling(String value) {
     if (value.trim().equalsIgnoreCase("auto")) {
