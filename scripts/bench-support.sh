@@ -13,6 +13,6 @@ fi
 BENCH_CP="$here/target/test-classes:$here/target/classes:$(cat "$cp_file")"
 export OPENBLAS_NUM_THREADS=1 SPARK_LOCAL_IP=127.0.0.1
 bench_java() {
-  java -Xmx4g -Dai.djl.offline=true -Dai.djl.onnx.disable_alternative=true \
+  java -Xmx4g --add-modules jdk.incubator.vector -Dai.djl.offline=true -Dai.djl.onnx.disable_alternative=true \
     -Dlog4j2.configurationFile="$here/conf/log4j2-test.properties" -cp "$BENCH_CP" "$@"
 }

@@ -3,6 +3,7 @@ package dev.itemsim.job;
 import dev.itemsim.similarity.BlockFiles;
 import dev.itemsim.similarity.BlockedTopN;
 import dev.itemsim.similarity.Kernels;
+import dev.itemsim.similarity.ScoreChunks;
 import dev.itemsim.similarity.NeighborFilter;
 import dev.itemsim.similarity.SparseVectors;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ final class NeighborSearch {
 
   Dataset<Row> run(EncodedItems queries, EncodedItems corpus) {
     String kernelName = Kernels.select(config.scoring().kernel()).name();
-    summary.put("kernel", kernelName).put("dimension", queries.blocks().dim())
+    summary.put("kernel", kernelName).put("scan", ScoreChunks.best().name()).put("dimension", queries.blocks().dim())
         .put("blocks", queries.blocks().numBlocks()).put("scorer", config.scoring().scorer());
     if (config.scoring().scorer().equals("embedding") && !config.collapseDuplicateTexts()) {
       return onExecutors(queries, corpus);
@@ -63,7 +64,8 @@ final class NeighborSearch {
    */
   BlockRanking fromBlockFiles(Dataset<Row> encoded, org.apache.hadoop.fs.Path blocksDir) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    summary.put("kernel", Kernels.select(config.scoring().kernel()).name()).put("scorer", config.scoring().scorer());
+    summary.put("kernel", Kernels.select(config.scoring().kernel()).name()).put("scan", ScoreChunks.best().name())
+        .put("scorer", config.scoring().scorer());
     int attrCount = config.filterColumns().size();
     List<String> columns = new ArrayList<>(List.of("item_id"));
     for (int k = 0; k < attrCount; k++) {

@@ -7,18 +7,32 @@ import scala.Tuple2;
 /**
  * Runs one {@link BlockPairPlan.Task}: multiplies its block pairs with the kernel and emits partial top-N
  * buffers lazily, one per other block and finally the row block's own, so a task holds two blocks (its row
- * block and the current other one, read from the {@link BlockSource} once each), one product strip
- * ({@code STRIP_ROWS × blockSize} floats) and two top-N buffers ({@code blockSize·N}) at a time.
+ * block and the current other one, read from the {@link BlockSource} once each), one product tile
+ * ({@value #STRIP_ROWS} × {@value #TILE_COLUMNS} floats, 2 MB, reused per thread) and two top-N buffers
+ * ({@code blockSize·N}) at a time. Every buffer starts from the thresholds this JVM already knows for its rows
+ * ({@link ThresholdFloors}) and teaches them back when its pair is done.
  */
 final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
+  /** Rows of block i per product tile of a pair of different blocks. */
+  static final int STRIP_ROWS = 1024;
+  /**
+   * Rows per tile on a block's product with itself: tiles start at their strip's first row, so each strip
+   * computes a {@code strip × strip} square of which half is the wasted lower triangle; narrow strips keep
+   * that waste near 3 %.
+   */
+  static final int DIAGONAL_STRIP_ROWS = 256;
+  /**
+   * Columns per product tile: a tile (2 MB) stays in this core's cache between the product and the scan,
+   * which measured 10 % faster per block pair than strips as wide as the block.
+   */
+  static final int TILE_COLUMNS = 512;
+
   private final BlockSource blocks;
   /** Row block i, read once per task. */
   private final float[] rowBlock;
   private final BlockPairPlan.Task task;
   private final int topN;
-  /** Rows of block i multiplied and scanned at a time: the strip's product stays in cache for the scan. */
-  static final int STRIP_ROWS = 256;
-
+  private final String computation;
   private final MatMulKernel kernel;
   private final float[] product;
   private final TopNBuffer own;
@@ -26,28 +40,26 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
 
   private final NeighborFilter filter;
 
-  BlockTaskRunner(BlockSource blocks, BlockPairPlan.Task task, int topN, MatMulKernel kernel) {
-    this(blocks, task, topN, kernel, null);
-  }
-
-  BlockTaskRunner(BlockSource blocks, BlockPairPlan.Task task, int topN, MatMulKernel kernel,
-      NeighborFilter filter) {
+  /**
+   * {@code computation} names the top-N run, so that the bounds tasks share ({@link ThresholdFloors}) never
+   * cross from one run's vectors to another's.
+   */
+  BlockTaskRunner(BlockSource blocks, BlockPairPlan.Task task, int topN, MatMulKernel kernel, NeighborFilter filter,
+      String computation) {
     this.filter = filter;
     this.blocks = blocks;
     this.task = task;
     this.topN = topN;
     this.kernel = kernel;
+    this.computation = computation;
     int i = task.rowBlock();
-    int maxRows = blocks.rowsIn(i);
-    for (int j : task.otherBlocks()) {
-      maxRows = Math.max(maxRows, blocks.rowsIn(j));
-    }
-    this.product = productBuffer(Math.min(STRIP_ROWS, blocks.rowsIn(i)) * maxRows);
+    this.product = productBuffer(STRIP_ROWS * TILE_COLUMNS);
     this.own = new TopNBuffer(blocks.rowsIn(i), topN);
+    ThresholdFloors.seed(computation, i, own);
     this.rowBlock = blocks.block(i);
   }
 
-  /** One product strip per thread, reused by the thread's tasks (a few MB allocated once, not per task). */
+  /** One product tile per thread, reused by the thread's tasks (allocated once, not per task). */
   private static final ThreadLocal<float[]> PRODUCT = new ThreadLocal<>();
 
   private static float[] productBuffer(int size) {
@@ -71,13 +83,17 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     }
     int i = task.rowBlock();
     int rowsI = blocks.rowsIn(i);
+    int dim = blocks.dim();
     if (nextOther == -1 && task.withDiagonal()) {
-      float[] a = rowBlock;
-      for (int from = 0; from < rowsI; from += STRIP_ROWS) {
-        int strip = Math.min(STRIP_ROWS, rowsI - from);
-        kernel.multiplyTransposed(a, from, strip, a, from, rowsI - from, blocks.dim(), product);
-        BlockPairScan.scanDiagonal(product, from, strip, rowsI, blocks.offsetOf(i), own, filter);
+      for (int from = 0; from < rowsI; from += DIAGONAL_STRIP_ROWS) {
+        int strip = Math.min(DIAGONAL_STRIP_ROWS, rowsI - from);
+        for (int col = from; col < rowsI; col += TILE_COLUMNS) {
+          int cols = Math.min(TILE_COLUMNS, rowsI - col);
+          kernel.multiplyTransposed(rowBlock, from, strip, rowBlock, col, cols, dim, product);
+          BlockPairScan.scanDiagonal(product, from, strip, col, cols, blocks.offsetOf(i), own, filter);
+        }
       }
+      ThresholdFloors.learn(computation, i, own);
     }
     nextOther = Math.max(nextOther, 0);
     if (nextOther == task.otherBlocks().length) {
@@ -87,13 +103,19 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     int j = task.otherBlocks()[nextOther++];
     int rowsJ = blocks.rowsIn(j);
     TopNBuffer other = new TopNBuffer(rowsJ, topN);
+    ThresholdFloors.seed(computation, j, other);
     float[] blockJ = blocks.block(j);
     for (int from = 0; from < rowsI; from += STRIP_ROWS) {
       int strip = Math.min(STRIP_ROWS, rowsI - from);
-      kernel.multiplyTransposed(rowBlock, from, strip, blockJ, 0, rowsJ, blocks.dim(), product);
-      BlockPairScan.scanPair(product, from, strip, rowsJ, blocks.offsetOf(i), blocks.offsetOf(j), own, other,
-          filter);
+      for (int col = 0; col < rowsJ; col += TILE_COLUMNS) {
+        int cols = Math.min(TILE_COLUMNS, rowsJ - col);
+        kernel.multiplyTransposed(rowBlock, from, strip, blockJ, col, cols, dim, product);
+        BlockPairScan.scanPair(product, from, strip, col, cols, blocks.offsetOf(i), blocks.offsetOf(j), own, other,
+            filter);
+      }
     }
+    ThresholdFloors.learn(computation, j, other);
+    ThresholdFloors.learn(computation, i, own);
     return new Tuple2<>(j, other);
   }
 }

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -18,7 +19,8 @@ import scala.Tuple2;
  * the blocks of); each Spark task computes the
  * block products {@link BlockPairPlan} gives it through a {@link MatMulKernel}, selecting per-row top-N
  * while the product is hot in cache ({@link BlockPairScan}), and the partial lists of each block are merged
- * with {@code reduceByKey}. Self is excluded; ties go to the lower index.
+ * with {@code reduceByKey}. Tasks in one JVM share what they learn of each row's threshold
+ * ({@link ThresholdFloors}), so later block pairs skip candidates already known to be out. Self is excluded; ties go to the lower index.
  */
 public final class BlockedTopN {
   private BlockedTopN() {}
@@ -42,8 +44,10 @@ public final class BlockedTopN {
     // several tasks per core, so no core idles through the last round
     int pairsPerTask = BlockPairPlan.pairsPerTask(blocks.numBlocks(), 4 * jsc.defaultParallelism());
     List<BlockPairPlan.Task> tasks = BlockPairPlan.tasks(blocks.numBlocks(), pairsPerTask);
+    String computation = UUID.randomUUID().toString();
     return jsc.parallelize(tasks, tasks.size())
-        .flatMapToPair(task -> new BlockTaskRunner(source, task, topN, Kernels.select(kernelName), filter))
+        .flatMapToPair(task -> new BlockTaskRunner(source, task, topN, Kernels.select(kernelName), filter,
+            computation))
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(blocks.numBlocks(), jsc.defaultParallelism())));
   }
 
@@ -115,8 +119,9 @@ public final class BlockedTopN {
   /** The same computation in the calling thread, for tests, benchmarks and small inputs. */
   public static Map<Integer, TopNBuffer> computeLocally(BlockSource blocks, int topN, MatMulKernel kernel) {
     Map<Integer, TopNBuffer> merged = new HashMap<>();
+    String computation = UUID.randomUUID().toString();
     for (BlockPairPlan.Task task : BlockPairPlan.tasks(blocks.numBlocks())) {
-      Iterator<Tuple2<Integer, TopNBuffer>> it = new BlockTaskRunner(blocks, task, topN, kernel);
+      Iterator<Tuple2<Integer, TopNBuffer>> it = new BlockTaskRunner(blocks, task, topN, kernel, null, computation);
       while (it.hasNext()) {
         Tuple2<Integer, TopNBuffer> partial = it.next();
         merged.merge(partial._1(), partial._2(), TopNBuffer::mergeFrom);

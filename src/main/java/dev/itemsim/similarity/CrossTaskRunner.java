@@ -1,8 +1,8 @@
 package dev.itemsim.similarity;
 
 /**
- * One task of a cross-catalogue search: a query block against a contiguous range of corpus blocks, strip by
- * strip, returning the query block's partial top-N (neighbour values are corpus indexes).
+ * One task of a cross-catalogue search: a query block against a contiguous range of corpus blocks, tile by
+ * tile, returning the query block's partial top-N (neighbour values are corpus indexes).
  */
 final class CrossTaskRunner {
   private CrossTaskRunner() {}
@@ -14,16 +14,19 @@ final class CrossTaskRunner {
       NeighborFilter filter) {
     int rowsQ = queries.rowsIn(task.queryBlock());
     TopNBuffer top = new TopNBuffer(rowsQ, topN);
-    int strip = Math.min(BlockTaskRunner.STRIP_ROWS, rowsQ);
-    float[] product = new float[strip * corpus.blockSize()];
+    float[] product = new float[BlockTaskRunner.STRIP_ROWS * BlockTaskRunner.TILE_COLUMNS];
+    float[] queryBlock = queries.block(task.queryBlock());
     for (int j = task.corpusFrom(); j < task.corpusTo(); j++) {
       int rowsJ = corpus.rowsIn(j);
-      for (int from = 0; from < rowsQ; from += strip) {
-        int rows = Math.min(strip, rowsQ - from);
-        kernel.multiplyTransposed(queries.block(task.queryBlock()), from, rows, corpus.block(j), 0, rowsJ,
-            queries.dim(), product);
-        BlockPairScan.scanRows(product, from, rows, rowsJ, queries.offsetOf(task.queryBlock()), corpus.offsetOf(j),
-            top, filter);
+      float[] corpusBlock = corpus.block(j);
+      for (int from = 0; from < rowsQ; from += BlockTaskRunner.STRIP_ROWS) {
+        int rows = Math.min(BlockTaskRunner.STRIP_ROWS, rowsQ - from);
+        for (int col = 0; col < rowsJ; col += BlockTaskRunner.TILE_COLUMNS) {
+          int cols = Math.min(BlockTaskRunner.TILE_COLUMNS, rowsJ - col);
+          kernel.multiplyTransposed(queryBlock, from, rows, corpusBlock, col, cols, queries.dim(), product);
+          BlockPairScan.scanRows(product, from, rows, col, cols, queries.offsetOf(task.queryBlock()),
+              corpus.offsetOf(j), top, filter);
+        }
       }
     }
     return top;

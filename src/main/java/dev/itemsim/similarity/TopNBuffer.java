@@ -18,8 +18,13 @@ public final class TopNBuffer implements Serializable {
   private final int n;
   final float[] scores;
   final int[] neighbors;
-  /** {@code thresholds[row] == scores[row * n]}, kept contiguous so scans read it sequentially. */
+  /**
+   * {@code thresholds[row] == max(scores[row * n], floors[row])}, kept contiguous so scans read it
+   * sequentially.
+   */
   final float[] thresholds;
+  /** Known lower bounds of each row's final N-th best score, or null; scans only, not shipped. */
+  private transient float[] floors;
 
   public TopNBuffer(int rows, int n) {
     if (n < 1) {
@@ -57,7 +62,24 @@ public final class TopNBuffer implements Serializable {
     scores[base] = score;
     neighbors[base] = neighbor;
     siftDown(base);
-    thresholds[row] = scores[base];
+    thresholds[row] = floors == null ? scores[base] : Math.max(scores[base], floors[row]);
+  }
+
+  /**
+   * Raises the thresholds the scans test against to {@code floors} (one per row), which must be lower
+   * bounds of each row's N-th best score over all its candidates (for instance the thresholds of another
+   * partial list of the same rows). Candidates below them cannot be in the final list, so the scans skip
+   * them and this partial list may keep fewer than N entries; merging partial lists still gives the exact
+   * top-N. Thresholds never fall.
+   */
+  void raiseFloors(float[] floors) {
+    if (floors.length != rows) {
+      throw new IllegalArgumentException("floors has " + floors.length + " rows, the buffer " + rows);
+    }
+    this.floors = floors.clone();
+    for (int row = 0; row < rows; row++) {
+      thresholds[row] = Math.max(thresholds[row], floors[row]);
+    }
   }
 
   /** Adds every entry of {@code other} (same rows and n) and returns this buffer. */

@@ -120,7 +120,7 @@ final class BenchSupport {
    */
   static Map<String, String> child(String heap, Class<?> mainClass, String... args) {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + heap, "-Dai.djl.offline=true", "-Dai.djl.onnx.disable_alternative=true",
+        "-Xmx" + heap, "--add-modules", "jdk.incubator.vector", "-Dai.djl.offline=true", "-Dai.djl.onnx.disable_alternative=true",
         "-Dlog4j2.configurationFile=conf/log4j2-test.properties",
         "-cp", System.getProperty("java.class.path"), mainClass.getName()));
     command.addAll(List.of(args));

@@ -7,6 +7,7 @@ import static dev.itemsim.job.JobTestSupport.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.itemsim.similarity.ScoreChunks;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.itemsim.SparkTestSupport;
 import java.nio.file.Files;
@@ -95,6 +96,7 @@ class SimilarItemsJobTest {
     assertThat(counts.get("rejected_by_reason").get("duplicate_id").asLong()).isEqualTo(2);
     assertThat(summary.get("stage_ms").has("encode")).isTrue();
     assertThat(summary.get("kernel").asText()).contains("blas");
+    assertThat(summary.get("scan").asText()).isEqualTo(ScoreChunks.best().name());
     assertThat(summary.get("config_digest").asText()).hasSize(24);
   }
 

@@ -25,7 +25,9 @@ class BlockedTopNTest {
   /** Random unit vectors: ids must match brute force except where two scores are within float noise. */
   @ParameterizedTest(name = "n={0} dim={1} block={2} topN={3}")
   @CsvSource({"500, 32, 64, 10", "500, 32, 500, 10", "517, 24, 100, 7", "300, 16, 1000, 5", "257, 8, 16, 12",
-      "1, 8, 16, 10", "2, 8, 1, 10", "9, 8, 2, 10", "10, 8, 3, 20"})
+      "1, 8, 16, 10", "2, 8, 1, 10", "9, 8, 2, 10", "10, 8, 3, 20",
+      // blocks wider than a product tile and taller than a strip: tile and strip edges inside a block
+      "1500, 16, 1100, 10", "2600, 8, 2600, 5"})
   void equalsBruteForceOnRandomUnitVectors(int n, int dim, int blockSize, int topN) {
     List<float[]> vectors = randomUnitVectors(n, dim, new Random(n * 31L + dim));
     List<List<BruteForce.Neighbor>> expected = BruteForce.topN(vectors, topN);
@@ -110,6 +112,32 @@ class BlockedTopNTest {
         jsc.hadoopConfiguration())).hasStackTraceContaining("Vector 7 has length 3, expected 2");
   }
 
+  /**
+   * Tasks share what they learn of each row's threshold, per computation: the first computation's vectors
+   * are near-duplicates (every threshold close to 1), the second's random (thresholds far lower); bounds
+   * leaking from the first into the second would empty its lists.
+   */
+  @Test
+  void thresholdsLearntInOneComputationNeverReachAnother() {
+    Random random = new Random(5);
+    float[] centre = randomUnitVectors(1, 16, random).get(0);
+    List<float[]> nearDuplicates = new ArrayList<>();
+    for (int i = 0; i < 700; i++) {
+      float[] v = centre.clone();
+      v[random.nextInt(16)] += 0.01f * (float) random.nextGaussian();
+      nearDuplicates.add(Vectors.normalize(v));
+    }
+    List<float[]> spread = randomUnitVectors(700, 16, random);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+    for (List<float[]> vectors : List.of(nearDuplicates, spread, nearDuplicates, spread)) {
+      VectorBlocks blocks = VectorBlocks.of(vectors, 16, 100);
+      List<List<BruteForce.Neighbor>> expected = BruteForce.topN(vectors, 10);
+      assertSameAsBruteForce(vectors, expected, blocks, BlockedTopN.computeLocally(blocks, 10, KERNEL), 10);
+      assertSameAsBruteForce(vectors, expected, blocks,
+          BlockedTopN.compute(jsc, blocks, 10, "auto").collectAsMap(), 10);
+    }
+  }
+
   @Test
   void sparkComputationEqualsLocalOne() {
     List<float[]> vectors = randomUnitVectors(1500, 16, new Random(3));
@@ -133,7 +161,7 @@ class BlockedTopNTest {
   }
 
   @ParameterizedTest(name = "queries={0} corpus={1} block={2}")
-  @CsvSource({"300, 500, 64", "17, 900, 100", "250, 3, 16", "1, 1, 8"})
+  @CsvSource({"300, 500, 64", "17, 900, 100", "250, 3, 16", "1, 1, 8", "1100, 1300, 1100"})
   void crossSearchEqualsBruteForce(int nq, int nc, int blockSize) {
     List<float[]> queries = randomUnitVectors(nq, 16, new Random(nq));
     List<float[]> corpus = randomUnitVectors(nc, 16, new Random(nc + 1));

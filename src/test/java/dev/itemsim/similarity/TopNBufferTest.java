@@ -54,4 +54,23 @@ class TopNBufferTest {
     assertThat(ids[0]).isEqualTo(3);
     assertThat(scores[0]).isEqualTo(-0.25f);
   }
+
+  @Test
+  void floorsRaiseThresholdsWhichNeverFallBelowThem() {
+    TopNBuffer top = new TopNBuffer(2, 2);
+    top.offer(0, 0.9f, 1);
+    top.offer(0, 0.8f, 2);
+    top.raiseFloors(new float[] {0.5f, 0.6f});
+    assertThat(top.threshold(0)).as("list full above the floor").isEqualTo(0.8f);
+    assertThat(top.threshold(1)).as("empty list").isEqualTo(0.6f);
+    top.offer(1, 0.7f, 5);
+    top.offer(1, 0.65f, 6);
+    assertThat(top.threshold(1)).isEqualTo(0.65f);
+    top.offer(0, 0.95f, 3);
+    assertThat(top.threshold(0)).isEqualTo(0.9f);
+    TopNBuffer partial = new TopNBuffer(1, 3);
+    partial.raiseFloors(new float[] {0.4f});
+    partial.offer(0, 0.45f, 1);
+    assertThat(partial.threshold(0)).as("one entry of three: still the floor").isEqualTo(0.4f);
+  }
 }
