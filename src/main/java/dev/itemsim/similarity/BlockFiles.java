@@ -86,19 +86,24 @@ public final class BlockFiles extends BlockLayout {
         }
       }
     }
-    ByteBuffer bytes = ByteBuffer.allocate(block.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(block);
     Path file = file(b);
+    ByteBuffer chunk = ByteBuffer.allocate(IO_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
     try (FSDataOutputStream out = file.getFileSystem(conf()).create(file, false)) {
-      out.write(bytes.array());
+      for (int from = 0; from < block.length; from += IO_CHUNK / 4) {
+        int n = Math.min(IO_CHUNK / 4, block.length - from);
+        chunk.clear();
+        chunk.asFloatBuffer().put(block, from, n);
+        out.write(chunk.array(), 0, 4 * n);
+      }
     }
     return filled;
   }
 
   /**
    * Block {@code b}, from this JVM's cache of recently read blocks when there (tasks of one row block run
-   * back to back and share it). The cache is bounded in bytes, not in blocks, so memory stays flat in n.
-   * Callers must not modify the array.
+   * back to back and share it). The cache is bounded in bytes, not in blocks, so memory stays flat in n; a
+   * block read from storage goes into an array the cache dropped and every user {@linkplain #release released}
+   * when there is one, so reading blocks allocates nothing in steady state. Callers must not modify the array.
    */
   @Override
   public float[] block(int b) {
@@ -106,25 +111,38 @@ public final class BlockFiles extends BlockLayout {
       throw new IndexOutOfBoundsException("block " + b + " of " + numBlocks());
     }
     String key = dir + "#" + b;
-    float[] cached = RecentBlocks.get(key);
+    float[] cached = RecentBlocks.acquire(key);
     if (cached != null) {
       return cached;
     }
-    float[] block = read(b);
+    float[] block = read(b, RecentBlocks.spare(rowsIn(b) * dim));
     RecentBlocks.put(key, block);
     return block;
   }
 
-  private float[] read(int b) {
-    byte[] bytes = new byte[rowsIn(b) * dim * 4];
+  @Override
+  public void release(float[] block) {
+    RecentBlocks.release(block);
+  }
+
+  /** Bytes read or written per call: below G1's humongous-object size, so the buffer is an ordinary object. */
+  private static final int IO_CHUNK = 256 << 10;
+
+  private float[] read(int b, float[] block) {
     Path file = file(b);
+    byte[] chunk = new byte[IO_CHUNK];
+    java.nio.FloatBuffer floats = java.nio.FloatBuffer.wrap(block);
+    long length = 4L * block.length;
     try (FSDataInputStream in = file.getFileSystem(conf()).open(file)) {
-      in.readFully(bytes);
+      for (long done = 0; done < length; ) {
+        int n = (int) Math.min(IO_CHUNK, length - done);
+        in.readFully(chunk, 0, n);
+        floats.put(ByteBuffer.wrap(chunk, 0, n).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
+        done += n;
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read vector block " + file, e);
     }
-    float[] block = new float[rowsIn(b) * dim];
-    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(block);
     return block;
   }
 
@@ -163,31 +181,107 @@ public final class BlockFiles extends BlockLayout {
 
   /**
    * Blocks read recently by this JVM, least recently used dropped first, at most {@link #BUDGET} bytes
-   * (a sixteenth of the heap, capped at 128 MB): a fixed amount whatever the number of items.
+   * (a sixteenth of the heap, capped at 128 MB): a fixed amount whatever the number of items. Arrays are
+   * counted out and {@linkplain #release released} back; one the cache has dropped is kept as a
+   * {@linkplain #spare spare} for the next read once nobody uses it, up to {@link #SPARES} of them.
    */
   static final class RecentBlocks {
     static final long BUDGET = Math.min(128L << 20, Runtime.getRuntime().maxMemory() / 16);
-    private static final java.util.LinkedHashMap<String, float[]> BLOCKS = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    /** {@link #BUDGET}, lowered by tests to exercise eviction and reuse with small blocks. */
+    private static long budget = BUDGET;
+    /** Spare arrays kept for reuse: one per task slot on a typical executor is enough. */
+    static final int SPARES = 4;
+    /** Dropped arrays still in use that are tracked for reuse; beyond this (failed tasks) they are left to GC. */
+    private static final int MAX_DROPPED_IN_USE = 64;
+
+    private static final class Entry {
+      final float[] block;
+      int users;
+      boolean cached = true;
+
+      Entry(float[] block) {
+        this.block = block;
+      }
+    }
+
+    private static final java.util.LinkedHashMap<String, Entry> BLOCKS = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    /** Every array handed out and not yet back for reuse: cached ones and dropped ones still in use. */
+    private static final java.util.IdentityHashMap<float[], Entry> OUT = new java.util.IdentityHashMap<>();
+    private static final java.util.ArrayDeque<float[]> SPARE = new java.util.ArrayDeque<>();
     private static long bytes;
 
     private RecentBlocks() {}
 
-    static synchronized float[] get(String key) {
-      return BLOCKS.get(key);
+    /** The cached block counted out to one more user, or null. */
+    static synchronized float[] acquire(String key) {
+      Entry e = BLOCKS.get(key);
+      if (e == null) {
+        return null;
+      }
+      e.users++;
+      return e.block;
     }
 
+    /** A spare array of {@code length} floats (contents undefined), or a new one. */
+    static synchronized float[] spare(int length) {
+      for (var it = SPARE.iterator(); it.hasNext(); ) {
+        float[] a = it.next();
+        if (a.length == length) {
+          it.remove();
+          return a;
+        }
+      }
+      return new float[length];
+    }
+
+    /** Caches a block just read, counted out to its reader. */
     static synchronized void put(String key, float[] block) {
+      Entry entry = new Entry(block);
+      entry.users = 1;
+      OUT.put(block, entry);
       long size = 4L * block.length;
-      if (size > BUDGET || BLOCKS.containsKey(key)) {
+      if (size > budget || BLOCKS.containsKey(key)) {
+        entry.cached = false;
         return;
       }
       var it = BLOCKS.entrySet().iterator();
-      while (bytes + size > BUDGET && it.hasNext()) {
-        bytes -= 4L * it.next().getValue().length;
+      while (bytes + size > budget && it.hasNext()) {
+        Entry dropped = it.next().getValue();
         it.remove();
+        drop(dropped);
       }
-      BLOCKS.put(key, block);
+      BLOCKS.put(key, entry);
       bytes += size;
+    }
+
+    /** One user is done with {@code block}. */
+    static synchronized void release(float[] block) {
+      Entry e = OUT.get(block);
+      if (e == null || e.users == 0) {
+        return;
+      }
+      e.users--;
+      if (e.users == 0 && !e.cached) {
+        OUT.remove(block);
+        keepSpare(block);
+      }
+    }
+
+    private static void drop(Entry e) {
+      bytes -= 4L * e.block.length;
+      e.cached = false;
+      if (e.users == 0) {
+        OUT.remove(e.block);
+        keepSpare(e.block);
+      } else if (OUT.size() > MAX_DROPPED_IN_USE + BLOCKS.size()) {
+        OUT.remove(e.block);  // users that never release (a failed task): leave it to the garbage collector
+      }
+    }
+
+    private static void keepSpare(float[] block) {
+      if (SPARE.size() < SPARES) {
+        SPARE.add(block);
+      }
     }
 
     static synchronized void forget(String prefix) {
@@ -195,10 +289,22 @@ public final class BlockFiles extends BlockLayout {
       while (it.hasNext()) {
         var e = it.next();
         if (e.getKey().startsWith(prefix)) {
-          bytes -= 4L * e.getValue().length;
           it.remove();
+          drop(e.getValue());
         }
       }
+    }
+
+    /** Arrays held as spares, for tests. */
+    static synchronized int spares() {
+      return SPARE.size();
+    }
+
+    /** Sets the byte budget and empties the cache and the spares (tests). */
+    static synchronized void resetWithBudget(long newBudget) {
+      forget("");
+      SPARE.clear();
+      budget = newBudget;
     }
   }
 

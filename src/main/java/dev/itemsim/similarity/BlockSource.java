@@ -15,8 +15,18 @@ public interface BlockSource extends Serializable {
 
   int blockSize();
 
-  /** Block {@code b}'s rows, row-major; may read it from storage, so callers keep the array they got. */
+  /**
+   * Block {@code b}'s rows, row-major; may read it from storage, so callers keep the array they got and
+   * must not modify it.
+   */
   float[] block(int b);
+
+  /**
+   * Says the caller is done with an array {@link #block} returned: a source that reads blocks from storage
+   * may then reuse the array for another block, so the caller must not touch it again. Optional: an array
+   * never released is simply left to the garbage collector.
+   */
+  default void release(float[] block) {}
 
   default int numBlocks() {
     return (count() + blockSize() - 1) / blockSize();

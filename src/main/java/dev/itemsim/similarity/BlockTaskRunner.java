@@ -98,6 +98,7 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     nextOther = Math.max(nextOther, 0);
     if (nextOther == task.otherBlocks().length) {
       nextOther++;
+      blocks.release(rowBlock);
       return new Tuple2<>(i, own);
     }
     int j = task.otherBlocks()[nextOther++];
@@ -114,6 +115,7 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
             filter);
       }
     }
+    blocks.release(blockJ);
     ThresholdFloors.learn(computation, j, other);
     ThresholdFloors.learn(computation, i, own);
     return new Tuple2<>(j, other);

@@ -90,6 +90,48 @@ class BlockedTopNTest {
     assertThat(dir.resolve("blocks")).doesNotExist();
   }
 
+  /**
+   * With a cache of three blocks, reading nine blocks over and over drops and reuses arrays: an array must be
+   * reused only once every user released it (a block held across the reads keeps its contents), and top-N
+   * over the files stays identical to top-N over blocks in memory.
+   */
+  @Test
+  void blockArraysAreReusedOnlyWhenNobodyHoldsThem(@TempDir Path dir) {
+    List<float[]> vectors = randomUnitVectors(1100, 16, new Random(19));
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+    List<Tuple2<Long, float[]>> indexed = new ArrayList<>();
+    for (int i = 0; i < vectors.size(); i++) {
+      indexed.add(new Tuple2<>((long) i, vectors.get(i)));
+    }
+    BlockFiles files = BlockFiles.write(jsc.parallelizePairs(indexed, 3), vectors.size(), 16, 128,
+        dir.resolve("blocks").toString(), jsc.hadoopConfiguration());
+    VectorBlocks inMemory = VectorBlocks.of(vectors, 16, 128);
+    BlockFiles.RecentBlocks.resetWithBudget(3L * 128 * 16 * 4);
+    try {
+      float[] held = files.block(0);
+      for (int round = 0; round < 3; round++) {
+        for (int b = 1; b < files.numBlocks(); b++) {
+          float[] block = files.block(b);
+          assertThat(block).as("round %d block %d", round, b).containsExactly(inMemory.block(b));
+          files.release(block);
+        }
+      }
+      assertThat(held).as("held while the cache turned over").containsExactly(inMemory.block(0));
+      assertThat(BlockFiles.RecentBlocks.spares()).as("dropped arrays kept for reuse").isPositive();
+      files.release(held);
+      Map<Integer, TopNBuffer> local = BlockedTopN.computeLocally(inMemory, 10, KERNEL);
+      Map<Integer, TopNBuffer> viaFiles = new java.util.HashMap<>();
+      BlockedTopN.compute(jsc, files, 10, "auto").collect().forEach(t -> viaFiles.put(t._1(), t._2()));
+      assertThat(BlockedTopN.neighborLists(inMemory, viaFiles)).usingRecursiveComparison()
+          .isEqualTo(BlockedTopN.neighborLists(inMemory, local));
+      assertThat(BlockedTopN.neighborLists(inMemory, BlockedTopN.computeLocally(files, 10, KERNEL)))
+          .usingRecursiveComparison().isEqualTo(BlockedTopN.neighborLists(inMemory, local));
+    } finally {
+      BlockFiles.RecentBlocks.resetWithBudget(BlockFiles.RecentBlocks.BUDGET);
+      files.delete();
+    }
+  }
+
   @Test
   void blockFilesRefuseMissingRepeatedAndMisshapenRows() throws Exception {
     // not a @TempDir: tasks of an aborted stage may still be writing while JUnit would delete it
