@@ -16,22 +16,28 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import scala.Tuple2;
 
 /**
  * Row blocks stored as files ({@code block-NNNNNN}: rows × dim little-endian float32) in a folder of any
  * Hadoop file system, written by the executors from an indexed vector RDD. A task reads just the blocks it
  * multiplies, so no JVM — driver or executor — ever holds all n vectors: memory per task is two blocks
- * whatever n is. The object itself is a few numbers and a path, cheap to ship with every task.
+ * whatever n is. The object itself is a few numbers, a path and a broadcast handle of the Hadoop
+ * configuration (read once per executor, not once per task), cheap to ship with every task.
  */
 public final class BlockFiles extends BlockLayout {
   private final String dir;
+  private final Broadcast<HadoopConfiguration> sharedConf;
   private transient Configuration conf;
 
-  private BlockFiles(String dir, int count, int dim, int blockSize, Configuration conf) {
+  private BlockFiles(String dir, int count, int dim, int blockSize, Configuration conf,
+      Broadcast<HadoopConfiguration> sharedConf) {
     super(count, dim, blockSize);
     this.dir = dir;
     this.conf = conf;
+    this.sharedConf = sharedConf;
   }
 
   /**
@@ -44,7 +50,9 @@ public final class BlockFiles extends BlockLayout {
     if (blockSize < 1 || count < 1 || dim < 1) {
       throw new IllegalArgumentException("count, dim and blockSize must be >= 1: " + count + ", " + dim + ", " + blockSize);
     }
-    BlockFiles files = new BlockFiles(dir, count, dim, blockSize, conf);
+    Broadcast<HadoopConfiguration> shared = JavaSparkContext.fromSparkContext(vectors.context())
+        .broadcast(new HadoopConfiguration(conf));
+    BlockFiles files = new BlockFiles(dir, count, dim, blockSize, conf, shared);
     int numBlocks = files.numBlocks();
     List<Integer> written = vectors
         .partitionBy(new BlockPartitioner(numBlocks, blockSize))
@@ -146,9 +154,10 @@ public final class BlockFiles extends BlockLayout {
     return block;
   }
 
-  /** Deletes the folder and its blocks (and forgets this JVM's cached copies). */
+  /** Deletes the folder and its blocks (and forgets this JVM's cached copies and the broadcast configuration). */
   public void delete() {
     RecentBlocks.forget(dir + "#");
+    sharedConf.unpersist();
     Path path = new Path(dir);
     try {
       path.getFileSystem(conf()).delete(path, true);
@@ -163,20 +172,33 @@ public final class BlockFiles extends BlockLayout {
 
   private Configuration conf() {
     if (conf == null) {
-      conf = new Configuration();
+      conf = sharedConf.value().get();
     }
     return conf;
   }
 
-  private void writeObject(ObjectOutputStream out) throws IOException {
-    out.defaultWriteObject();
-    conf().write(new DataOutputStream(out));
-  }
+  /** A Hadoop configuration that Java serialization can ship (as Hadoop writes it). */
+  private static final class HadoopConfiguration implements java.io.Serializable {
+    private transient Configuration conf;
 
-  private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
-    in.defaultReadObject();
-    conf = new Configuration(false);
-    conf.readFields(new DataInputStream(in));
+    HadoopConfiguration(Configuration conf) {
+      this.conf = conf;
+    }
+
+    Configuration get() {
+      return conf;
+    }
+
+    private void writeObject(ObjectOutputStream out) throws IOException {
+      out.defaultWriteObject();
+      conf.write(new DataOutputStream(out));
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+      in.defaultReadObject();
+      conf = new Configuration(false);
+      conf.readFields(new DataInputStream(in));
+    }
   }
 
   /**

@@ -55,6 +55,27 @@ public final class BlockPairPlan {
     return tasks;
   }
 
+  /**
+   * {@code tasks} ordered by their number of multiply-adds, largest first (ties keep their order). Spark
+   * launches a stage's tasks in partition order, so this is longest-processing-time-first scheduling: the
+   * small tasks fill the gaps at the end instead of a large one starting last while the other cores idle.
+   */
+  public static List<Task> largestFirst(List<Task> tasks, BlockSource blocks) {
+    List<Task> sorted = new ArrayList<>(tasks);
+    sorted.sort(java.util.Comparator.comparingLong((Task t) -> scores(t, blocks)).reversed());
+    return sorted;
+  }
+
+  /** Scores a task computes: its diagonal block's upper triangle and its full block pairs. */
+  static long scores(Task task, BlockSource blocks) {
+    long rows = blocks.rowsIn(task.rowBlock());
+    long total = task.withDiagonal() ? rows * (rows - 1) / 2 : 0;
+    for (int j : task.otherBlocks()) {
+      total += rows * blocks.rowsIn(j);
+    }
+    return total;
+  }
+
   /** Products per task so that there are about {@code minTasks} tasks (never fewer than one per row block). */
   public static int pairsPerTask(int numBlocks, int minTasks) {
     long pairs = (long) numBlocks * (numBlocks + 1) / 2;

@@ -17,13 +17,69 @@ final class BlockPairScan {
    */
   static void scanPair(float[] c, int firstRow, int stripRows, int firstCol, int cols, int offsetI, int offsetJ,
       TopNBuffer topI, TopNBuffer topJ, NeighborFilter filter) {
+    scan(c, firstRow, stripRows, firstCol, cols, offsetI, offsetJ, topI, topJ, filter, false);
+  }
+
+  /**
+   * Scans {@code c} ({@code stripRows × cols}) for the rows only: rows {@code firstRow..} of a query block
+   * against corpus rows {@code firstCol..firstCol+cols} of a block starting at global corpus index
+   * {@code offsetJ} (cross-catalogue search, where corpus rows have no lists of their own).
+   */
+  static void scanRows(float[] c, int firstRow, int stripRows, int firstCol, int cols, int offsetI, int offsetJ,
+      TopNBuffer top, NeighborFilter filter) {
+    int end = firstCol + cols;
+    for (int r = 0; r < stripRows; r++) {
+      int row = firstRow + r;
+      int base = r * cols - firstCol;
+      float rowThreshold = top.threshold(row);
+      for (int from = firstCol; from < end; from += CHUNK) {
+        // no column lists: +∞ column thresholds leave the row's as the only test
+        long candidates = CHUNKS.candidates(c, base + from, NO_COLUMN_LISTS, 0, Math.min(CHUNK, end - from),
+            rowThreshold);
+        while (candidates != 0) {
+          int col = from + Long.numberOfTrailingZeros(candidates);
+          candidates &= candidates - 1;
+          float s = c[base + col];
+          if (s >= rowThreshold && (filter == null || filter.allows(offsetI + row, offsetJ + col))) {
+            top.offer(row, s, offsetJ + col);
+            rowThreshold = top.threshold(row);
+          }
+        }
+      }
+    }
+  }
+
+  private static final float[] NO_COLUMN_LISTS = new float[ScoreChunks.MAX_LENGTH];
+
+  static {
+    java.util.Arrays.fill(NO_COLUMN_LISTS, Float.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Scans a tile of a block's product with itself: {@code c} is {@code stripRows × cols}, block rows
+   * {@code firstRow..} against block rows {@code firstCol..firstCol+cols} ({@code firstCol ≥ firstRow}). Only
+   * the strict upper triangle is read, each score going to both of its rows; the diagonal (an item with
+   * itself) is skipped.
+   */
+  static void scanDiagonal(float[] c, int firstRow, int stripRows, int firstCol, int cols, int offset,
+      TopNBuffer top, NeighborFilter filter) {
+    scan(c, firstRow, stripRows, firstCol, cols, offset, offset, top, top, filter, true);
+  }
+
+  /**
+   * The fused scan: every score of the tile that the candidate test lets through is offered to its row's
+   * list in {@code topI} and its column's in {@code topJ} (the same buffer on a diagonal tile, where only
+   * the columns right of each row's own are read).
+   */
+  private static void scan(float[] c, int firstRow, int stripRows, int firstCol, int cols, int offsetI, int offsetJ,
+      TopNBuffer topI, TopNBuffer topJ, NeighborFilter filter, boolean upperTriangle) {
     float[] columnThresholds = topJ.thresholds;
     int end = firstCol + cols;
     for (int r = 0; r < stripRows; r++) {
       int row = firstRow + r;
       int base = r * cols - firstCol;
       float rowThreshold = topI.threshold(row);
-      for (int from = firstCol; from < end; from += CHUNK) {
+      for (int from = upperTriangle ? Math.max(firstCol, row + 1) : firstCol; from < end; from += CHUNK) {
         long candidates = CHUNKS.candidates(c, base + from, columnThresholds, from, Math.min(CHUNK, end - from),
             rowThreshold);
         while (candidates != 0) {
@@ -36,60 +92,6 @@ final class BlockPairScan {
           }
           if (s >= columnThresholds[col] && (filter == null || filter.allows(offsetJ + col, offsetI + row))) {
             topJ.offer(col, s, offsetI + row);
-          }
-        }
-      }
-    }
-  }
-
-  /**
-   * Scans {@code c} ({@code stripRows × cols}) for the rows only: rows {@code firstRow..} of a query block
-   * against corpus rows {@code firstCol..firstCol+cols} of a block starting at global corpus index
-   * {@code offsetJ} (cross-catalogue search, where corpus rows have no lists of their own).
-   */
-  static void scanRows(float[] c, int firstRow, int stripRows, int firstCol, int cols, int offsetI, int offsetJ,
-      TopNBuffer top, NeighborFilter filter) {
-    for (int r = 0; r < stripRows; r++) {
-      int row = firstRow + r;
-      int base = r * cols - firstCol;
-      float rowThreshold = top.threshold(row);
-      for (int col = firstCol; col < firstCol + cols; col++) {
-        float s = c[base + col];
-        if (s >= rowThreshold && (filter == null || filter.allows(offsetI + row, offsetJ + col))) {
-          top.offer(row, s, offsetJ + col);
-          rowThreshold = top.threshold(row);
-        }
-      }
-    }
-  }
-
-  /**
-   * Scans a tile of a block's product with itself: {@code c} is {@code stripRows × cols}, block rows
-   * {@code firstRow..} against block rows {@code firstCol..firstCol+cols} ({@code firstCol ≥ firstRow}). Only
-   * the strict upper triangle is read, each score going to both of its rows; the diagonal (an item with
-   * itself) is skipped.
-   */
-  static void scanDiagonal(float[] c, int firstRow, int stripRows, int firstCol, int cols, int offset,
-      TopNBuffer top, NeighborFilter filter) {
-    float[] columnThresholds = top.thresholds;
-    int end = firstCol + cols;
-    for (int r = 0; r < stripRows; r++) {
-      int row = firstRow + r;
-      int base = r * cols - firstCol;
-      float rowThreshold = top.threshold(row);
-      for (int from = Math.max(firstCol, row + 1); from < end; from += CHUNK) {
-        long candidates = CHUNKS.candidates(c, base + from, columnThresholds, from, Math.min(CHUNK, end - from),
-            rowThreshold);
-        while (candidates != 0) {
-          int col = from + Long.numberOfTrailingZeros(candidates);
-          candidates &= candidates - 1;
-          float s = c[base + col];
-          if (s >= rowThreshold && (filter == null || filter.allows(offset + row, offset + col))) {
-            top.offer(row, s, offset + col);
-            rowThreshold = top.threshold(row);
-          }
-          if (s >= columnThresholds[col] && (filter == null || filter.allows(offset + col, offset + row))) {
-            top.offer(col, s, offset + row);
           }
         }
       }

@@ -10,7 +10,7 @@ import scala.Tuple2;
  * block and the current other one, read from the {@link BlockSource} once each), one product tile
  * ({@value #STRIP_ROWS} × {@value #TILE_COLUMNS} floats, 2 MB, reused per thread) and two top-N buffers
  * ({@code blockSize·N}) at a time. Every buffer starts from the thresholds this JVM already knows for its rows
- * ({@link ThresholdFloors}) and teaches them back when its pair is done.
+ * ({@link ThresholdFloors}), and trades what it learnt for what other tasks learnt after every strip.
  */
 final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
   /** Rows of block i per product tile of a pair of different blocks. */
@@ -59,6 +59,15 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
     this.rowBlock = blocks.block(i);
   }
 
+  /**
+   * Swaps threshold knowledge with the JVM's other tasks mid-pair: tasks that start together (the first
+   * round, when nothing is known yet) profit from each other as soon as one has scanned a strip.
+   */
+  private void share(int block, TopNBuffer buffer) {
+    ThresholdFloors.learn(computation, block, buffer);
+    ThresholdFloors.seed(computation, block, buffer);
+  }
+
   /** One product tile per thread, reused by the thread's tasks (allocated once, not per task). */
   private static final ThreadLocal<float[]> PRODUCT = new ThreadLocal<>();
 
@@ -92,6 +101,9 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
           kernel.multiplyTransposed(rowBlock, from, strip, rowBlock, col, cols, dim, product);
           BlockPairScan.scanDiagonal(product, from, strip, col, cols, blocks.offsetOf(i), own, filter);
         }
+        if (from % STRIP_ROWS == 0) {
+          share(i, own);
+        }
       }
       ThresholdFloors.learn(computation, i, own);
     }
@@ -114,6 +126,8 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
         BlockPairScan.scanPair(product, from, strip, col, cols, blocks.offsetOf(i), blocks.offsetOf(j), own, other,
             filter);
       }
+      share(i, own);
+      share(j, other);
     }
     blocks.release(blockJ);
     ThresholdFloors.learn(computation, j, other);

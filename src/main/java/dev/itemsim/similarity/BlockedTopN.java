@@ -43,7 +43,8 @@ public final class BlockedTopN {
     BlockSource source = blocks instanceof VectorBlocks inMemory ? new Broadcasted(jsc.broadcast(inMemory)) : blocks;
     // several tasks per core, so no core idles through the last round
     int pairsPerTask = BlockPairPlan.pairsPerTask(blocks.numBlocks(), 4 * jsc.defaultParallelism());
-    List<BlockPairPlan.Task> tasks = BlockPairPlan.tasks(blocks.numBlocks(), pairsPerTask);
+    List<BlockPairPlan.Task> tasks = BlockPairPlan.largestFirst(BlockPairPlan.tasks(blocks.numBlocks(), pairsPerTask),
+        blocks);
     String computation = UUID.randomUUID().toString();
     return jsc.parallelize(tasks, tasks.size())
         .flatMapToPair(task -> new BlockTaskRunner(source, task, topN, Kernels.select(kernelName), filter,

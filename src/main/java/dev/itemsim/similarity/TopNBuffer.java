@@ -4,22 +4,25 @@ import java.io.Serializable;
 import java.util.Arrays;
 
 /**
- * Bounded best-N lists for a block of rows, in two flat primitive arrays (no per-row or per-entry objects).
+ * Bounded best-N lists for a block of rows, in flat primitive arrays (no per-row or per-entry objects).
  *
  * <p>Order: a candidate is better when its score is higher, or the scores are equal and its neighbour index
- * is lower; neighbour indexes follow item-id order, so ties resolve to the smaller id. Each row's slice
- * {@code [row·n, row·n + n)} is a binary heap whose root is the worst kept entry; empty slots hold
- * {@code (-∞, Integer.MAX_VALUE)}, worse than any real candidate.
+ * is lower; neighbour indexes follow item-id order, so ties resolve to the smaller id. Each entry is one
+ * {@code long} whose natural order is exactly that order (the score's bits made sortable as a signed int in
+ * the high half, {@code Integer.MAX_VALUE − neighbour} in the low half), so comparing two entries is one
+ * instruction and a row's N entries share a cache line or two. Each row's slice {@code [row·n, row·n + n)} is
+ * a binary min-heap whose root is the worst kept entry; empty slots hold {@code (−∞, Integer.MAX_VALUE)},
+ * worse than any real candidate.
  */
 public final class TopNBuffer implements Serializable {
   static final int EMPTY = Integer.MAX_VALUE;
+  private static final long EMPTY_ENTRY = pack(Float.NEGATIVE_INFINITY, EMPTY);
 
   private final int rows;
   private final int n;
-  final float[] scores;
-  final int[] neighbors;
+  private final long[] entries;
   /**
-   * {@code thresholds[row] == max(scores[row * n], floors[row])}, kept contiguous so scans read it
+   * {@code thresholds[row] == max(score of the row's root, floors[row])}, kept contiguous so scans read it
    * sequentially.
    */
   final float[] thresholds;
@@ -32,11 +35,9 @@ public final class TopNBuffer implements Serializable {
     }
     this.rows = rows;
     this.n = n;
-    this.scores = new float[rows * n];
-    this.neighbors = new int[rows * n];
+    this.entries = new long[rows * n];
     this.thresholds = new float[rows];
-    Arrays.fill(scores, Float.NEGATIVE_INFINITY);
-    Arrays.fill(neighbors, EMPTY);
+    Arrays.fill(entries, EMPTY_ENTRY);
     Arrays.fill(thresholds, Float.NEGATIVE_INFINITY);
   }
 
@@ -48,21 +49,21 @@ public final class TopNBuffer implements Serializable {
     return n;
   }
 
-  /** Score a candidate must reach to be considered for {@code row} (the worst kept score). */
+  /** Score a candidate must reach to be considered for {@code row} (the worst kept score, or the floor). */
   float threshold(int row) {
     return thresholds[row];
   }
 
   /** Keeps {@code (score, neighbor)} for {@code row} if it beats the worst kept entry. */
   void offer(int row, float score, int neighbor) {
+    long entry = pack(score, neighbor);
     int base = row * n;
-    if (!isWorse(scores[base], neighbors[base], score, neighbor)) {
+    if (entry <= entries[base]) {
       return;
     }
-    scores[base] = score;
-    neighbors[base] = neighbor;
-    siftDown(base);
-    thresholds[row] = floors == null ? scores[base] : Math.max(scores[base], floors[row]);
+    siftDown(base, entry);
+    float worst = scoreOf(entries[base]);
+    thresholds[row] = floors == null ? worst : Math.max(worst, floors[row]);
   }
 
   /**
@@ -70,13 +71,19 @@ public final class TopNBuffer implements Serializable {
    * bounds of each row's N-th best score over all its candidates (for instance the thresholds of another
    * partial list of the same rows). Candidates below them cannot be in the final list, so the scans skip
    * them and this partial list may keep fewer than N entries; merging partial lists still gives the exact
-   * top-N. Thresholds never fall.
+   * top-N. Thresholds and floors never fall: floors raised twice keep the higher of each.
    */
   void raiseFloors(float[] floors) {
     if (floors.length != rows) {
       throw new IllegalArgumentException("floors has " + floors.length + " rows, the buffer " + rows);
     }
-    this.floors = floors.clone();
+    if (this.floors == null) {
+      this.floors = floors.clone();
+    } else {
+      for (int row = 0; row < rows; row++) {
+        this.floors[row] = Math.max(this.floors[row], floors[row]);
+      }
+    }
     for (int row = 0; row < rows; row++) {
       thresholds[row] = Math.max(thresholds[row], floors[row]);
     }
@@ -89,8 +96,9 @@ public final class TopNBuffer implements Serializable {
     }
     for (int row = 0; row < rows; row++) {
       for (int k = row * n, end = k + n; k < end; k++) {
-        if (other.neighbors[k] != EMPTY) {
-          offer(row, other.scores[k], other.neighbors[k]);
+        long entry = other.entries[k];
+        if (entry != EMPTY_ENTRY) {
+          offer(row, scoreOf(entry), neighborOf(entry));
         }
       }
     }
@@ -102,59 +110,60 @@ public final class TopNBuffer implements Serializable {
    * when the row had fewer candidates).
    */
   public int sorted(int row, int[] neighborsOut, float[] scoresOut) {
-    int base = row * n;
+    long[] kept = new long[n];
     int count = 0;
-    for (int k = 0; k < n; k++) {
-      if (neighbors[base + k] != EMPTY) {
-        neighborsOut[count] = neighbors[base + k];
-        scoresOut[count] = scores[base + k];
-        count++;
+    for (int k = row * n, end = k + n; k < end; k++) {
+      if (entries[k] != EMPTY_ENTRY) {
+        kept[count++] = entries[k];
       }
     }
-    // insertion sort, best first: n is small
-    for (int i = 1; i < count; i++) {
-      float s = scoresOut[i];
-      int id = neighborsOut[i];
-      int j = i - 1;
-      while (j >= 0 && isWorse(scoresOut[j], neighborsOut[j], s, id)) {
-        scoresOut[j + 1] = scoresOut[j];
-        neighborsOut[j + 1] = neighborsOut[j];
-        j--;
-      }
-      scoresOut[j + 1] = s;
-      neighborsOut[j + 1] = id;
+    Arrays.sort(kept, 0, count);
+    for (int k = 0; k < count; k++) {
+      long entry = kept[count - 1 - k];
+      neighborsOut[k] = neighborOf(entry);
+      scoresOut[k] = scoreOf(entry);
     }
     return count;
   }
 
-  /** True when entry a is worse than entry b: lower score, or equal score and higher index. */
-  static boolean isWorse(float scoreA, int neighborA, float scoreB, int neighborB) {
-    return scoreA < scoreB || (scoreA == scoreB && neighborA > neighborB);
+  /**
+   * The entry of {@code (score, neighbor)}: signed-int order of the high half is the scores' order (−0 and
+   * +0 are one score), the low half is larger for lower neighbour indexes.
+   */
+  static long pack(float score, int neighbor) {
+    int bits = Float.floatToRawIntBits(score + 0.0f);
+    int sortable = bits ^ ((bits >> 31) & 0x7fffffff);
+    return ((long) sortable << 32) | (Integer.MAX_VALUE - neighbor);
   }
 
-  private void siftDown(int base) {
+  private static float scoreOf(long entry) {
+    int sortable = (int) (entry >> 32);
+    return Float.intBitsToFloat(sortable ^ ((sortable >> 31) & 0x7fffffff));
+  }
+
+  private static int neighborOf(long entry) {
+    return Integer.MAX_VALUE - (int) entry;
+  }
+
+  /** Replaces the root of the heap at {@code base} by {@code entry} and restores the heap. */
+  private void siftDown(int base, long entry) {
     int i = 0;
     while (true) {
-      int left = 2 * i + 1;
-      if (left >= n) {
-        return;
+      int child = 2 * i + 1;
+      if (child >= n) {
+        break;
       }
-      int worst = left;
-      int right = left + 1;
-      if (right < n && isWorse(scores[base + right], neighbors[base + right], scores[base + left],
-          neighbors[base + left])) {
-        worst = right;
+      long worst = entries[base + child];
+      if (child + 1 < n && entries[base + child + 1] < worst) {
+        child++;
+        worst = entries[base + child];
       }
-      if (!isWorse(scores[base + worst], neighbors[base + worst], scores[base + i], neighbors[base + i])) {
-        return;
+      if (worst >= entry) {
+        break;
       }
-      float s = scores[base + i];
-      int id = neighbors[base + i];
-      scores[base + i] = scores[base + worst];
-      neighbors[base + i] = neighbors[base + worst];
-      scores[base + worst] = s;
-      neighbors[base + worst] = id;
-      i = worst;
+      entries[base + i] = worst;
+      i = child;
     }
+    entries[base + i] = entry;
   }
 }

@@ -309,6 +309,18 @@ class BlockedTopNTest {
     }
   }
 
+  @Test
+  void tasksRunLargestFirst() {
+    VectorBlocks blocks = VectorBlocks.of(randomUnitVectors(2500, 4, new Random(2)), 4, 1000);  // 1000, 1000, 500
+    List<BlockPairPlan.Task> plan = BlockPairPlan.tasks(blocks.numBlocks(), 1);
+    List<BlockPairPlan.Task> ordered = BlockPairPlan.largestFirst(plan, blocks);
+    assertThat(ordered).containsExactlyInAnyOrderElementsOf(plan);
+    long[] scores = ordered.stream().mapToLong(t -> BlockPairPlan.scores(t, blocks)).toArray();
+    // the pair of the two 1000-row blocks, the pairs with the 500-row block, the two 1000-row triangles,
+    // the 500-row triangle
+    assertThat(scores).containsExactly(1_000_000, 500_000, 500_000, 499_500, 499_500, 124_750);
+  }
+
   private static void assertSameAsBruteForce(List<float[]> vectors, List<List<BruteForce.Neighbor>> expected,
       VectorBlocks blocks, Map<Integer, TopNBuffer> merged, int topN) {
     int[] ids = new int[topN];

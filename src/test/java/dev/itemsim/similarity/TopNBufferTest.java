@@ -73,4 +73,23 @@ class TopNBufferTest {
     partial.offer(0, 0.45f, 1);
     assertThat(partial.threshold(0)).as("one entry of three: still the floor").isEqualTo(0.4f);
   }
+
+  /** Packed entries compare exactly as (score, then lower index) does, over signs, zeros, ties and extremes. */
+  @Test
+  void packedEntriesOrderLikeScoreThenLowerIndex() {
+    float[] scores = {Float.NEGATIVE_INFINITY, -Float.MAX_VALUE, -1f, -0.5f, -Float.MIN_VALUE, -0f, 0f,
+        Float.MIN_VALUE, 0.25f, 0.2500001f, 1f, Float.MAX_VALUE};
+    int[] indexes = {0, 1, 7, 1_000_000, Integer.MAX_VALUE - 1};
+    for (float sa : scores) {
+      for (int ia : indexes) {
+        for (float sb : scores) {
+          for (int ib : indexes) {
+            boolean aWorse = sa < sb || (sa == sb && ia > ib);
+            assertThat(TopNBuffer.pack(sa, ia) < TopNBuffer.pack(sb, ib)).as("(%s,%d) vs (%s,%d)", sa, ia, sb, ib)
+                .isEqualTo(aWorse);
+          }
+        }
+      }
+    }
+  }
 }
