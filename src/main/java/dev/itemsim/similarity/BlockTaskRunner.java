@@ -129,9 +129,7 @@ final class BlockTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
       share(i, own);
       share(j, other);
     }
-    blocks.release(blockJ);
-    ThresholdFloors.learn(computation, j, other);
-    ThresholdFloors.learn(computation, i, own);
+    blocks.release(blockJ);  // both buffers' thresholds were shared after the last strip
     return new Tuple2<>(j, other);
   }
 }
