@@ -68,10 +68,7 @@ class BlockedTopNTest {
   void blockFilesWrittenByExecutorsGiveTheSameListsAsBlocksInMemory(@TempDir Path dir) {
     List<float[]> vectors = randomUnitVectors(1100, 16, new Random(9));
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
-    List<Tuple2<Long, float[]>> indexed = new ArrayList<>();
-    for (int i = 0; i < vectors.size(); i++) {
-      indexed.add(new Tuple2<>((long) i, vectors.get(i)));
-    }
+    List<Tuple2<Long, float[]>> indexed = indexed(vectors);
     java.util.Collections.shuffle(indexed, new Random(1));  // arrival order must not matter
     BlockFiles files = BlockFiles.write(jsc.parallelizePairs(indexed, 3), vectors.size(), 16, 128,
         dir.resolve("blocks").toString(), jsc.hadoopConfiguration());
@@ -99,11 +96,7 @@ class BlockedTopNTest {
   void blockArraysAreReusedOnlyWhenNobodyHoldsThem(@TempDir Path dir) {
     List<float[]> vectors = randomUnitVectors(1100, 16, new Random(19));
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
-    List<Tuple2<Long, float[]>> indexed = new ArrayList<>();
-    for (int i = 0; i < vectors.size(); i++) {
-      indexed.add(new Tuple2<>((long) i, vectors.get(i)));
-    }
-    BlockFiles files = BlockFiles.write(jsc.parallelizePairs(indexed, 3), vectors.size(), 16, 128,
+    BlockFiles files = BlockFiles.write(jsc.parallelizePairs(indexed(vectors), 3), vectors.size(), 16, 128,
         dir.resolve("blocks").toString(), jsc.hadoopConfiguration());
     VectorBlocks inMemory = VectorBlocks.of(vectors, 16, 128);
     BlockFiles.RecentBlocks.resetWithBudget(3L * 128 * 16 * 4);
@@ -319,6 +312,15 @@ class BlockedTopNTest {
     // the pair of the two 1000-row blocks, the pairs with the 500-row block, the two 1000-row triangles,
     // the 500-row triangle
     assertThat(scores).containsExactly(1_000_000, 500_000, 500_000, 499_500, 499_500, 124_750);
+  }
+
+  /** (global index, vector) pairs, as the job feeds {@link BlockFiles#write}. */
+  private static List<Tuple2<Long, float[]>> indexed(List<float[]> vectors) {
+    List<Tuple2<Long, float[]>> indexed = new ArrayList<>();
+    for (int i = 0; i < vectors.size(); i++) {
+      indexed.add(new Tuple2<>((long) i, vectors.get(i)));
+    }
+    return indexed;
   }
 
   private static void assertSameAsBruteForce(List<float[]> vectors, List<List<BruteForce.Neighbor>> expected,
