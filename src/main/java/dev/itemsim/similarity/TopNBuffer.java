@@ -56,7 +56,10 @@ public final class TopNBuffer implements Serializable {
 
   /** Keeps {@code (score, neighbor)} for {@code row} if it beats the worst kept entry. */
   void offer(int row, float score, int neighbor) {
-    long entry = pack(score, neighbor);
+    offer(row, pack(score, neighbor));
+  }
+
+  private void offer(int row, long entry) {
     int base = row * n;
     if (entry <= entries[base]) {
       return;
@@ -98,7 +101,7 @@ public final class TopNBuffer implements Serializable {
       for (int k = row * n, end = k + n; k < end; k++) {
         long entry = other.entries[k];
         if (entry != EMPTY_ENTRY) {
-          offer(row, scoreOf(entry), neighborOf(entry));
+          offer(row, entry);
         }
       }
     }
@@ -165,5 +168,63 @@ public final class TopNBuffer implements Serializable {
       i = child;
     }
     entries[base + i] = entry;
+  }
+
+  /** Ships as a {@link Compact} list: only the kept entries. */
+  private Object writeReplace() {
+    return new Compact(this);
+  }
+
+  private void readObject(java.io.ObjectInputStream in) throws java.io.InvalidObjectException {
+    throw new java.io.InvalidObjectException("TopNBuffer is serialized through its Compact form");
+  }
+
+  /**
+   * The serialized form of a buffer: each row's number of kept entries, then the kept entries. A partial
+   * list whose rows started from known thresholds ({@link #raiseFloors}) keeps few entries, so it ships far
+   * smaller than its full arrays; thresholds and floors are not shipped (a received buffer's thresholds are
+   * its own worst kept scores).
+   */
+  private static final class Compact implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final int rows;
+    private final int n;
+    private final int[] counts;
+    private final long[] kept;
+
+    Compact(TopNBuffer buffer) {
+      rows = buffer.rows;
+      n = buffer.n;
+      counts = new int[rows];
+      long[] all = new long[buffer.entries.length];
+      int size = 0;
+      for (int row = 0; row < rows; row++) {
+        for (int k = row * n, end = k + n; k < end; k++) {
+          if (buffer.entries[k] != EMPTY_ENTRY) {
+            all[size++] = buffer.entries[k];
+            counts[row]++;
+          }
+        }
+      }
+      kept = Arrays.copyOf(all, size);
+    }
+
+    private Object readResolve() throws java.io.InvalidObjectException {
+      if (rows < 0 || n < 1 || counts.length != rows) {
+        throw new java.io.InvalidObjectException("corrupt top-N list: rows " + rows + ", n " + n);
+      }
+      TopNBuffer buffer = new TopNBuffer(rows, n);
+      int next = 0;
+      for (int row = 0; row < rows; row++) {
+        if (counts[row] < 0 || counts[row] > n || next + counts[row] > kept.length) {
+          throw new java.io.InvalidObjectException("corrupt top-N list: row " + row + " claims " + counts[row]
+              + " entries");
+        }
+        for (int k = 0; k < counts[row]; k++) {
+          buffer.offer(row, kept[next++]);
+        }
+      }
+      return buffer;
+    }
   }
 }

@@ -92,4 +92,48 @@ class TopNBufferTest {
       }
     }
   }
+
+  /** Java serialization (Spark's shuffle) keeps every list exactly and ships only kept entries. */
+  @Test
+  void serializedListsKeepTheirEntriesAndShipOnlyThose() throws Exception {
+    java.util.Random random = new java.util.Random(3);
+    TopNBuffer sparse = new TopNBuffer(1000, 10);
+    TopNBuffer full = new TopNBuffer(1000, 10);
+    for (int row = 0; row < 1000; row++) {
+      int offers = row % 3 == 0 ? 0 : row % 3 == 1 ? 4 : 30;  // empty, partial and full rows
+      for (int k = 0; k < offers; k++) {
+        sparse.offer(row, random.nextInt(50) / 50f, random.nextInt(5000));
+      }
+      for (int k = 0; k < 30; k++) {
+        full.offer(row, random.nextFloat(), random.nextInt(5000));
+      }
+    }
+    for (TopNBuffer original : java.util.List.of(sparse, full)) {
+      byte[] bytes = serialize(original);
+      TopNBuffer copy = (TopNBuffer) new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes)).readObject();
+      int[] a = new int[10];
+      int[] b = new int[10];
+      float[] sa = new float[10];
+      float[] sb = new float[10];
+      for (int row = 0; row < 1000; row++) {
+        assertThat(copy.sorted(row, a, sa)).isEqualTo(original.sorted(row, b, sb));
+        assertThat(a).containsExactly(b);
+        assertThat(sa).containsExactly(sb);
+        assertThat(copy.threshold(row)).isEqualTo(original.threshold(row));
+      }
+      copy.offer(0, 2f, 1);  // still a working heap
+      assertThat(copy.sorted(0, a, sa)).isPositive();
+      assertThat(a[0]).isEqualTo(1);
+    }
+    // 1000 rows × 10 entries × 8 bytes when full; a third of rows empty and a third with 4 entries ship less
+    assertThat(serialize(sparse).length).isLessThan(serialize(full).length * 3 / 4);
+  }
+
+  private static byte[] serialize(Object o) throws java.io.IOException {
+    var bytes = new java.io.ByteArrayOutputStream();
+    try (var out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(o);
+    }
+    return bytes.toByteArray();
+  }
 }
