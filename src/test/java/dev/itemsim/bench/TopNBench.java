@@ -39,6 +39,8 @@ public final class TopNBench {
   private static final int SHORT_RUN_REPS = 5;
   /** The heap every n runs with once more, to show the memory top-N needs does not grow with n. */
   private static final String SMALL_HEAP = "512m";
+  /** How long each n computes in that pass, so memory is compared in the same steady state. */
+  private static final int MEMORY_SECONDS = 60;
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("child")) {
@@ -115,8 +117,9 @@ public final class TopNBench {
     // collector than about what the computation needs. Every n once more with the same small heap: if each
     // completes at full speed, that is the memory it needs, and its peak RSS is comparable across n.
     System.out.println();
-    System.out.println("every n again with a " + SMALL_HEAP + " heap, one run each, no warm-up:");
-    System.out.println("       n   time_s  vs_4g_heap  peak_rss_MB  peak_anon_rss_MB  live_heap_MB");
+    System.out.println("every n again with a " + SMALL_HEAP + " heap: one timed run without warm-up, then repeated "
+        + "until " + MEMORY_SECONDS + " s have passed, so each n's memory is taken in the same steady state:");
+    System.out.println("       n   time_s  vs_4g_heap  runs  peak_rss_MB  peak_anon_rss_MB  live_heap_MB");
     long minSmallAnon = Long.MAX_VALUE;
     long maxSmallAnon = 0;
     double slowdownLargest = Double.NaN;
@@ -126,7 +129,7 @@ public final class TopNBench {
       Map<String, String> r;
       try {
         r = BenchSupport.child(SMALL_HEAP, TopNBench.class, "child", "itemsim", Integer.toString(n),
-            Integer.toString(block), "1", "0");
+            Integer.toString(block), "1", "0", Integer.toString(MEMORY_SECONDS));
       } catch (IllegalStateException e) {
         System.out.printf(Locale.ROOT, "%8d failed: %s%n", n, e.getMessage());
         allCompleted = false;
@@ -135,8 +138,8 @@ public final class TopNBench {
       double seconds = Double.parseDouble(r.get("seconds"));
       double vs4g = seconds / Math.exp(logT[k]);
       long anon = Long.parseLong(r.get("anon_rss_mb"));
-      System.out.printf(Locale.ROOT, "%8d %8.2f %10.2fx %12s %17d %13s%n", n, seconds, vs4g, r.get("rss_mb"), anon,
-          r.get("live_heap_mb"));
+      System.out.printf(Locale.ROOT, "%8d %8.2f %10.2fx %5s %12s %17d %13s%n", n, seconds, vs4g, r.get("runs"),
+          r.get("rss_mb"), anon, r.get("live_heap_mb"));
       minSmallAnon = Math.min(minSmallAnon, anon);
       maxSmallAnon = Math.max(maxSmallAnon, anon);
       if (k == sizes.size() - 1) {
@@ -179,7 +182,8 @@ public final class TopNBench {
     int reps = Integer.parseInt(args[4]);
     switch (mode) {
       case "sgemm" -> sgemmPeak(block, reps);
-      case "itemsim" -> itemsim(n, block, reps, args.length > 5 ? Integer.parseInt(args[5]) : WARMUP_RUNS);
+      case "itemsim" -> itemsim(n, block, reps, args.length > 5 ? Integer.parseInt(args[5]) : WARMUP_RUNS,
+          args.length > 6 ? Double.parseDouble(args[6]) : 0);
       case "mllib" -> mllib(n, block);
       default -> throw new IllegalArgumentException(mode);
     }
@@ -213,7 +217,7 @@ public final class TopNBench {
    * like encoding), then the timed top-N, whose tasks read only the blocks they multiply. No JVM holds all n
    * vectors, so peak RSS should not grow with n.
    */
-  private static void itemsim(int n, int block, int reps, int warmups) throws Exception {
+  private static void itemsim(int n, int block, int reps, int warmups, double minSeconds) throws Exception {
     BenchSupport.watchLiveHeap();
     BenchSupport.watchAnonRss();
     SparkSession spark = session();
@@ -250,10 +254,19 @@ public final class TopNBench {
       last = run.getAsDouble();
     }
     int timed = last < SHORT_RUN_SECONDS ? Math.max(reps, SHORT_RUN_REPS) : reps;
+    long start = System.nanoTime();
     double seconds = BenchSupport.median(timed, run);
+    // keep computing (untimed) until minSeconds have passed: memory is then compared across n in the same
+    // steady state, not a 2 s run against a 90 s one
+    int extra = 0;
+    while ((System.nanoTime() - start) / 1e9 < minSeconds) {
+      run.getAsDouble();
+      extra++;
+    }
     Thread.sleep(500);
     BenchSupport.result("seconds", String.format(Locale.ROOT, "%.3f", seconds), "rss_mb", BenchSupport.peakRssMb(),
-        "shuffle_mb", String.format(Locale.ROOT, "%.1f", shuffle.get() / 1e6 / timed), "reps", Integer.toString(timed),
+        "shuffle_mb", String.format(Locale.ROOT, "%.1f", shuffle.get() / 1e6 / (timed + extra)), "reps",
+        Integer.toString(timed), "runs", Integer.toString(timed + extra),
         "live_heap_mb", Long.toString(BenchSupport.peakLiveHeapMb()), "anon_rss_mb",
         Long.toString(BenchSupport.peakAnonRssMb()));
     files.delete();
