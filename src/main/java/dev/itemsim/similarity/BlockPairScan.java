@@ -27,28 +27,10 @@ final class BlockPairScan {
    */
   static void scanRows(float[] c, int firstRow, int stripRows, int firstCol, int cols, int offsetI, int offsetJ,
       TopNBuffer top, NeighborFilter filter) {
-    int end = firstCol + cols;
-    for (int r = 0; r < stripRows; r++) {
-      int row = firstRow + r;
-      int base = r * cols - firstCol;
-      float rowThreshold = top.threshold(row);
-      for (int from = firstCol; from < end; from += CHUNK) {
-        // no column lists: +∞ column thresholds leave the row's as the only test
-        long candidates = CHUNKS.candidates(c, base + from, NO_COLUMN_LISTS, 0, Math.min(CHUNK, end - from),
-            rowThreshold);
-        while (candidates != 0) {
-          int col = from + Long.numberOfTrailingZeros(candidates);
-          candidates &= candidates - 1;
-          float s = c[base + col];
-          if (s >= rowThreshold && (filter == null || filter.allows(offsetI + row, offsetJ + col))) {
-            top.offer(row, s, offsetJ + col);
-            rowThreshold = top.threshold(row);
-          }
-        }
-      }
-    }
+    scan(c, firstRow, stripRows, firstCol, cols, offsetI, offsetJ, top, null, filter, false);
   }
 
+  /** Column thresholds of a scan without column lists: +∞ leaves the row's threshold as the only test. */
   private static final float[] NO_COLUMN_LISTS = new float[ScoreChunks.MAX_LENGTH];
 
   static {
@@ -69,19 +51,20 @@ final class BlockPairScan {
   /**
    * The fused scan: every score of the tile that the candidate test lets through is offered to its row's
    * list in {@code topI} and its column's in {@code topJ} (the same buffer on a diagonal tile, where only
-   * the columns right of each row's own are read).
+   * the columns right of each row's own are read; null when columns keep no lists).
    */
   private static void scan(float[] c, int firstRow, int stripRows, int firstCol, int cols, int offsetI, int offsetJ,
       TopNBuffer topI, TopNBuffer topJ, NeighborFilter filter, boolean upperTriangle) {
-    float[] columnThresholds = topJ.thresholds;
+    boolean columnLists = topJ != null;
+    float[] columnThresholds = columnLists ? topJ.thresholds : NO_COLUMN_LISTS;
     int end = firstCol + cols;
     for (int r = 0; r < stripRows; r++) {
       int row = firstRow + r;
       int base = r * cols - firstCol;
       float rowThreshold = topI.threshold(row);
       for (int from = upperTriangle ? Math.max(firstCol, row + 1) : firstCol; from < end; from += CHUNK) {
-        long candidates = CHUNKS.candidates(c, base + from, columnThresholds, from, Math.min(CHUNK, end - from),
-            rowThreshold);
+        long candidates = CHUNKS.candidates(c, base + from, columnThresholds, columnLists ? from : 0,
+            Math.min(CHUNK, end - from), rowThreshold);
         while (candidates != 0) {
           int col = from + Long.numberOfTrailingZeros(candidates);
           candidates &= candidates - 1;
@@ -90,7 +73,8 @@ final class BlockPairScan {
             topI.offer(row, s, offsetJ + col);
             rowThreshold = topI.threshold(row);
           }
-          if (s >= columnThresholds[col] && (filter == null || filter.allows(offsetJ + col, offsetI + row))) {
+          if (columnLists && s >= columnThresholds[col]
+              && (filter == null || filter.allows(offsetJ + col, offsetI + row))) {
             topJ.offer(col, s, offsetI + row);
           }
         }
