@@ -1,10 +1,6 @@
 package dev.itemsim.similarity;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -12,12 +8,12 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.SerializableConfiguration;
 import scala.Tuple2;
 
 /**
@@ -29,11 +25,11 @@ import scala.Tuple2;
  */
 public final class BlockFiles extends BlockLayout {
   private final String dir;
-  private final Broadcast<HadoopConfiguration> sharedConf;
+  private final Broadcast<SerializableConfiguration> sharedConf;
   private transient Configuration conf;
 
   private BlockFiles(String dir, int count, int dim, int blockSize, Configuration conf,
-      Broadcast<HadoopConfiguration> sharedConf) {
+      Broadcast<SerializableConfiguration> sharedConf) {
     super(count, dim, blockSize);
     this.dir = dir;
     this.conf = conf;
@@ -50,8 +46,8 @@ public final class BlockFiles extends BlockLayout {
     if (blockSize < 1 || count < 1 || dim < 1) {
       throw new IllegalArgumentException("count, dim and blockSize must be >= 1: " + count + ", " + dim + ", " + blockSize);
     }
-    Broadcast<HadoopConfiguration> shared = JavaSparkContext.fromSparkContext(vectors.context())
-        .broadcast(new HadoopConfiguration(conf));
+    Broadcast<SerializableConfiguration> shared = JavaSparkContext.fromSparkContext(vectors.context())
+        .broadcast(new SerializableConfiguration(conf));
     BlockFiles files = new BlockFiles(dir, count, dim, blockSize, conf, shared);
     int numBlocks = files.numBlocks();
     List<Integer> written = vectors
@@ -172,33 +168,9 @@ public final class BlockFiles extends BlockLayout {
 
   private Configuration conf() {
     if (conf == null) {
-      conf = sharedConf.value().get();
+      conf = sharedConf.value().value();
     }
     return conf;
-  }
-
-  /** A Hadoop configuration that Java serialization can ship (as Hadoop writes it). */
-  private static final class HadoopConfiguration implements java.io.Serializable {
-    private transient Configuration conf;
-
-    HadoopConfiguration(Configuration conf) {
-      this.conf = conf;
-    }
-
-    Configuration get() {
-      return conf;
-    }
-
-    private void writeObject(ObjectOutputStream out) throws IOException {
-      out.defaultWriteObject();
-      conf.write(new DataOutputStream(out));
-    }
-
-    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
-      in.defaultReadObject();
-      conf = new Configuration(false);
-      conf.readFields(new DataInputStream(in));
-    }
   }
 
   /**
