@@ -20,8 +20,9 @@ public interface ScoreChunks {
   /**
    * Bit {@code k} (k &lt; {@code length} ≤ 64) is set when {@code c[cFrom + k] ≥ min(rowThreshold,
    * columnThresholds[tFrom + k])}: the score may enter its row's or its column's list. NaN scores are never
-   * candidates. The caller re-checks each candidate against the current thresholds, which only rise, so
-   * thresholds read at the start of a chunk are safe to use for all of it.
+   * candidates. Other bits below {@code length} may be set too (the SIMD test flags whole vectors), never
+   * bits at or above it. The caller re-checks each candidate against the current thresholds, which only
+   * rise, so thresholds read at the start of a chunk are safe to use for all of it.
    */
   long candidates(float[] c, int cFrom, float[] columnThresholds, int tFrom, int length, float rowThreshold);
 

@@ -47,9 +47,10 @@ final class ThresholdFloors {
   static void learn(String computation, int block, TopNBuffer buffer) {
     float[] thresholds = buffer.thresholds;
     synchronized (FLOORS) {
-      float[] bounds = FLOORS.computeIfAbsent(computation, c -> new HashMap<>()).get(block);
+      Map<Integer, float[]> blocks = FLOORS.computeIfAbsent(computation, c -> new HashMap<>());
+      float[] bounds = blocks.get(block);
       if (bounds == null) {
-        FLOORS.get(computation).put(block, thresholds.clone());
+        blocks.put(block, thresholds.clone());
         return;
       }
       if (bounds.length != thresholds.length) {

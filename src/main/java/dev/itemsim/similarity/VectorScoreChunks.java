@@ -5,13 +5,15 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link ScoreChunks} on the Vector API: a chunk's scores compared lane-wise with min(row threshold, column thresholds).
- * Loaded only when the {@code jdk.incubator.vector} module is present ({@link ScoreChunks#best()}).
+ * {@link ScoreChunks} on the Vector API: a chunk's scores compared lane-wise with min(row threshold, column
+ * thresholds), every lane of a vector flagged when one of them passes. Loaded only when the
+ * {@code jdk.incubator.vector} module is present ({@link ScoreChunks#best()}).
  */
 final class VectorScoreChunks implements ScoreChunks {
   private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
   private static final int LANES = SPECIES.length();
-  private static final long LANE_BITS = LANES == 64 ? -1L : (1L << LANES) - 1;
+  /** One bit per lane (a float vector has at most 16). */
+  private static final long LANE_BITS = (1L << LANES) - 1;
 
   @Override
   public long candidates(float[] c, int cFrom, float[] columnThresholds, int tFrom, int length,
