@@ -127,7 +127,7 @@ public final class CatalogPreparation {
         .select(itemColumns.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
     Dataset<Row> rejected = classified.filter(col("reason").isNotNull())
         .select("reason", "item_id", "record", "source_file");
-    return new PreparedCatalog(items, rejected, read, valid, byReason);
+    return new PreparedCatalog(items, rejected, read, valid, byReason, classified);
   }
 
   private static Column quoted(String column) {

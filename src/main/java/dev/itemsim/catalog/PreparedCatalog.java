@@ -12,9 +12,15 @@ import org.apache.spark.sql.Row;
  * @param itemsRead rows read; always {@code itemsValid + Σ rejectedByReason}
  * @param itemsValid rows in {@code items}
  * @param rejectedByReason counts per {@link RejectReason#code()}, every reason present (0 when none)
+ * @param cached the persisted classification both datasets read from ({@link #release()})
  */
 public record PreparedCatalog(Dataset<Row> items, Dataset<Row> rejected, long itemsRead, long itemsValid,
-    Map<String, Long> rejectedByReason) {
+    Map<String, Long> rejectedByReason, Dataset<Row> cached) {
+
+  /** Drops the cached classification once the items and rejected rows are no longer needed. */
+  public void release() {
+    cached.unpersist();
+  }
 
   public long itemsRejected() {
     return rejectedByReason.values().stream().mapToLong(Long::longValue).sum();

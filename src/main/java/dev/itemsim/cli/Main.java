@@ -5,6 +5,7 @@ import dev.itemsim.InvalidInputException;
 import dev.itemsim.config.ConfigLoader;
 import dev.itemsim.job.EvaluateConfig;
 import dev.itemsim.job.EvaluateJob;
+import dev.itemsim.job.OutputLayout;
 import dev.itemsim.job.RunSummary;
 import dev.itemsim.job.SimilarItemsConfig;
 import dev.itemsim.job.SimilarItemsJob;
@@ -60,7 +61,8 @@ public final class Main implements Runnable {
         err.println("itemsim: " + e.getMessage());
         return EXIT_TOO_MANY_REJECTS;
       }
-      err.println("itemsim: failed: " + e);
+      err.println("itemsim: failed: " + e.getMessage());
+      err.println("(a fault, not a problem with the input: the stack trace follows for a bug report)");
       e.printStackTrace(err);
       return EXIT_FAILED;
     });
@@ -108,11 +110,11 @@ public final class Main implements Runnable {
       java.io.PrintWriter out = spec.commandLine().getOut();
       printSummary(summary, jobConfig, out);
       if (examples > 0) {
-        List<String> sample = spark.read().parquet(jobConfig.outputPath() + "/similar_items/run_date="
-                + jobConfig.runDate()).select("item_id").distinct().orderBy(
+        List<String> sample = spark.read().parquet(jobConfig.output().similarItemsPath(jobConfig.runDate()))
+            .select("item_id").distinct().orderBy(
                 org.apache.spark.sql.functions.hash(org.apache.spark.sql.functions.col("item_id")))
             .limit(examples).collectAsList().stream().map(r -> r.getString(0)).toList();
-        NeighborTable.print(spark, jobConfig.outputPath(), jobConfig.runDate().toString(), sample, out);
+        NeighborTable.print(spark, jobConfig.output(), jobConfig.runDate().toString(), sample, out);
       }
       out.flush();
       return 0;
@@ -129,18 +131,25 @@ public final class Main implements Runnable {
 
     private static void printSummary(RunSummary summary, SimilarItemsConfig c, java.io.PrintWriter out) {
       out.println();
-      out.println("itemsim similar-items " + summary.get("status") + " for run_date=" + c.runDate());
+      out.println("itemsim similar-items " + summary.status().name().toLowerCase(java.util.Locale.ROOT)
+          + " for run_date=" + c.runDate());
       summary.counts().forEach((k, v) -> out.printf("  %-20s %s%n", k, v));
       out.println("  stage wall times (ms):");
       for (Map.Entry<String, Long> e : summary.stageMillis().entrySet()) {
         out.printf("    %-18s %8d%n", e.getKey(), e.getValue());
       }
-      out.println("  kernel               " + summary.get("kernel"));
+      out.println("  scorer               " + summary.search().scorer());
+      if (summary.search().kernel() != null) {
+        out.println("  kernel               " + summary.search().kernel());
+      }
       out.println("  tables:");
-      out.println("    " + c.outputPath() + "/similar_items/run_date=" + c.runDate());
-      out.println("    " + c.outputPath() + "/embeddings");
-      out.println("    " + c.outputPath() + "/rejected/run_date=" + c.runDate());
-      out.println("    " + summary.get("summary_path"));
+      out.println("    " + c.output().similarItemsPath(c.runDate()));
+      out.println("    " + c.output().resolve(OutputLayout.EMBEDDINGS));
+      if (c.against() != null) {
+        out.println("    " + c.output().resolve(OutputLayout.EMBEDDINGS_AGAINST));
+      }
+      out.println("    " + c.output().resolve(OutputLayout.rejected(c.runDate())));
+      out.println("    " + summary.summaryPath());
     }
   }
 
@@ -163,7 +172,8 @@ public final class Main implements Runnable {
     public Integer call() throws Exception {
       SparkSession spark = Sessions.start("itemsim show", Map.of("spark.master", "local[1]",
           "spark.ui.enabled", "false", "spark.ui.showConsoleProgress", "false"));
-      org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(output, "similar_items");
+      OutputLayout layout = new OutputLayout(output);
+      org.apache.hadoop.fs.Path dir = layout.resolve(OutputLayout.SIMILAR_ITEMS);
       var fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
       if (!fs.exists(dir)) {
         throw new InvalidInputException("No similar_items table under --output " + output);
@@ -186,7 +196,7 @@ public final class Main implements Runnable {
       }
       java.io.PrintWriter out = spec.commandLine().getOut();
       out.println("run_date=" + date);
-      NeighborTable.print(spark, output, date, items, out);
+      NeighborTable.print(spark, layout, date, items, out);
       out.flush();
       return 0;
     }

@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import dev.itemsim.job.OutputLayout;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -16,8 +17,8 @@ final class NeighborTable {
 
   private NeighborTable() {}
 
-  static void print(SparkSession spark, String output, String runDate, List<String> itemIds, PrintWriter out) {
-    Dataset<Row> similar = spark.read().parquet(output + "/similar_items/run_date=" + runDate)
+  static void print(SparkSession spark, OutputLayout output, String runDate, List<String> itemIds, PrintWriter out) {
+    Dataset<Row> similar = spark.read().parquet(output.similarItemsPath(java.time.LocalDate.parse(runDate)))
         .filter(col("item_id").isin(itemIds.toArray()))
         .orderBy("item_id", "rank");
     List<Row> rows = similar.collectAsList();
@@ -40,15 +41,16 @@ final class NeighborTable {
     }
   }
 
-  private static Map<String, String> texts(SparkSession spark, String output, List<Row> rows, List<String> ids) {
+  private static Map<String, String> texts(SparkSession spark, OutputLayout output, List<Row> rows, List<String> ids) {
     java.util.Set<String> wanted = new java.util.HashSet<>(ids);
     rows.forEach(r -> wanted.add(r.getString(2)));
     Map<String, String> texts = new HashMap<>();
-    for (String table : List.of("/embeddings_against", "/embeddings")) {
-      if (!table.equals("/embeddings") && !exists(spark, output + table)) {
+    for (String table : List.of(OutputLayout.EMBEDDINGS_AGAINST, OutputLayout.EMBEDDINGS)) {
+      String path = output.resolve(table).toString();
+      if (!table.equals(OutputLayout.EMBEDDINGS) && !exists(spark, path)) {
         continue;
       }
-      for (Row r : spark.read().parquet(output + table).select("item_id", "text")
+      for (Row r : spark.read().parquet(path).select("item_id", "text")
           .filter(col("item_id").isin(wanted.toArray())).collectAsList()) {
         texts.put(r.getString(0), r.getString(1));
       }

@@ -27,6 +27,11 @@ public final class ConfigLoader {
 
   private ConfigLoader() {}
 
+  /** Whether {@code value} comes from the defaults file rather than a profile, job spec or {@code --set}. */
+  public static boolean isDefault(ConfigValue value) {
+    return DEFAULTS.equals(value.origin().resource());
+  }
+
   public static Config defaults() {
     return ConfigFactory.parseResources(DEFAULTS, ConfigParseOptions.defaults().setAllowMissing(false));
   }

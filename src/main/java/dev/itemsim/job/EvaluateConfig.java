@@ -1,65 +1,48 @@
 package dev.itemsim.job;
 
 import com.typesafe.config.Config;
-import dev.itemsim.InvalidInputException;
-import dev.itemsim.catalog.TextTemplate;
 import dev.itemsim.config.TypedConfig;
-import dev.itemsim.embed.EncoderSettings;
+import dev.itemsim.similarity.NeighborSearch;
+import dev.itemsim.similarity.Retriever;
+import dev.itemsim.similarity.Retrievers;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The evaluate job's settings (keys in {@code conf/defaults.conf}): catalogue A ({@code input.*}), catalogue
  * B ({@code search.against}, or A itself), the true-match pairs ({@code eval.matches}) and how to encode and
- * search.
+ * search — read exactly as the similar-items job reads them, except that lists have {@code eval.listSize}
+ * neighbours.
  */
 public record EvaluateConfig(
-    String inputPath,
-    String inputFormat,
-    String againstPath,
-    String againstFormat,
-    String idColumn,
-    String titleColumn,
-    TextTemplate template,
-    EncoderSettings encoder,
-    int encodePartitions,
-    int sortWindow,
-    int blockSize,
-    ScoringSettings scoring,
+    CatalogSource input,
+    CatalogSource against,
+    CorpusSettings corpus,
+    Retriever retriever,
+    NeighborSearch.Options search,
     String matchesPath,
-    int listSize,
     int missContext,
-    String outputPath,
+    OutputLayout output,
     Map<String, String> spark,
     String digest) {
 
+  public static final String JOB = "evaluate";
+
   public static EvaluateConfig from(Config config) {
-    TypedConfig c = JobSettings.forJob(config, "evaluate");
-    String inputFormat = c.oneOf("input.format", Set.of("parquet", "csv"));
-    String againstFormat = c.string("search.format").isBlank() ? inputFormat
-        : c.oneOf("search.format", Set.of("parquet", "csv"));
+    TypedConfig c = JobSettings.forJob(config, JobSettings.EVALUATE);
     return new EvaluateConfig(
-        c.requiredString("input.path"),
-        inputFormat,
-        c.string("search.against").trim(),
-        againstFormat,
-        c.requiredString("input.idColumn"),
-        c.requiredString("input.titleColumn"),
-        JobSettings.template(c),
-        JobSettings.encoder(c),
-        JobSettings.encodePartitions(c),
-        JobSettings.sortWindow(c),
-        JobSettings.blockSize(c),
-        ScoringSettings.from(c),
+        JobSettings.input(c),
+        JobSettings.against(c),
+        JobSettings.corpus(c),
+        Retrievers.fromConfig(c),
+        JobSettings.search(c, c.intIn("eval.listSize", 1, NeighborSearch.Options.MAX_TOP_N)),
         c.requiredString("eval.matches"),
-        c.intIn("eval.listSize", 1, 1000),
         c.intIn("eval.missContext", 0, 100),
-        c.requiredString("output.path"),
+        new OutputLayout(c.requiredString("output.path")),
         c.flatStrings("spark"),
         JobSettings.digest(config));
   }
 
-  public boolean crossCatalogue() {
-    return !againstPath.isEmpty();
+  public int listSize() {
+    return search.topN();
   }
 }

@@ -1,22 +1,24 @@
 package dev.itemsim.job;
 
+import static org.apache.spark.sql.functions.lit;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.itemsim.catalog.CatalogPreparation;
-import dev.itemsim.catalog.CatalogReader;
-import dev.itemsim.catalog.PreparedCatalog;
-import dev.itemsim.eval.MatchPairs;
-import dev.itemsim.eval.RankingMetrics;
 import dev.itemsim.embed.Encoders;
-import dev.itemsim.embed.SparkEncoding;
-import dev.itemsim.similarity.HybridRanker;
-import dev.itemsim.similarity.SparseVectors;
-import dev.itemsim.similarity.VectorBlocks;
+import dev.itemsim.eval.Evaluation;
+import dev.itemsim.eval.MatchPairs;
+import dev.itemsim.eval.Misses;
+import dev.itemsim.eval.RankedLists;
+import dev.itemsim.job.RunSummary.Side;
+import dev.itemsim.similarity.HybridRetriever;
+import dev.itemsim.similarity.LexicalRetriever;
+import dev.itemsim.similarity.NeighborSearch;
+import dev.itemsim.similarity.Ranking;
+import dev.itemsim.similarity.Retriever;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -33,226 +35,176 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 
 /**
- * Measures neighbour quality against labelled pairs: encodes catalogue A and B (or A alone), lists each
- * item's {@code eval.listSize} nearest items of the other side with the exact blocked kernel, and scores the
- * lists against the true matches in both directions. Writes {@code <output>/evaluation/metrics.json} and
- * {@code <output>/evaluation/misses/} (every true pair whose partner is not ranked first, with what ranked
- * above it), replacing the previous evaluation atomically.
+ * Measures neighbour quality against labelled pairs with exactly the ranking the similar-items job ships:
+ * the same corpus stage (reading, validation, reject limit, carried filter columns, encoding) and the same
+ * retrieval stage (retriever, filters, duplicate collapsing, minimum score), with lists of
+ * {@code eval.listSize}; then scores catalogue A's lists over B, and B's over A, against the true matches.
+ * Writes {@code evaluation/metrics.json}, {@code evaluation/misses/} (every true pair whose partner is not
+ * ranked first, with what ranked above it), {@code evaluation/ranked/} (the lists scored) and
+ * {@code evaluation/rejected/}, replacing the previous evaluation atomically.
  */
 public final class EvaluateJob {
-  public static final StructType MISSES_SCHEMA = new StructType()
-      .add("direction", DataTypes.StringType, false)
-      .add("query_id", DataTypes.StringType, false)
-      .add("query_text", DataTypes.StringType, true)
-      .add("expected_id", DataTypes.StringType, false)
-      .add("expected_text", DataTypes.StringType, true)
-      .add("expected_rank", DataTypes.IntegerType, true)
-      .add("expected_score", DataTypes.FloatType, true)
-      .add("ranked_above", DataTypes.createArrayType(new StructType()
-          .add("neighbor_id", DataTypes.StringType, false)
-          .add("score", DataTypes.FloatType, false)
-          .add("text", DataTypes.StringType, true)), false);
-
   private final SparkSession spark;
   private final EvaluateConfig config;
-  private final RunSummary summary = new RunSummary();
+  private final RunSummary summary;
+  private final String runId;
   private final Stages stages;
+  private String scratchDir;
 
   public EvaluateJob(SparkSession spark, EvaluateConfig config) {
     this.spark = spark;
     this.config = config;
-    this.stages = new Stages(spark, summary, "evaluate");
+    this.runId = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
+    String against = config.against() == null ? config.input().path() : config.against().path();
+    this.summary = new RunSummary(new RunSummary.Header(EvaluateConfig.JOB, runId, null, config.input().path(),
+        against, config.matchesPath(), config.output().root(), config.corpus().encoder().model().value(),
+        Encoders.describe(config.corpus().encoder()), null, config.digest()));
+    this.stages = new Stages(spark, summary, EvaluateConfig.JOB);
   }
-
-  /** One side of the evaluation: its items' ids in order, vectors and texts, and the catalogue's counts. */
-  private record Side(EncodedItems items, Map<String, String> texts, PreparedCatalog catalog) {}
-
-  /** A ranked list: neighbour ids and scores, best first. */
-  private record Ranked(List<String> ids, List<Float> scores) {}
 
   public RunSummary execute() {
-    String runId = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
-    summary.put("job", "evaluate").put("run_id", runId).put("status", "running").put("input", config.inputPath())
-        .put("against", config.crossCatalogue() ? config.againstPath() : config.inputPath())
-        .put("matches", config.matchesPath()).put("model", config.encoder().model().value())
-        .put("encoder", Encoders.describe(config.encoder()))
-        .put("scorer", config.scoring().scorer()).put("config_digest", config.digest());
-    return JobRun.execute(spark, summary, config.outputPath(), runId, "evaluate_" + runId, this::run);
+    return JobRun.execute(spark, summary, config.output(), runId, "evaluate_" + runId, this::run);
   }
 
+  /** One direction's lists and the texts and pair scores its misses need. */
+  private record Direction(String name, RankedLists lists, Map<String, Set<String>> truth,
+      Map<String, String> queryTexts, Map<String, String> corpusTexts, Map<String, Float> unlistedScores) {}
+
   private RunSummary run(OutputPublisher publisher) {
-    Path root = new Path(config.outputPath());
-    FileSystem fs = JobRun.fileSystem(spark, root);
     MatchPairs matches = stages.run("read-matches", "Read " + config.matchesPath(),
         () -> MatchPairs.read(spark, config.matchesPath()));
-    Side a = stages.run("encode-a", "Read and encode " + config.inputPath(),
-        () -> side(config.inputPath(), config.inputFormat()));
-    Side b = config.crossCatalogue() ? stages.run("encode-b", "Read and encode " + config.againstPath(),
-        () -> side(config.againstPath(), config.againstFormat())) : a;
-    long unencoded = matches.pairs().stream().filter(p -> !a.texts().containsKey(p[0])
-        || !b.texts().containsKey(p[1])).count();
-    summary.count("pairs", matches.pairs().size()).count("pairs_with_unencoded_id", unencoded)
-        .count("items_a", a.items().ids().length).count("items_b", b.items().ids().length)
-        .count("rejected_a", a.catalog().itemsRejected()).count("rejected_b", b.catalog().itemsRejected());
+    List<CatalogSource> sources = new ArrayList<>(List.of(config.input()));
+    if (config.against() != null) {
+      sources.add(config.against());
+    }
+    Path dir = publisher.stage(OutputLayout.EVALUATION);
+    List<CorpusStage.Encoded> corpora = new CorpusStage(spark, config.corpus(), stages, summary)
+        .run(sources, new Path(dir, OutputLayout.EVALUATION_REJECTED));
+    Dataset<Row> a = corpora.get(0).items();
+    Dataset<Row> b = corpora.size() > 1 ? corpora.get(1).items() : a;
+    Map<String, String> textsA = texts(a);
+    Map<String, String> textsB = b == a ? textsA : texts(b);
+    long unencoded = matches.pairs().stream().filter(p -> !textsA.containsKey(p[0]) || !textsB.containsKey(p[1]))
+        .count();
 
-    Ranker ranker = new Ranker(spark, config.scoring());
-    List<SparseVectors> lexical = config.scoring().scorer().equals("embedding") ? null
-        : stages.run("lexical-features", "TF-IDF features", () -> ranker.lexical(a.items(), b.items()));
-    SparseVectors lexA = lexical == null ? null : lexical.get(0);
-    SparseVectors lexB = lexical == null ? null : lexical.get(1);
-    Map<String, Ranked> aToB = stages.run("search-a-to-b", "Top-" + config.listSize() + " A -> B",
-        () -> search(ranker, a, b, lexical));
-    Map<String, Ranked> bToA = config.crossCatalogue()
-        ? stages.run("search-b-to-a", "Top-" + config.listSize() + " B -> A",
-            () -> search(ranker, b, a, lexical == null ? null : List.of(lexB, lexA)))
-        : aToB;
+    scratchDir = publisher.scratch("search").toString();
+    Map<String, Set<String>> forward = matches.partners(true);
+    Map<String, Set<String>> backward = matches.partners(false);
+    Direction aToB;
+    Direction bToA;
+    if (b == a) {
+      // one catalogue: the same lists serve both directions of every pair
+      List<Direction> both = stages.run("search-a-to-b", "Top-" + config.listSize() + " of A",
+          () -> directions(a, null, textsA, textsA, Map.of("a_to_b", forward, "b_to_a", backward)));
+      aToB = both.get(0);
+      bToA = both.get(1);
+    } else {
+      aToB = stages.run("search-a-to-b", "Top-" + config.listSize() + " A -> B",
+          () -> directions(a, b, textsA, textsB, Map.of("a_to_b", forward)).get(0));
+      bToA = stages.run("search-b-to-a", "Top-" + config.listSize() + " B -> A",
+          () -> directions(b, a, textsB, textsA, Map.of("b_to_a", backward)).get(0));
+    }
 
-    Map<String, Object> metrics = new LinkedHashMap<>();
-    metrics.put("a_to_b", metrics(aToB, matches.partners(true)));
-    metrics.put("b_to_a", metrics(bToA, matches.partners(false)));
-    metrics.put("scorer", config.scoring().scorer());
-    metrics.put("settings", scorerSettings());
-    metrics.put("model", config.encoder().model().value());
-    metrics.put("pairs", matches.pairs().size());
-    // pairs naming an id that is not among the encoded items (absent or rejected) count as misses
-    metrics.put("pairs_with_unencoded_id", unencoded);
-    metrics.put("list_size", config.listSize());
-    summary.put("metrics", metrics);
-
-    Path dir = publisher.stage("evaluation");
-    stages.run("write", "Write evaluation", () -> {
-      writeMisses(new Path(dir, "misses"), a, b, lexA, lexB, aToB, bToA, matches);
-      writeJson(fs, new Path(dir, "metrics.json"), metrics);
-      return null;
+    Direction reverse = bToA;
+    Evaluation evaluation = stages.run("write", "Write evaluation", () -> {
+      List<Row> misses = new ArrayList<>();
+      for (Direction d : List.of(aToB, reverse)) {
+        misses.addAll(Misses.rows(d.name(), d.lists(), d.truth(), d.queryTexts(), d.corpusTexts(),
+            d.unlistedScores(), config.missContext()));
+      }
+      spark.createDataFrame(misses, Misses.SCHEMA).orderBy("direction", "query_id", "expected_id").coalesce(1)
+          .write().parquet(new Path(dir, OutputLayout.MISSES).toString());
+      writeRanked(new Path(dir, OutputLayout.RANKED), aToB, reverse, b == a);
+      Evaluation result = new Evaluation(Evaluation.metrics(aToB.lists(), aToB.truth()),
+          Evaluation.metrics(reverse.lists(), reverse.truth()), config.retriever().name(),
+          scorerSettings(config.retriever()), config.corpus().encoder().model().value(), matches.pairs().size(),
+          unencoded, config.listSize(), misses.size());
+      writeJson(JobRun.fileSystem(spark, dir), new Path(dir, OutputLayout.METRICS), result.asMap());
+      return result;
     });
     publisher.commit();
-    summary.put("metrics_path", new Path(root, "evaluation/metrics.json").toString());
+    summary.evaluation(evaluation, config.output().resolve(OutputLayout.evaluation(OutputLayout.METRICS)).toString());
+    corpora.forEach(CorpusStage.Encoded::release);
     return summary;
   }
 
-  private Side side(String path, String format) {
-    Dataset<Row> raw = CatalogReader.read(spark, path, format);
-    PreparedCatalog catalog = CatalogPreparation.prepare(raw, path, config.idColumn(), config.titleColumn(),
-        config.template());
-    int partitions = SparkEncoding.partitions(spark, config.encodePartitions());
-    Dataset<Row> encoded = SparkEncoding.encode(spark, catalog.items(), config.encoder(), partitions,
-        config.sortWindow(), null).persist(StorageLevel.MEMORY_AND_DISK());
-    EncodedItems items = EncodedItems.collect(encoded, config.blockSize(), 0);
+  /**
+   * Ranks {@code corpus} (null: the queries themselves) for {@code queries} exactly as the similar-items job
+   * would, and gathers the lists once for every direction named in {@code truths} (in name order).
+   */
+  private List<Direction> directions(Dataset<Row> queries, Dataset<Row> corpus, Map<String, String> queryTexts,
+      Map<String, String> corpusTexts, Map<String, Map<String, Set<String>>> truths) {
+    try (Ranking ranking = NeighborSearch.search(spark, config.retriever(), config.search(), queries, corpus,
+        scratchDir)) {
+      summary.search(ranking.facts());
+      RankedLists lists = RankedLists.collect(ranking.rows());
+      List<Direction> out = new ArrayList<>();
+      new java.util.TreeMap<>(truths).forEach((name, truth) -> out.add(new Direction(name, lists, truth, queryTexts,
+          corpusTexts, unlistedScores(ranking, lists, truth))));
+      return out;
+    }
+  }
+
+  private Map<String, Float> unlistedScores(Ranking ranking, RankedLists lists, Map<String, Set<String>> truth) {
+    List<Row> pairs = new ArrayList<>();
+    for (String[] p : Misses.unlisted(lists, truth)) {
+      pairs.add(RowFactory.create(p[0], p[1]));
+    }
+    Map<String, Float> scores = new HashMap<>();
+    if (pairs.isEmpty()) {
+      return scores;
+    }
+    Dataset<Row> asked = spark.createDataFrame(pairs, new org.apache.spark.sql.types.StructType()
+        .add("item_id", "string").add("neighbor_id", "string"));
+    for (Row r : ranking.score(asked).collectAsList()) {
+      scores.put(Misses.key(r.getString(0), r.getString(1)), r.getFloat(2));
+    }
+    return scores;
+  }
+
+  private static Map<String, String> texts(Dataset<Row> items) {
     Map<String, String> texts = new HashMap<>();
-    for (int i = 0; i < items.ids().length; i++) {
-      texts.put(items.ids()[i], items.texts()[i]);
+    for (Row r : items.select("item_id", "text").collectAsList()) {
+      texts.put(r.getString(0), r.getString(1));
     }
-    encoded.unpersist();
-    return new Side(items, texts, catalog);
+    return texts;
   }
 
-  private Map<String, Object> scorerSettings() {
-    Map<String, Object> out = new LinkedHashMap<>();
-    if (!config.scoring().scorer().equals("lexical")) {
-      out.put("model", config.encoder().model().value());
-    }
-    if (!config.scoring().scorer().equals("embedding")) {
-      out.put("lexical.wordWeight", config.scoring().lexical().wordWeight());
-      out.put("lexical.modelWeight", config.scoring().lexical().modelWeight());
-      out.put("lexical.ngram", config.scoring().lexical().ngram());
-    }
-    if (config.scoring().hybrid()) {
-      out.put("hybrid.embeddingWeight", config.scoring().embeddingWeight());
-      out.put("candidates", config.scoring().candidates());
-    }
-    return out;
-  }
-
-  /** Each query's list of corpus items under the configured scorer (the similar-items job's ranking). */
-  private Map<String, Ranked> search(Ranker ranker, Side queries, Side corpus, List<SparseVectors> lexical) {
-    Ranker.Lists lists = ranker.rank(queries.items(), corpus.items(), lexical, config.listSize(), null);
-    String[] queryIds = queries.items().ids();
-    String[] corpusIds = corpus.items().ids();
-    Map<String, Ranked> out = new HashMap<>();
-    for (int q = 0; q < queryIds.length; q++) {
-      List<String> ids = new ArrayList<>(lists.ids()[q].length);
-      List<Float> scores = new ArrayList<>(lists.ids()[q].length);
-      for (int k = 0; k < lists.ids()[q].length; k++) {
-        ids.add(corpusIds[lists.ids()[q][k]]);
-        scores.add(lists.scores()[q][k]);
-      }
-      out.put(queryIds[q], new Ranked(ids, scores));
-    }
-    return out;
-  }
-
-  private Map<String, Object> metrics(Map<String, Ranked> lists, Map<String, Set<String>> truth) {
-    Map<String, List<String>> ranked = new HashMap<>();
-    lists.forEach((k, v) -> ranked.put(k, v.ids()));
-    RankingMetrics.Result result = RankingMetrics.compute(ranked, truth, RankingMetrics.DEFAULT_KS);
-    Map<String, Object> out = new LinkedHashMap<>();
-    result.values().forEach((k, v) -> out.put(k, Math.round(v * 1e6) / 1e6));
-    out.put("queries", result.queries());
-    out.put("pairs", result.pairs());
-    return out;
-  }
-
-  private void writeMisses(Path dir, Side a, Side b, SparseVectors lexA, SparseVectors lexB,
-      Map<String, Ranked> aToB, Map<String, Ranked> bToA, MatchPairs matches) {
+  private void writeRanked(Path dir, Direction aToB, Direction bToA, boolean oneCatalogue) {
     List<Row> rows = new ArrayList<>();
-    missRows("a_to_b", a, b, lexA, lexB, aToB, matches.partners(true), rows);
-    missRows("b_to_a", b, a, lexB, lexA, bToA, matches.partners(false), rows);
-    spark.createDataFrame(rows, MISSES_SCHEMA).orderBy("direction", "query_id", "expected_id").coalesce(1)
-        .write().parquet(dir.toString());
-    summary.count("misses", rows.size());
-  }
-
-  private void missRows(String direction, Side queries, Side corpus, SparseVectors lexQueries,
-      SparseVectors lexCorpus, Map<String, Ranked> lists, Map<String, Set<String>> truth, List<Row> out) {
-    Map<String, Integer> corpusIndex = index(corpus.items().ids());
-    Map<String, Integer> queryIndex = index(queries.items().ids());
-    for (Map.Entry<String, Set<String>> e : truth.entrySet()) {
-      Ranked ranked = lists.getOrDefault(e.getKey(), new Ranked(List.of(), List.of()));
-      for (String expected : e.getValue()) {
-        int rank = ranked.ids().indexOf(expected) + 1;
-        if (rank == 1) {
-          continue;
+    for (Direction d : oneCatalogue ? List.of(aToB) : List.of(aToB, bToA)) {
+      d.lists().lists().forEach((query, list) -> {
+        for (int k = 0; k < list.size(); k++) {
+          rows.add(RowFactory.create(d.name(), query, k + 1, list.get(k).id(), list.get(k).score()));
         }
-        int shown = rank == 0 ? Math.min(config.missContext(), ranked.ids().size())
-            : Math.min(config.missContext(), rank - 1);
-        List<Row> above = new ArrayList<>(shown);
-        for (int k = 0; k < shown; k++) {
-          String id = ranked.ids().get(k);
-          above.add(RowFactory.create(id, ranked.scores().get(k), corpus.texts().get(id)));
-        }
-        Float score = null;
-        Integer q = queryIndex.get(e.getKey());
-        Integer c = corpusIndex.get(expected);
-        if (q != null && c != null) {
-          score = score(queries, q, corpus, c, lexQueries, lexCorpus);
-        }
-        out.add(RowFactory.create(direction, e.getKey(), queries.texts().get(e.getKey()), expected,
-            corpus.texts().get(expected), rank == 0 ? null : rank, score, above));
-      }
+      });
     }
+    spark.createDataFrame(rows, new org.apache.spark.sql.types.StructType().add("direction", "string", false)
+            .add("item_id", "string", false).add("rank", "int", false).add("neighbor_id", "string", false)
+            .add("score", "float", false))
+        .orderBy("direction", "item_id", "rank").coalesce(1).write().parquet(dir.toString());
   }
 
-  /** The configured scorer's score of corpus item {@code c} for query {@code q}. */
-  private float score(Side queries, int q, Side corpus, int c, SparseVectors lexQueries, SparseVectors lexCorpus) {
-    return switch (config.scoring().scorer()) {
-      case "embedding" -> HybridRanker.dot(queries.items().blocks(), q, corpus.items().blocks(), c);
-      case "lexical" -> lexQueries.dot(q, lexCorpus, c);
-      default -> (float) (config.scoring().embeddingWeight() * HybridRanker.dot(queries.items().blocks(), q,
-          corpus.items().blocks(), c) + (1 - config.scoring().embeddingWeight()) * lexQueries.dot(q, lexCorpus, c));
-    };
-  }
-
-  private static Map<String, Integer> index(String[] ids) {
-    Map<String, Integer> m = new HashMap<>();
-    for (int i = 0; i < ids.length; i++) {
-      m.put(ids[i], i);
+  /** The retriever's settings that shape the lists, for {@code metrics.json}. */
+  private Map<String, Object> scorerSettings(Retriever retriever) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (!(retriever instanceof LexicalRetriever)) {
+      out.put("model", config.corpus().encoder().model().value());
     }
-    return m;
+    LexicalRetriever.Options lexical = retriever instanceof LexicalRetriever l ? l.options()
+        : retriever instanceof HybridRetriever h ? h.options().lexical() : null;
+    if (lexical != null) {
+      out.put("lexical.wordWeight", lexical.lexical().wordWeight());
+      out.put("lexical.modelWeight", lexical.lexical().modelWeight());
+      out.put("lexical.ngram", lexical.lexical().ngram());
+    }
+    if (retriever instanceof HybridRetriever h) {
+      out.put("hybrid.embeddingWeight", h.options().embeddingWeight());
+      out.put("candidates", h.options().lexical().candidates());
+    }
+    return out;
   }
 
   private static void writeJson(FileSystem fs, Path path, Object value) {
@@ -264,18 +216,14 @@ public final class EvaluateJob {
   }
 
   /** Prints the metrics of both directions as a table. */
-  @SuppressWarnings("unchecked")
   public static void printTable(RunSummary summary, PrintWriter out) {
-    Map<String, Object> metrics = (Map<String, Object>) summary.get("metrics");
-    Map<String, Object> ab = (Map<String, Object>) metrics.get("a_to_b");
-    Map<String, Object> ba = (Map<String, Object>) metrics.get("b_to_a");
-    out.printf(Locale.ROOT, "%nitemsim evaluate (%s, scorer %s): %s pairs%n", metrics.get("model"),
-        metrics.get("scorer"), metrics.get("pairs"));
+    Evaluation e = summary.evaluation();
+    out.printf(Locale.ROOT, "%nitemsim evaluate (%s, scorer %s): %s pairs%n", e.model(), e.scorer(), e.pairs());
     out.printf(Locale.ROOT, "  %-10s %8s %8s%n", "metric", "A->B", "B->A");
-    for (String key : ab.keySet()) {
-      out.printf(Locale.ROOT, "  %-10s %8s %8s%n", key, format(ab.get(key)), format(ba.get(key)));
+    for (String key : e.aToB().keySet()) {
+      out.printf(Locale.ROOT, "  %-10s %8s %8s%n", key, format(e.aToB().get(key)), format(e.bToA().get(key)));
     }
-    out.println("  metrics: " + summary.get("metrics_path"));
+    out.println("  metrics: " + summary.metricsPath());
   }
 
   private static String format(Object v) {

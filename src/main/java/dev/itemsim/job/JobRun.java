@@ -6,37 +6,62 @@ import java.util.function.Function;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The frame every job runs in: repair outputs left by a killed run, stage this run's outputs, let the job
- * work, publish (the job calls {@link OutputPublisher#commit()}) or drop the staged outputs on failure, and
- * always write the run summary to {@code <output>/_runs/<summaryName>.json}.
+ * The frame every job runs in: check that the output can be written, take the output lock, repair what a
+ * killed run left, stage this run's tables, let the job work and publish (the job calls
+ * {@link OutputPublisher#commit()}), or on any failure drop the staged tables, keep the rejected rows of a
+ * run stopped by the reject limit beside its summary, and always write the run summary to
+ * {@code <output>/_runs/<name>.json} with status {@code succeeded} or {@code failed} and the cause in one line.
  */
 final class JobRun {
+  private static final Logger LOG = LoggerFactory.getLogger(JobRun.class);
+
   private JobRun() {}
 
-  static RunSummary execute(SparkSession spark, RunSummary summary, String outputPath, String runId,
-      String summaryName, Function<OutputPublisher, RunSummary> work) {
+  static <T> T execute(SparkSession spark, RunSummary summary, OutputLayout layout, String runId, String name,
+      Function<OutputPublisher, T> work) {
     long start = System.nanoTime();
-    Path root = new Path(outputPath);
-    FileSystem fs = fileSystem(spark, root);
-    OutputPublisher.recover(fs, root);
-    OutputPublisher publisher = new OutputPublisher(fs, root, runId);
+    FileSystem fs = fileSystem(spark, layout.path());
+    OutputPublisher.recover(fs, layout.path());
+    OutputPublisher publisher = new OutputPublisher(fs, layout.path(), runId);
     try {
-      RunSummary result = work.apply(publisher);
-      summary.put("status", "succeeded");
+      T result = work.apply(publisher);
+      summary.succeeded();
       return result;
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      RuntimeException failure = Failures.classify(e);
+      if (failure instanceof TooManyRejectsException rejects) {
+        failure = keepRejects(fs, layout, name, rejects, summary);
+      }
       publisher.abort();
-      summary.put("status", "failed").put("error", String.valueOf(e.getMessage()));
-      throw e;
+      summary.failed(Failures.oneLine(failure));
+      throw failure;
     } finally {
       summary.stage("total", (System.nanoTime() - start) / 1_000_000);
-      Path runFile = new Path(new Path(root, "_runs"), summaryName + ".json");
-      summary.put("summary_path", runFile.toString());
+      Path runFile = layout.resolve(OutputLayout.runSummary(name));
+      summary.summaryPath(runFile.toString());
       summary.write(fs, runFile);
       spark.sparkContext().clearJobGroup();
     }
+  }
+
+  /** Moves the staged rejected rows of a stopped run beside its summary; says where in the message. */
+  private static TooManyRejectsException keepRejects(FileSystem fs, OutputLayout layout, String name,
+      TooManyRejectsException e, RunSummary summary) {
+    Path kept = layout.resolve(OutputLayout.stoppedRunRejects(name));
+    try {
+      fs.mkdirs(kept.getParent());
+      if (e.stagedRejects() != null && fs.exists(e.stagedRejects()) && fs.rename(e.stagedRejects(), kept)) {
+        summary.rejectedPath(kept.toString());
+        return new TooManyRejectsException(e.getMessage() + " Rejected rows: " + kept, null);
+      }
+    } catch (IOException io) {
+      LOG.warn("Could not keep the rejected rows of the stopped run at {}: {}", kept, io.toString());
+    }
+    return e;
   }
 
   static FileSystem fileSystem(SparkSession spark, Path root) {

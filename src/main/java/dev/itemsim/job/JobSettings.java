@@ -2,33 +2,136 @@ package dev.itemsim.job;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.catalog.TextTemplate;
+import dev.itemsim.config.ConfigLoader;
 import dev.itemsim.config.TypedConfig;
 import dev.itemsim.embed.DeviceChoice;
 import dev.itemsim.embed.EncoderSettings;
 import dev.itemsim.embed.EngineChoice;
-import dev.itemsim.embed.Pooling;
 import dev.itemsim.embed.ModelSpec;
+import dev.itemsim.embed.Pooling;
+import dev.itemsim.job.RunSummary.Side;
+import dev.itemsim.similarity.NeighborSearch;
+import dev.itemsim.similarity.Retrievers;
+import dev.itemsim.similarity.SearchRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
-/** Settings read the same way by every job. */
+/**
+ * Settings read the same way by every job, and which keys each job accepts: a key set in a job spec,
+ * profile or {@code --set} that the job does not read is an error naming the job.
+ */
 final class JobSettings {
+  /** Sections every job reads whole: the catalogues, their text and encoding, the output. */
+  private static final List<String> CORPUS_SECTIONS = List.of("input.", "text.", "encoder.", "search.",
+      "validation.", "output.");
+  /** Search keys every job reads, besides the retrievers' own. */
+  private static final List<String> SEARCH_KEYS = List.of("similarity.minScore", "similarity.sameValueOf",
+      "similarity.excludeSameValueOf", "similarity.collapseDuplicateTexts");
+
+  /** What one job reads: whole sections (prefixes ending in '.') and single keys. */
+  record Keys(String job, List<String> sections, Set<String> keys) {
+    boolean accepts(String key) {
+      return key.equals("job") || key.startsWith("spark.") || keys.contains(key)
+          || sections.stream().anyMatch(key::startsWith);
+    }
+  }
+
+  static final Keys SIMILAR_ITEMS = keys("similar-items", List.of(), List.of("similarity.topN", "run.date"));
+  static final Keys EVALUATE = keys("evaluate", List.of("eval."), List.of());
+  private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE);
+
   private JobSettings() {}
 
-  /** Typed access to {@code config}, after checking that its {@code job} key names {@code job}. */
-  static TypedConfig forJob(Config config, String job) {
+  private static Keys keys(String job, List<String> sections, List<String> extra) {
+    List<String> allSections = new ArrayList<>(CORPUS_SECTIONS);
+    allSections.addAll(sections);
+    Set<String> all = new LinkedHashSet<>(SEARCH_KEYS);
+    all.addAll(Retrievers.keys());
+    all.addAll(extra);
+    return new Keys(job, List.copyOf(allSections), Set.copyOf(all));
+  }
+
+  /**
+   * Typed access to {@code config}, after checking that its {@code job} key names this job and that every
+   * key set outside the defaults is one the job reads.
+   */
+  static TypedConfig forJob(Config config, Keys keys) {
     TypedConfig c = new TypedConfig(config);
     String named = c.string("job");
-    if (!named.equals(job)) {
-      throw new InvalidInputException("job = '" + named + "' but this is the " + job + " job");
+    if (!named.equals(keys.job())) {
+      throw new InvalidInputException("job = '" + named + "' but this is the " + keys.job() + " job");
+    }
+    for (Map.Entry<String, ConfigValue> e : config.entrySet()) {
+      String key = e.getKey();
+      if (ConfigLoader.isDefault(e.getValue()) || keys.accepts(key)) {
+        continue;
+      }
+      String owner = ALL.stream().filter(k -> k != keys && k.accepts(key)).map(Keys::job).findFirst()
+          .map(j -> "; it belongs to the " + j + " job").orElse("");
+      throw new InvalidInputException(key + " (" + e.getValue().origin().description() + ") is not used by the "
+          + keys.job() + " job" + owner + ": remove it");
     }
     return c;
+  }
+
+  static CatalogSource input(TypedConfig c) {
+    return new CatalogSource(c.requiredString("input.path"), c.oneOf("input.format", Set.of("parquet", "csv")),
+        Side.INPUT);
+  }
+
+  /** {@code search.against}, or null when the job searches one catalogue. */
+  static CatalogSource against(TypedConfig c) {
+    String path = c.string("search.against").trim();
+    if (path.isEmpty()) {
+      return null;
+    }
+    String format = c.string("search.format").isBlank() ? c.string("input.format")
+        : c.oneOf("search.format", Set.of("parquet", "csv"));
+    return new CatalogSource(path, format, Side.AGAINST);
+  }
+
+  static CorpusSettings corpus(TypedConfig c) {
+    return new CorpusSettings(c.requiredString("input.idColumn"), c.requiredString("input.titleColumn"),
+        template(c), encoder(c), c.intIn("encoder.partitions", 0, 1_000_000),
+        c.intIn("encoder.sortWindow", 1, 10_000_000), c.doubleIn("validation.maxRejectedFraction", 0.0, 1.0),
+        carried(c));
+  }
+
+  /** The filter columns, carried as {@code attr_k} in the order same, exclude (one column carried once). */
+  private static Map<String, String> carried(TypedConfig c) {
+    Map<String, String> carried = new LinkedHashMap<>();
+    for (String key : List.of("similarity.sameValueOf", "similarity.excludeSameValueOf")) {
+      String column = c.string(key).trim();
+      if (!column.isEmpty()) {
+        carried.putIfAbsent(column, key);
+      }
+    }
+    return carried;
+  }
+
+  /** The shared search options, with lists of {@code topN}; filters name the carried columns. */
+  static NeighborSearch.Options search(TypedConfig c, int topN) {
+    List<String> carried = new ArrayList<>(carried(c).keySet());
+    String same = c.string("similarity.sameValueOf").trim();
+    String exclude = c.string("similarity.excludeSameValueOf").trim();
+    SearchRequest.FilterColumns filter = new SearchRequest.FilterColumns(
+        same.isEmpty() ? "" : CorpusSettings.ATTR_PREFIX + carried.indexOf(same),
+        exclude.isEmpty() ? "" : CorpusSettings.ATTR_PREFIX + carried.indexOf(exclude));
+    return new NeighborSearch.Options(topN, (float) c.doubleIn("similarity.minScore", -1.0, 1.0), filter,
+        c.bool("similarity.collapseDuplicateTexts"));
   }
 
   static TextTemplate template(TypedConfig c) {
@@ -44,21 +147,6 @@ final class JobSettings {
         DeviceChoice.parse(c.string("encoder.device")),
         c.bool("encoder.fp16"),
         pooling(c.string("encoder.pooling")));
-  }
-
-  /** {@code encoder.partitions}: 0 = one per core. */
-  static int encodePartitions(TypedConfig c) {
-    return c.intIn("encoder.partitions", 0, 1_000_000);
-  }
-
-  /** {@code encoder.sortWindow}: rows of a partition length-sorted together. */
-  static int sortWindow(TypedConfig c) {
-    return c.intIn("encoder.sortWindow", 1, 10_000_000);
-  }
-
-  /** {@code similarity.blockSize}: rows per block of the blocked product. */
-  static int blockSize(TypedConfig c) {
-    return c.intIn("similarity.blockSize", 16, 16_384);
   }
 
   /** {@code encoder.pooling}: null for {@code auto} (the model's own), else mean or cls. */

@@ -2,6 +2,8 @@ package dev.itemsim.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.itemsim.eval.Evaluation;
+import dev.itemsim.similarity.SearchFacts;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -11,47 +13,230 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * What a run did, written as {@code <output>/_runs/<run_date>_<timestamp>.json}: status, counts, per-stage
- * wall times, model, kernel, settings and the configuration digest. Keys keep insertion order.
+ * What a run did, filled in stage by stage from typed parts and written as JSON to
+ * {@code <output>/_runs/<name>.json}: identity and settings ({@link Header}), status, the catalogue and encode
+ * counts per side, what the search ran ({@link SearchFacts}), evaluation results, per-stage wall times.
+ *
+ * <p>JSON layout: the header's fields, {@code status}, {@code error}, the search facts, {@code
+ * encode_items_per_s}, paths, then {@code counts} and {@code stage_ms}; absent parts are left out. Counts of
+ * the second catalogue ({@code search.against}) carry the prefix {@code against_}.
  */
 public final class RunSummary {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  private final Map<String, Object> values = new LinkedHashMap<>();
-  private final Map<String, Long> stageMillis = new LinkedHashMap<>();
-  private final Map<String, Object> counts = new LinkedHashMap<>();
+  /** Which run this is and the settings that shape its output; null fields do not apply to the job. */
+  public record Header(String job, String runId, String runDate, String input, String against, String matches,
+      String output, String model, String encoder, Integer topN, String configDigest) {}
 
-  public RunSummary put(String key, Object value) {
-    values.put(key, value);
-    return this;
+  /** Rows read and rejected, by reason. */
+  public record CatalogCounts(long itemsRead, long itemsRejected, Map<String, Long> rejectedByReason) {}
+
+  /** Items and tokens through the encoder, and the stage's throughput. */
+  public record EncodeCounts(long itemsEncoded, long tokensEncoded, long itemsPerSecond) {}
+
+  /** A run's state; every run ends {@code succeeded} or {@code failed}. */
+  public enum Status {
+    RUNNING, SUCCEEDED, FAILED;
+
+    String json() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
-  public RunSummary count(String key, Object value) {
-    counts.put(key, value);
-    return this;
+  /** Which catalogue a count belongs to: the input, or {@code search.against}. */
+  public enum Side {
+    INPUT(""), AGAINST("against_");
+
+    private final String prefix;
+
+    Side(String prefix) {
+      this.prefix = prefix;
+    }
+
+    public String prefix() {
+      return prefix;
+    }
+  }
+
+  private final Header header;
+  private Status status = Status.RUNNING;
+  private String error;
+  private final Map<Side, CatalogCounts> catalogs = new LinkedHashMap<>();
+  private final Map<Side, EncodeCounts> encoded = new LinkedHashMap<>();
+  private SearchFacts search;
+  private Long pairsWritten;
+  private Evaluation evaluation;
+  private String metricsPath;
+  private String rejectedPath;
+  private String summaryPath;
+  private final Map<String, Long> stageMillis = new LinkedHashMap<>();
+
+  public RunSummary(Header header) {
+    this.header = header;
+  }
+
+  public Header header() {
+    return header;
+  }
+
+  public Status status() {
+    return status;
+  }
+
+  public String error() {
+    return error;
+  }
+
+  public void succeeded() {
+    status = Status.SUCCEEDED;
+  }
+
+  /** Marks the run failed with its cause in one line. */
+  public void failed(String cause) {
+    status = Status.FAILED;
+    error = cause;
+  }
+
+  public void catalog(Side side, CatalogCounts counts) {
+    catalogs.put(side, counts);
+  }
+
+  public CatalogCounts catalog(Side side) {
+    return catalogs.get(side);
+  }
+
+  public void encoded(Side side, EncodeCounts counts) {
+    encoded.put(side, counts);
+  }
+
+  public EncodeCounts encoded(Side side) {
+    return encoded.get(side);
+  }
+
+  public void search(SearchFacts facts) {
+    search = facts;
+  }
+
+  public SearchFacts search() {
+    return search;
+  }
+
+  public void pairsWritten(long pairs) {
+    pairsWritten = pairs;
+  }
+
+  public Long pairsWritten() {
+    return pairsWritten;
+  }
+
+  public void evaluation(Evaluation result, String path) {
+    evaluation = result;
+    metricsPath = path;
+  }
+
+  public Evaluation evaluation() {
+    return evaluation;
+  }
+
+  public String metricsPath() {
+    return metricsPath;
+  }
+
+  /** Where the rejected rows of a run stopped by the reject limit were kept. */
+  public void rejectedPath(String path) {
+    rejectedPath = path;
+  }
+
+  void summaryPath(String path) {
+    summaryPath = path;
+  }
+
+  public String summaryPath() {
+    return summaryPath;
   }
 
   void stage(String name, long millis) {
     stageMillis.put(name, millis);
   }
 
-  public Map<String, Object> counts() {
-    return counts;
-  }
-
   public Map<String, Long> stageMillis() {
     return stageMillis;
   }
 
-  public Object get(String key) {
-    return values.get(key);
+  /** The {@code counts} object, in its JSON form. */
+  public Map<String, Object> counts() {
+    Map<String, Object> counts = new LinkedHashMap<>();
+    catalogs.forEach((side, c) -> {
+      counts.put(side.prefix() + "items_read", c.itemsRead());
+      counts.put(side.prefix() + "items_rejected", c.itemsRejected());
+      counts.put(side.prefix() + "rejected_by_reason", c.rejectedByReason());
+    });
+    encoded.forEach((side, e) -> {
+      counts.put(side.prefix() + "items_encoded", e.itemsEncoded());
+      counts.put(side.prefix() + "tokens_encoded", e.tokensEncoded());
+    });
+    if (evaluation != null) {
+      counts.putAll(evaluation.counts());
+      EncodeCounts a = encoded.get(Side.INPUT);
+      EncodeCounts b = encoded.getOrDefault(Side.AGAINST, a);
+      CatalogCounts ra = catalogs.get(Side.INPUT);
+      CatalogCounts rb = catalogs.getOrDefault(Side.AGAINST, ra);
+      counts.put("items_a", a.itemsEncoded());
+      counts.put("items_b", b.itemsEncoded());
+      counts.put("rejected_a", ra.itemsRejected());
+      counts.put("rejected_b", rb.itemsRejected());
+    }
+    if (pairsWritten != null) {
+      counts.put("pairs_written", pairsWritten);
+    }
+    if (search != null && search.duplicateTextsCollapsed() != null) {
+      counts.put("duplicate_texts_collapsed", search.duplicateTextsCollapsed());
+    }
+    return counts;
   }
 
   public Map<String, Object> asMap() {
-    Map<String, Object> all = new LinkedHashMap<>(values);
-    all.put("counts", counts);
+    Map<String, Object> all = new LinkedHashMap<>();
+    put(all, "job", header.job());
+    put(all, "run_id", header.runId());
+    put(all, "run_date", header.runDate());
+    all.put("status", status.json());
+    put(all, "error", error);
+    put(all, "input", header.input());
+    put(all, "against", header.against());
+    put(all, "matches", header.matches());
+    put(all, "output", header.output());
+    put(all, "model", header.model());
+    put(all, "encoder", header.encoder());
+    put(all, "top_n", header.topN());
+    if (search != null) {
+      put(all, "block_size", search.blockSize());
+    }
+    put(all, "config_digest", header.configDigest());
+    if (search != null) {
+      put(all, "scorer", search.scorer());
+      put(all, "kernel", search.kernel());
+      put(all, "scan", search.scan());
+      put(all, "dimension", search.dimension());
+      put(all, "blocks", search.blocks());
+      put(all, "vectors", search.vectors());
+    }
+    encoded.forEach((side, e) -> all.put(side.prefix() + "encode_items_per_s", e.itemsPerSecond()));
+    if (evaluation != null) {
+      all.put("metrics", evaluation.asMap());
+    }
+    put(all, "metrics_path", metricsPath);
+    put(all, "rejected_path", rejectedPath);
+    put(all, "summary_path", summaryPath);
+    all.put("counts", counts());
     all.put("stage_ms", stageMillis);
     return all;
+  }
+
+  private static void put(Map<String, Object> map, String key, Object value) {
+    if (value != null) {
+      map.put(key, value);
+    }
   }
 
   public String toJson() {

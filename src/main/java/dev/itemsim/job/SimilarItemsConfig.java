@@ -3,88 +3,56 @@ package dev.itemsim.job;
 import com.typesafe.config.Config;
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.config.TypedConfig;
-import dev.itemsim.embed.EncoderSettings;
+import dev.itemsim.similarity.NeighborSearch;
+import dev.itemsim.similarity.Retriever;
+import dev.itemsim.similarity.Retrievers;
 import java.time.LocalDate;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The similar-items job's settings, read from a loaded configuration (keys documented in
  * {@code conf/defaults.conf}) and validated as a whole before any work starts.
+ *
+ * @param against the second catalogue ({@code search.against}), or null
+ * @param retriever the scorer ({@code similarity.scorer}) with its options
+ * @param search list length ({@code similarity.topN}), filters, minimum score, collapsing
  */
 public record SimilarItemsConfig(
-    String inputPath,
-    String inputFormat,
-    String idColumn,
-    String titleColumn,
-    dev.itemsim.catalog.TextTemplate template,
-    EncoderSettings encoder,
-    int encodePartitions,
-    int sortWindow,
-    int topN,
-    int blockSize,
-    float minScore,
-    ScoringSettings scoring,
-    String againstPath,
-    String againstFormat,
-    String sameValueOf,
-    String excludeSameValueOf,
-    boolean collapseDuplicateTexts,
-    double maxRejectedFraction,
-    String outputPath,
+    CatalogSource input,
+    CatalogSource against,
+    CorpusSettings corpus,
+    Retriever retriever,
+    NeighborSearch.Options search,
+    OutputLayout output,
     LocalDate runDate,
     Map<String, String> spark,
     String digest) {
 
+  public static final String JOB = "similar-items";
+
   public static SimilarItemsConfig from(Config config) {
-    TypedConfig c = JobSettings.forJob(config, "similar-items");
+    TypedConfig c = JobSettings.forJob(config, JobSettings.SIMILAR_ITEMS);
     return new SimilarItemsConfig(
-        c.requiredString("input.path"),
-        c.oneOf("input.format", Set.of("parquet", "csv")),
-        c.requiredString("input.idColumn"),
-        c.requiredString("input.titleColumn"),
-        JobSettings.template(c),
-        JobSettings.encoder(c),
-        JobSettings.encodePartitions(c),
-        JobSettings.sortWindow(c),
-        c.intIn("similarity.topN", 1, 1000),
-        JobSettings.blockSize(c),
-        (float) c.doubleIn("similarity.minScore", -1.0, 1.0),
-        ScoringSettings.from(c),
-        c.string("search.against").trim(),
-        c.string("search.format").isBlank() ? c.string("input.format")
-            : c.oneOf("search.format", Set.of("parquet", "csv")),
-        c.string("similarity.sameValueOf").trim(),
-        c.string("similarity.excludeSameValueOf").trim(),
-        c.bool("similarity.collapseDuplicateTexts"),
-        c.doubleIn("validation.maxRejectedFraction", 0.0, 1.0),
-        c.requiredString("output.path"),
+        JobSettings.input(c),
+        JobSettings.against(c),
+        JobSettings.corpus(c),
+        Retrievers.fromConfig(c),
+        JobSettings.search(c, c.intIn("similarity.topN", 1, NeighborSearch.Options.MAX_TOP_N)),
+        new OutputLayout(c.requiredString("output.path")),
         JobSettings.runDate(c.string("run.date")),
         c.flatStrings("spark"),
         JobSettings.digest(config)).checked();
   }
 
   private SimilarItemsConfig checked() {
-    if (collapseDuplicateTexts && crossCatalogue()) {
-      throw new dev.itemsim.InvalidInputException("similarity.collapseDuplicateTexts works on one catalogue; "
+    if (search.collapseDuplicateTexts() && against != null) {
+      throw new InvalidInputException("similarity.collapseDuplicateTexts works on one catalogue; "
           + "unset search.against or the collapse");
     }
     return this;
   }
 
-  public boolean crossCatalogue() {
-    return !againstPath.isEmpty();
-  }
-
-  /** Columns the neighbour filters read, in order same, exclude (absent ones skipped). */
-  public java.util.List<String> filterColumns() {
-    java.util.List<String> out = new java.util.ArrayList<>();
-    if (!sameValueOf.isEmpty()) {
-      out.add(sameValueOf);
-    }
-    if (!excludeSameValueOf.isEmpty()) {
-      out.add(excludeSameValueOf);
-    }
-    return out;
+  public int topN() {
+    return search.topN();
   }
 }

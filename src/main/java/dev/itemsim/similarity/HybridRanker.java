@@ -23,14 +23,23 @@ public final class HybridRanker {
     int[] union = union(embeddingCandidates, lexicalCandidates);
     TopNBuffer top = new TopNBuffer(1, Math.max(1, n));
     for (int c : union) {
-      double score = (embeddingWeight == 0 ? 0 : embeddingWeight * dot(queryVectors, query, corpusVectors, c))
-          + (embeddingWeight == 1 ? 0 : (1 - embeddingWeight) * queryLexical.dot(query, corpusLexical, c));
-      top.offer(0, (float) score, c);
+      top.offer(0, score(query, c, queryVectors, corpusVectors, queryLexical, corpusLexical, embeddingWeight), c);
     }
     int[] ids = new int[top.n()];
     float[] scores = new float[top.n()];
     int count = top.sorted(0, ids, scores);
     return new Ranked(Arrays.copyOf(ids, count), Arrays.copyOf(scores, count));
+  }
+
+  /**
+   * The blended score of corpus item {@code c} for query {@code q}; a side with weight 0 is not computed (its
+   * vectors may then be null).
+   */
+  public static float score(int q, int c, VectorBlocks queryVectors, VectorBlocks corpusVectors,
+      SparseVectors queryLexical, SparseVectors corpusLexical, double embeddingWeight) {
+    double score = (embeddingWeight == 0 ? 0 : embeddingWeight * dot(queryVectors, q, corpusVectors, c))
+        + (embeddingWeight == 1 ? 0 : (1 - embeddingWeight) * queryLexical.dot(q, corpusLexical, c));
+    return (float) score;
   }
 
   static int[] union(int[] a, int[] b) {

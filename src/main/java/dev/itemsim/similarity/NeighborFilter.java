@@ -23,6 +23,24 @@ public record NeighborFilter(int[] sameQuery, int[] sameCorpus, int[] excludeQue
     return excludeQuery == null || excludeQuery[query] == MISSING || excludeQuery[query] != excludeCorpus[candidate];
   }
 
+  /**
+   * Dictionary codes of one column's values on both sides, sharing one dictionary: element 0 for the
+   * queries, 1 for the corpus; null and blank values get {@link #MISSING}.
+   */
+  static int[][] codes(String[] queryValues, String[] corpusValues) {
+    java.util.Map<String, Integer> dictionary = new java.util.HashMap<>();
+    return new int[][] {codes(queryValues, dictionary), codes(corpusValues, dictionary)};
+  }
+
+  private static int[] codes(String[] values, java.util.Map<String, Integer> dictionary) {
+    int[] codes = new int[values.length];
+    for (int i = 0; i < values.length; i++) {
+      String v = values[i];
+      codes[i] = v == null || v.isBlank() ? MISSING : dictionary.computeIfAbsent(v, k -> dictionary.size());
+    }
+    return codes;
+  }
+
   /** The same rules with query and corpus swapped (for the column side of a symmetric scan). */
   NeighborFilter reversed() {
     return new NeighborFilter(sameCorpus, sameQuery, excludeCorpus, excludeQuery);

@@ -29,12 +29,13 @@ class ConfigLoaderTest {
         List.of("similarity.topN=7", "run.date=2026-01-31", "spark.sql.shuffle.partitions=3"));
     SimilarItemsConfig config = SimilarItemsConfig.from(c);
     assertThat(config.topN()).isEqualTo(7);
-    assertThat(config.blockSize()).isEqualTo(8192);
+    assertThat(((dev.itemsim.similarity.HybridRetriever) config.retriever()).options().embedding().blockSize())
+        .isEqualTo(8192);
     assertThat(config.runDate()).isEqualTo(LocalDate.of(2026, 1, 31));
-    assertThat(config.encoder().model().value()).isEqualTo("builtin:all-minilm-l6-v2");
+    assertThat(config.corpus().encoder().model().value()).isEqualTo("builtin:all-minilm-l6-v2");
     assertThat(config.spark()).containsEntry("spark.master", "local[*]")
         .containsEntry("spark.sql.shuffle.partitions", "3");
-    assertThat(config.template().fields()).containsExactly("title", "brand", "category");
+    assertThat(config.corpus().template().fields()).containsExactly("title", "brand", "category");
   }
 
   @Test
@@ -79,7 +80,7 @@ class ConfigLoaderTest {
   void shippedJobSpecsLoad() {
     for (Path spec : List.of(Path.of("jobs/similar-items.conf"))) {
       SimilarItemsConfig config = SimilarItemsConfig.from(ConfigLoader.load(spec, "local", List.of()));
-      assertThat(config.inputPath()).isEqualTo("sample-data/catalog");
+      assertThat(config.input().path()).isEqualTo("sample-data/catalog");
     }
   }
 

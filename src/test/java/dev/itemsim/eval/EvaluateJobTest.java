@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.itemsim.SparkTestSupport;
 import dev.itemsim.job.JobTestSupport;
+import dev.itemsim.job.OutputLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -72,13 +73,13 @@ class EvaluateJobTest {
     assertThat(result.exitCode()).as(result.err()).isZero();
     assertThat(result.out()).contains("recall@1").contains("A->B").contains("B->A");
 
-    try (var runs = Files.list(out.resolve("_runs"))) {
+    try (var runs = Files.list(out.resolve(dev.itemsim.job.OutputLayout.RUNS))) {
       JsonNode run = new ObjectMapper().readTree(runs.filter(p -> p.toString().endsWith(".json")).findFirst()
           .orElseThrow().toFile());
       assertThat(run.get("counts").get("rejected_a").asLong()).isZero();
       assertThat(run.get("counts").get("rejected_b").asLong()).isZero();
     }
-    JsonNode metrics = new ObjectMapper().readTree(out.resolve("evaluation/metrics.json").toFile());
+    JsonNode metrics = new ObjectMapper().readTree(out.resolve(OutputLayout.evaluation(OutputLayout.METRICS)).toFile());
     assertThat(metrics.get("scorer").asText()).isEqualTo("hybrid");
     assertThat(metrics.get("model").asText()).isEqualTo("builtin:all-minilm-l6-v2");
     long misses = 0;
@@ -95,7 +96,7 @@ class EvaluateJobTest {
       assertThat(d.get("mrr").asDouble()).isBetween(r1, 1.0);
       misses += Math.round(40 * (1 - r1));
     }
-    List<Row> missRows = SparkTestSupport.spark().read().parquet(out.resolve("evaluation/misses").toString())
+    List<Row> missRows = SparkTestSupport.spark().read().parquet(out.resolve(OutputLayout.evaluation(OutputLayout.MISSES)).toString())
         .collectAsList();
     assertThat((long) missRows.size()).isEqualTo(misses);
     for (Row miss : missRows) {
@@ -116,7 +117,7 @@ class EvaluateJobTest {
           "--set", "input.path=" + sample[0], "--set", "search.against=" + sample[1],
           "--set", "eval.matches=" + sample[2], "--set", "output.path=" + out, "--set", "similarity.scorer=" + scorer);
       assertThat(result.exitCode()).as(result.err()).isZero();
-      JsonNode metrics = new ObjectMapper().readTree(out.resolve("evaluation/metrics.json").toFile());
+      JsonNode metrics = new ObjectMapper().readTree(out.resolve(OutputLayout.evaluation(OutputLayout.METRICS)).toFile());
       assertThat(metrics.get("scorer").asText()).isEqualTo(scorer);
       assertThat(metrics.get("a_to_b").get("recall@1").asDouble()).isGreaterThan(0.6);
       assertThat(metrics.get("settings").has("hybrid.embeddingWeight")).isFalse();

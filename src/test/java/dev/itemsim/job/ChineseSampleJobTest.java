@@ -17,7 +17,7 @@ class ChineseSampleJobTest {
     JobTestSupport.Result result = JobTestSupport.run(Path.of("jobs/similar-items-zh.conf"),
         "output.path=" + out, "run.date=2026-03-01", "similarity.scorer=embedding");
     assertThat(result.exitCode()).as(result.err()).isZero();
-    List<Row> rows = SparkTestSupport.spark().read().parquet(out.resolve("similar_items/run_date=2026-03-01").toString())
+    List<Row> rows = SparkTestSupport.spark().read().parquet(out.resolve(OutputLayout.similarItems(java.time.LocalDate.of(2026, 3, 1))).toString())
         .collectAsList();
     assertThat(rows).hasSize(237 * 10);
     assertThat(rows).allSatisfy(r -> assertThat(r.getString(4)).isEqualTo("builtin:bge-small-zh-v15"));

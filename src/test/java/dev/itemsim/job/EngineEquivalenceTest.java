@@ -43,7 +43,7 @@ class EngineEquivalenceTest {
         "similarity.scorer = embedding"), "encoder.engine=" + engine);
     assertThat(result.exitCode()).as(result.err()).isZero();
     Map<String, Row> rows = new HashMap<>();
-    for (Row r : SparkTestSupport.spark().read().parquet(out.resolve("similar_items/run_date=2026-03-01").toString())
+    for (Row r : SparkTestSupport.spark().read().parquet(out.resolve(OutputLayout.similarItems(java.time.LocalDate.of(2026, 3, 1))).toString())
         .collectAsList()) {
       rows.put(r.getString(0) + "/" + r.getInt(1), r);
     }

@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SimilarItemsJobTest {
-  private static final String PARTITION = "similar_items/run_date=2026-03-01";
+  private static final java.time.LocalDate DATE = java.time.LocalDate.of(2026, 3, 1);
+  private static final String PARTITION = OutputLayout.similarItems(DATE);
+  private static final String REJECTED = OutputLayout.rejected(DATE);
   @TempDir
   static Path dir;
   static Path catalog;
@@ -75,14 +77,14 @@ class SimilarItemsJobTest {
     }
 
     Row embeddingSchema = null;
-    List<Row> embeddings = spark.read().parquet(out.resolve("embeddings").toString()).collectAsList();
-    assertThat(spark.read().parquet(out.resolve("embeddings").toString()).schema().simpleString())
+    List<Row> embeddings = spark.read().parquet(out.resolve(OutputLayout.EMBEDDINGS).toString()).collectAsList();
+    assertThat(spark.read().parquet(out.resolve(OutputLayout.EMBEDDINGS).toString()).schema().simpleString())
         .startsWith("struct<item_id:string,model:string,text_hash:string,embedding:array<float>");
     assertThat(embeddings).hasSize(60);
     assertThat(embeddings.get(0).getList(3)).hasSize(384);
 
     Map<String, Long> reasons = new HashMap<>();
-    spark.read().parquet(out.resolve("rejected/run_date=2026-03-01").toString()).collectAsList()
+    spark.read().parquet(out.resolve(REJECTED).toString()).collectAsList()
         .forEach(r -> reasons.merge(r.getString(0), 1L, Long::sum));
     assertThat(reasons).containsOnly(Map.entry("null_id", 1L), Map.entry("blank_id", 1L),
         Map.entry("duplicate_id", 2L), Map.entry("blank_text", 1L));
@@ -111,7 +113,7 @@ class SimilarItemsJobTest {
     assertThat(sortedRows(out.resolve(PARTITION))).isEqualTo(first);
     Set<String> secondFiles = files(out.resolve(PARTITION));
     assertThat(secondFiles).hasSameSizeAs(firstFiles).doesNotContainAnyElementsOf(firstFiles);
-    assertThat(out.resolve("_staging")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
+    assertThat(out.resolve(OutputLayout.STAGING)).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
         p -> assertThat(p).isEmptyDirectory());
 
     // a smaller catalogue for the same date replaces the partition, nothing of the old one remains
@@ -133,13 +135,22 @@ class SimilarItemsJobTest {
     JobTestSupport.Result failed = run(spec(dir, blank, out));
     assertThat(failed.exitCode()).isEqualTo(3);
     assertThat(failed.err()).contains("2 of 2 rows rejected").contains("blank_text=2");
+    // no table of the stopped run is published: the previous run's set stays whole
     assertThat(sortedRows(out.resolve(PARTITION))).isEqualTo(before);
     assertThat(files(out.resolve(PARTITION))).isEqualTo(beforeFiles);
-    assertThat(spark.read().parquet(out.resolve("rejected/run_date=2026-03-01").toString()).count()).isEqualTo(2);
-    try (Stream<Path> runs = Files.list(out.resolve("_runs"))) {
-      assertThat(runs.filter(p -> !p.getFileName().toString().startsWith(".")).map(p -> readJson(p).get("status").asText()).toList())
-          .containsExactlyInAnyOrder("succeeded", "failed");
+    assertThat(spark.read().parquet(out.resolve(REJECTED).toString()).count()).isEqualTo(5);
+    List<JsonNode> summaries;
+    try (Stream<Path> runs = Files.list(out.resolve(OutputLayout.RUNS))) {
+      summaries = runs.filter(p -> p.getFileName().toString().endsWith(".json")).map(SimilarItemsJobTest::readJson)
+          .toList();
     }
+    assertThat(summaries.stream().map(j -> j.get("status").asText())).containsExactlyInAnyOrder("succeeded", "failed");
+    JsonNode stopped = summaries.stream().filter(j -> j.get("status").asText().equals("failed")).findFirst().orElseThrow();
+    assertThat(stopped.get("error").asText()).contains("2 of 2 rows rejected");
+    // its rejected rows are kept beside its summary, and the message says where
+    String kept = stopped.get("rejected_path").asText();
+    assertThat(failed.err()).contains(kept);
+    assertThat(spark.read().parquet(kept).count()).isEqualTo(2);
   }
 
   @Test
@@ -225,7 +236,7 @@ class SimilarItemsJobTest {
     List<Row> rows = spark.read().parquet(out.resolve(PARTITION).toString()).collectAsList();
     assertThat(rows).hasSize(15 * 5);
     assertThat(rows).allSatisfy(r -> assertThat(bIds).contains(r.getString(2)));
-    assertThat(spark.read().parquet(out.resolve("embeddings_against").toString()).count()).isEqualTo(25);
+    assertThat(spark.read().parquet(out.resolve(OutputLayout.EMBEDDINGS_AGAINST).toString()).count()).isEqualTo(25);
   }
 
   private List<String> sortedRows(Path partition) {
@@ -240,7 +251,7 @@ class SimilarItemsJobTest {
   }
 
   private static JsonNode onlySummary(Path out) throws Exception {
-    try (Stream<Path> runs = Files.list(out.resolve("_runs"))) {
+    try (Stream<Path> runs = Files.list(out.resolve(OutputLayout.RUNS))) {
       List<Path> files = runs.toList();
       assertThat(files).hasSize(1);
       assertThat(files.get(0).getFileName().toString()).startsWith("2026-03-01_").endsWith(".json");

@@ -1,0 +1,61 @@
+package dev.itemsim.job;
+
+import dev.itemsim.InvalidInputException;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Tells bad input from faults. Spark reports an unreadable input file (a corrupt or truncated Parquet part,
+ * columns whose types differ between parts) as a {@code SparkException} from inside a task, which Java sees
+ * as an undeclared checked exception; such failures are user errors (exit code 2) and become an
+ * {@link InvalidInputException} whose message names the file.
+ */
+final class Failures {
+  /** Markers of an input file Spark could not read, in exception class names and messages. */
+  private static final List<String> BAD_FILE_MARKERS = List.of("FAILED_READ_FILE", "ParquetDecodingException",
+      "is not a Parquet file", "SchemaColumnConvertNotSupportedException", "PARQUET_COLUMN_DATA_TYPE_MISMATCH",
+      "CANNOT_MERGE_SCHEMAS", "CANNOT_READ_FILE_FOOTER", "Could not read footer", "expected magic number");
+
+  private Failures() {}
+
+  /** The exception the command line should see: bad input as {@link InvalidInputException}, the rest as is. */
+  static RuntimeException classify(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof InvalidInputException invalid) {
+        return invalid;
+      }
+      if (t instanceof TooManyRejectsException rejects) {
+        return rejects;
+      }
+    }
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      String text = t.getClass().getName() + ": " + t.getMessage();
+      if (BAD_FILE_MARKERS.stream().anyMatch(text::contains)) {
+        return new InvalidInputException("Cannot read input: " + oneLine(t), failure);
+      }
+    }
+    return failure instanceof RuntimeException runtime ? runtime : new JobFailedException(oneLine(failure), failure);
+  }
+
+  /** The failure in one line: its innermost informative message, without Spark's stack dump. */
+  static String oneLine(Throwable failure) {
+    String message = failure.getMessage();
+    if (message == null || message.isBlank()) {
+      message = failure.getClass().getSimpleName();
+    }
+    int cut = message.indexOf('\n');
+    String line = cut < 0 ? message : message.substring(0, cut);
+    return line.length() > 1000 ? line.substring(0, 1000) + "…" : line.strip();
+  }
+
+  /** A fault that is not a runtime exception (a checked exception from Spark, an error). */
+  static final class JobFailedException extends RuntimeException {
+    JobFailedException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  static boolean mentions(Throwable t, String text) {
+    return String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains(text.toLowerCase(Locale.ROOT));
+  }
+}

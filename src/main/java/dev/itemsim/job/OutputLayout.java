@@ -1,0 +1,74 @@
+package dev.itemsim.job;
+
+import java.time.LocalDate;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Every table and folder under a job's {@code output.path}, defined once: jobs write through it, {@code show}
+ * and the tests read through it. Relative names are what {@link OutputPublisher} stages and publishes;
+ * {@link #resolve} gives the full path.
+ *
+ * <p>Folders starting with {@code _} are invisible to Spark's partition discovery, so readers of the tables
+ * never see staging data, locks or run summaries.
+ */
+public record OutputLayout(String root) {
+  public static final String SIMILAR_ITEMS = "similar_items";
+  public static final String EMBEDDINGS = "embeddings";
+  public static final String EMBEDDINGS_AGAINST = "embeddings_against";
+  public static final String REJECTED = "rejected";
+  public static final String EVALUATION = "evaluation";
+  public static final String RUNS = "_runs";
+  public static final String STAGING = "_staging";
+  public static final String LOCK = "_lock";
+
+  /** {@code similar_items/run_date=D}: one run date's neighbour lists. */
+  public static String similarItems(LocalDate runDate) {
+    return partition(SIMILAR_ITEMS, runDate);
+  }
+
+  /** {@code rejected/run_date=D}: one run date's rejected input rows. */
+  public static String rejected(LocalDate runDate) {
+    return partition(REJECTED, runDate);
+  }
+
+  /** Inside {@code evaluation/}: {@code metrics.json}. */
+  public static final String METRICS = "metrics.json";
+  /** Inside {@code evaluation/}: every true pair whose partner is not ranked first. */
+  public static final String MISSES = "misses";
+  /** Inside {@code evaluation/}: the ranked lists the metrics were computed from. */
+  public static final String RANKED = "ranked";
+  /** Inside {@code evaluation/}: input rows of either catalogue that were not encoded. */
+  public static final String EVALUATION_REJECTED = "rejected";
+
+  /** {@code evaluation/NAME}. */
+  public static String evaluation(String name) {
+    return EVALUATION + "/" + name;
+  }
+
+  /** {@code _runs/NAME.json}: one run's summary. */
+  public static String runSummary(String name) {
+    return RUNS + "/" + name + ".json";
+  }
+
+  /** {@code _runs/NAME.rejected}: the rejected rows of a run stopped by the reject limit. */
+  public static String stoppedRunRejects(String name) {
+    return RUNS + "/" + name + ".rejected";
+  }
+
+  private static String partition(String table, LocalDate runDate) {
+    return table + "/run_date=" + runDate;
+  }
+
+  public Path path() {
+    return new Path(root);
+  }
+
+  public Path resolve(String relative) {
+    return new Path(path(), relative);
+  }
+
+  /** The full path of {@code similar_items/run_date=D}. */
+  public String similarItemsPath(LocalDate runDate) {
+    return resolve(similarItems(runDate)).toString();
+  }
+}

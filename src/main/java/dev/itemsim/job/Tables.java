@@ -1,0 +1,47 @@
+package dev.itemsim.job;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import dev.itemsim.similarity.Ranking;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/** How each output table is written: its columns, order and file count. */
+final class Tables {
+  /** {@code similar_items}: {@link Ranking#SCHEMA} plus the model that produced the lists. */
+  static final StructType NEIGHBORS_SCHEMA = Ranking.SCHEMA.add("model", DataTypes.StringType, false);
+
+  private static final long ROWS_PER_NEIGHBOR_FILE = 2_000_000;
+  private static final long ITEMS_PER_EMBEDDING_FILE = 500_000;
+
+  private Tables() {}
+
+  /** {@code reason, item_id, record, source_file}, one file. */
+  static void writeRejected(Dataset<Row> rejected, Path dir) {
+    rejected.coalesce(1).write().parquet(dir.toString());
+  }
+
+  /** {@code item_id, model, text_hash, embedding, text} in id order. */
+  static void writeEmbeddings(Dataset<Row> items, long count, String model, Path dir) {
+    items.select(col("item_id"), lit(model).as("model"), col("text_hash"), col("embedding"), col("text"))
+        .orderBy("item_id")
+        .coalesce(files(count, ITEMS_PER_EMBEDDING_FILE))
+        .write().parquet(dir.toString());
+  }
+
+  /** Neighbour lists with their model; returns the rows written (read back from the files). */
+  static long writeNeighbors(Ranking ranking, long queries, String model, Path dir) {
+    ranking.rows().withColumn("model", lit(model))
+        .coalesce(files(queries * 10, ROWS_PER_NEIGHBOR_FILE))
+        .write().parquet(dir.toString());
+    return ranking.rows().sparkSession().read().parquet(dir.toString()).count();
+  }
+
+  private static int files(long rows, long perFile) {
+    return (int) Math.max(1, Math.min(10_000, rows / perFile));
+  }
+}

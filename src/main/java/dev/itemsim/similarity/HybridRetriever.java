@@ -1,0 +1,70 @@
+package dev.itemsim.similarity;
+
+import dev.itemsim.config.TypedConfig;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The blend of both: a query's candidates are the union of its embedding top-K and its lexical top-K
+ * ({@code K = max(topN, candidates)}), each scored {@code embeddingWeight · embedding cosine +
+ * (1 − embeddingWeight) · lexical cosine}, both computed exactly ({@link HybridRanker}).
+ */
+public final class HybridRetriever implements Retriever {
+  public static final String NAME = "hybrid";
+
+  /**
+   * @param embeddingWeight weight of the embedding cosine ({@code similarity.hybrid.embeddingWeight})
+   * @param embedding the embedding candidates' kernel and blocks
+   * @param lexical the lexical side and the candidate count
+   */
+  public record Options(double embeddingWeight, EmbeddingRetriever.Options embedding,
+      LexicalRetriever.Options lexical) implements java.io.Serializable {
+    /** The keys {@link #from} reads. */
+    public static final List<String> KEYS = keys();
+
+    public Options {
+      if (!(embeddingWeight >= 0 && embeddingWeight <= 1)) {
+        throw new dev.itemsim.InvalidInputException("similarity.hybrid.embeddingWeight = " + embeddingWeight
+            + " is out of range 0..1");
+      }
+    }
+
+    public static Options defaults() {
+      return new Options(0.3, EmbeddingRetriever.Options.defaults(), LexicalRetriever.Options.defaults());
+    }
+
+    public static Options from(TypedConfig c) {
+      return new Options(c.doubleIn("similarity.hybrid.embeddingWeight", 0, 1), EmbeddingRetriever.Options.from(c),
+          LexicalRetriever.Options.from(c));
+    }
+
+    private static List<String> keys() {
+      List<String> keys = new ArrayList<>(List.of("similarity.hybrid.embeddingWeight"));
+      keys.addAll(EmbeddingRetriever.Options.KEYS);
+      keys.addAll(LexicalRetriever.Options.KEYS);
+      return List.copyOf(keys);
+    }
+  }
+
+  private final Options options;
+
+  public HybridRetriever(Options options) {
+    this.options = options;
+  }
+
+  public Options options() {
+    return options;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Ranking rank(SparkSession spark, SearchRequest request) {
+    return CandidateReranking.rank(spark, request, NAME, options.lexical(), options.embeddingWeight(),
+        options.embedding());
+  }
+}
