@@ -2,7 +2,6 @@ package dev.itemsim.similarity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +28,7 @@ class HybridRankerTest {
     }
     assertThat(HybridRanker.rank(0, fromEmbeddings, fromLexical, queries, corpus, lexQ, lexC, 0.7, 2)
         .corpusIndexes()).hasSize(2).containsExactly(ranked.corpusIndexes()[0], ranked.corpusIndexes()[1]);
-    assertThat(List.of(HybridRanker.union(new int[] {1, 2}, new int[] {2, 3}))).hasSize(1);
+    assertThat(HybridRanker.union(new int[] {1, 2}, new int[] {2, 3})).containsExactlyInAnyOrder(1, 2, 3);
+    assertThat(HybridRanker.union(new int[] {}, new int[] {4, 4})).containsExactly(4);
   }
 }
