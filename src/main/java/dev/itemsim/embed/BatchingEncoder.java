@@ -3,7 +3,6 @@ package dev.itemsim.embed;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
 
@@ -31,8 +30,10 @@ abstract class BatchingEncoder implements SentenceEncoder {
           .optMaxLength(settings.maxTokens())
           .optPadding(false)
           .build();
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot load tokenizer " + files.tokenizer(), e);
+    } catch (IOException | RuntimeException e) {
+      // the tokenizers library reports a malformed tokenizer.json as a runtime exception
+      throw new dev.itemsim.InvalidInputException("Cannot load tokenizer " + files.tokenizer() + ": "
+          + e.getMessage(), e);
     }
   }
 

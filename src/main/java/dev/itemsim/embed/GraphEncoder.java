@@ -14,7 +14,7 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.itemsim.InvalidInputException;
 import java.nio.file.Path;
 
 /**
@@ -58,11 +58,13 @@ final class GraphEncoder extends BatchingEncoder {
         criteria.optModelName(file.getFileName().toString().replaceFirst("\\.pt$", ""));
       }
       return criteria.build().loadModel();
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot load model " + settings.model() + " from " + file, e);
-    } catch (ModelNotFoundException | MalformedModelException e) {
-      throw new IllegalStateException("Cannot load model " + settings.model() + " from " + file + " on "
-          + engine + ": " + e.getMessage(), e);
+    } catch (IOException | ModelNotFoundException | MalformedModelException | ai.djl.engine.EngineException e) {
+      String message = "Cannot load model " + settings.model() + " from " + file + " on " + engine + ": "
+          + e.getMessage();
+      // a user's model file that does not load is bad input; a built-in one is a fault of the installation
+      throw settings.model().isBuiltin() ? new IllegalStateException(message, e) : new InvalidInputException(
+          "encoder.model = " + settings.model() + ": " + file.getFileName() + " does not load (" + e.getMessage()
+              + "); is it a complete ONNX/TorchScript export?", e);
     }
   }
 

@@ -16,6 +16,10 @@ final class Failures {
       "is not a Parquet file", "SchemaColumnConvertNotSupportedException", "PARQUET_COLUMN_DATA_TYPE_MISMATCH",
       "CANNOT_MERGE_SCHEMAS", "CANNOT_READ_FILE_FOOTER", "Could not read footer", "expected magic number");
 
+  /** Spark's prefix before a task's own failure message. */
+  private static final java.util.regex.Pattern STAGE_FAILURE = java.util.regex.Pattern.compile(
+      "^Job aborted due to stage failure: .*?most recent failure: Lost task [^:]*?\\): ");
+
   private Failures() {}
 
   /** The exception the command line should see: bad input as {@link InvalidInputException}, the rest as is. */
@@ -39,7 +43,7 @@ final class Failures {
 
   /** The failure in one line: its innermost informative message, without Spark's stack dump. */
   static String oneLine(Throwable failure) {
-    String message = failure.getMessage();
+    String message = STAGE_FAILURE.matcher(String.valueOf(failure.getMessage())).replaceFirst("");
     if (message == null || message.isBlank()) {
       message = failure.getClass().getSimpleName();
     }
