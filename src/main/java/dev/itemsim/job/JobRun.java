@@ -8,9 +8,10 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The frame every job runs in: repair outputs left by a killed run, stage this run's outputs, let the job
+ * The frame every job runs in: take the output path's lock (which fails up front, exit 2, when the path cannot
+ * be written or another run holds it), repair outputs left by a killed run, stage this run's outputs, let the job
  * work, publish (the job calls {@link OutputPublisher#commit()}) or drop the staged outputs on failure, and
- * always write the run summary to {@code <output>/_runs/<summaryName>.json}.
+ * always write the run summary to {@code <output>/_runs/<summaryName>.json} before releasing the lock.
  */
 final class JobRun {
   private JobRun() {}
@@ -20,22 +21,24 @@ final class JobRun {
     long start = System.nanoTime();
     Path root = new Path(outputPath);
     FileSystem fs = fileSystem(spark, root);
-    OutputPublisher.recover(fs, root);
-    OutputPublisher publisher = new OutputPublisher(fs, root, runId);
-    try {
-      RunSummary result = work.apply(publisher);
-      summary.put("status", "succeeded");
-      return result;
-    } catch (RuntimeException e) {
-      publisher.abort();
-      summary.put("status", "failed").put("error", String.valueOf(e.getMessage()));
-      throw e;
-    } finally {
-      summary.stage("total", (System.nanoTime() - start) / 1_000_000);
-      Path runFile = new Path(new Path(root, "_runs"), summaryName + ".json");
-      summary.put("summary_path", runFile.toString());
-      summary.write(fs, runFile);
-      spark.sparkContext().clearJobGroup();
+    try (OutputLock lock = OutputLock.acquire(fs, root, runId)) {
+      OutputPublisher.recover(lock);
+      OutputPublisher publisher = new OutputPublisher(lock);
+      try {
+        RunSummary result = work.apply(publisher);
+        summary.put("status", "succeeded");
+        return result;
+      } catch (RuntimeException e) {
+        publisher.abort();
+        summary.put("status", "failed").put("error", String.valueOf(e.getMessage()));
+        throw e;
+      } finally {
+        summary.stage("total", (System.nanoTime() - start) / 1_000_000);
+        Path runFile = new Path(new Path(root, "_runs"), summaryName + ".json");
+        summary.put("summary_path", runFile.toString());
+        summary.write(fs, runFile);
+        spark.sparkContext().clearJobGroup();
+      }
     }
   }
 
