@@ -65,7 +65,12 @@ public final class EvaluateJob {
   }
 
   public RunSummary execute() {
-    return JobRun.execute(spark, summary, config.output(), runId, "evaluate_" + runId, this::run);
+    Map<String, String> inputs = new LinkedHashMap<>(Map.of("input.path", config.input().path(),
+        "eval.matches", config.matchesPath()));
+    if (config.against() != null) {
+      inputs.put("search.against", config.against().path());
+    }
+    return JobRun.execute(spark, summary, config.output(), runId, "evaluate_" + runId, inputs, this::run);
   }
 
   /** One direction's lists and the texts and pair scores its misses need. */

@@ -2,6 +2,7 @@ package dev.itemsim.job;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Map;
 import java.util.function.Function;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -10,8 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The frame every job runs in: check that the output can be written, take the output lock, repair what a
- * killed run left, stage this run's tables, let the job work and publish (the job calls
+ * The frame every job runs in: check that the output is not inside an input and can be written, take the
+ * output lock ({@link OutputLock}: a second run on the same output refuses), repair what a killed run left,
+ * stage this run's tables, let the job work and publish (the job calls
  * {@link OutputPublisher#commit()}), or on any failure drop the staged tables, keep the rejected rows of a
  * run stopped by the reject limit beside its summary, and always write the run summary to
  * {@code <output>/_runs/<name>.json} with status {@code succeeded} or {@code failed} and the cause in one line.
@@ -21,30 +23,38 @@ final class JobRun {
 
   private JobRun() {}
 
+  /**
+   * @param inputs the paths the job reads, by configuration key (the output must not be one or inside one)
+   * @throws InvalidInputException before any work when the output is inside an input, cannot be written, or
+   *     is locked by another run
+   */
   static <T> T execute(SparkSession spark, RunSummary summary, OutputLayout layout, String runId, String name,
-      Function<OutputPublisher, T> work) {
+      Map<String, String> inputs, Function<OutputPublisher, T> work) {
     long start = System.nanoTime();
+    OutputLock.requireOutsideInputs(spark.sparkContext().hadoopConfiguration(), layout.root(), inputs);
     FileSystem fs = fileSystem(spark, layout.path());
-    OutputPublisher.recover(fs, layout.path());
-    OutputPublisher publisher = new OutputPublisher(fs, layout.path(), runId);
-    try {
-      T result = work.apply(publisher);
-      summary.succeeded();
-      return result;
-    } catch (Throwable e) {
-      RuntimeException failure = Failures.classify(e);
-      if (failure instanceof TooManyRejectsException rejects) {
-        failure = keepRejects(fs, layout, name, rejects, summary);
+    try (OutputLock lock = OutputLock.acquire(fs, layout.path(), runId)) {
+      OutputPublisher.recover(lock);
+      OutputPublisher publisher = new OutputPublisher(lock);
+      try {
+        T result = work.apply(publisher);
+        summary.succeeded();
+        return result;
+      } catch (Throwable e) {
+        RuntimeException failure = Failures.classify(e);
+        if (failure instanceof TooManyRejectsException rejects) {
+          failure = keepRejects(fs, layout, name, rejects, summary);
+        }
+        publisher.abort();
+        summary.failed(Failures.oneLine(failure));
+        throw failure;
+      } finally {
+        summary.stage("total", (System.nanoTime() - start) / 1_000_000);
+        Path runFile = layout.resolve(OutputLayout.runSummary(name));
+        summary.summaryPath(runFile.toString());
+        summary.write(fs, runFile);
+        spark.sparkContext().clearJobGroup();
       }
-      publisher.abort();
-      summary.failed(Failures.oneLine(failure));
-      throw failure;
-    } finally {
-      summary.stage("total", (System.nanoTime() - start) / 1_000_000);
-      Path runFile = layout.resolve(OutputLayout.runSummary(name));
-      summary.summaryPath(runFile.toString());
-      summary.write(fs, runFile);
-      spark.sparkContext().clearJobGroup();
     }
   }
 

@@ -8,7 +8,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -42,7 +44,15 @@ public final class SimilarItemsJob {
 
   /** Runs the job; the summary is also written under {@code <output>/_runs/}. */
   public RunSummary execute() {
-    return JobRun.execute(spark, summary, config.output(), runId, runId, this::run);
+    return JobRun.execute(spark, summary, config.output(), runId, runId, inputs(), this::run);
+  }
+
+  private Map<String, String> inputs() {
+    Map<String, String> inputs = new LinkedHashMap<>(Map.of("input.path", config.input().path()));
+    if (config.against() != null) {
+      inputs.put("search.against", config.against().path());
+    }
+    return inputs;
   }
 
   private RunSummary run(OutputPublisher publisher) {

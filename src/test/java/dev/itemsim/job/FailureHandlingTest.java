@@ -72,6 +72,34 @@ class FailureHandlingTest {
     assertFailedSummary(out, "model.onnx");
   }
 
+  @Test
+  void aSecondRunOnTheSameOutputRefusesAndNamesTheHolder() throws Exception {
+    Path input = catalog(dir, "locked-input", 10, List.of());
+    Path out = dir.resolve("locked-out");
+    assertThat(run(spec(dir, input, out), "similarity.scorer=embedding").exitCode()).isZero();
+    var fs = new org.apache.hadoop.fs.Path(out.toString()).getFileSystem(
+        SparkTestSupport.spark().sparkContext().hadoopConfiguration());
+    try (OutputLock held = OutputLock.acquire(fs, new org.apache.hadoop.fs.Path(out.toString()), "the-first-run")) {
+      JobTestSupport.Result second = run(spec(dir, input, out), "similarity.scorer=embedding");
+      assertThat(second.exitCode()).isEqualTo(2);
+      assertThat(second.err()).contains("the-first-run").contains(out.toString());
+      assertThat(out.resolve(OutputLayout.LOCK)).exists();
+    }
+    assertThat(run(spec(dir, input, out), "similarity.scorer=embedding").exitCode()).isZero();
+  }
+
+  @Test
+  void outputInsideTheInputOrUnderAFileIsRefusedBeforeReading() throws Exception {
+    Path input = catalog(dir, "outer", 10, List.of());
+    JobTestSupport.Result inside = run(spec(dir, input, input.resolve("out")));
+    assertThat(inside.exitCode()).isEqualTo(2);
+    assertThat(inside.err()).contains("input.path");
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    JobTestSupport.Result underFile = run(spec(dir, input, file.resolve("out")));
+    assertThat(underFile.exitCode()).isEqualTo(2);
+    assertThat(underFile.err()).contains("output.path").contains("cannot be written");
+  }
+
   private void assertFailsAsBadInput(Path input, String named, String... specLines) throws Exception {
     Path out = dir.resolve("out-" + input.getFileName());
     // a previous good run, whose tables must survive the failed one

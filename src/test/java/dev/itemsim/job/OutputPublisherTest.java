@@ -1,58 +1,181 @@
 package dev.itemsim.job;
 
+import static dev.itemsim.job.OutputFixtures.content;
+import static dev.itemsim.job.OutputFixtures.hadoop;
+import static dev.itemsim.job.OutputFixtures.live;
+import static dev.itemsim.job.OutputFixtures.local;
+import static dev.itemsim.job.OutputFixtures.stagingFolders;
+import static dev.itemsim.job.OutputFixtures.table;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class OutputPublisherTest {
+  private static final String MANIFEST_HEADER = "itemsim commit manifest v1\n";
+
   @TempDir
   Path root;
 
-  private FileSystem fs() throws Exception {
-    return FileSystem.getLocal(new Configuration());
+  private OutputLock lock;
+
+  @BeforeEach
+  void lock() throws Exception {
+    lock = OutputLock.acquire(FileSystem.getLocal(new Configuration()), hadoop(root), "this-run");
   }
 
-  private static void table(Path dir, String content) throws Exception {
-    Files.createDirectories(dir);
-    Files.writeString(dir.resolve("part-0.parquet"), content);
+  @AfterEach
+  void release() {
+    lock.close();
   }
 
   @Test
   void replacesTablesOnlyOnCommit() throws Exception {
     table(root.resolve("similar_items/run_date=2026-01-01"), "old");
-    OutputPublisher publisher = new OutputPublisher(fs(), new org.apache.hadoop.fs.Path(root.toString()), "r1");
-    org.apache.hadoop.fs.Path staged = publisher.stage("similar_items/run_date=2026-01-01");
-    table(Path.of(staged.toUri().getPath()), "new");
+    OutputPublisher publisher = new OutputPublisher(lock);
+    table(local(publisher.stage("similar_items/run_date=2026-01-01")), "new");
+    table(local(publisher.stage("embeddings")), "new embeddings");
     assertThat(root.resolve("similar_items/run_date=2026-01-01/part-0.parquet")).hasContent("old");
     publisher.commit();
-    assertThat(root.resolve("similar_items/run_date=2026-01-01/part-0.parquet")).hasContent("new");
-    assertThat(root.resolve("_staging/r1")).doesNotExist();
+    assertThat(live(root)).isEqualTo(Map.of("similar_items/run_date=2026-01-01", content("new"),
+        "embeddings", content("new embeddings")));
+    assertThat(stagingFolders(root)).isEmpty();
   }
 
   @Test
   void abortLeavesTheLiveTableAlone() throws Exception {
     table(root.resolve("embeddings"), "old");
-    OutputPublisher publisher = new OutputPublisher(fs(), new org.apache.hadoop.fs.Path(root.toString()), "r2");
-    table(Path.of(publisher.stage("embeddings").toUri().getPath()), "half-written");
+    OutputPublisher publisher = new OutputPublisher(lock);
+    table(local(publisher.stage("embeddings")), "half-written");
     publisher.abort();
     assertThat(root.resolve("embeddings/part-0.parquet")).hasContent("old");
-    assertThat(root.resolve("_staging/r2")).doesNotExist();
+    assertThat(stagingFolders(root)).isEmpty();
   }
 
   @Test
-  void recoverRestoresATableMovedAsideByARunKilledMidCommit() throws Exception {
-    // state after "live moved aside" and before "staged renamed in": the live partition is missing
+  void commitOnlyPublishesOneTableAndDropsTheRest() throws Exception {
+    table(root.resolve("embeddings"), "old embeddings");
+    table(root.resolve("rejected/run_date=2026-01-02"), "old rejected");
+    OutputPublisher publisher = new OutputPublisher(lock);
+    table(local(publisher.stage("embeddings")), "new embeddings");
+    table(local(publisher.stage("rejected/run_date=2026-01-02")), "new rejected");
+    publisher.commitOnly("rejected/run_date=2026-01-02");
+    assertThat(live(root)).isEqualTo(Map.of("embeddings", content("old embeddings"),
+        "rejected/run_date=2026-01-02", content("new rejected")));
+    assertThat(stagingFolders(root)).isEmpty();
+    assertThatThrownBy(publisher::commit).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void recoverCompletesARunKilledAfterWritingItsManifest() throws Exception {
+    // killed mid-commit: embeddings swapped in, rejected moved aside, similar_items not yet touched
+    Path run = root.resolve("_staging/killed");
+    Files.createDirectories(run);
+    Files.writeString(run.resolve("_commit"), MANIFEST_HEADER
+        + "embeddings\nrejected/run_date=2026-01-02\nsimilar_items/run_date=2026-01-02\nend\n");
+    table(root.resolve("embeddings"), "new embeddings");
+    table(run.resolve("_previous/embeddings"), "old embeddings");
+    table(run.resolve("rejected/run_date=2026-01-02"), "new rejected");
+    table(run.resolve("_previous/rejected/run_date=2026-01-02"), "old rejected");
+    table(run.resolve("similar_items/run_date=2026-01-02"), "new similar");
+    table(root.resolve("similar_items/run_date=2026-01-02"), "old similar");
+    table(root.resolve("similar_items/run_date=2026-01-01"), "other day");
+
+    OutputPublisher.recover(lock);
+
+    assertThat(live(root)).isEqualTo(Map.of("embeddings", content("new embeddings"),
+        "rejected/run_date=2026-01-02", content("new rejected"),
+        "similar_items/run_date=2026-01-02", content("new similar"),
+        "similar_items/run_date=2026-01-01", content("other day")));
+    assertThat(stagingFolders(root)).isEmpty();
+  }
+
+  @Test
+  void recoverDiscardsARunWithoutManifestAndLeavesTheLiveTablesAlone() throws Exception {
+    table(root.resolve("embeddings"), "old embeddings");
+    table(root.resolve("_staging/stopped/embeddings"), "new embeddings");
+    table(root.resolve("_staging/stopped/similar_items/run_date=2026-01-02"), "new similar");
+    Files.writeString(root.resolve("_staging/stopped/_commit.tmp"), "itemsim commit manifest v1\nembed");
+    OutputPublisher.recover(lock);
+    assertThat(live(root)).isEqualTo(Map.of("embeddings", content("old embeddings")));
+    assertThat(stagingFolders(root)).isEmpty();
+  }
+
+  @Test
+  void recoverRestoresATableMovedAsideByARunWithoutManifests() throws Exception {
+    // as a version before commit manifests left it: the live partition moved aside, the staged one not yet in
     table(root.resolve("_staging/r3/_previous/similar_items/run_date=2026-01-02"), "previous");
     table(root.resolve("_staging/r3/similar_items/run_date=2026-01-02"), "staged");
     table(root.resolve("similar_items/run_date=2026-01-01"), "other day");
-    OutputPublisher.recover(fs(), new org.apache.hadoop.fs.Path(root.toString()));
+    OutputPublisher.recover(lock);
     assertThat(root.resolve("similar_items/run_date=2026-01-02/part-0.parquet")).hasContent("previous");
     assertThat(root.resolve("similar_items/run_date=2026-01-01/part-0.parquet")).hasContent("other day");
-    assertThat(root.resolve("_staging/r3")).doesNotExist();
+    assertThat(stagingFolders(root)).isEmpty();
+  }
+
+  @Test
+  void recoverKeepsAPreviousTableItCannotPutInPlace() throws Exception {
+    Path run = root.resolve("_staging/broken");
+    Files.createDirectories(run);
+    Files.writeString(run.resolve("_commit"), MANIFEST_HEADER + "embeddings\nend\n");
+    table(run.resolve("_previous/embeddings"), "old embeddings");
+    assertThatThrownBy(() -> OutputPublisher.recover(lock)).isInstanceOf(UncheckedIOException.class)
+        .cause().hasMessageContaining("its previous version is in").hasMessageContaining("_previous/embeddings");
+    assertThat(run.resolve("_previous/embeddings/part-0.parquet")).hasContent("old embeddings");
+  }
+
+  @Test
+  void aFailedCleanUpStillPublishesAndTheNextRunFinishesIt() throws Exception {
+    FaultyFileSystem fs = new FaultyFileSystem();
+    lock.close();
+    lock = OutputLock.acquire(fs, hadoop(root), "this-run");
+    table(root.resolve("embeddings"), "old embeddings");
+    OutputPublisher publisher = new OutputPublisher(lock);
+    table(local(publisher.stage("embeddings")), "new embeddings");
+    fs.failDeletes(true);
+    publisher.commit();
+    fs.heal();
+    assertThat(live(root)).isEqualTo(Map.of("embeddings", content("new embeddings")));
+    assertThat(stagingFolders(root)).containsExactly("this-run");
+    OutputPublisher.recover(lock);
+    assertThat(live(root)).isEqualTo(Map.of("embeddings", content("new embeddings")));
+    assertThat(stagingFolders(root)).isEmpty();
+  }
+
+  @Test
+  void commitRefusesOnceTheLockIsNoLongerThisRuns() throws Exception {
+    table(root.resolve("embeddings"), "old embeddings");
+    OutputPublisher publisher = new OutputPublisher(lock);
+    table(local(publisher.stage("embeddings")), "new embeddings");
+    Files.writeString(root.resolve(OutputLock.LOCK), "run_id=other\nhost=elsewhere\npid=1\nsince=now\n");
+    assertThatThrownBy(publisher::commit).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no longer holds").hasMessageContaining("run other");
+    publisher.abort();
+    assertThat(live(root)).isEqualTo(Map.of("embeddings", content("old embeddings")));
+  }
+
+  @Test
+  void recoverNeedsTheLock() {
+    lock.close();
+    assertThatThrownBy(() -> OutputPublisher.recover(lock)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("released");
+  }
+
+  @Test
+  void stageRejectsPathsThatAreNotTables() {
+    OutputPublisher publisher = new OutputPublisher(lock);
+    for (String bad : new String[] {"", "_previous", "similar_items/_x", "../embeddings", "/embeddings", "a//b",
+        "embeddings/"}) {
+      assertThatThrownBy(() -> publisher.stage(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+    }
   }
 }
