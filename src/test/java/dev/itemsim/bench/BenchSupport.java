@@ -109,9 +109,19 @@ final class BenchSupport {
   }
 
   static String target(String name, double value, String comparator, double goal) {
-    boolean pass = comparator.equals(">=") ? value >= goal : value <= goal;
     return String.format(Locale.ROOT, "TARGET %s value=%.3f goal=%s%.3f %s", name, value, comparator, goal,
-        pass ? "PASS" : "FAIL");
+        passes(value, comparator, goal) ? "PASS" : "FAIL");
+  }
+
+  /** A {@link #target} whose value and goal are ratios: {@code value=123.4x goal=>=100x}. */
+  static String ratioTarget(String name, double value, String comparator, double goal) {
+    return String.format(Locale.ROOT, "TARGET %s value=%.1fx goal=%s%sx %s", name, value, comparator,
+        java.math.BigDecimal.valueOf(goal).stripTrailingZeros().toPlainString(),
+        passes(value, comparator, goal) ? "PASS" : "FAIL");
+  }
+
+  private static boolean passes(double value, String comparator, double goal) {
+    return comparator.equals(">=") ? value >= goal : value <= goal;
   }
 
   /**
