@@ -240,7 +240,10 @@ public final class TopNBench {
     shuffle.set(0);
     java.util.function.DoubleSupplier run = () -> {
       long t0 = System.nanoTime();
-      long count = BlockedTopN.compute(jsc, files, TOP_N, "native-blas").count();
+      long count;
+      try (BlockedTopN.Computation topN = BlockedTopN.open(jsc, files, TOP_N, "native-blas", null)) {
+        count = topN.buffers().count();
+      }
       if (count != files.numBlocks()) {
         throw new IllegalStateException("expected " + files.numBlocks() + " blocks, got " + count);
       }

@@ -150,7 +150,7 @@ class BlockFilesTest {
           .hasMessageContaining("holds 12796 bytes, expected 12800 (50 rows × 64 floats × 4 bytes)");
       assertThatThrownBy(() -> files.block(0))
           .hasMessageContaining("block-000000 holds 25604 bytes, expected 25600");
-      assertThatThrownBy(() -> BlockedTopN.compute(jsc, files, 10, "auto").collect())
+      assertThatThrownBy(() -> BlockedTopNTest.topNOnSpark(jsc, files, null))
           .hasStackTraceContaining("block-0000")
           .hasStackTraceContaining("the file is truncated or not a block of this layout");
     } finally {
@@ -178,6 +178,25 @@ class BlockFilesTest {
     assertThat(names(blocks)).containsExactly("block-000000", "block-000001", "block-000002");
     assertBlocksReadBack(files);
     files.delete();
+  }
+
+  /** Closing a computation, or deleting block files, destroys what they broadcast: tasks can no longer use it. */
+  @Test
+  void closingDestroysTheBroadcasts(@TempDir Path dir) {
+    BlockedTopN.Computation topN = BlockedTopN.open(jsc, IN_MEMORY, 10, "auto", null);
+    topN.close();
+    topN.close();
+    assertThatThrownBy(() -> topN.buffers().count()).hasStackTraceContaining("after it was destroyed");
+    BlockedTopN.Computation cross = BlockedTopN.openCross(jsc, IN_MEMORY, IN_MEMORY, 10, "auto", null);
+    cross.close();
+    assertThatThrownBy(() -> cross.buffers().count()).hasStackTraceContaining("after it was destroyed");
+
+    BlockFiles files = BlockFiles.write(jsc.parallelizePairs(indexed(), 3), COUNT, DIM, BLOCK,
+        dir.resolve("blocks").toString(), jsc.hadoopConfiguration());
+    files.delete();
+    files.delete();
+    assertThatThrownBy(() -> BlockedTopN.open(jsc, files, 10, "auto", null))
+        .hasStackTraceContaining("after it was destroyed");
   }
 
   private static void assertBlocksReadBack(BlockFiles files) {
