@@ -1,19 +1,27 @@
 package dev.itemsim.similarity;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.Partitioner;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.SerializableConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
@@ -22,11 +30,27 @@ import scala.Tuple2;
  * multiplies, so no JVM — driver or executor — ever holds all n vectors: memory per task is two blocks
  * whatever n is. The object itself is a few numbers, a path and a broadcast handle of the Hadoop
  * configuration (read once per executor, not once per task), cheap to ship with every task.
+ *
+ * <p>A block file is never written in place: each task attempt writes its own hidden temporary file
+ * ({@code .block-NNNNNN.<stage attempt>-<task attempt id>.tmp}) and publishes it under the block's name with
+ * one rename, so a block file, once it exists, is complete. A retried or speculative attempt that finds
+ * its block already published keeps it, or, racing it, may replace it atomically where rename does (POSIX):
+ * every attempt writes the same vectors at the same rows (recomputed input may differ in a float's last
+ * bits; either version is a correct block). Temporaries that dead attempts left behind are never read, and
+ * are removed once the blocks are written. Reading checks each block's length (rows × dim × 4 bytes) and
+ * fails naming the file.
  */
 public final class BlockFiles extends BlockLayout {
+  private static final Logger LOG = LoggerFactory.getLogger(BlockFiles.class);
+  private static final java.util.regex.Pattern BLOCK_NAME = java.util.regex.Pattern.compile("block-\\d{6,}");
+  private static final String TEMPORARY_PREFIX = ".block-";
+  private static final String TEMPORARY_SUFFIX = ".tmp";
+
   private final String dir;
   private final Broadcast<SerializableConfiguration> sharedConf;
   private transient Configuration conf;
+  /** Set on the driver by {@link #delete}, so a second call does not destroy the broadcast again. */
+  private transient boolean deleted;
 
   private BlockFiles(String dir, int count, int dim, int blockSize, Configuration conf,
       Broadcast<SerializableConfiguration> sharedConf) {
@@ -38,30 +62,108 @@ public final class BlockFiles extends BlockLayout {
 
   /**
    * Writes {@code vectors} — (global index, vector) for every index 0..count−1 exactly once — as blocks of
-   * {@code blockSize} rows into {@code dir} (created; must not hold blocks already), one Spark task per block.
-   * Fails naming the index when an index is missing, repeated or out of range, or a vector has another length.
+   * {@code blockSize} rows into {@code dir} (created if missing; must not hold blocks already), one Spark task
+   * per block. Fails naming the index when an index is missing, repeated or out of range, or a vector has
+   * another length; a failed write deletes {@code dir}. The blocks live, and the configuration stays
+   * broadcast, until {@link #delete}.
    */
   public static BlockFiles write(JavaPairRDD<Long, float[]> vectors, int count, int dim, int blockSize, String dir,
       Configuration conf) {
+    BlockFiles files = prepare(JavaSparkContext.fromSparkContext(vectors.context()), dir, count, dim, blockSize, conf);
+    try {
+      int numBlocks = files.numBlocks();
+      List<Integer> written = vectors
+          .partitionBy(new BlockPartitioner(numBlocks, blockSize))
+          .mapPartitionsWithIndex((b, rows) -> List.of(files.writeBlock(b, rows, attempt(TaskContext.get())))
+              .iterator(), true)
+          .collect();
+      long total = written.stream().mapToLong(Integer::longValue).sum();
+      if (total != count) {
+        throw new IllegalStateException("Wrote " + total + " rows into " + numBlocks + " blocks, expected " + count);
+      }
+      files.removeTemporaries();
+      return files;
+    } catch (Throwable e) {  // collect() throws SparkException, checked for Java yet undeclared
+      try {
+        files.delete();
+      } catch (RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The layout of blocks to be written into {@code dir}, which this creates and checks holds no block yet,
+   * with the configuration broadcast; {@link #write} then runs {@link #writeBlock} once per block and attempt.
+   */
+  static BlockFiles prepare(JavaSparkContext jsc, String dir, int count, int dim, int blockSize, Configuration conf) {
     if (blockSize < 1 || count < 1 || dim < 1) {
       throw new IllegalArgumentException("count, dim and blockSize must be >= 1: " + count + ", " + dim + ", " + blockSize);
     }
-    Broadcast<SerializableConfiguration> shared = JavaSparkContext.fromSparkContext(vectors.context())
-        .broadcast(new SerializableConfiguration(conf));
-    BlockFiles files = new BlockFiles(dir, count, dim, blockSize, conf, shared);
-    int numBlocks = files.numBlocks();
-    List<Integer> written = vectors
-        .partitionBy(new BlockPartitioner(numBlocks, blockSize))
-        .mapPartitionsWithIndex((b, rows) -> List.of(files.writeBlock(b, rows)).iterator(), true)
-        .collect();
-    long total = written.stream().mapToLong(Integer::longValue).sum();
-    if (total != count) {
-      throw new IllegalStateException("Wrote " + total + " rows into " + numBlocks + " blocks, expected " + count);
+    Path path = new Path(dir);
+    try {
+      FileSystem fs = path.getFileSystem(conf);
+      if (fs.exists(path)) {
+        for (FileStatus f : fs.listStatus(path)) {
+          if (BLOCK_NAME.matcher(f.getPath().getName()).matches()) {
+            throw new IllegalArgumentException("Folder " + dir + " already holds vector blocks (" + f.getPath().getName()
+                + "): block files are written into a new or empty folder");
+          }
+        }
+      }
+      if (!fs.mkdirs(path)) {
+        throw new IOException("mkdirs returned false");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create the vector block folder " + dir, e);
     }
-    return files;
+    return new BlockFiles(dir, count, dim, blockSize, conf, jsc.broadcast(new SerializableConfiguration(conf)));
   }
 
-  private int writeBlock(int b, java.util.Iterator<Tuple2<Long, float[]>> rows) throws IOException {
+  /** Names a task attempt uniquely within the application: stage attempt and task attempt id. */
+  static String attempt(TaskContext task) {
+    return task.stageAttemptNumber() + "-" + task.taskAttemptId();
+  }
+
+  /**
+   * One attempt at block {@code b}: checks its rows, writes them to the attempt's temporary file and
+   * publishes that as the block file, unless another attempt of the block has already published it. On
+   * failure the attempt deletes its temporary file (an attempt that dies leaves it: it is never read). Returns
+   * the block's row count.
+   */
+  int writeBlock(int b, Iterator<Tuple2<Long, float[]>> rows, String attempt) throws IOException {
+    float[] block = gather(b, rows);
+    Path target = file(b);
+    long bytes = 4L * block.length;
+    FileSystem fs = target.getFileSystem(conf());
+    if (published(fs, target, bytes)) {
+      return rowsIn(b);
+    }
+    Path temporary = new Path(dir, TEMPORARY_PREFIX + target.getName().substring("block-".length()) + "." + attempt
+        + TEMPORARY_SUFFIX);
+    try {
+      writeFloats(fs, temporary, block);
+      if (!renamed(fs, temporary, target)) {
+        // a file system whose rename never replaces (HDFS): another attempt published the block meanwhile
+        if (!published(fs, target, bytes)) {
+          throw new IOException("Cannot rename " + temporary + " to " + target);
+        }
+        fs.delete(temporary, false);
+      }
+    } catch (Throwable e) {
+      try {
+        fs.delete(temporary, false);
+      } catch (IOException | RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+    return rowsIn(b);
+  }
+
+  /** Block {@code b}'s rows, row-major, from its (index, vector) pairs in any order; fails naming a bad index. */
+  private float[] gather(int b, Iterator<Tuple2<Long, float[]>> rows) {
     int blockRows = rowsIn(b);
     float[] block = new float[blockRows * dim];
     boolean[] seen = new boolean[blockRows];
@@ -90,9 +192,16 @@ public final class BlockFiles extends BlockLayout {
         }
       }
     }
-    Path file = file(b);
+    return block;
+  }
+
+  /**
+   * Writes {@code block} to {@code file}, replacing a leftover of the same name; non-recursive, so an attempt
+   * still running after the folder was deleted fails instead of creating the folder again.
+   */
+  private static void writeFloats(FileSystem fs, Path file, float[] block) throws IOException {
     ByteBuffer chunk = ByteBuffer.allocate(IO_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-    try (FSDataOutputStream out = file.getFileSystem(conf()).create(file, false)) {
+    try (FSDataOutputStream out = fs.createFile(file).overwrite(true).build()) {
       for (int from = 0; from < block.length; from += IO_CHUNK / 4) {
         int n = Math.min(IO_CHUNK / 4, block.length - from);
         chunk.clear();
@@ -100,7 +209,49 @@ public final class BlockFiles extends BlockLayout {
         out.write(chunk.array(), 0, 4 * n);
       }
     }
-    return filled;
+  }
+
+  /** Whether {@code file} is published; fails when it exists with another length than a block's. */
+  private static boolean published(FileSystem fs, Path file, long bytes) throws IOException {
+    FileStatus status;
+    try {
+      status = fs.getFileStatus(file);
+    } catch (FileNotFoundException e) {
+      return false;
+    }
+    if (status.getLen() != bytes) {
+      throw new IOException("Vector block file " + file + " already exists with " + status.getLen()
+          + " bytes, expected " + bytes + ": it is not a block of this layout (write into an empty folder)");
+    }
+    return true;
+  }
+
+  private static boolean renamed(FileSystem fs, Path from, Path to) throws IOException {
+    try {
+      return fs.rename(from, to);
+    } catch (FileAlreadyExistsException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Deletes the temporary files attempts that died left behind, if it can: they are never read, and
+   * {@link #delete} removes any left.
+   */
+  void removeTemporaries() {
+    Path path = new Path(dir);
+    try {
+      FileSystem fs = path.getFileSystem(conf());
+      for (FileStatus f : fs.listStatus(path, p -> isTemporary(p.getName()))) {
+        fs.delete(f.getPath(), false);
+      }
+    } catch (IOException e) {
+      LOG.warn("Cannot remove temporary block files from {}: they stay until the blocks are deleted", dir, e);
+    }
+  }
+
+  private static boolean isTemporary(String name) {
+    return name.startsWith(TEMPORARY_PREFIX) && name.endsWith(TEMPORARY_SUFFIX);
   }
 
   /**
@@ -137,12 +288,21 @@ public final class BlockFiles extends BlockLayout {
     byte[] chunk = new byte[IO_CHUNK];
     java.nio.FloatBuffer floats = java.nio.FloatBuffer.wrap(block);
     long length = 4L * block.length;
-    try (FSDataInputStream in = file.getFileSystem(conf()).open(file)) {
-      for (long done = 0; done < length; ) {
-        int n = (int) Math.min(IO_CHUNK, length - done);
-        in.readFully(chunk, 0, n);
-        floats.put(ByteBuffer.wrap(chunk, 0, n).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
-        done += n;
+    try {
+      FileSystem fs = file.getFileSystem(conf());
+      long actual = fs.getFileStatus(file).getLen();
+      if (actual != length) {
+        throw new IllegalStateException("Vector block file " + file + " holds " + actual + " bytes, expected "
+            + length + " (" + rowsIn(b) + " rows × " + dim + " floats × 4 bytes): the file is truncated or not a "
+            + "block of this layout");
+      }
+      try (FSDataInputStream in = fs.open(file)) {
+        for (long done = 0; done < length; ) {
+          int n = (int) Math.min(IO_CHUNK, length - done);
+          in.readFully(chunk, 0, n);
+          floats.put(ByteBuffer.wrap(chunk, 0, n).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
+          done += n;
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read vector block " + file, e);
@@ -150,15 +310,23 @@ public final class BlockFiles extends BlockLayout {
     return block;
   }
 
-  /** Deletes the folder and its blocks (and forgets this JVM's cached copies and the broadcast configuration). */
+  /**
+   * Deletes the folder and its blocks, forgets this JVM's cached copies and destroys the broadcast
+   * configuration: call it on the driver once every computation reading the blocks has been materialised
+   * (RDDs are lazy), never before. Calling it again does nothing more than deleting the folder.
+   */
   public void delete() {
     RecentBlocks.forget(dir + "#");
-    sharedConf.unpersist();
     Path path = new Path(dir);
     try {
       path.getFileSystem(conf()).delete(path, true);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot delete " + dir, e);
+    } finally {
+      if (!deleted) {
+        deleted = true;
+        sharedConf.destroy();
+      }
     }
   }
 

@@ -21,35 +21,65 @@ import scala.Tuple2;
  * while the product is hot in cache ({@link BlockPairScan}), and the partial lists of each block are merged
  * with {@code reduceByKey}. Tasks in one JVM share what they learn of each row's threshold
  * ({@link ThresholdFloors}), so later block pairs skip candidates already known to be out. Self is excluded; ties go to the lower index.
+ *
+ * <p>{@link #open} and {@link #openCross} return a {@link Computation}: the lazy RDD of buffers and the
+ * broadcast variables its tasks read, destroyed by {@link Computation#close} once the buffers have been
+ * materialised, typically {@code try (var topN = BlockedTopN.open(...)) { topN.buffers().collect(); }}.
  */
 public final class BlockedTopN {
   private BlockedTopN() {}
 
   /**
-   * Returns, per block id, the merged top-N buffer of that block's rows; neighbour values are global vector
-   * indexes. {@code kernelName} is resolved on each executor ({@link Kernels#select}).
+   * A top-N computation: its per-block buffers, a lazy RDD, and the broadcast variables the RDD's tasks read
+   * (the in-memory blocks; none for {@link BlockFiles}). {@link #close} it once every action on
+   * {@link #buffers} — or on an RDD or Dataset derived from it — has run: closing destroys the broadcasts on
+   * the driver and the executors, after which the buffers can no longer be computed.
    */
-  public static JavaPairRDD<Integer, TopNBuffer> compute(JavaSparkContext jsc, BlockSource blocks, int topN,
-      String kernelName) {
-    return compute(jsc, blocks, topN, kernelName, null);
+  public static final class Computation implements AutoCloseable {
+    private final JavaPairRDD<Integer, TopNBuffer> buffers;
+    private final List<Broadcast<?>> broadcasts;
+    private boolean closed;
+
+    private Computation(JavaPairRDD<Integer, TopNBuffer> buffers, List<Broadcast<?>> broadcasts) {
+      this.buffers = buffers;
+      this.broadcasts = broadcasts;
+    }
+
+    /** Per block id, the merged top-N buffer of that block's rows. */
+    public JavaPairRDD<Integer, TopNBuffer> buffers() {
+      return buffers;
+    }
+
+    @Override
+    public synchronized void close() {
+      if (!closed) {
+        closed = true;
+        broadcasts.forEach(Broadcast::destroy);
+      }
+    }
   }
 
   /**
-   * {@link #compute} keeping only neighbours {@code filter} allows (null: all). In-memory {@link VectorBlocks}
-   * are broadcast once per executor; {@link BlockFiles} are read by each task, two blocks at a time.
+   * The top-N computation of {@code blocks}: per block id, the merged top-N buffer of that block's rows,
+   * keeping only neighbours {@code filter} allows (null: all); neighbour values are global vector indexes.
+   * {@code kernelName} is resolved on each executor ({@link Kernels#select}). In-memory {@link VectorBlocks}
+   * are broadcast once per executor, until the computation is closed; {@link BlockFiles} are read by each
+   * task, two blocks at a time.
    */
-  public static JavaPairRDD<Integer, TopNBuffer> compute(JavaSparkContext jsc, BlockSource blocks, int topN,
-      String kernelName, NeighborFilter filter) {
-    BlockSource source = blocks instanceof VectorBlocks inMemory ? new Broadcasted(jsc.broadcast(inMemory)) : blocks;
+  public static Computation open(JavaSparkContext jsc, BlockSource blocks, int topN, String kernelName,
+      NeighborFilter filter) {
+    Broadcast<VectorBlocks> shared = blocks instanceof VectorBlocks inMemory ? jsc.broadcast(inMemory) : null;
+    BlockSource source = shared == null ? blocks : new Broadcasted(shared);
     // several tasks per core, so no core idles through the last round
     int pairsPerTask = BlockPairPlan.pairsPerTask(blocks.numBlocks(), 4 * jsc.defaultParallelism());
     List<BlockPairPlan.Task> tasks = BlockPairPlan.largestFirst(BlockPairPlan.tasks(blocks.numBlocks(), pairsPerTask),
         blocks);
     String computation = UUID.randomUUID().toString();
-    return jsc.parallelize(tasks, tasks.size())
+    JavaPairRDD<Integer, TopNBuffer> buffers = jsc.parallelize(tasks, tasks.size())
         .flatMapToPair(task -> new BlockTaskRunner(source, task, topN, Kernels.select(kernelName), filter,
             computation))
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(blocks.numBlocks(), jsc.defaultParallelism())));
+    return new Computation(buffers, shared == null ? List.of() : List.of(shared));
   }
 
   /** In-memory blocks shipped once per executor as a broadcast variable. */
@@ -76,29 +106,25 @@ public final class BlockedTopN {
   }
 
   /**
-   * Cross-catalogue top-N: for every query vector its {@code topN} nearest corpus vectors (neighbour values
-   * are corpus indexes; ties go to the lower corpus index), keyed by query block id.
+   * The cross-catalogue top-N computation: for every query vector its {@code topN} nearest corpus vectors
+   * that {@code filter} allows (null: all), neighbour values corpus indexes, ties to the lower corpus index,
+   * keyed by query block id. Both sides are broadcast until the computation is closed.
    */
-  public static JavaPairRDD<Integer, TopNBuffer> computeCross(JavaSparkContext jsc, VectorBlocks queries,
-      VectorBlocks corpus, int topN, String kernelName) {
-    return computeCross(jsc, queries, corpus, topN, kernelName, null);
-  }
-
-  /** {@link #computeCross} keeping only neighbours {@code filter} allows (null: all). */
-  public static JavaPairRDD<Integer, TopNBuffer> computeCross(JavaSparkContext jsc, VectorBlocks queries,
-      VectorBlocks corpus, int topN, String kernelName, NeighborFilter filter) {
+  public static Computation openCross(JavaSparkContext jsc, VectorBlocks queries, VectorBlocks corpus, int topN,
+      String kernelName, NeighborFilter filter) {
     checkSameDimension(queries, corpus);
     Broadcast<VectorBlocks> sharedQueries = jsc.broadcast(queries);
     Broadcast<VectorBlocks> sharedCorpus = jsc.broadcast(corpus);
     List<CrossTaskRunner.Task> tasks = CrossTaskRunner.plan(queries.numBlocks(), corpus.numBlocks(),
         4 * jsc.defaultParallelism());
-    return jsc.parallelize(tasks, Math.max(1, tasks.size()))
+    JavaPairRDD<Integer, TopNBuffer> buffers = jsc.parallelize(tasks, Math.max(1, tasks.size()))
         .mapToPair(task -> new Tuple2<>(task.queryBlock(), CrossTaskRunner.run(sharedQueries.value(),
             sharedCorpus.value(), task, topN, Kernels.select(kernelName), filter)))
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(queries.numBlocks(), jsc.defaultParallelism())));
+    return new Computation(buffers, List.of(sharedQueries, sharedCorpus));
   }
 
-  /** {@link #computeCross} in the calling thread. */
+  /** {@link #openCross} in the calling thread. */
   public static Map<Integer, TopNBuffer> computeCrossLocally(VectorBlocks queries, VectorBlocks corpus, int topN,
       MatMulKernel kernel) {
     checkSameDimension(queries, corpus);

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -102,10 +101,12 @@ public final class EmbeddingRetriever implements Retriever {
   static void lists(SparkSession spark, CollectedItems queries, CollectedItems corpus, boolean self, int n,
       NeighborFilter filter, String kernel, int[][] lists, float[][] scores) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    JavaPairRDD<Integer, TopNBuffer> buffers = self
-        ? BlockedTopN.compute(jsc, queries.blocks(), n, kernel, filter)
-        : BlockedTopN.computeCross(jsc, queries.blocks(), corpus.blocks(), n, kernel, filter);
-    for (Tuple2<Integer, TopNBuffer> block : buffers.collect()) {
+    List<Tuple2<Integer, TopNBuffer>> merged;
+    try (BlockedTopN.Computation computation = self ? BlockedTopN.open(jsc, queries.blocks(), n, kernel, filter)
+        : BlockedTopN.openCross(jsc, queries.blocks(), corpus.blocks(), n, kernel, filter)) {
+      merged = computation.buffers().collect();
+    }
+    for (Tuple2<Integer, TopNBuffer> block : merged) {
       TopNBuffer buffer = block._2();
       int offset = queries.blocks().offsetOf(block._1());
       int[] ids = new int[buffer.n()];
@@ -168,11 +169,12 @@ public final class EmbeddingRetriever implements Retriever {
     NeighborFilter filter = request.filter().compile(named, named);
     Broadcast<String[]> sharedIds = jsc.broadcast(ids);
     int blockSize = options.blockSize();
-    JavaRDD<Row> rows = BlockedTopN.compute(jsc, files, request.topN(), options.kernel(), filter)
-        .sortByKey().flatMap(block -> NeighborRows.of(block._1() * blockSize, block._2(), sharedIds.value(),
+    BlockedTopN.Computation computation = BlockedTopN.open(jsc, files, request.topN(), options.kernel(), filter);
+    JavaRDD<Row> rows = computation.buffers().sortByKey().flatMap(block -> NeighborRows.of(block._1() * blockSize, block._2(), sharedIds.value(),
             sharedIds.value()));
     Dataset<Row> neighbors = spark.createDataFrame(rows, Ranking.SCHEMA);
     return new VectorRanking(spark, neighbors, facts(dim, files.numBlocks(), "block files"), request, () -> {
+      computation.close();
       files.delete();
       sharedIds.destroy();
     });
@@ -191,12 +193,14 @@ public final class EmbeddingRetriever implements Retriever {
     Broadcast<String[]> queryIds = jsc.broadcast(queries.ids());
     Broadcast<String[]> corpusIds = jsc.broadcast(corpus.ids());
     int blockSize = options.blockSize();
-    JavaRDD<Row> rows = BlockedTopN.computeCross(jsc, queries.blocks(), corpus.blocks(), request.topN(),
-        options.kernel(), filter).sortByKey().flatMap(block -> NeighborRows.of(block._1() * blockSize,
+    BlockedTopN.Computation computation = BlockedTopN.openCross(jsc, queries.blocks(), corpus.blocks(),
+        request.topN(), options.kernel(), filter);
+    JavaRDD<Row> rows = computation.buffers().sortByKey().flatMap(block -> NeighborRows.of(block._1() * blockSize,
         block._2(), queryIds.value(), corpusIds.value()));
     Dataset<Row> neighbors = spark.createDataFrame(rows, Ranking.SCHEMA);
     return new VectorRanking(spark, neighbors, facts(queries.blocks().dim(), queries.blocks().numBlocks(),
         "broadcast"), request, () -> {
+          computation.close();
           queryIds.destroy();
           corpusIds.destroy();
         });

@@ -399,13 +399,14 @@ public final class TopNBench {
     AtomicReference<List<Tuple2<Integer, TopNBuffer>>> collected = new AtomicReference<>();
     java.util.function.DoubleSupplier run = () -> {
       long t0 = System.nanoTime();
-      JavaPairRDD<Integer, TopNBuffer> top = BlockedTopN.compute(jsc, files, TOP_N, KERNEL);
       long count;
-      if (lists == null) {
-        count = top.count();
-      } else {
-        collected.set(top.collect());
-        count = collected.get().size();
+      try (BlockedTopN.Computation topN = BlockedTopN.open(jsc, files, TOP_N, KERNEL, null)) {
+        if (lists == null) {
+          count = topN.buffers().count();
+        } else {
+          collected.set(topN.buffers().collect());
+          count = collected.get().size();
+        }
       }
       if (count != files.numBlocks()) {
         throw new IllegalStateException("expected " + files.numBlocks() + " blocks, got " + count);

@@ -79,8 +79,7 @@ class BlockedTopNTest {
       assertThat(files.block(b)).as("block %d", b).containsExactly(inMemory.block(b));
     }
     Map<Integer, TopNBuffer> local = BlockedTopN.computeLocally(inMemory, 10, KERNEL);
-    Map<Integer, TopNBuffer> viaFiles = new java.util.HashMap<>();
-    BlockedTopN.compute(jsc, files, 10, "auto").collect().forEach(t -> viaFiles.put(t._1(), t._2()));
+    Map<Integer, TopNBuffer> viaFiles = topNOnSpark(jsc, files, null);
     assertThat(BlockedTopN.neighborLists(inMemory, viaFiles)).usingRecursiveComparison()
         .isEqualTo(BlockedTopN.neighborLists(inMemory, local));
     files.delete();
@@ -113,8 +112,7 @@ class BlockedTopNTest {
       assertThat(BlockFiles.RecentBlocks.spares()).as("dropped arrays kept for reuse").isPositive();
       files.release(held);
       Map<Integer, TopNBuffer> local = BlockedTopN.computeLocally(inMemory, 10, KERNEL);
-      Map<Integer, TopNBuffer> viaFiles = new java.util.HashMap<>();
-      BlockedTopN.compute(jsc, files, 10, "auto").collect().forEach(t -> viaFiles.put(t._1(), t._2()));
+      Map<Integer, TopNBuffer> viaFiles = topNOnSpark(jsc, files, null);
       assertThat(BlockedTopN.neighborLists(inMemory, viaFiles)).usingRecursiveComparison()
           .isEqualTo(BlockedTopN.neighborLists(inMemory, local));
       assertThat(BlockedTopN.neighborLists(inMemory, BlockedTopN.computeLocally(files, 10, KERNEL)))
@@ -169,7 +167,7 @@ class BlockedTopNTest {
       List<List<BruteForce.Neighbor>> expected = BruteForce.topN(vectors, 10);
       assertSameAsBruteForce(vectors, expected, blocks, BlockedTopN.computeLocally(blocks, 10, KERNEL), 10);
       assertSameAsBruteForce(vectors, expected, blocks,
-          BlockedTopN.compute(jsc, blocks, 10, "auto").collectAsMap(), 10);
+          topNOnSpark(jsc, blocks, null), 10);
     }
   }
 
@@ -178,7 +176,10 @@ class BlockedTopNTest {
     List<float[]> vectors = randomUnitVectors(1500, 16, new Random(3));
     VectorBlocks blocks = VectorBlocks.of(vectors, 16, 128);  // 12 blocks: tasks are split
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
-    List<Tuple2<Integer, TopNBuffer>> viaSpark = BlockedTopN.compute(jsc, blocks, 10, "auto").collect();
+    List<Tuple2<Integer, TopNBuffer>> viaSpark;
+    try (BlockedTopN.Computation topN = BlockedTopN.open(jsc, blocks, 10, "auto", null)) {
+      viaSpark = topN.buffers().collect();
+    }
     Map<Integer, TopNBuffer> local = BlockedTopN.computeLocally(blocks, 10, KERNEL);
     assertThat(viaSpark).hasSize(blocks.numBlocks());
     int[] a = new int[10];
@@ -204,7 +205,10 @@ class BlockedTopNTest {
     VectorBlocks c = VectorBlocks.of(corpus, 16, blockSize);
     Map<Integer, TopNBuffer> local = BlockedTopN.computeCrossLocally(q, c, 10, KERNEL);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
-    Map<Integer, TopNBuffer> viaSpark = BlockedTopN.computeCross(jsc, q, c, 10, "auto").collectAsMap();
+    Map<Integer, TopNBuffer> viaSpark;
+    try (BlockedTopN.Computation topN = BlockedTopN.openCross(jsc, q, c, 10, "auto", null)) {
+      viaSpark = new java.util.HashMap<>(topN.buffers().collectAsMap());
+    }
     int[] ids = new int[10];
     float[] scores = new float[10];
     int[] sparkIds = new int[10];
@@ -240,7 +244,7 @@ class BlockedTopNTest {
     NeighborFilter filter = new NeighborFilter(category, category, seller, seller);
     VectorBlocks blocks = VectorBlocks.of(vectors, 16, 64);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
-    Map<Integer, TopNBuffer> merged = BlockedTopN.compute(jsc, blocks, 10, "auto", filter).collectAsMap();
+    Map<Integer, TopNBuffer> merged = topNOnSpark(jsc, blocks, filter);
     int[] ids = new int[10];
     float[] scores = new float[10];
     for (int i = 0; i < 600; i++) {
@@ -312,6 +316,13 @@ class BlockedTopNTest {
     // the pair of the two 1000-row blocks, the pairs with the 500-row block, the two 1000-row triangles,
     // the 500-row triangle
     assertThat(scores).containsExactly(1_000_000, 500_000, 500_000, 499_500, 499_500, 124_750);
+  }
+
+  /** Top-10 of {@code blocks} computed by Spark, its broadcasts released once collected. */
+  static Map<Integer, TopNBuffer> topNOnSpark(JavaSparkContext jsc, BlockSource blocks, NeighborFilter filter) {
+    try (BlockedTopN.Computation topN = BlockedTopN.open(jsc, blocks, 10, "auto", filter)) {
+      return new java.util.HashMap<>(topN.buffers().collectAsMap());
+    }
   }
 
   /** (global index, vector) pairs, as the job feeds {@link BlockFiles#write}. */
