@@ -16,6 +16,7 @@ import java.util.Set;
 public record EvaluateConfig(
     String inputPath,
     String inputFormat,
+    int csvMaxRecordLines,
     String againstPath,
     String againstFormat,
     String idColumn,
@@ -41,6 +42,7 @@ public record EvaluateConfig(
     return new EvaluateConfig(
         c.requiredString("input.path"),
         inputFormat,
+        JobSettings.csvMaxRecordLines(c),
         c.string("search.against").trim(),
         againstFormat,
         c.requiredString("input.idColumn"),

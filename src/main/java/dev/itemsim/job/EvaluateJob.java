@@ -136,7 +136,7 @@ public final class EvaluateJob {
   }
 
   private Side side(String path, String format) {
-    Dataset<Row> raw = CatalogReader.read(spark, path, format);
+    Dataset<Row> raw = CatalogReader.read(spark, path, format, config.csvMaxRecordLines());
     PreparedCatalog catalog = CatalogPreparation.prepare(raw, path, config.idColumn(), config.titleColumn(),
         config.template());
     int partitions = SparkEncoding.partitions(spark, config.encodePartitions());

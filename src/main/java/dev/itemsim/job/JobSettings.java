@@ -46,6 +46,11 @@ final class JobSettings {
         pooling(c.string("encoder.pooling")));
   }
 
+  /** {@code input.csvMaxRecordLines}: physical lines one CSV record may span. */
+  static int csvMaxRecordLines(TypedConfig c) {
+    return c.intIn("input.csvMaxRecordLines", 1, 1_000_000);
+  }
+
   /** {@code encoder.partitions}: 0 = one per core. */
   static int encodePartitions(TypedConfig c) {
     return c.intIn("encoder.partitions", 0, 1_000_000);

@@ -15,6 +15,7 @@ import java.util.Set;
 public record SimilarItemsConfig(
     String inputPath,
     String inputFormat,
+    int csvMaxRecordLines,
     String idColumn,
     String titleColumn,
     dev.itemsim.catalog.TextTemplate template,
@@ -41,6 +42,7 @@ public record SimilarItemsConfig(
     return new SimilarItemsConfig(
         c.requiredString("input.path"),
         c.oneOf("input.format", Set.of("parquet", "csv")),
+        JobSettings.csvMaxRecordLines(c),
         c.requiredString("input.idColumn"),
         c.requiredString("input.titleColumn"),
         JobSettings.template(c),

@@ -104,7 +104,7 @@ public final class SimilarItemsJob {
   }
 
   private PreparedCatalog readCatalog(String path, String format, String countPrefix) {
-    Dataset<Row> raw = CatalogReader.read(spark, path, format);
+    Dataset<Row> raw = CatalogReader.read(spark, path, format, config.csvMaxRecordLines());
     Map<String, String> carry = new LinkedHashMap<>();
     if (!config.sameValueOf().isEmpty()) {
       carry.put(config.sameValueOf(), "similarity.sameValueOf");
