@@ -193,7 +193,7 @@ final class CsvFiles {
   }
 
   /** univocity-parsers set up as RFC 4180 with Spark's reading defaults; one per thread. */
-  private static final class FieldSplitter {
+  static final class FieldSplitter {
     private final CsvParser parser;
 
     FieldSplitter() {
@@ -211,14 +211,32 @@ final class CsvFiles {
       parser = new CsvParser(settings);
     }
 
-    /** The record's fields, or null when univocity cannot split it. */
+    /** The record's fields, or null when univocity cannot split it as one record. */
     String[] split(String record) {
       try {
         String[] fields = parser.parseLine(record);
-        return fields == null ? new String[0] : fields;
+        if (fields == null) {
+          return new String[0];
+        }
+        // A record's newlines all sit inside quoted fields. Fewer in the fields means univocity ended the
+        // record early and holds the rest for its next call: drop that, so it cannot leak into other rows.
+        if (record.indexOf('\n') >= 0 && newlines(record) != newlines(fields)) {
+          parser.stopParsing();
+          return null;
+        }
+        return fields;
       } catch (TextParsingException e) {
+        parser.stopParsing();
         return null;
       }
+    }
+
+    private static long newlines(String... texts) {
+      long n = 0;
+      for (String t : texts) {
+        n += t == null ? 0 : t.chars().filter(c -> c == '\n').count();
+      }
+      return n;
     }
   }
 }

@@ -160,6 +160,14 @@ class CsvFilesTest {
         .isInstanceOf(InvalidInputException.class).hasMessageContaining(missing);
   }
 
+  @Test
+  void aRecordTheFieldSplitterEndsEarlyIsMalformedAndLeavesNothingBehind() {
+    CsvFiles.FieldSplitter splitter = new CsvFiles.FieldSplitter();
+    assertThat(splitter.split("1,\"a\nb\",c")).containsExactly("1", "a\nb", "c");
+    assertThat(splitter.split("x, \"a\nb\",c")).isNull(); // a quote after a space opens no quoted field
+    assertThat(splitter.split("1,2,3")).containsExactly("1", "2", "3");
+  }
+
   private List<Row> rows(Path csv) {
     Dataset<Row> raw = CatalogReader.read(spark, csv.toString(), "csv");
     assertThat(Arrays.asList(raw.columns())).containsExactly("id", "title", "brand", CatalogReader.CORRUPT_COLUMN,
