@@ -35,7 +35,8 @@ class CsvRejectLimitTest {
     lines.add(18, latin1);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     for (String line : lines) {
-      bytes.writeBytes((line + "\n").getBytes(line.equals(latin1) ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8));
+      boolean notUtf8 = line.equals(latin1);
+      bytes.writeBytes((line + "\n").getBytes(notUtf8 ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8));
     }
     Path csv = Files.write(dir.resolve("catalog.csv"), bytes.toByteArray());
     Path out = dir.resolve("out");
