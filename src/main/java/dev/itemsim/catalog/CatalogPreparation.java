@@ -76,8 +76,13 @@ public final class CatalogPreparation {
       return template.render(values);
     }, DataTypes.StringType);
 
-    boolean hasCorruptColumn = Arrays.asList(schema.fieldNames()).contains(CatalogReader.CORRUPT_COLUMN);
-    Column malformed = hasCorruptColumn ? col(CatalogReader.CORRUPT_COLUMN).isNotNull() : lit(false);
+    List<String> columns = Arrays.asList(schema.fieldNames());
+    Column malformed = columns.contains(CatalogReader.CORRUPT_COLUMN)
+        ? col(CatalogReader.CORRUPT_COLUMN).isNotNull() : lit(false);
+    Column sourceFile = columns.contains(CatalogReader.SOURCE_FILE_COLUMN)
+        ? col(CatalogReader.SOURCE_FILE_COLUMN) : input_file_name();
+    Column[] recordColumns = columns.stream().filter(c -> !c.equals(CatalogReader.SOURCE_FILE_COLUMN))
+        .map(CatalogPreparation::quoted).toArray(Column[]::new);
     Column itemId = col("item_id");
     Column text = col("text");
     Column reason = when(col("malformed"), RejectReason.MALFORMED_ROW.code())
@@ -88,8 +93,8 @@ public final class CatalogPreparation {
 
     List<Column> selected = new ArrayList<>(List.of(quoted(idColumn).cast(DataTypes.StringType).as("item_id"),
         render.apply(struct(fieldValues.toArray(Column[]::new))).as("text"),
-        to_json(struct(col("*"))).as("record"),
-        input_file_name().as("source_file"),
+        to_json(struct(recordColumns)).as("record"),
+        sourceFile.as("source_file"),
         malformed.as("malformed")));
     List<String> itemColumns = new ArrayList<>(List.of("item_id", "text"));
     int k = 0;
@@ -138,7 +143,8 @@ public final class CatalogPreparation {
     StructField field = Arrays.stream(schema.fields()).filter(f -> f.name().equals(column)).findFirst()
         .orElseThrow(() -> new InvalidInputException("Catalogue " + source + " has no column '" + column
             + "' (needed by " + key + "); columns found: " + String.join(", ", Arrays.stream(schema.fieldNames())
-            .filter(n -> !n.equals(CatalogReader.CORRUPT_COLUMN)).toList())));
+            .filter(n -> !n.equals(CatalogReader.CORRUPT_COLUMN) && !n.equals(CatalogReader.SOURCE_FILE_COLUMN))
+            .toList())));
     DataType type = field.dataType();
     if (type instanceof StructType || type instanceof ArrayType || type instanceof MapType
         || type.equals(DataTypes.BinaryType)) {

@@ -1,29 +1,43 @@
 package dev.itemsim.catalog;
 
 import dev.itemsim.InvalidInputException;
+import java.util.List;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
  * Opens a catalogue as a DataFrame. Parquet keeps its types. CSV is read with a header, every column as a
- * string (ids keep leading zeros), and malformed lines kept in {@value #CORRUPT_COLUMN} rather than dropped.
+ * string (ids keep leading zeros), UTF-8, RFC-4180 quoting ({@code ""} inside quotes; quoted fields may span
+ * lines). A malformed CSV record costs that record only, and a broken quote costs only its line: it becomes
+ * one row with its raw text in {@value #CORRUPT_COLUMN}, and reading resumes at the next line.
  */
 public final class CatalogReader {
-  /** Column that holds a CSV line Spark could not parse (null for good lines). */
+  /** Column that holds the raw text of a CSV record that could not be parsed (null for good rows). */
   public static final String CORRUPT_COLUMN = "_corrupt_record";
+  /** Column that names the file each CSV row came from (Parquet rows have none: use input_file_name()). */
+  public static final String SOURCE_FILE_COLUMN = "_source_file";
+  /**
+   * Physical lines one CSV record may span ({@code input.csvMaxRecordLines}). A quoted field still open after
+   * this many lines is taken for a missing closing quote: only its first line is rejected.
+   */
+  public static final int DEFAULT_CSV_MAX_RECORD_LINES = 100;
 
   private CatalogReader() {}
 
   public static Dataset<Row> read(SparkSession spark, String path, String format) {
+    return read(spark, path, format, DEFAULT_CSV_MAX_RECORD_LINES);
+  }
+
+  /** @param csvMaxRecordLines physical lines one CSV record may span, at least 1 */
+  public static Dataset<Row> read(SparkSession spark, String path, String format, int csvMaxRecordLines) {
     try {
       return switch (format) {
         case "parquet" -> spark.read().parquet(path);
-        case "csv" -> readCsv(spark, path);
+        case "csv" -> CsvFiles.read(spark, path, csvMaxRecordLines);
         default -> throw new InvalidInputException("input.format = '" + format + "' is not one of parquet, csv");
       };
     } catch (InvalidInputException e) {
@@ -36,26 +50,12 @@ public final class CatalogReader {
     }
   }
 
-  private static Dataset<Row> readCsv(SparkSession spark, String path) {
-    StructType header = csvReader(spark).load(path).schema();
+  /** Nullable string columns {@code columns}, then {@value #CORRUPT_COLUMN} and {@value #SOURCE_FILE_COLUMN}. */
+  static StructType stringSchema(List<String> columns) {
     StructType schema = new StructType();
-    for (StructField f : header.fields()) {
-      schema = schema.add(f.name(), DataTypes.StringType, true);
+    for (String column : columns) {
+      schema = schema.add(column, DataTypes.StringType, true);
     }
-    schema = schema.add(CORRUPT_COLUMN, DataTypes.StringType, true);
-    return csvReader(spark)
-        .schema(schema)
-        .option("mode", "PERMISSIVE")
-        .option("columnNameOfCorruptRecord", CORRUPT_COLUMN)
-        .load(path);
-  }
-
-  private static org.apache.spark.sql.DataFrameReader csvReader(SparkSession spark) {
-    return spark.read().format("csv")
-        .option("header", "true")
-        .option("inferSchema", "false")
-        .option("multiLine", "true")
-        .option("escape", "\"")
-        .option("encoding", "UTF-8");
+    return schema.add(CORRUPT_COLUMN, DataTypes.StringType, true).add(SOURCE_FILE_COLUMN, DataTypes.StringType, true);
   }
 }

@@ -9,7 +9,8 @@ import org.apache.spark.sql.Row;
  *
  * @param items {@code item_id string, text string}: unique non-blank ids with non-blank text
  * @param rejected {@code reason string, item_id string, record string (the row as JSON), source_file string}
- * @param itemsRead rows read; always {@code itemsValid + Σ rejectedByReason}
+ * @param itemsRead rows read (for CSV one per record, a malformed line counting as one); always
+ *     {@code itemsValid + Σ rejectedByReason}
  * @param itemsValid rows in {@code items}
  * @param rejectedByReason counts per {@link RejectReason#code()}, every reason present (0 when none)
  * @param cached the persisted classification both datasets read from ({@link #release()})

@@ -2,7 +2,10 @@ package dev.itemsim.catalog;
 
 /** Why a catalogue row was not encoded; the value written to {@code rejected.reason}. */
 public enum RejectReason {
-  /** A CSV line that could not be parsed into the header's columns. */
+  /**
+   * A CSV record that could not be parsed into the header's columns (wrong field count, invalid UTF-8), or
+   * the first line of a quoted field that was never closed.
+   */
   MALFORMED_ROW("malformed_row"),
   /** The id column is null. */
   NULL_ID("null_id"),

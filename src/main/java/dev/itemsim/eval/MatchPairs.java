@@ -24,6 +24,7 @@ public record MatchPairs(List<String[]> pairs) {
     Dataset<Row> raw = CatalogReader.read(spark, path, format);
     List<String> columns = new ArrayList<>(Arrays.asList(raw.columns()));
     columns.remove(CatalogReader.CORRUPT_COLUMN);
+    columns.remove(CatalogReader.SOURCE_FILE_COLUMN);
     if (!columns.contains("id_a") || !columns.contains("id_b")) {
       throw new InvalidInputException("Match file " + path + " needs columns id_a and id_b; columns found: "
           + String.join(", ", columns));

@@ -87,7 +87,7 @@ final class CorpusStage {
   }
 
   private PreparedCatalog read(CatalogSource source) {
-    Dataset<Row> raw = CatalogReader.read(spark, source.path(), source.format());
+    Dataset<Row> raw = CatalogReader.read(spark, source.path(), source.format(), settings.csvMaxRecordLines());
     PreparedCatalog catalog = CatalogPreparation.prepare(raw, source.path(), settings.idColumn(),
         settings.titleColumn(), settings.template(), settings.carried());
     summary.catalog(source.side(), new CatalogCounts(catalog.itemsRead(), catalog.itemsRejected(),

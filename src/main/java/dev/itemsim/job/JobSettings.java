@@ -105,7 +105,7 @@ final class JobSettings {
 
   static CorpusSettings corpus(TypedConfig c) {
     return new CorpusSettings(c.requiredString("input.idColumn"), c.requiredString("input.titleColumn"),
-        template(c), encoder(c), c.intIn("encoder.partitions", 0, 1_000_000),
+        c.intIn("input.csvMaxRecordLines", 1, 1_000_000), template(c), encoder(c), c.intIn("encoder.partitions", 0, 1_000_000),
         c.intIn("encoder.sortWindow", 1, 10_000_000), c.doubleIn("validation.maxRejectedFraction", 0.0, 1.0),
         carried(c));
   }
