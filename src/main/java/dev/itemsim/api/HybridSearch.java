@@ -4,10 +4,7 @@ import dev.itemsim.similarity.EmbeddingRetriever;
 import dev.itemsim.similarity.HybridRetriever;
 import dev.itemsim.similarity.LexicalFeatures;
 import dev.itemsim.similarity.LexicalRetriever;
-import dev.itemsim.similarity.NeighborSearch;
-import dev.itemsim.similarity.SearchRequest;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
+import dev.itemsim.similarity.Retriever;
 
 /**
  * itemsim's hybrid scorer over {@code (id, text, vector)} rows: each item's candidates are the union of its
@@ -18,30 +15,12 @@ import org.apache.spark.sql.Row;
  * <p>The texts, vectors and candidate lists are gathered on the driver (fine to a few hundred thousand
  * items), then re-scored in Spark tasks.
  */
-public final class HybridSearch {
-  private String idCol = "id";
+public final class HybridSearch extends ItemSearch<HybridSearch> {
   private String textCol = "text";
-  private String vectorCol = "embedding";
-  private int topN = 10;
   private HybridRetriever.Options options = HybridRetriever.Options.defaults();
-
-  public HybridSearch setIdCol(String value) {
-    idCol = value;
-    return this;
-  }
 
   public HybridSearch setTextCol(String value) {
     textCol = value;
-    return this;
-  }
-
-  public HybridSearch setVectorCol(String value) {
-    vectorCol = value;
-    return this;
-  }
-
-  public HybridSearch setTopN(int value) {
-    topN = value;
     return this;
   }
 
@@ -67,26 +46,25 @@ public final class HybridSearch {
     return this;
   }
 
+  /** Rows per block of the embedding candidates' blocked product (16..16384). */
   public HybridSearch setBlockSize(int value) {
     options = new HybridRetriever.Options(options.embeddingWeight(),
         new EmbeddingRetriever.Options(options.embedding().kernel(), value), options.lexical());
     return this;
   }
 
-  /** Every item's best other items of the same dataset. */
-  public Dataset<Row> search(Dataset<Row> items) {
-    return run(SearchColumns.of(items, "items", idCol, vectorCol, textCol), null);
+  @Override
+  HybridSearch self() {
+    return this;
   }
 
-  /** Every query's best items of {@code corpus} (the same column names on both). */
-  public Dataset<Row> search(Dataset<Row> queries, Dataset<Row> corpus) {
-    return run(SearchColumns.of(queries, "queries", idCol, vectorCol, textCol),
-        SearchColumns.of(corpus, "corpus items", idCol, vectorCol, textCol));
+  @Override
+  Retriever retriever() {
+    return new HybridRetriever(options);
   }
 
-  private Dataset<Row> run(Dataset<Row> queries, Dataset<Row> corpus) {
-    return NearestNeighbors.materialise(queries.sparkSession(), new HybridRetriever(options),
-        new NeighborSearch.Options(topN, -1f, SearchRequest.FilterColumns.NONE, false), queries, corpus,
-        "/tmp/itemsim-scratch");
+  @Override
+  String textCol() {
+    return textCol;
   }
 }

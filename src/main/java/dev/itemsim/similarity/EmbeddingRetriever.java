@@ -33,7 +33,7 @@ import scala.Tuple2;
  * values, no JVM holds all vectors. A cross-catalogue search gathers both sides' vectors on the driver and
  * broadcasts them.
  */
-public final class EmbeddingRetriever implements Retriever {
+public record EmbeddingRetriever(Options options) implements Retriever {
   public static final String NAME = "embedding";
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddingRetriever.class);
 
@@ -66,16 +66,6 @@ public final class EmbeddingRetriever implements Retriever {
       return new Options(c.oneOf("similarity.kernel", KERNELS),
           c.intIn("similarity.blockSize", MIN_BLOCK, MAX_BLOCK));
     }
-  }
-
-  private final Options options;
-
-  public EmbeddingRetriever(Options options) {
-    this.options = options;
-  }
-
-  public Options options() {
-    return options;
   }
 
   @Override

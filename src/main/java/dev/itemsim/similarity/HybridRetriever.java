@@ -10,7 +10,7 @@ import org.apache.spark.sql.SparkSession;
  * ({@code K = max(topN, candidates)}), each scored {@code embeddingWeight · embedding cosine +
  * (1 − embeddingWeight) · lexical cosine}, both computed exactly ({@link HybridRanker}).
  */
-public final class HybridRetriever implements Retriever {
+public record HybridRetriever(Options options) implements Retriever {
   public static final String NAME = "hybrid";
 
   /**
@@ -45,16 +45,6 @@ public final class HybridRetriever implements Retriever {
       keys.addAll(LexicalRetriever.Options.KEYS);
       return List.copyOf(keys);
     }
-  }
-
-  private final Options options;
-
-  public HybridRetriever(Options options) {
-    this.options = options;
-  }
-
-  public Options options() {
-    return options;
   }
 
   @Override

@@ -9,7 +9,7 @@ import org.apache.spark.sql.SparkSession;
  * TF-IDF over words, model numbers and character n-grams ({@link LexicalFeatures}): candidates gathered
  * through an inverted index (very common features skipped), then re-scored exactly.
  */
-public final class LexicalRetriever implements Retriever {
+public record LexicalRetriever(Options options) implements Retriever {
   public static final String NAME = "lexical";
 
   /**
@@ -38,16 +38,6 @@ public final class LexicalRetriever implements Retriever {
           c.intIn("similarity.lexical.maxPostings", 0, Integer.MAX_VALUE)),
           c.intIn("similarity.candidates", 1, 10_000));
     }
-  }
-
-  private final Options options;
-
-  public LexicalRetriever(Options options) {
-    this.options = options;
-  }
-
-  public Options options() {
-    return options;
   }
 
   @Override
