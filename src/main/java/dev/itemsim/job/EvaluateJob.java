@@ -10,8 +10,6 @@ import dev.itemsim.eval.MatchPairs;
 import dev.itemsim.eval.Misses;
 import dev.itemsim.eval.RankedLists;
 import dev.itemsim.job.RunSummary.Side;
-import dev.itemsim.similarity.HybridRetriever;
-import dev.itemsim.similarity.LexicalRetriever;
 import dev.itemsim.similarity.NeighborSearch;
 import dev.itemsim.similarity.Ranking;
 import dev.itemsim.similarity.Retriever;
@@ -195,20 +193,10 @@ public final class EvaluateJob {
   /** The retriever's settings that shape the lists, for {@code metrics.json}. */
   private Map<String, Object> scorerSettings(Retriever retriever) {
     Map<String, Object> out = new LinkedHashMap<>();
-    if (!(retriever instanceof LexicalRetriever)) {
+    if (retriever.usesEmbeddings()) {
       out.put("model", config.corpus().encoder().model().value());
     }
-    LexicalRetriever.Options lexical = retriever instanceof LexicalRetriever l ? l.options()
-        : retriever instanceof HybridRetriever h ? h.options().lexical() : null;
-    if (lexical != null) {
-      out.put("lexical.wordWeight", lexical.lexical().wordWeight());
-      out.put("lexical.modelWeight", lexical.lexical().modelWeight());
-      out.put("lexical.ngram", lexical.lexical().ngram());
-    }
-    if (retriever instanceof HybridRetriever h) {
-      out.put("hybrid.embeddingWeight", h.options().embeddingWeight());
-      out.put("candidates", h.options().lexical().candidates());
-    }
+    out.putAll(retriever.settings());
     return out;
   }
 

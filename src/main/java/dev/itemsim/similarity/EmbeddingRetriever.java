@@ -74,6 +74,16 @@ public record EmbeddingRetriever(Options options) implements Retriever {
   }
 
   @Override
+  public boolean usesEmbeddings() {
+    return true;
+  }
+
+  @Override
+  public Map<String, Object> settings() {
+    return new java.util.LinkedHashMap<>(Map.of("kernel", options.kernel(), "blockSize", options.blockSize()));
+  }
+
+  @Override
   public Ranking rank(SparkSession spark, SearchRequest request) {
     List<String> filters = request.filter().columns();
     SearchItems.check(request.queries(), "queries", true, false, filters);

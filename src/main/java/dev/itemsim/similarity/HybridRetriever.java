@@ -53,6 +53,18 @@ public record HybridRetriever(Options options) implements Retriever {
   }
 
   @Override
+  public boolean usesEmbeddings() {
+    return true;
+  }
+
+  @Override
+  public java.util.Map<String, Object> settings() {
+    java.util.Map<String, Object> out = new java.util.LinkedHashMap<>(options.lexical().settings());
+    out.put("hybrid.embeddingWeight", options.embeddingWeight());
+    return out;
+  }
+
+  @Override
   public Ranking rank(SparkSession spark, SearchRequest request) {
     return CandidateReranking.rank(spark, request, NAME, options.lexical(), options.embeddingWeight(),
         options.embedding());

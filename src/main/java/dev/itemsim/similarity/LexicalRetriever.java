@@ -28,6 +28,16 @@ public record LexicalRetriever(Options options) implements Retriever {
       }
     }
 
+    /** As {@code similarity.*} keys (relative). */
+    java.util.Map<String, Object> settings() {
+      java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+      out.put("lexical.wordWeight", lexical.wordWeight());
+      out.put("lexical.modelWeight", lexical.modelWeight());
+      out.put("lexical.ngram", lexical.ngram());
+      out.put("candidates", candidates);
+      return out;
+    }
+
     public static Options defaults() {
       return new Options(new LexicalFeatures.Settings(0.2, 0.35, 3), 50);
     }
@@ -43,6 +53,16 @@ public record LexicalRetriever(Options options) implements Retriever {
   @Override
   public String name() {
     return NAME;
+  }
+
+  @Override
+  public boolean usesEmbeddings() {
+    return false;
+  }
+
+  @Override
+  public java.util.Map<String, Object> settings() {
+    return options.settings();
   }
 
   @Override

@@ -19,6 +19,12 @@ public interface Retriever {
   /** The name users pick it by ({@code similarity.scorer}). */
   String name();
 
+  /** Whether its scores read the items' embeddings (else only their texts). */
+  boolean usesEmbeddings();
+
+  /** The options that shape its lists, by configuration key relative to {@code similarity.}, for reports. */
+  java.util.Map<String, Object> settings();
+
   /** Ranks the request's corpus for every query item; close the result once its rows are written. */
   Ranking rank(SparkSession spark, SearchRequest request);
 }
