@@ -55,7 +55,7 @@ public record EvaluateConfig(
         c.intIn("eval.listSize", 1, 1000),
         c.intIn("eval.missContext", 0, 100),
         c.requiredString("output.path"),
-        c.flatStrings("spark"),
+        JobSettings.spark(c),
         JobSettings.digest(config));
   }
 

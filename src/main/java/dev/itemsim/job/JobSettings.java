@@ -10,12 +10,15 @@ import dev.itemsim.embed.EncoderSettings;
 import dev.itemsim.embed.EngineChoice;
 import dev.itemsim.embed.Pooling;
 import dev.itemsim.embed.ModelSpec;
+import dev.itemsim.similarity.NativeBlas;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** Settings read the same way by every job. */
 final class JobSettings {
@@ -59,6 +62,16 @@ final class JobSettings {
   /** {@code similarity.blockSize}: rows per block of the blocked product. */
   static int blockSize(TypedConfig c) {
     return c.intIn("similarity.blockSize", 16, 16_384);
+  }
+
+  /**
+   * The {@code spark.*} settings, plus {@code similarity.blas} as {@value NativeBlas#SPARK_CONF}: every JVM of
+   * the application binds that BLAS when it starts ({@link dev.itemsim.similarity.NativeBlasPlugin}).
+   */
+  static Map<String, String> spark(TypedConfig c) {
+    Map<String, String> settings = new LinkedHashMap<>(c.flatStrings("spark"));
+    settings.put(NativeBlas.SPARK_CONF, c.oneOf("similarity.blas", NativeBlas.SOURCES));
+    return settings;
   }
 
   /** {@code encoder.pooling}: null for {@code auto} (the model's own), else mean or cls. */

@@ -41,7 +41,7 @@ final class NeighborSearch {
   }
 
   Dataset<Row> run(EncodedItems queries, EncodedItems corpus) {
-    String kernelName = Kernels.select(config.scoring().kernel()).name();
+    String kernelName = Kernels.select(config.scoring().kernel(), config.scoring().blas()).name();
     summary.put("kernel", kernelName).put("scan", ScoreChunks.best().name()).put("dimension", queries.blocks().dim())
         .put("blocks", queries.blocks().numBlocks()).put("scorer", config.scoring().scorer());
     if (config.scoring().scorer().equals("embedding") && !config.collapseDuplicateTexts()) {
@@ -64,7 +64,7 @@ final class NeighborSearch {
    */
   BlockRanking fromBlockFiles(Dataset<Row> encoded, org.apache.hadoop.fs.Path blocksDir) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    summary.put("kernel", Kernels.select(config.scoring().kernel()).name()).put("scan", ScoreChunks.best().name())
+    summary.put("kernel", Kernels.select(config.scoring().kernel(), config.scoring().blas()).name()).put("scan", ScoreChunks.best().name())
         .put("scorer", config.scoring().scorer());
     int attrCount = config.filterColumns().size();
     List<String> columns = new ArrayList<>(List.of("item_id"));

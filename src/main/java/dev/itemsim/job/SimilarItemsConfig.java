@@ -60,7 +60,7 @@ public record SimilarItemsConfig(
         c.doubleIn("validation.maxRejectedFraction", 0.0, 1.0),
         c.requiredString("output.path"),
         JobSettings.runDate(c.string("run.date")),
-        c.flatStrings("spark"),
+        JobSettings.spark(c),
         JobSettings.digest(config)).checked();
   }
 
