@@ -75,8 +75,8 @@ public final class NativeBlas {
     }
     if (bound == null) {
       bound = bindFirst(wanted);
-      LOG.info("BLAS for exact top-N: {}{} (similarity.blas = {})", bound.isNative() ? "native " : "",
-          bound.library(), wanted);
+      LOG.info("BLAS for exact top-N: {}{} (similarity.blas = {}){}", bound.isNative() ? "native " : "",
+          bound.library(), wanted, bound.problem().isEmpty() ? "" : ": " + bound.problem());
     } else if (!wanted.equals(bound.source()) && bound.isNative()
         && bound.isBundled() == wanted.equals("system")) {
       throw new IllegalStateException("similarity.blas = " + wanted + ", but netlib is already bound to "
@@ -107,17 +107,21 @@ public final class NativeBlas {
     BLAS blas = BLAS.getInstance();
     boolean isNative = NetlibBlasKernel.isNative(blas);
     if (!isNative) {
-      String tried = bundledLibrary != null ? "the bundled OpenBLAS " + bundledLibrary
-          : System.getProperty(NATIVE_LIB_PATH, System.getProperty(NATIVE_LIB, "libblas.so.3"));
+      String why = bundledLibrary != null
+          ? "netlib did not load the bundled OpenBLAS " + bundledLibrary + ": most likely netlib was initialised "
+              + "earlier in this JVM, before itemsim could point it there (Spark ML code ran first: set spark.plugins"
+              + " = " + NativeBlasPlugin.class.getName() + "), else see netlib's error above"
+          : "netlib could not load "
+              + System.getProperty(NATIVE_LIB_PATH, System.getProperty(NATIVE_LIB, "libblas.so.3"));
       return new Binding(blas, false, blas.getClass().getSimpleName(), source,
-          (problem.isEmpty() ? "" : problem + "; ") + "netlib could not load " + tried);
+          (problem.isEmpty() ? "" : problem + "; ") + why);
     }
     if (bundledLibrary != null) {
       return new Binding(blas, true, "bundled-openblas " + BundledOpenBlas.version(), source, problem);
     }
-    if (source.equals("system") && !"1".equals(System.getenv("OPENBLAS_NUM_THREADS"))) {
-      LOG.warn("similarity.blas = system but OPENBLAS_NUM_THREADS is not 1 in this JVM: an OpenBLAS call may "
-          + "start a thread per core on top of Spark's task per core");
+    if (!"1".equals(System.getenv("OPENBLAS_NUM_THREADS"))) {
+      LOG.warn("netlib runs on the system's BLAS, but OPENBLAS_NUM_THREADS is not 1 in this JVM: an OpenBLAS call "
+          + "may start a thread per core on top of Spark's task per core");
     }
     return new Binding(blas, true, "system " + systemLibrary(), source, problem);
   }
