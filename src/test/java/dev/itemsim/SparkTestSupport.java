@@ -22,6 +22,7 @@ public final class SparkTestSupport {
           .config("spark.ui.showConsoleProgress", "false")
           .config("spark.sql.shuffle.partitions", "4")
           .config("spark.driver.host", "127.0.0.1")
+          .config("spark.plugins", dev.itemsim.similarity.NativeBlasPlugin.class.getName())
           .getOrCreate();
     }
     return spark;

@@ -38,7 +38,7 @@ public record EvaluateConfig(
         c.requiredString("eval.matches"),
         c.intIn("eval.missContext", 0, 100),
         new OutputLayout(c.requiredString("output.path")),
-        c.flatStrings("spark"),
+        JobSettings.spark(c),
         JobSettings.digest(config));
   }
 

@@ -13,6 +13,7 @@ import dev.itemsim.embed.EngineChoice;
 import dev.itemsim.embed.ModelSpec;
 import dev.itemsim.embed.Pooling;
 import dev.itemsim.job.RunSummary.Side;
+import dev.itemsim.similarity.NativeBlas;
 import dev.itemsim.similarity.NeighborSearch;
 import dev.itemsim.similarity.Retrievers;
 import dev.itemsim.similarity.SearchRequest;
@@ -39,7 +40,7 @@ final class JobSettings {
       "validation.", "output.");
   /** Search keys every job reads, besides the retrievers' own. */
   private static final List<String> SEARCH_KEYS = List.of("similarity.minScore", "similarity.sameValueOf",
-      "similarity.excludeSameValueOf", "similarity.collapseDuplicateTexts");
+      "similarity.excludeSameValueOf", "similarity.collapseDuplicateTexts", "similarity.blas");
 
   /** What one job reads: whole sections (prefixes ending in '.') and single keys. */
   record Keys(String job, List<String> sections, Set<String> keys) {
@@ -132,6 +133,16 @@ final class JobSettings {
         exclude.isEmpty() ? "" : CorpusSettings.ATTR_PREFIX + carried.indexOf(exclude));
     return new NeighborSearch.Options(topN, (float) c.doubleIn("similarity.minScore", -1.0, 1.0), filter,
         c.bool("similarity.collapseDuplicateTexts"));
+  }
+
+  /**
+   * The {@code spark.*} settings, plus {@code similarity.blas} as {@value NativeBlas#SPARK_CONF}: every JVM of
+   * the application binds that BLAS when it starts ({@link dev.itemsim.similarity.NativeBlasPlugin}).
+   */
+  static Map<String, String> spark(TypedConfig c) {
+    Map<String, String> settings = new LinkedHashMap<>(c.flatStrings("spark"));
+    settings.put(NativeBlas.SPARK_CONF, c.oneOf("similarity.blas", NativeBlas.SOURCES));
+    return settings;
   }
 
   static TextTemplate template(TypedConfig c) {

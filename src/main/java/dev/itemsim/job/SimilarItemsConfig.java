@@ -40,7 +40,7 @@ public record SimilarItemsConfig(
         JobSettings.search(c, c.intIn("similarity.topN", 1, NeighborSearch.Options.MAX_TOP_N)),
         new OutputLayout(c.requiredString("output.path")),
         JobSettings.runDate(c.string("run.date")),
-        c.flatStrings("spark"),
+        JobSettings.spark(c),
         JobSettings.digest(config)).checked();
   }
 

@@ -3,24 +3,28 @@ package dev.itemsim.similarity;
 import dev.ludovic.netlib.blas.BLAS;
 
 /**
- * {@code sgemm} through netlib (the BLAS binding Spark MLlib ships). With a native BLAS installed
- * ({@code libblas.so.3} resolving to OpenBLAS) this runs at hardware speed; otherwise netlib silently falls
- * back to Java loops some 20× slower, which {@link #isNative()} reports.
+ * {@code sgemm} through netlib (the BLAS binding Spark MLlib ships), bound to the BLAS {@link NativeBlas}
+ * chose for this JVM: the bundled OpenBLAS, a system one, or netlib's pure-Java fallback, which
+ * {@link #isNative()} reports. netlib hands the Java arrays to native code without copying them.
  */
 public final class NetlibBlasKernel implements MatMulKernel {
   private final BLAS blas;
+  private final String name;
 
-  public NetlibBlasKernel() {
-    this(BLAS.getInstance());
+  NetlibBlasKernel(NativeBlas.Binding binding) {
+    this(binding.blas(), (binding.isNative() ? "native-blas(" : "java-blas(") + binding.library() + ")");
   }
 
-  NetlibBlasKernel(BLAS blas) {
+  private NetlibBlasKernel(BLAS blas, String name) {
     this.blas = blas;
+    this.name = name;
   }
 
-  /** The pure-Java netlib implementation, whatever is installed (for tests and benchmarks). */
+  /** netlib's pure-Java implementation, whatever is installed (for tests and benchmarks). */
   public static NetlibBlasKernel javaOnly() {
-    return new NetlibBlasKernel(dev.ludovic.netlib.blas.JavaBLAS.getInstance());
+    NativeBlas.bind(NativeBlas.configuredSource());  // netlib's first use binds its native BLAS too
+    BLAS java = dev.ludovic.netlib.blas.JavaBLAS.getInstance();
+    return new NetlibBlasKernel(java, "java-blas(" + java.getClass().getSimpleName() + ")");
   }
 
   @Override
@@ -33,11 +37,16 @@ public final class NetlibBlasKernel implements MatMulKernel {
 
   @Override
   public String name() {
-    return (isNative() ? "native-blas(" : "java-blas(") + blas.getClass().getSimpleName() + ")";
+    return name;
   }
 
   @Override
   public boolean isNative() {
-    return blas.getClass().getName().contains("JNI") || blas.getClass().getName().contains("Native");
+    return isNative(blas);
+  }
+
+  /** Whether a netlib BLAS is one of its native implementations (JNI), not a Java one. */
+  static boolean isNative(BLAS blas) {
+    return blas instanceof dev.ludovic.netlib.blas.NativeBLAS;
   }
 }

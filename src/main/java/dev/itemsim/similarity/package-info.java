@@ -5,7 +5,8 @@
  * ({@link dev.itemsim.similarity.HybridRetriever}) — picked by name in {@link dev.itemsim.similarity.Retrievers},
  * and the retrieval stage every caller runs them through ({@link dev.itemsim.similarity.NeighborSearch}:
  * filters, duplicate collapsing, minimum score). Underneath: the {@link dev.itemsim.similarity.MatMulKernel}
- * contract and its BLAS implementations, block layout in memory or as files, bounded per-row top-N selection
+ * contract and its BLAS implementations (netlib, bound once per JVM to the bundled or the system OpenBLAS by
+ * {@link dev.itemsim.similarity.NativeBlas}), block layout in memory or as files, bounded per-row top-N selection
  * fused with block products, and the blocked exact top-N over a Spark cluster
  * ({@link dev.itemsim.similarity.BlockedTopN}). Nothing here knows of jobs or the command line.
  */

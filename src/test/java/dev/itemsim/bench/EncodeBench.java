@@ -74,7 +74,8 @@ public final class EncodeBench {
     ai.djl.engine.Engine.getEngine("OnnxRuntime");
     SparkSession spark = SparkSession.builder().master("local[2]").appName("bench-encode")
         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1").getOrCreate();
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.plugins", dev.itemsim.similarity.NativeBlasPlugin.class.getName()).getOrCreate();
     List<String> texts = texts(spark, count);
     double meanTokens = 0;
     System.out.println("bench-encode on " + BenchSupport.machine());

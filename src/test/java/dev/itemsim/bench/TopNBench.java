@@ -631,7 +631,8 @@ public final class TopNBench {
   private static SparkSession session() {
     return SparkSession.builder().master("local[2]").appName("bench-topn")
         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1").getOrCreate();
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.plugins", dev.itemsim.similarity.NativeBlasPlugin.class.getName()).getOrCreate();
   }
 
   private static AtomicLong shuffleCounter(SparkSession spark) {

@@ -32,7 +32,8 @@ public final class TuneHybrid {
   public static void main(String[] args) {
     String dir = args.length > 0 ? args[0] : "sample-data/abt-buy";
     SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1").getOrCreate();
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.plugins", dev.itemsim.similarity.NativeBlasPlugin.class.getName()).getOrCreate();
     TextTemplate template = TextTemplate.parse("{title} | {brand} | {category}", 300);
     Side a = side(spark, dir + "/products_a.csv", template);
     Side b = side(spark, dir + "/products_b.csv", template);

@@ -34,7 +34,9 @@ class ConfigLoaderTest {
     assertThat(config.runDate()).isEqualTo(LocalDate.of(2026, 1, 31));
     assertThat(config.corpus().encoder().model().value()).isEqualTo("builtin:all-minilm-l6-v2");
     assertThat(config.spark()).containsEntry("spark.master", "local[*]")
-        .containsEntry("spark.sql.shuffle.partitions", "3");
+        .containsEntry("spark.sql.shuffle.partitions", "3")
+        .containsEntry("spark.plugins", "dev.itemsim.similarity.NativeBlasPlugin")
+        .containsEntry("spark.itemsim.blas", "bundled");
     assertThat(config.corpus().template().fields()).containsExactly("title", "brand", "category");
   }
 
