@@ -58,10 +58,14 @@ public final class NativeBlas {
 
   private NativeBlas() {}
 
-  /** The {@code similarity.blas} of this Spark application ({@value #SPARK_CONF}), or bundled outside Spark. */
+  /**
+   * The {@code similarity.blas} of this Spark application ({@value #SPARK_CONF}); outside Spark the system
+   * property {@code itemsim.blas}, else bundled.
+   */
   public static String configuredSource() {
     SparkEnv env = SparkEnv.get();
-    return env == null ? "bundled" : env.conf().get(SPARK_CONF, "bundled");
+    String outside = System.getProperty("itemsim.blas", "bundled");
+    return env == null ? outside : env.conf().get(SPARK_CONF, outside);
   }
 
   /**
@@ -163,8 +167,14 @@ public final class NativeBlas {
       return path;
     }
 
+    /** Read at run time: the constant would otherwise be inlined from whichever jar the class was compiled against. */
     static String version() {
-      return org.bytedeco.openblas.global.openblas_nolapack.OPENBLAS_VERSION.trim().replace("OpenBLAS ", "");
+      try {
+        Object v = org.bytedeco.openblas.global.openblas_nolapack.class.getField("OPENBLAS_VERSION").get(null);
+        return String.valueOf(v).trim().replace("OpenBLAS ", "");
+      } catch (ReflectiveOperationException e) {
+        return "unknown version";
+      }
     }
   }
 }

@@ -132,6 +132,7 @@ final class BenchSupport {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + heap, "--add-modules", "jdk.incubator.vector", "-Dai.djl.offline=true", "-Dai.djl.onnx.disable_alternative=true",
         "-Dlog4j2.configurationFile=conf/log4j2-test.properties",
+        "-Ditemsim.blas=" + System.getenv().getOrDefault("BENCH_BLAS", "bundled"),
         "-cp", System.getProperty("java.class.path"), mainClass.getName()));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
@@ -143,7 +144,8 @@ final class BenchSupport {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
           if (line.startsWith("RESULT ")) {
-            for (String kv : line.substring(7).trim().split(" ")) {
+            // values may hold spaces (a kernel name): a pair starts where a word is followed by '='
+            for (String kv : line.substring(7).trim().split(" (?=[A-Za-z_0-9]+=)")) {
               int eq = kv.indexOf('=');
               result.put(kv.substring(0, eq), kv.substring(eq + 1));
             }

@@ -632,7 +632,9 @@ public final class TopNBench {
     return SparkSession.builder().master("local[2]").appName("bench-topn")
         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
-        .config("spark.plugins", dev.itemsim.similarity.NativeBlasPlugin.class.getName()).getOrCreate();
+        .config("spark.plugins", dev.itemsim.similarity.NativeBlasPlugin.class.getName())
+        .config(dev.itemsim.similarity.NativeBlas.SPARK_CONF, dev.itemsim.similarity.NativeBlas.configuredSource())
+        .getOrCreate();
   }
 
   private static AtomicLong shuffleCounter(SparkSession spark) {
