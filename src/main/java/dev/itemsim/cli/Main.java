@@ -10,6 +10,7 @@ import dev.itemsim.job.RunSummary;
 import dev.itemsim.job.SimilarItemsConfig;
 import dev.itemsim.job.SimilarItemsJob;
 import dev.itemsim.job.TooManyRejectsException;
+import dev.itemsim.similarity.RecallBelowMinimumException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code itemsim run JOB.conf [--set key=value ...]} and {@code itemsim show --output DIR --item ID}.
- * Exit codes: 0 success, 1 failure, 2 bad usage, configuration or input, 3 too many rejected rows.
+ * Exit codes: 0 success, 1 failure, 2 bad usage, configuration or input, 3 too many rejected rows, 4 approximate
+ * search below its minimum recall.
  */
 @Command(name = "itemsim", mixinStandardHelpOptions = true, version = "itemsim 0.1.0",
     description = "Similar-item tables from product catalogues with sentence embeddings on Spark.",
@@ -34,6 +36,7 @@ public final class Main implements Runnable {
   static final int EXIT_FAILED = 1;
   static final int EXIT_INVALID = 2;
   static final int EXIT_TOO_MANY_REJECTS = 3;
+  static final int EXIT_LOW_RECALL = 4;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -60,6 +63,10 @@ public final class Main implements Runnable {
       if (e instanceof TooManyRejectsException) {
         err.println("itemsim: " + e.getMessage());
         return EXIT_TOO_MANY_REJECTS;
+      }
+      if (e instanceof RecallBelowMinimumException) {
+        err.println("itemsim: " + e.getMessage());
+        return EXIT_LOW_RECALL;
       }
       err.println("itemsim: failed: " + e.getMessage());
       err.println("(a fault, not a problem with the input: the stack trace follows for a bug report)");

@@ -1,5 +1,6 @@
 package dev.itemsim.job;
 
+import dev.itemsim.similarity.RecallBelowMinimumException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
@@ -42,6 +43,9 @@ final class JobRun {
         return result;
       } catch (Throwable e) {
         RuntimeException failure = Failures.classify(e);
+        if (failure instanceof RecallBelowMinimumException lowRecall && lowRecall.facts() != null) {
+          summary.search(lowRecall.facts());
+        }
         if (failure instanceof TooManyRejectsException rejects) {
           failure = keepRejects(fs, layout, name, rejects, summary);
         }

@@ -17,7 +17,8 @@ import org.apache.hadoop.fs.Path;
  * {@code <output>/_runs/<name>.json}: identity and settings ({@link Header}), status, the catalogue and encode
  * counts per side, what the search ran ({@link SearchFacts}), evaluation results, per-stage wall times.
  *
- * <p>JSON layout: the header's fields, {@code status}, {@code error}, the search facts, {@code
+ * <p>JSON layout: the header's fields, {@code status}, {@code error}, the search facts (with {@code method} and,
+ * for approximate search, an {@code ivf} object holding the recall it measured), {@code
  * encode_items_per_s}, paths, then {@code counts} and {@code stage_ms}; absent parts are left out. Counts of
  * the second catalogue ({@code search.against}) carry the prefix {@code against_}.
  */
@@ -220,6 +221,10 @@ public final class RunSummary {
       put(all, "dimension", search.dimension());
       put(all, "blocks", search.blocks());
       put(all, "vectors", search.vectors());
+      put(all, "method", search.method());
+      if (search.ivf() != null) {
+        all.put("ivf", search.ivf().asMap());
+      }
     }
     encoded.forEach((side, e) -> all.put(side.prefix() + "encode_items_per_s", e.itemsPerSecond()));
     if (evaluation != null) {

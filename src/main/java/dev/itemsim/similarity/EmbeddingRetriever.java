@@ -28,12 +28,16 @@ import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
- * Exact cosine top-N of unit-length embeddings with the blocked kernel ({@link BlockedTopN}). One catalogue
- * ranks from vector block files the executors write and read: the driver gathers only ids and filter
- * values, no JVM holds all vectors. A cross-catalogue search gathers both sides' vectors on the driver and
- * broadcasts them.
+ * Cosine top-N of unit-length embeddings, found by the {@link SearchMethod} {@code similarity.method} picks.
+ * Exact search uses the blocked kernel ({@link BlockedTopN}): one catalogue ranks from vector block files the
+ * executors write and read (the driver gathers only ids and filter values, no JVM holds all vectors); a
+ * cross-catalogue search gathers both sides' vectors on the driver and broadcasts them. Approximate search
+ * ({@link IvfSearch}) scores each query's candidate lists with the same kernel and measures its recall.
+ *
+ * @param options the kernel and block size every method multiplies with
+ * @param method how neighbours are found: exact, ivf, or auto (by corpus size)
  */
-public record EmbeddingRetriever(Options options) implements Retriever {
+public record EmbeddingRetriever(Options options, SearchMethod method) implements Retriever {
   public static final String NAME = "embedding";
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddingRetriever.class);
 
@@ -68,6 +72,15 @@ public record EmbeddingRetriever(Options options) implements Retriever {
     }
   }
 
+  public EmbeddingRetriever {
+    method = method == null ? new SearchMethod.Exact() : method;
+  }
+
+  /** Exact search with {@code options}. */
+  public EmbeddingRetriever(Options options) {
+    this(options, new SearchMethod.Exact());
+  }
+
   @Override
   public String name() {
     return NAME;
@@ -80,7 +93,10 @@ public record EmbeddingRetriever(Options options) implements Retriever {
 
   @Override
   public Map<String, Object> settings() {
-    return new java.util.LinkedHashMap<>(Map.of("kernel", options.kernel(), "blockSize", options.blockSize()));
+    Map<String, Object> out = new java.util.LinkedHashMap<>(Map.of("kernel", options.kernel(), "blockSize",
+        options.blockSize()));
+    out.putAll(method.settings());
+    return out;
   }
 
   @Override
@@ -89,6 +105,12 @@ public record EmbeddingRetriever(Options options) implements Retriever {
     SearchItems.check(request.queries(), "queries", true, false, filters);
     if (!request.self()) {
       SearchItems.check(request.corpus(), "corpus items", true, false, filters);
+    }
+    SearchMethod chosen = method.dependsOnCorpusSize() ? method.forCorpus(request.corpus().count()) : method;
+    if (chosen instanceof IvfSearch ivf) {
+      return ivf.rank(spark, request, options);
+    }
+    if (!request.self()) {
       return crossRanking(spark, request);
     }
     return blockFileRanking(spark, request);
@@ -121,7 +143,7 @@ public record EmbeddingRetriever(Options options) implements Retriever {
 
   private SearchFacts facts(int dimension, int blocks, String vectors) {
     return new SearchFacts(NAME, Kernels.select(options.kernel()).name(), ScoreChunks.best().name(), dimension,
-        blocks, options.blockSize(), vectors, null);
+        blocks, options.blockSize(), vectors, null, SearchMethod.Exact.NAME, null);
   }
 
   /** One catalogue: ids numbered on the driver in id order, vectors written as block files by executors. */

@@ -23,8 +23,8 @@ public final class Retrievers {
   private static final Map<String, Kind> KINDS = new LinkedHashMap<>();
 
   static {
-    register(new Kind(EmbeddingRetriever.NAME, EmbeddingRetriever.Options.KEYS,
-        c -> new EmbeddingRetriever(EmbeddingRetriever.Options.from(c))));
+    register(new Kind(EmbeddingRetriever.NAME, embeddingKeys(),
+        c -> new EmbeddingRetriever(EmbeddingRetriever.Options.from(c), SearchMethods.from(c))));
     register(new Kind(LexicalRetriever.NAME, LexicalRetriever.Options.KEYS,
         c -> new LexicalRetriever(LexicalRetriever.Options.from(c))));
     register(new Kind(HybridRetriever.NAME, HybridRetriever.Options.KEYS,
@@ -32,6 +32,13 @@ public final class Retrievers {
   }
 
   private Retrievers() {}
+
+  /** The exact kernel's keys and {@code similarity.method} with the approximate methods' options. */
+  private static List<String> embeddingKeys() {
+    List<String> keys = new java.util.ArrayList<>(EmbeddingRetriever.Options.KEYS);
+    keys.addAll(SearchMethods.KEYS);
+    return List.copyOf(keys);
+  }
 
   private static void register(Kind kind) {
     KINDS.put(kind.name(), kind);

@@ -9,17 +9,31 @@ package dev.itemsim.similarity;
  * @param dimension vector dimension
  * @param blocks row blocks of the query vectors
  * @param blockSize rows per block
- * @param vectors how the vectors reached the tasks: {@code block files} or {@code broadcast}
+ * @param vectors how the vectors reached the tasks: {@code block files}, {@code broadcast} or {@code list files}
  * @param duplicateTextsCollapsed items ranked through another item with the same text, when collapsing
+ * @param method how embedding neighbours were found ({@code similarity.method} as resolved: exact or ivf)
+ * @param ivf what the approximate search did and the recall it measured, when the method was ivf
  */
 public record SearchFacts(String scorer, String kernel, String scan, Integer dimension, Integer blocks,
-    Integer blockSize, String vectors, Long duplicateTextsCollapsed) {
+    Integer blockSize, String vectors, Long duplicateTextsCollapsed, String method, IvfFacts ivf) {
+
+  /** Facts of a retrieval that did not search embeddings through a {@link SearchMethod}. */
+  public SearchFacts(String scorer, String kernel, String scan, Integer dimension, Integer blocks,
+      Integer blockSize, String vectors, Long duplicateTextsCollapsed) {
+    this(scorer, kernel, scan, dimension, blocks, blockSize, vectors, duplicateTextsCollapsed, null, null);
+  }
 
   public SearchFacts withScorer(String name) {
-    return new SearchFacts(name, kernel, scan, dimension, blocks, blockSize, vectors, duplicateTextsCollapsed);
+    return new SearchFacts(name, kernel, scan, dimension, blocks, blockSize, vectors, duplicateTextsCollapsed,
+        method, ivf);
   }
 
   public SearchFacts withCollapsed(long collapsed) {
-    return new SearchFacts(scorer, kernel, scan, dimension, blocks, blockSize, vectors, collapsed);
+    return new SearchFacts(scorer, kernel, scan, dimension, blocks, blockSize, vectors, collapsed, method, ivf);
+  }
+
+  public SearchFacts withMethod(String name) {
+    return new SearchFacts(scorer, kernel, scan, dimension, blocks, blockSize, vectors, duplicateTextsCollapsed,
+        name, ivf);
   }
 }

@@ -1,0 +1,532 @@
+package dev.itemsim.similarity;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import dev.itemsim.InvalidInputException;
+import dev.itemsim.config.TypedConfig;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
+
+/**
+ * Approximate top-N through inverted lists (IVF), with its recall measured on every run.
+ *
+ * <ol>
+ *   <li><b>Train</b>: k-means centroids, one per list, on a random sample of the corpus ({@link CoarseQuantizer}).
+ *   <li><b>Number</b>: corpus items get their position in id order on the executors (sort of the ids,
+ *       {@code zipWithIndex}): ties go to the lower id as in exact search; the driver holds no per-item data.
+ *   <li><b>Lay out</b>: every corpus item is stored in its {@code assignments} nearest lists, every query
+ *       notes its {@code nprobe} nearest lists (computed with the exact search's kernel), and the executors
+ *       write each list as segment files of at most a block's rows ({@link ListSegments}).
+ *   <li><b>Search</b>: each query's candidates are the items of the lists it probes, scored with the same
+ *       kernel, candidate test and top-N lists as exact search, list segment by list segment, in tasks of
+ *       bounded work ({@link IvfPlan}, {@link IvfTaskRunner}); partial lists are merged per query segment.
+ *   <li><b>Measure</b>: the exact top-N of a random sample of queries against the whole corpus
+ *       ({@link SampledRecall}) gives recall@N of the approximate lists; below {@code minRecall} the search
+ *       fails ({@link RecallBelowMinimumException}) or warns.
+ * </ol>
+ *
+ * <p>The lists are kept (on the executors' disks) until the ranking is closed. With every list probed the
+ * lists equal exact search's, ties included.
+ */
+public record IvfSearch(Options options) implements SearchMethod {
+  public static final String NAME = "ivf";
+  private static final Logger LOG = LoggerFactory.getLogger(IvfSearch.class);
+  /** Vectors per nearest-centroid product while laying out the lists. */
+  private static final int ASSIGN_BATCH = 1024;
+
+  /** Approximate lists before corpus ids are joined in: neighbours as corpus item numbers. */
+  static final StructType INDEX_SCHEMA = new StructType()
+      .add(SearchItems.ID, DataTypes.StringType, false)
+      .add("rank", DataTypes.IntegerType, false)
+      .add("_neighbor", DataTypes.IntegerType, false)
+      .add("score", DataTypes.FloatType, false);
+
+  /** Every corpus id with its item number (position in id order). */
+  static final StructType NUMBERS_SCHEMA = new StructType()
+      .add(SearchItems.ID, DataTypes.StringType, false)
+      .add("_item", DataTypes.IntegerType, false);
+
+  /**
+   * @param lists inverted lists; 0 = the square root of the corpus size ({@code similarity.ivf.lists})
+   * @param nprobe lists each query searches ({@code similarity.ivf.nprobe})
+   * @param sampleSize corpus vectors k-means trains on; 0 = 64 per list, at least 10,000
+   * @param iterations k-means iterations at most
+   * @param assignments lists each corpus item is stored in (its nearest ones)
+   * @param seed seed of the training sample, k-means and the recall sample
+   * @param recallSample queries whose exact lists measure recall; 0 = not measured
+   * @param minRecall recall@N below which the search fails or warns
+   * @param onLowRecall fail or warn
+   */
+  public record Options(int lists, int nprobe, int sampleSize, int iterations, int assignments, int seed,
+      int recallSample, double minRecall, String onLowRecall) implements java.io.Serializable {
+    public static final Set<String> ON_LOW_RECALL = Set.of("fail", "warn");
+    /** The keys {@link #from} reads. */
+    public static final List<String> KEYS = List.of("similarity.ivf.lists", "similarity.ivf.nprobe",
+        "similarity.ivf.sampleSize", "similarity.ivf.iterations", "similarity.ivf.assignments", "similarity.ivf.seed",
+        "similarity.ivf.recallSample", "similarity.ivf.minRecall", "similarity.ivf.onLowRecall");
+    static final int MAX_LISTS = 1_000_000;
+    static final int MAX_ASSIGNMENTS = 8;
+
+    public Options {
+      check("similarity.ivf.lists", lists, 0, MAX_LISTS);
+      check("similarity.ivf.nprobe", nprobe, 1, MAX_LISTS);
+      check("similarity.ivf.sampleSize", sampleSize, 0, Integer.MAX_VALUE);
+      check("similarity.ivf.iterations", iterations, 1, 1000);
+      check("similarity.ivf.assignments", assignments, 1, MAX_ASSIGNMENTS);
+      check("similarity.ivf.recallSample", recallSample, 0, 1_000_000);
+      if (!(minRecall >= 0 && minRecall <= 1)) {
+        throw new InvalidInputException("similarity.ivf.minRecall = " + minRecall + " is out of range 0..1");
+      }
+      if (!ON_LOW_RECALL.contains(onLowRecall)) {
+        throw new InvalidInputException("similarity.ivf.onLowRecall = '" + onLowRecall + "' is not one of fail, warn");
+      }
+      if (lists > 0 && sampleSize > 0 && sampleSize < lists) {
+        throw new InvalidInputException("similarity.ivf.sampleSize = " + sampleSize + " is below similarity.ivf.lists = "
+            + lists + ": k-means needs at least one sampled vector per list");
+      }
+    }
+
+    private static void check(String key, long value, long min, long max) {
+      if (value < min || value > max) {
+        throw new InvalidInputException(key + " = " + value + " is out of range " + min + ".." + max);
+      }
+    }
+
+    public static Options defaults() {
+      return new Options(0, 16, 0, 20, 1, 42, 1000, 0.9, "fail");
+    }
+
+    public static Options from(TypedConfig c) {
+      return new Options(c.intIn("similarity.ivf.lists", 0, MAX_LISTS), c.intIn("similarity.ivf.nprobe", 1, MAX_LISTS),
+          c.intIn("similarity.ivf.sampleSize", 0, Integer.MAX_VALUE), c.intIn("similarity.ivf.iterations", 1, 1000),
+          c.intIn("similarity.ivf.assignments", 1, MAX_ASSIGNMENTS),
+          c.intIn("similarity.ivf.seed", Integer.MIN_VALUE, Integer.MAX_VALUE),
+          c.intIn("similarity.ivf.recallSample", 0, 1_000_000), c.doubleIn("similarity.ivf.minRecall", 0, 1),
+          c.oneOf("similarity.ivf.onLowRecall", ON_LOW_RECALL));
+    }
+
+    /** Lists for a corpus of {@code n} items: as set, or its square root; never more than the items. */
+    public int listsFor(long n) {
+      long wanted = lists > 0 ? lists : Math.round(Math.sqrt(n));
+      return (int) Math.max(1, Math.min(n, wanted));
+    }
+
+    /** Vectors k-means trains on for {@code lists} lists over {@code n} items. */
+    public long sampleFor(long n, int lists) {
+      long wanted = sampleSize > 0 ? sampleSize : Math.max(64L * lists, 10_000);
+      return Math.min(n, wanted);
+    }
+
+    public Options withNprobe(int value) {
+      return new Options(lists, value, sampleSize, iterations, assignments, seed, recallSample, minRecall, onLowRecall);
+    }
+
+    public Options withLists(int value) {
+      return new Options(value, nprobe, sampleSize, iterations, assignments, seed, recallSample, minRecall, onLowRecall);
+    }
+
+    public Options withAssignments(int value) {
+      return new Options(lists, nprobe, sampleSize, iterations, value, seed, recallSample, minRecall, onLowRecall);
+    }
+
+    public Options withRecall(int sample, double min, String action) {
+      return new Options(lists, nprobe, sampleSize, iterations, assignments, seed, sample, min, action);
+    }
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Map<String, Object> settings() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("method", NAME);
+    out.put("ivf.lists", options.lists());
+    out.put("ivf.nprobe", options.nprobe());
+    out.put("ivf.sampleSize", options.sampleSize());
+    out.put("ivf.iterations", options.iterations());
+    out.put("ivf.assignments", options.assignments());
+    out.put("ivf.seed", options.seed());
+    out.put("ivf.recallSample", options.recallSample());
+    out.put("ivf.minRecall", options.minRecall());
+    out.put("ivf.onLowRecall", options.onLowRecall());
+    return out;
+  }
+
+  /**
+   * Every query's {@code request.topN()} nearest corpus items among the items of the lists it probes, under
+   * the request's filters, itself excluded when the request searches one catalogue; the kernel and block size
+   * ({@code exact}) are the exact search's. Fails with {@link RecallBelowMinimumException} when the measured
+   * recall is below {@code minRecall} and {@code onLowRecall} is fail. Close the ranking once its rows are written.
+   */
+  public Ranking rank(SparkSession spark, SearchRequest request, EmbeddingRetriever.Options exact) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    boolean self = request.self();
+    List<String> filters = request.filter().columns();
+    int same = request.filter().sameValueOf().isEmpty() ? -1 : 0;
+    int exclude = request.filter().excludeSameValueOf().isEmpty() ? -1 : same + 1;
+    List<Column> columns = new ArrayList<>(List.of(col(SearchItems.ID), col(SearchItems.EMBEDDING)));
+    filters.forEach(f -> columns.add(column(f)));
+    Dataset<Row> corpus = request.corpus().select(columns.toArray(Column[]::new));
+    Dataset<Row> queries = self ? corpus : request.queries().select(columns.toArray(Column[]::new));
+    String kernelName = exact.kernel();
+    String kernel = Kernels.select(kernelName).name();
+    long corpusCount = corpus.count();
+    long queryCount = self ? corpusCount : queries.count();
+    if (corpusCount == 0 || queryCount == 0) {
+      return new EmbeddingRetriever.EmptyRanking(spark, new SearchFacts(EmbeddingRetriever.NAME, kernel,
+          ScoreChunks.best().name(), 0, 0, exact.blockSize(), "list files", null, NAME, null));
+    }
+    if (corpusCount >= Integer.MAX_VALUE) {
+      throw new InvalidInputException("IVF search numbers corpus items with 32-bit integers: " + corpusCount
+          + " items are too many");
+    }
+    int dim = corpus.selectExpr("size(" + SearchItems.EMBEDDING + ")").first().getInt(0);
+    Cleanup cleanup = new Cleanup();
+    try {
+      return search(spark, jsc, request, corpus, queries, corpusCount, queryCount, dim, kernelName, kernel,
+          exact.blockSize(), same, exclude, cleanup);
+    } catch (RuntimeException | Error e) {
+      try {
+        cleanup.run();
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  private Ranking search(SparkSession spark, JavaSparkContext jsc, SearchRequest request, Dataset<Row> corpus,
+      Dataset<Row> queries, long corpusCount, long queryCount, int dim, String kernelName, String kernel,
+      int blockSize, int same, int exclude, Cleanup cleanup) {
+    boolean self = request.self();
+    int filters = request.filter().columns().size();
+    Map<String, Long> phases = new LinkedHashMap<>();
+
+    long t0 = System.nanoTime();
+    int wantedLists = options.listsFor(corpusCount);
+    CoarseQuantizer.Trained trained = CoarseQuantizer.train(corpus, corpusCount, wantedLists,
+        options.sampleFor(corpusCount, wantedLists), options.iterations(), options.seed());
+    int lists = trained.lists();
+    int nprobe = Math.min(options.nprobe(), lists);
+    int assignments = Math.min(options.assignments(), lists);
+    phases.put("train", millisSince(t0));
+
+    long t1 = System.nanoTime();
+    Dataset<Row> numbers = number(spark, corpus);
+    cleanup.add(numbers::unpersist);
+    Broadcast<VectorBlocks> centroids = jsc.broadcast(trained.centroids());
+    cleanup.add(centroids::destroy);
+    String root = new Path(request.scratchDir(), "ivf-" + UUID.randomUUID()).toString();
+    int partitions = (int) Math.max(jsc.defaultParallelism(),
+        Math.min(lists, (corpusCount * assignments + blockSize - 1) / blockSize));
+    List<Column> numbered = new ArrayList<>(List.of(col(SearchItems.ID), col("_item"), col(SearchItems.EMBEDDING)));
+    request.filter().columns().forEach(f -> numbered.add(column(f)));
+    ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? nprobe : 0, assignments, filters);
+    ListSegments corpusLists = ListSegments.write(
+        memberships(corpus.join(numbers, SearchItems.ID).select(numbered.toArray(Column[]::new)), centroids,
+            corpusShape, self, kernelName), partitions, blockSize, corpusShape, root + "/corpus",
+        jsc.hadoopConfiguration());
+    cleanup.add(corpusLists::delete);
+    ListSegments queryLists = corpusLists;
+    if (!self) {
+      ListSegments.Shape queryShape = new ListSegments.Shape(dim, nprobe, 1, filters);
+      numbered.set(1, lit(-1).as("_item"));
+      queryLists = ListSegments.write(memberships(queries.select(numbered.toArray(Column[]::new)), centroids,
+          queryShape, true, kernelName), partitions, blockSize, queryShape, root + "/queries", jsc.hadoopConfiguration());
+      cleanup.add(queryLists::delete);
+    }
+    phases.put("layout", millisSince(t1));
+
+    long t2 = System.nanoTime();
+    int[] corpusRows = new int[corpusLists.size()];
+    long largestList = 0;
+    Map<Integer, Long> listRows = new LinkedHashMap<>();
+    for (int s = 0; s < corpusRows.length; s++) {
+      corpusRows[s] = corpusLists.segment(s).rows();
+      largestList = Math.max(largestList, listRows.merge(corpusLists.segment(s).list(), (long) corpusRows[s], Long::sum));
+    }
+    IvfPlan plan = IvfPlan.of(queryLists.written(), corpusLists.segmentsByList(), corpusRows,
+        4 * jsc.defaultParallelism());
+    Broadcast<ListSegments> sharedQueries = jsc.broadcast(queryLists);
+    cleanup.add(sharedQueries::destroy);
+    Broadcast<ListSegments> sharedCorpus = self ? sharedQueries : jsc.broadcast(corpusLists);
+    if (!self) {
+      cleanup.add(sharedCorpus::destroy);
+    }
+    String computation = UUID.randomUUID().toString();
+    int topN = request.topN();
+    JavaRDD<Row> index = jsc.parallelize(plan.tasks(), Math.max(1, plan.tasks().size()))
+        .flatMapToPair(task -> new IvfTaskRunner(sharedQueries.value(), sharedCorpus.value(), task, topN,
+            Kernels.select(kernelName), self, same, exclude, computation))
+        .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(queryLists.size(), 4 * jsc.defaultParallelism())))
+        .flatMap(block -> indexRows(sharedQueries.value().read(block._1(), true), block._2()));
+    Dataset<Row> indexRows = spark.createDataFrame(index, INDEX_SCHEMA).persist(StorageLevel.DISK_ONLY());
+    cleanup.add(indexRows::unpersist);
+    long pairs = indexRows.count();
+    phases.put("search", millisSince(t2));
+
+    long t3 = System.nanoTime();
+    Dataset<Row> sampled = self ? corpus : queries;
+    SampledRecall.Result recall = measureRecall(jsc, sampled, queryCount, numbers, self, indexRows, sharedCorpus,
+        topN, kernelName, same, exclude, dim, filters);
+    phases.put("recall", millisSince(t3));
+
+    IvfFacts ivf = new IvfFacts(lists, nprobe, assignments, trained.sampleSize(), corpusLists.size(), largestList,
+        (double) plan.totalCost() / ((double) queryCount * corpusCount), recall == null ? 0 : recall.queries(),
+        recall == null ? null : recall.recall(), options.minRecall(), options.onLowRecall(), phases);
+    SearchFacts facts = new SearchFacts(EmbeddingRetriever.NAME, kernel, ScoreChunks.best().name(), dim,
+        queryLists.size(), blockSize, "list files", null, NAME, ivf);
+    LOG.info("IVF top-{} of {} queries over {} items: {} lists (k-means on {} vectors), nprobe {}, {} list(s) per "
+        + "item, {} segments (largest list {} items), {} tasks scoring {} of all pairs; {} rows; recall@{} {} over "
+        + "{} sampled queries; phases (ms) {}", topN, queryCount, corpusCount, lists, trained.sampleSize(), nprobe,
+        assignments, corpusLists.size(), largestList, plan.tasks().size(),
+        String.format(Locale.ROOT, "%.2f%%", 100 * ivf.scoredFraction()), pairs, topN,
+        ivf.recall() == null ? "not measured" : String.format(Locale.ROOT, "%.4f", ivf.recall()),
+        ivf.recallQueries(), phases);
+    IvfRanking ranking = new IvfRanking(spark, indexRows, numbers, facts, request, plan, cleanup);
+    if (ivf.recall() != null && ivf.recall() < options.minRecall()) {
+      String message = String.format(Locale.ROOT, "Approximate top-%d (ivf: %d lists, nprobe %d, %d list(s) per "
+          + "item) found %.2f%% of the exact neighbours of %d sampled queries, below similarity.ivf.minRecall = %s: "
+          + "raise similarity.ivf.nprobe or similarity.ivf.assignments, or set similarity.method = exact", topN,
+          lists, nprobe, assignments, 100 * ivf.recall(), ivf.recallQueries(), options.minRecall());
+      if (options.onLowRecall().equals("fail")) {
+        ranking.close();
+        throw new RecallBelowMinimumException(message + " (or similarity.ivf.onLowRecall = warn to keep such lists)",
+            facts);
+      }
+      LOG.warn("\n*** itemsim: {} (similarity.ivf.onLowRecall = warn: the lists are written) ***", message);
+    }
+    return ranking;
+  }
+
+  /** A column by its exact name (dots and backticks are part of the name). */
+  private static Column column(String name) {
+    return col("`" + name.replace("`", "``") + "`");
+  }
+
+  private static long millisSince(long t0) {
+    return (System.nanoTime() - t0) / 1_000_000;
+  }
+
+  /**
+   * Every corpus id with its item number, its position in id order (the order of {@link CollectedItems#compareIds},
+   * which is Spark's string order), numbered on the executors; fails naming an id that appears twice.
+   */
+  static Dataset<Row> number(SparkSession spark, Dataset<Row> items) {
+    JavaRDD<String> sorted = items.select(SearchItems.ID).orderBy(SearchItems.ID).javaRDD()
+        .map(r -> r.getString(0)).mapPartitions(IvfSearch::distinctIds);
+    JavaRDD<Row> numbered = sorted.zipWithIndex().map(t -> RowFactory.create(t._1(), (int) (long) t._2()));
+    Dataset<Row> numbers = spark.createDataFrame(numbered, NUMBERS_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
+    numbers.count();
+    return numbers;
+  }
+
+  /** Sorted ids as they are, failing on the first that equals its predecessor. */
+  private static Iterator<String> distinctIds(Iterator<String> sorted) {
+    return new Iterator<>() {
+      private String previous;
+
+      @Override
+      public boolean hasNext() {
+        return sorted.hasNext();
+      }
+
+      @Override
+      public String next() {
+        String id = sorted.next();
+        if (id.equals(previous)) {
+          throw new InvalidInputException("Item id '" + id + "' appears twice among the items to search");
+        }
+        previous = id;
+        return id;
+      }
+    };
+  }
+
+  /**
+   * Rows {@code (id, item, vector, filter values...)} as list memberships: each row's nearest centroids
+   * ({@code max(nprobe, assignments)} of them) computed in batches with the kernel; a row goes to each of its
+   * {@code assignments} nearest lists, and, when {@code queries}, its copy in the nearest one carries its id
+   * and the {@code nprobe} lists it probes.
+   */
+  private static JavaPairRDD<Integer, byte[]> memberships(Dataset<Row> rows, Broadcast<VectorBlocks> centroids,
+      ListSegments.Shape shape, boolean queries, String kernelName) {
+    int nprobe = shape.nprobe();
+    int assignments = shape.assignments();
+    int filters = shape.filters();
+    return rows.javaRDD().mapPartitionsToPair(partition -> batched(partition, ASSIGN_BATCH, batch -> {
+      List<float[]> vectors = new ArrayList<>(batch.size());
+      batch.forEach(r -> vectors.add(CollectedItems.floats(r.getList(2))));
+      int m = Math.max(nprobe, assignments);
+      int[][] nearest = CoarseQuantizer.nearest(vectors, centroids.value(), m, Kernels.select(kernelName));
+      List<Tuple2<Integer, byte[]>> out = new ArrayList<>(batch.size() * assignments);
+      for (int i = 0; i < batch.size(); i++) {
+        Row row = batch.get(i);
+        String id = row.getString(0);
+        if (nearest[i].length < m) {
+          throw new IllegalArgumentException("The vector of item '" + id + "' has no cosine with the centroids "
+              + "(NaN values?)");
+        }
+        String[] values = new String[filters];
+        for (int k = 0; k < filters; k++) {
+          values[k] = row.isNullAt(3 + k) ? null : row.getString(3 + k);
+        }
+        int[] lists = java.util.Arrays.copyOf(nearest[i], assignments);
+        int[] probes = queries ? java.util.Arrays.copyOf(nearest[i], nprobe) : null;
+        for (int r = 0; r < assignments; r++) {
+          out.add(new Tuple2<>(lists[r], ListSegments.encode(shape, row.getInt(1), r, r == 0 && queries ? id : null,
+              vectors.get(i), r == 0 ? probes : null, lists, values)));
+        }
+      }
+      return out;
+    }));
+  }
+
+  /** {@code f} applied to consecutive batches of {@code size} elements of {@code in}, lazily, results in order. */
+  static <T, R> Iterator<R> batched(Iterator<T> in, int size, Function<List<T>, List<R>> f) {
+    return new Iterator<>() {
+      private Iterator<R> current = java.util.Collections.emptyIterator();
+
+      @Override
+      public boolean hasNext() {
+        while (!current.hasNext() && in.hasNext()) {
+          List<T> batch = new ArrayList<>(size);
+          while (batch.size() < size && in.hasNext()) {
+            batch.add(in.next());
+          }
+          current = f.apply(batch).iterator();
+        }
+        return current.hasNext();
+      }
+
+      @Override
+      public R next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return current.next();
+      }
+    };
+  }
+
+  /** {@link #INDEX_SCHEMA} rows of a query segment's merged lists: one list per query row. */
+  private static Iterator<Row> indexRows(ListSegment q, TopNBuffer top) {
+    List<Row> out = new ArrayList<>();
+    int[] neighbors = new int[top.n()];
+    float[] scores = new float[top.n()];
+    for (int r = 0; r < q.rows(); r++) {
+      if (q.replicas()[r] != 0 || q.ids()[r] == null) {
+        continue;
+      }
+      int count = top.sorted(r, neighbors, scores);
+      for (int k = 0; k < count; k++) {
+        out.add(RowFactory.create(q.ids()[r], k + 1, neighbors[k], scores[k]));
+      }
+    }
+    return out.iterator();
+  }
+
+  /**
+   * Recall@N over a random sample of {@code recallSample} queries (all of them when there are fewer): their
+   * exact lists against their approximate ones in {@code indexRows}; null when not measured.
+   */
+  private SampledRecall.Result measureRecall(JavaSparkContext jsc, Dataset<Row> queries, long queryCount,
+      Dataset<Row> numbers, boolean self, Dataset<Row> indexRows, Broadcast<ListSegments> corpus, int topN,
+      String kernelName, int same, int exclude, int dim, int filters) {
+    int size = options.recallSample();
+    if (size == 0) {
+      return null;
+    }
+    double fraction = Math.min(1.0, 2.0 * size / queryCount);
+    Dataset<Row> pool = fraction >= 1.0 ? queries : queries.sample(false, fraction, options.seed() + 1L);
+    pool = self ? pool.join(numbers, SearchItems.ID) : pool.withColumn("_item", lit(-1));
+    List<Column> columns = new ArrayList<>(List.of(col(SearchItems.ID), col("_item"), col(SearchItems.EMBEDDING)));
+    for (int k = 0; k < filters; k++) {
+      columns.add(column(queries.columns()[2 + k]));
+    }
+    List<Row> rows = SampledRecall.choose(pool.select(columns.toArray(Column[]::new)).collectAsList(),
+        Comparator.comparing((Row r) -> r.getString(0), CollectedItems::compareIds), size, options.seed());
+    int n = rows.size();
+    float[] vectors = new float[n * dim];
+    int[] items = new int[n];
+    String[] ids = new String[n];
+    String[][] values = new String[filters][n];
+    for (int q = 0; q < n; q++) {
+      Row r = rows.get(q);
+      ids[q] = r.getString(0);
+      items[q] = r.getInt(1);
+      System.arraycopy(CollectedItems.floats(r.getList(2)), 0, vectors, q * dim, dim);
+      for (int k = 0; k < filters; k++) {
+        String v = r.isNullAt(3 + k) ? null : r.getString(3 + k);
+        values[k][q] = v == null || v.isBlank() ? null : v;
+      }
+    }
+    SampledRecall.Sample sample = new SampledRecall.Sample(vectors, dim, items, ids, values);
+    TopNBuffer exact = SampledRecall.exact(jsc, corpus, sample, topN, kernelName, self, same, exclude);
+    List<Row> approximate = indexRows.filter(col(SearchItems.ID).isin((Object[]) ids))
+        .select(SearchItems.ID, "_neighbor").collectAsList();
+    return SampledRecall.compare(sample, exact, SampledRecall.lists(approximate));
+  }
+
+  /** What a search holds until its ranking is closed: undone in reverse order, each once. */
+  static final class Cleanup implements Runnable {
+    private final List<Runnable> steps = new ArrayList<>();
+    private boolean done;
+
+    void add(Runnable step) {
+      steps.add(step);
+    }
+
+    @Override
+    public synchronized void run() {
+      if (done) {
+        return;
+      }
+      done = true;
+      RuntimeException failure = null;
+      for (int i = steps.size() - 1; i >= 0; i--) {
+        try {
+          steps.get(i).run();
+        } catch (RuntimeException e) {
+          if (failure == null) {
+            failure = e;
+          } else {
+            failure.addSuppressed(e);
+          }
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+    }
+  }
+}

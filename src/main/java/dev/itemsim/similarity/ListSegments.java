@@ -1,0 +1,499 @@
+package dev.itemsim.similarity;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.SerializableConfiguration;
+import scala.Tuple2;
+
+/**
+ * Inverted lists as files: the rows of every list, cut into segments of at most a block's rows, one file per
+ * segment in a folder of any Hadoop file system, written by the executors from rows shuffled to their list
+ * ({@link #write}). A task reads only the segments it multiplies, so no JVM holds all vectors; each JVM keeps
+ * recently read segments up to a fixed budget ({@link Cache}).
+ *
+ * <p>Rows are shuffled as bytes ({@link #encode}); a segment file holds a header, the vectors as one
+ * little-endian float32 block, the numbers of each row, then its strings. Each task attempt writes files of
+ * its own name and returns them; only the segments of the attempt Spark keeps are ever read, so a retried or
+ * speculative attempt never mixes with another one's files, and {@link #delete} removes everything.
+ */
+final class ListSegments implements Serializable {
+  private static final int MAGIC = 0x49564631;  // "IVF1"
+  private static final int IO_CHUNK = 256 << 10;
+
+  /** One segment file: rows of {@code list}, {@code queryRows} of them rank as queries. */
+  record Segment(int list, int rows, int queryRows, String path) implements Serializable {}
+
+  /** A written segment and, for the task plan, the lists its query rows probe with how many rows probe each. */
+  record Written(Segment segment, int[] probedLists, int[] probedCounts) implements Serializable {}
+
+  /** The fixed shape of a layout's rows: vector length, probes per query, lists per item, filter columns. */
+  record Shape(int dim, int nprobe, int assignments, int filters) implements Serializable {}
+
+  private final String dir;
+  private final Shape shape;
+  private final Segment[] segments;
+  private final Broadcast<SerializableConfiguration> sharedConf;
+  private transient Configuration conf;
+  private transient List<Written> written;
+  private transient boolean deleted;
+
+  private ListSegments(String dir, Shape shape, List<Written> written, Broadcast<SerializableConfiguration> conf) {
+    this.dir = new Path(dir).toString();
+    this.shape = shape;
+    this.written = written;
+    this.segments = written.stream().map(Written::segment).toArray(Segment[]::new);
+    this.sharedConf = conf;
+  }
+
+  /**
+   * One membership of an item in a list as shuffled to the list's writer: item number, replica number, id
+   * (null unless the row ranks as a query), vector, probed lists (null unless it ranks), the lists it is
+   * stored in, filter values (blank counts as missing).
+   */
+  static byte[] encode(Shape shape, int item, int replica, String id, float[] vector, int[] probes, int[] lists,
+      String[] values) {
+    if (vector.length != shape.dim()) {
+      throw new IllegalArgumentException("Vector of item " + (id != null ? "'" + id + "'" : item) + " has length "
+          + vector.length + ", expected " + shape.dim() + ": every vector must come from the same model");
+    }
+    byte[] idBytes = utf8(id);
+    byte[][] valueBytes = new byte[shape.filters()][];
+    int size = 4 + 1 + 4 + (idBytes == null ? 0 : idBytes.length) + 4 * shape.dim() + 4 * shape.nprobe()
+        + 4 * shape.assignments();
+    for (int k = 0; k < valueBytes.length; k++) {
+      String v = values[k];
+      valueBytes[k] = utf8(v == null || v.isBlank() ? null : v);
+      size += 4 + (valueBytes[k] == null ? 0 : valueBytes[k].length);
+    }
+    ByteBuffer buf = ByteBuffer.allocate(size);
+    buf.putInt(item).put((byte) replica);
+    putBytes(buf, idBytes);
+    buf.asFloatBuffer().put(vector);
+    buf.position(buf.position() + 4 * shape.dim());
+    for (int k = 0; k < shape.nprobe(); k++) {
+      buf.putInt(probes == null ? -1 : probes[k]);
+    }
+    for (int k = 0; k < shape.assignments(); k++) {
+      buf.putInt(lists[k]);
+    }
+    for (byte[] v : valueBytes) {
+      putBytes(buf, v);
+    }
+    return buf.array();
+  }
+
+  private static byte[] utf8(String s) {
+    return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void putBytes(ByteBuffer buf, byte[] bytes) {
+    buf.putInt(bytes == null ? -1 : bytes.length);
+    if (bytes != null) {
+      buf.put(bytes);
+    }
+  }
+
+  private static String getString(ByteBuffer buf) {
+    int length = buf.getInt();
+    if (length < 0) {
+      return null;
+    }
+    String s = new String(buf.array(), buf.position(), length, StandardCharsets.UTF_8);
+    buf.position(buf.position() + length);
+    return s;
+  }
+
+  /**
+   * Writes {@code rows} — (list, {@link #encode encoded row}) — as segments of at most {@code maxRows} rows
+   * into {@code dir} (created; must be new), the lists hashed over {@code partitions} writer tasks, each
+   * sorting its rows by list. A failed write deletes {@code dir}.
+   */
+  static ListSegments write(JavaPairRDD<Integer, byte[]> rows, int partitions, int maxRows, Shape shape, String dir,
+      Configuration conf) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(rows.context());
+    Path path = new Path(dir);
+    try {
+      FileSystem fs = path.getFileSystem(conf);
+      if (fs.exists(path)) {
+        throw new IllegalArgumentException("List segment folder " + dir + " exists already: segments are written "
+            + "into a new folder");
+      }
+      if (!fs.mkdirs(path)) {
+        throw new IOException("mkdirs returned false");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create the list segment folder " + dir, e);
+    }
+    Broadcast<SerializableConfiguration> shared = jsc.broadcast(new SerializableConfiguration(conf));
+    try {
+      List<Written> written = new ArrayList<>(rows
+          .repartitionAndSortWithinPartitions(new HashPartitioner(Math.max(1, partitions)))
+          .mapPartitionsWithIndex((p, it) -> writePartition(p, it, shape, maxRows, dir,
+              BlockFiles.attempt(TaskContext.get()), shared.value().value()).iterator(), true)
+          .collect());
+      written.sort(java.util.Comparator.comparingInt((Written w) -> w.segment().list())
+          .thenComparing(w -> w.segment().path()));
+      ListSegments segments = new ListSegments(dir, shape, written, shared);
+      segments.conf = conf;
+      return segments;
+    } catch (Throwable e) {  // collect() throws SparkException, checked for Java yet undeclared
+      try {
+        path.getFileSystem(conf).delete(path, true);
+      } catch (IOException | RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      shared.destroy();
+      throw e;
+    }
+  }
+
+  /** One writer task: its rows arrive sorted by list; every list is cut into files of at most maxRows rows. */
+  private static List<Written> writePartition(int partition, Iterator<Tuple2<Integer, byte[]>> rows, Shape shape,
+      int maxRows, String dir, String attempt, Configuration conf) throws IOException {
+    List<Written> out = new ArrayList<>();
+    Chunk chunk = new Chunk(shape, maxRows);
+    FileSystem fs = new Path(dir).getFileSystem(conf);
+    int files = 0;
+    while (rows.hasNext()) {
+      Tuple2<Integer, byte[]> row = rows.next();
+      if (chunk.rows > 0 && (row._1() != chunk.list || chunk.rows == maxRows)) {
+        out.add(chunk.write(fs, new Path(dir, String.format("seg-%05d-%05d-%s", partition, files++, attempt))));
+      }
+      chunk.add(row._1(), row._2());
+    }
+    if (chunk.rows > 0) {
+      out.add(chunk.write(fs, new Path(dir, String.format("seg-%05d-%05d-%s", partition, files, attempt))));
+    }
+    return out;
+  }
+
+  /** The rows of the segment being written, column by column. */
+  private static final class Chunk {
+    final Shape shape;
+    final float[] vectors;
+    final int[] items;
+    final byte[] replicas;
+    final int[] probes;
+    final int[] lists;
+    final String[][] values;
+    final String[] ids;
+    final Map<Integer, Integer> probed = new TreeMap<>();
+    int list = -1;
+    int rows;
+    int queryRows;
+
+    Chunk(Shape shape, int maxRows) {
+      this.shape = shape;
+      vectors = new float[maxRows * shape.dim()];
+      items = new int[maxRows];
+      replicas = new byte[maxRows];
+      probes = new int[maxRows * shape.nprobe()];
+      lists = new int[maxRows * shape.assignments()];
+      values = new String[shape.filters()][maxRows];
+      ids = new String[maxRows];
+    }
+
+    void add(int list, byte[] bytes) {
+      this.list = list;
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      int r = rows++;
+      items[r] = buf.getInt();
+      replicas[r] = buf.get();
+      ids[r] = getString(buf);
+      buf.asFloatBuffer().get(vectors, r * shape.dim(), shape.dim());
+      buf.position(buf.position() + 4 * shape.dim());
+      boolean query = false;
+      for (int k = 0; k < shape.nprobe(); k++) {
+        int probe = buf.getInt();
+        probes[r * shape.nprobe() + k] = probe;
+        if (probe >= 0) {
+          probed.merge(probe, 1, Integer::sum);
+          query = true;
+        }
+      }
+      queryRows += query ? 1 : 0;
+      for (int k = 0; k < shape.assignments(); k++) {
+        lists[r * shape.assignments() + k] = buf.getInt();
+      }
+      for (int k = 0; k < shape.filters(); k++) {
+        values[k][r] = getString(buf);
+      }
+    }
+
+    Written write(FileSystem fs, Path file) throws IOException {
+      try (DataOutputStream out = new DataOutputStream(fs.createFile(file).overwrite(true).build())) {
+        for (int v : new int[] {MAGIC, shape.dim(), shape.nprobe(), shape.assignments(), shape.filters(), rows, list}) {
+          out.writeInt(v);
+        }
+        ByteBuffer chunk = ByteBuffer.allocate(IO_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+        writeFloats(out, chunk, vectors, rows * shape.dim());
+        writeInts(out, chunk, items, rows);
+        out.write(replicas, 0, rows);
+        writeInts(out, chunk, probes, rows * shape.nprobe());
+        writeInts(out, chunk, lists, rows * shape.assignments());
+        for (String[] column : values) {
+          for (int r = 0; r < rows; r++) {
+            writeString(out, column[r]);
+          }
+        }
+        for (int r = 0; r < rows; r++) {
+          writeString(out, ids[r]);
+        }
+        out.writeInt(MAGIC);
+        out.writeInt(rows);
+      }
+      int[] probedLists = probed.keySet().stream().mapToInt(Integer::intValue).toArray();
+      int[] probedCounts = probed.values().stream().mapToInt(Integer::intValue).toArray();
+      Written written = new Written(new Segment(list, rows, queryRows, file.toString()), probedLists, probedCounts);
+      rows = 0;
+      queryRows = 0;
+      probed.clear();
+      Arrays.fill(ids, null);
+      return written;
+    }
+  }
+
+  private static void writeFloats(DataOutputStream out, ByteBuffer chunk, float[] values, int length)
+      throws IOException {
+    for (int from = 0; from < length; from += IO_CHUNK / 4) {
+      int n = Math.min(IO_CHUNK / 4, length - from);
+      chunk.clear();
+      chunk.asFloatBuffer().put(values, from, n);
+      out.write(chunk.array(), 0, 4 * n);
+    }
+  }
+
+  private static void writeInts(DataOutputStream out, ByteBuffer chunk, int[] values, int length) throws IOException {
+    for (int from = 0; from < length; from += IO_CHUNK / 4) {
+      int n = Math.min(IO_CHUNK / 4, length - from);
+      chunk.clear();
+      chunk.asIntBuffer().put(values, from, n);
+      out.write(chunk.array(), 0, 4 * n);
+    }
+  }
+
+  private static void writeString(DataOutputStream out, String s) throws IOException {
+    byte[] bytes = utf8(s);
+    out.writeInt(bytes == null ? -1 : bytes.length);
+    if (bytes != null) {
+      out.write(bytes);
+    }
+  }
+
+  int size() {
+    return segments.length;
+  }
+
+  Segment segment(int s) {
+    return segments[s];
+  }
+
+  Shape shape() {
+    return shape;
+  }
+
+  /** What the writers saw of each segment's query rows (driver only: null in a task). */
+  List<Written> written() {
+    return written;
+  }
+
+  /** Segment numbers of every list. */
+  Map<Integer, int[]> segmentsByList() {
+    Map<Integer, List<Integer>> byList = new LinkedHashMap<>();
+    for (int s = 0; s < segments.length; s++) {
+      byList.computeIfAbsent(segments[s].list(), l -> new ArrayList<>()).add(s);
+    }
+    Map<Integer, int[]> out = new LinkedHashMap<>();
+    byList.forEach((l, ss) -> out.put(l, ss.stream().mapToInt(Integer::intValue).toArray()));
+    return out;
+  }
+
+  /**
+   * Segment {@code s}: from this JVM's cache of recently read segments when there; ids are read only when
+   * asked for (to write output rows), and such reads are not cached.
+   */
+  ListSegment read(int s, boolean withIds) {
+    Segment info = segments[s];
+    if (!withIds) {
+      ListSegment cached = Cache.get(info.path());
+      if (cached != null) {
+        return cached;
+      }
+    }
+    ListSegment segment = readFile(info, withIds);
+    if (!withIds) {
+      Cache.put(info.path(), segment);
+    }
+    return segment;
+  }
+
+  private ListSegment readFile(Segment info, boolean withIds) {
+    Path file = new Path(info.path());
+    try (FSDataInputStream stream = file.getFileSystem(conf()).open(file)) {
+      DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(stream, 64 << 10));
+      int[] header = new int[7];
+      for (int k = 0; k < header.length; k++) {
+        header[k] = in.readInt();
+      }
+      int rows = info.rows();
+      if (header[0] != MAGIC || header[1] != shape.dim() || header[2] != shape.nprobe()
+          || header[3] != shape.assignments() || header[4] != shape.filters() || header[5] != rows
+          || header[6] != info.list()) {
+        throw new IllegalStateException("List segment file " + file + " has header " + Arrays.toString(header)
+            + ", expected a segment of list " + info.list() + " with " + rows + " rows of " + shape
+            + ": the file is not this search's");
+      }
+      byte[] chunk = new byte[IO_CHUNK];
+      float[] vectors = new float[rows * shape.dim()];
+      readFloats(in, chunk, vectors);
+      int[] items = new int[rows];
+      readInts(in, chunk, items);
+      byte[] replicas = new byte[rows];
+      in.readFully(replicas);
+      int[] probes = new int[rows * shape.nprobe()];
+      readInts(in, chunk, probes);
+      int[] lists = new int[rows * shape.assignments()];
+      readInts(in, chunk, lists);
+      String[][] values = new String[shape.filters()][rows];
+      for (String[] column : values) {
+        for (int r = 0; r < rows; r++) {
+          column[r] = readString(in);
+        }
+      }
+      String[] ids = null;
+      if (withIds) {
+        ids = new String[rows];
+        for (int r = 0; r < rows; r++) {
+          ids[r] = readString(in);
+        }
+        if (in.readInt() != MAGIC || in.readInt() != rows) {
+          throw new IllegalStateException("List segment file " + file + " is truncated or corrupt (bad trailer)");
+        }
+      }
+      return new ListSegment(info.list(), rows, shape.dim(), vectors, items, replicas, shape.nprobe(), probes,
+          shape.assignments(), lists, values, ids);
+    } catch (java.io.EOFException e) {
+      throw new IllegalStateException("List segment file " + file + " is truncated: it ends before its "
+          + info.rows() + " rows", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read list segment " + file, e);
+    }
+  }
+
+  private static void readFloats(DataInputStream in, byte[] chunk, float[] out) throws IOException {
+    java.nio.FloatBuffer floats = java.nio.FloatBuffer.wrap(out);
+    for (int from = 0; from < out.length; from += IO_CHUNK / 4) {
+      int n = Math.min(IO_CHUNK / 4, out.length - from);
+      in.readFully(chunk, 0, 4 * n);
+      floats.put(ByteBuffer.wrap(chunk, 0, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
+    }
+  }
+
+  private static void readInts(DataInputStream in, byte[] chunk, int[] out) throws IOException {
+    java.nio.IntBuffer ints = java.nio.IntBuffer.wrap(out);
+    for (int from = 0; from < out.length; from += IO_CHUNK / 4) {
+      int n = Math.min(IO_CHUNK / 4, out.length - from);
+      in.readFully(chunk, 0, 4 * n);
+      ints.put(ByteBuffer.wrap(chunk, 0, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer());
+    }
+  }
+
+  private static String readString(DataInputStream in) throws IOException {
+    int length = in.readInt();
+    if (length < 0) {
+      return null;
+    }
+    byte[] bytes = new byte[length];
+    in.readFully(bytes);
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Deletes the folder and its segments, forgets this JVM's cached copies and destroys the broadcast
+   * configuration: call it on the driver once every computation reading the segments has been materialised.
+   */
+  void delete() {
+    Cache.forget(dir);
+    Path path = new Path(dir);
+    try {
+      path.getFileSystem(conf()).delete(path, true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot delete " + dir, e);
+    } finally {
+      if (!deleted) {
+        deleted = true;
+        sharedConf.destroy();
+      }
+    }
+  }
+
+  private Configuration conf() {
+    if (conf == null) {
+      conf = sharedConf.value().value();
+    }
+    return conf;
+  }
+
+  /**
+   * Segments read recently by this JVM, least recently used dropped first, at most a sixteenth of the heap
+   * and 128 MB: tasks of neighbouring lists read the same segments.
+   */
+  static final class Cache {
+    static final long BUDGET = Math.min(128L << 20, Runtime.getRuntime().maxMemory() / 16);
+    private static final LinkedHashMap<String, ListSegment> SEGMENTS = new LinkedHashMap<>(16, 0.75f, true);
+    private static long bytes;
+
+    private Cache() {}
+
+    static synchronized ListSegment get(String path) {
+      return SEGMENTS.get(path);
+    }
+
+    static synchronized void put(String path, ListSegment segment) {
+      long size = segment.bytes();
+      if (size > BUDGET || SEGMENTS.containsKey(path)) {
+        return;
+      }
+      var it = SEGMENTS.values().iterator();
+      while (bytes + size > BUDGET && it.hasNext()) {
+        bytes -= it.next().bytes();
+        it.remove();
+      }
+      SEGMENTS.put(path, segment);
+      bytes += size;
+    }
+
+    static synchronized void forget(String prefix) {
+      var it = SEGMENTS.entrySet().iterator();
+      while (it.hasNext()) {
+        var e = it.next();
+        if (e.getKey().startsWith(prefix)) {
+          bytes -= e.getValue().bytes();
+          it.remove();
+        }
+      }
+    }
+  }
+}

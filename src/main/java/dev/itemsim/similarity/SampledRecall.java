@@ -1,0 +1,156 @@
+package dev.itemsim.similarity;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+
+/**
+ * How good approximate lists are: the exact top-N of a sample of queries against the whole corpus, with the
+ * exact search's kernel, scan and rules (self excluded, filters), from the list segments the approximate
+ * search wrote (each item counted once, in its nearest list), and the share of those exact neighbours the
+ * approximate lists found: recall@N.
+ */
+final class SampledRecall {
+  private SampledRecall() {}
+
+  /**
+   * Sampled queries: their vectors (rows × dim), item numbers (−1 for queries of another catalogue), ids and
+   * filter values (one array per filter column).
+   */
+  record Sample(float[] vectors, int dim, int[] items, String[] ids, String[][] values) implements Serializable {
+    int size() {
+      return ids.length;
+    }
+  }
+
+  /** Found exact neighbours over all exact neighbours of the sampled queries; null without any. */
+  record Result(int queries, long exactNeighbors, long found) {
+    Double recall() {
+      return exactNeighbors == 0 ? null : (double) found / exactNeighbors;
+    }
+  }
+
+  /**
+   * The exact top-{@code topN} of every sampled query over {@code corpus}: rows follow the sample, neighbour
+   * values are item numbers. Tasks take whole segments, about {@code 4 × parallelism} of them.
+   */
+  static TopNBuffer exact(JavaSparkContext jsc, Broadcast<ListSegments> corpus, Sample sample, int topN,
+      String kernelName, boolean self, int same, int exclude) {
+    ListSegments segments = corpus.value();
+    List<int[]> groups = groups(segments, 4 * jsc.defaultParallelism());
+    Broadcast<Sample> shared = jsc.broadcast(sample);
+    try {
+      return jsc.parallelize(groups, Math.max(1, groups.size()))
+          .map(group -> exactOver(corpus.value(), group, shared.value(), topN, Kernels.select(kernelName), self,
+              same, exclude))
+          .reduce(TopNBuffer::mergeFrom);
+    } finally {
+      shared.destroy();
+    }
+  }
+
+  /** Segment numbers in about {@code tasks} groups of similar row counts. */
+  private static List<int[]> groups(ListSegments segments, int tasks) {
+    long rows = 0;
+    for (int s = 0; s < segments.size(); s++) {
+      rows += segments.segment(s).rows();
+    }
+    long perGroup = Math.max(1, (rows + tasks - 1) / tasks);
+    List<int[]> groups = new ArrayList<>();
+    List<Integer> current = new ArrayList<>();
+    long size = 0;
+    for (int s = 0; s < segments.size(); s++) {
+      current.add(s);
+      size += segments.segment(s).rows();
+      if (size >= perGroup) {
+        groups.add(current.stream().mapToInt(Integer::intValue).toArray());
+        current.clear();
+        size = 0;
+      }
+    }
+    if (!current.isEmpty()) {
+      groups.add(current.stream().mapToInt(Integer::intValue).toArray());
+    }
+    return groups;
+  }
+
+  private static TopNBuffer exactOver(ListSegments corpus, int[] group, Sample sample, int topN, MatMulKernel kernel,
+      boolean self, int same, int exclude) {
+    TopNBuffer top = new TopNBuffer(sample.size(), topN);
+    float[] product = IvfScan.productBuffer();
+    for (int s : group) {
+      ListSegment c = corpus.read(s, false);
+      IvfTaskRunner.Gathered nearest = IvfTaskRunner.Gathered.of(c, nearestListRows(c));
+      IvfScan.Check check = (q, cr) -> !(self && sample.items()[q] == c.items()[cr])
+          && IvfScan.filtersAllow(sample.values(), q, c.values(), cr, same, exclude);
+      for (int from = 0; from < sample.size(); from += BlockTaskRunner.STRIP_ROWS) {
+        int strip = Math.min(BlockTaskRunner.STRIP_ROWS, sample.size() - from);
+        for (int col = 0; col < nearest.count(); col += BlockTaskRunner.TILE_COLUMNS) {
+          int cols = Math.min(BlockTaskRunner.TILE_COLUMNS, nearest.count() - col);
+          kernel.multiplyTransposed(sample.vectors(), from, strip, nearest.vectors(), col, cols, sample.dim(), product);
+          IvfScan.scan(product, strip, cols, null, from, nearest.rows(), col, c.items(), top, check);
+        }
+      }
+    }
+    return top;
+  }
+
+  /** Rows stored in their item's nearest list (replica 0): every item exactly once over all segments. */
+  private static int[] nearestListRows(ListSegment c) {
+    int count = 0;
+    for (int r = 0; r < c.rows(); r++) {
+      count += c.replicas()[r] == 0 ? 1 : 0;
+    }
+    int[] rows = new int[count];
+    for (int r = 0, i = 0; r < c.rows(); r++) {
+      if (c.replicas()[r] == 0) {
+        rows[i++] = r;
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Recall@N of {@code approximate} (query id → neighbour item numbers) against the exact lists in
+   * {@code exact} (rows following {@code sample}).
+   */
+  static Result compare(Sample sample, TopNBuffer exact, Map<String, Set<Integer>> approximate) {
+    int[] neighbors = new int[exact.n()];
+    float[] scores = new float[exact.n()];
+    long total = 0;
+    long found = 0;
+    for (int q = 0; q < sample.size(); q++) {
+      int count = exact.sorted(q, neighbors, scores);
+      Set<Integer> listed = approximate.getOrDefault(sample.ids()[q], Set.of());
+      total += count;
+      for (int k = 0; k < count; k++) {
+        found += listed.contains(neighbors[k]) ? 1 : 0;
+      }
+    }
+    return new Result(sample.size(), total, found);
+  }
+
+  /** Approximate lists as sets of neighbour item numbers, from {@code (item_id, neighbour item)} pairs. */
+  static Map<String, Set<Integer>> lists(List<org.apache.spark.sql.Row> pairs) {
+    Map<String, Set<Integer>> out = new HashMap<>();
+    for (org.apache.spark.sql.Row r : pairs) {
+      out.computeIfAbsent(r.getString(0), k -> new HashSet<>()).add(r.getInt(1));
+    }
+    return out;
+  }
+
+  /** The rows a seeded shuffle puts first: {@code size} of {@code candidates}, chosen the same way every run. */
+  static <T> List<T> choose(List<T> candidates, Comparator<T> order, int size, long seed) {
+    List<T> sorted = new ArrayList<>(candidates);
+    sorted.sort(order);
+    java.util.Collections.shuffle(sorted, new java.util.Random(seed));
+    return sorted.subList(0, Math.min(size, sorted.size()));
+  }
+}

@@ -1,0 +1,49 @@
+package dev.itemsim.similarity;
+
+import dev.itemsim.InvalidInputException;
+import dev.itemsim.config.TypedConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/** Every {@link SearchMethod} by name: the one place {@code similarity.method} is resolved. */
+public final class SearchMethods {
+  /** The key naming the method. */
+  public static final String KEY = "similarity.method";
+
+  /**
+   * Corpus size from which {@code auto} searches approximately. Measured on 2 cores with 384-dimensional
+   * vectors ({@code scripts/bench-scale --only crossover}, docs/BENCHMARKS.md): below it exact top-N finishes
+   * first, since IVF pays fixed costs (k-means training, numbering, two shuffles of the vectors, the recall
+   * check) that only a large corpus repays.
+   */
+  public static final long AUTO_EXACT_BELOW = 100_000;
+
+  /** The keys {@link #from} reads. */
+  public static final List<String> KEYS = keys();
+
+  private static final Set<String> NAMES = Set.of(SearchMethod.Exact.NAME, IvfSearch.NAME, SearchMethod.Auto.NAME);
+
+  private SearchMethods() {}
+
+  /** The method {@code similarity.method} names, its options read and validated. */
+  public static SearchMethod from(TypedConfig c) {
+    String name = c.string(KEY).trim();
+    return switch (name) {
+      case SearchMethod.Exact.NAME -> new SearchMethod.Exact();
+      case IvfSearch.NAME -> new IvfSearch(IvfSearch.Options.from(c));
+      case SearchMethod.Auto.NAME -> new SearchMethod.Auto(new IvfSearch(IvfSearch.Options.from(c)), AUTO_EXACT_BELOW);
+      default -> throw new InvalidInputException(KEY + " = '" + name + "' is not one of exact, ivf, auto");
+    };
+  }
+
+  public static Set<String> names() {
+    return NAMES;
+  }
+
+  private static List<String> keys() {
+    List<String> keys = new ArrayList<>(List.of(KEY));
+    keys.addAll(IvfSearch.Options.KEYS);
+    return List.copyOf(keys);
+  }
+}

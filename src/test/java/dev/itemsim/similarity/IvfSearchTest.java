@@ -1,0 +1,266 @@
+package dev.itemsim.similarity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.itemsim.SparkTestSupport;
+import dev.itemsim.embed.Vectors;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+@Tag("integration")
+class IvfSearchTest {
+  private static final StructType SCHEMA = new StructType()
+      .add("item_id", DataTypes.StringType, false)
+      .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add("category", DataTypes.StringType, true)
+      .add("seller", DataTypes.StringType, true);
+  private static final SearchRequest.FilterColumns FILTERS = new SearchRequest.FilterColumns("category", "seller");
+
+  private final SparkSession spark = SparkTestSupport.spark();
+  @TempDir
+  Path scratch;
+
+  /**
+   * Vectors of small multiples of 1/8 make every dot product exact in float32 whatever the summation order,
+   * so ties are real (planted copies too): with every list probed, IVF must give exact search's lists to the
+   * last tie, with items stored in one list or two (each pair still scored once), with and without filters,
+   * on one catalogue and against a second one.
+   */
+  @ParameterizedTest(name = "self={0} filters={1} assignments={2}")
+  @CsvSource({"true, true, 2", "false, true, 1", "true, false, 1", "false, false, 2"})
+  void everyListProbedEqualsExactSearch(boolean self, boolean filters, int assignments) {
+    Random random = new Random(17);
+    Dataset<Row> corpus = items(tiedVectors(520, 16, random), "c", random);
+    Dataset<Row> queries = self ? corpus : items(tiedVectors(150, 16, random), "q", random);
+    SearchRequest.FilterColumns rules = filters ? FILTERS : SearchRequest.FilterColumns.NONE;
+    IvfSearch ivf = ivf(IvfSearch.Options.defaults().withLists(9).withNprobe(9).withAssignments(assignments));
+
+    List<String> exact = rows(new EmbeddingRetriever(options(), new SearchMethod.Exact()), queries, corpus, 7, rules);
+    List<String> approximate;
+    try (Ranking ranking = rank(ivf, queries, corpus, 7, rules)) {
+      approximate = sorted(ranking.rows());
+      assertThat(ranking.facts().method()).isEqualTo("ivf");
+      assertThat(ranking.facts().ivf().nprobe()).isEqualTo(9);
+      assertThat(ranking.facts().ivf().recall()).isEqualTo(1.0);
+      assertThat(ranking.facts().ivf().scoredFraction()).isCloseTo(assignments == 1 ? 1.0 : 2.0,
+          org.assertj.core.data.Offset.offset(1e-9));
+    }
+    assertThat(exact).hasSizeGreaterThan(100);
+    assertThat(approximate).containsExactlyElementsOf(exact);
+  }
+
+  /**
+   * Half the items are one vector (one centroid takes them all). Blocks of 32 rows cut that list into
+   * segments on both sides, so the plan's units stay within a block pair and no task gets more than its
+   * share of the work; the lists still equal exact search's, every tie among the copies to the lower id.
+   */
+  @Test
+  void aListHoldingHalfTheItemsCompletesInBalancedTasks() {
+    Random random = new Random(5);
+    List<float[]> vectors = tiedVectors(800, 16, random);
+    float[] copy = vectors.get(0);
+    for (int i = 0; i < 800; i += 2) {
+      vectors.set(i, copy.clone());
+    }
+    Dataset<Row> items = items(vectors, "s", random);
+    int block = 32;
+    EmbeddingRetriever.Options small = new EmbeddingRetriever.Options("auto", block);
+    IvfSearch ivf = ivf(IvfSearch.Options.defaults().withLists(8).withNprobe(8));
+
+    List<String> exact = rows(new EmbeddingRetriever(small), items, items, 5, SearchRequest.FilterColumns.NONE);
+    try (Ranking ranking = ivf.rank(spark, new SearchRequest(items, items, 5, null, scratch.toString()), small)) {
+      assertThat(sorted(ranking.rows())).containsExactlyElementsOf(exact);
+      IvfFacts facts = ranking.facts().ivf();
+      assertThat(facts.largestList()).isGreaterThanOrEqualTo(400);
+      assertThat(facts.segments()).as("the big list cut into blocks").isGreaterThanOrEqualTo(400 / block + 7);
+      IvfPlan plan = ((IvfRanking) ranking).plan();
+      assertThat(plan.largestUnit()).isLessThanOrEqualTo((long) block * block);
+      assertThat(plan.largestTask()).isLessThanOrEqualTo(Math.max(plan.budget(), plan.largestUnit()));
+      assertThat(plan.tasks()).hasSizeGreaterThanOrEqualTo(8);
+      java.util.Map<Integer, Long> costByList = new java.util.HashMap<>();
+      plan.tasks().forEach(t -> java.util.Arrays.stream(t.units()).forEach(u -> costByList.merge(u.list(), u.cost(),
+          Long::sum)));
+      int big = costByList.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
+      long tasksOnBigList = plan.tasks().stream()
+          .filter(t -> java.util.Arrays.stream(t.units()).anyMatch(u -> u.list() == big)).count();
+      assertThat(costByList.get(big)).as("the big list's share of the work").isGreaterThanOrEqualTo(plan.totalCost() / 2);
+      assertThat(tasksOnBigList).as("tasks sharing the big list").isGreaterThanOrEqualTo(4);
+    }
+  }
+
+  /**
+   * Planted ground truth: 60 tight groups of 6 far apart, so every item's 5 nearest are the other members of
+   * its group (checked by brute force). More lists than groups split groups between lists, and with one
+   * probe some neighbours are missed: the recall the search measures over all queries must be exactly the
+   * share of planted neighbours its lists name.
+   */
+  @Test
+  void measuredRecallIsTheShareOfPlantedNeighboursFound() {
+    Random random = new Random(23);
+    List<float[]> vectors = new ArrayList<>();
+    for (int g = 0; g < 60; g++) {
+      float[] centre = unit(32, random);
+      for (int m = 0; m < 6; m++) {
+        float[] v = centre.clone();
+        for (int k = 0; k < v.length; k++) {
+          v[k] += 0.03f * (float) random.nextGaussian();
+        }
+        vectors.add(Vectors.normalize(v));
+      }
+    }
+    List<List<BruteForce.Neighbor>> brute = BruteForce.topN(vectors, 5);
+    for (int i = 0; i < vectors.size(); i++) {
+      Set<Integer> group = new HashSet<>();
+      for (int m = 0; m < 6; m++) {
+        if (i / 6 * 6 + m != i) {
+          group.add(i / 6 * 6 + m);
+        }
+      }
+      assertThat(brute.get(i)).extracting(BruteForce.Neighbor::index).containsExactlyInAnyOrderElementsOf(group);
+    }
+    Dataset<Row> items = items(vectors, "g", null);
+    IvfSearch ivf = ivf(IvfSearch.Options.defaults().withLists(90).withNprobe(1).withRecall(10_000, 0, "fail"));
+    try (Ranking ranking = rank(ivf, items, items, 5, SearchRequest.FilterColumns.NONE)) {
+      long found = 0;
+      for (Row r : ranking.rows().collectAsList()) {
+        int item = index(r.getString(0));
+        int neighbor = index(r.getString(2));
+        found += item / 6 == neighbor / 6 ? 1 : 0;
+      }
+      double planted = (double) found / (vectors.size() * 5);
+      IvfFacts facts = ranking.facts().ivf();
+      assertThat(facts.recallQueries()).isEqualTo(vectors.size());
+      assertThat(facts.recall()).isEqualTo(planted);
+      assertThat(planted).as("some planted neighbours missed, most found").isBetween(0.3, 0.999);
+    }
+  }
+
+  @Test
+  void recallBelowTheMinimumFailsOrWarns() {
+    Random random = new Random(29);
+    List<float[]> vectors = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      vectors.add(unit(24, random));
+    }
+    Dataset<Row> items = items(vectors, "r", null);
+    IvfSearch.Options strict = IvfSearch.Options.defaults().withLists(20).withNprobe(1).withRecall(100, 0.99, "fail");
+    assertThatThrownBy(() -> rank(ivf(strict), items, items, 10, SearchRequest.FilterColumns.NONE).close())
+        .isInstanceOf(RecallBelowMinimumException.class)
+        .hasMessageContaining("of the exact neighbours of 100 sampled queries")
+        .hasMessageContaining("similarity.ivf.minRecall = 0.99")
+        .hasMessageContaining("similarity.ivf.nprobe")
+        .satisfies(e -> assertThat(((RecallBelowMinimumException) e).facts().ivf().recall()).isLessThan(0.99));
+    try (Ranking ranking = rank(ivf(strict.withRecall(100, 0.99, "warn")), items, items, 10,
+        SearchRequest.FilterColumns.NONE)) {
+      assertThat(ranking.facts().ivf().recall()).isLessThan(0.99);
+      assertThat(ranking.rows().count()).isPositive();
+    }
+  }
+
+  @Test
+  void repeatedIdsAreRefusedByName() {
+    Random random = new Random(31);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      rows.add(RowFactory.create(i == 7 ? "id-3" : "id-" + i, toList(unit(8, random)), null, null));
+    }
+    Dataset<Row> items = spark.createDataFrame(rows, SCHEMA);
+    assertThatThrownBy(() -> rank(ivf(IvfSearch.Options.defaults().withLists(4)), items, items, 3,
+        SearchRequest.FilterColumns.NONE)).hasStackTraceContaining("Item id 'id-3' appears twice");
+  }
+
+  private IvfSearch ivf(IvfSearch.Options options) {
+    return new IvfSearch(new IvfSearch.Options(options.lists(), options.nprobe(), options.sampleSize(), 8,
+        options.assignments(), options.seed(), options.recallSample(), options.minRecall(), options.onLowRecall()));
+  }
+
+  private static EmbeddingRetriever.Options options() {
+    return new EmbeddingRetriever.Options("auto", 64);
+  }
+
+  private Ranking rank(IvfSearch ivf, Dataset<Row> queries, Dataset<Row> corpus, int topN,
+      SearchRequest.FilterColumns rules) {
+    return ivf.rank(spark, new SearchRequest(queries, corpus, topN, rules, scratch.toString()), options());
+  }
+
+  private List<String> rows(Retriever retriever, Dataset<Row> queries, Dataset<Row> corpus, int topN,
+      SearchRequest.FilterColumns rules) {
+    try (Ranking ranking = retriever.rank(spark, new SearchRequest(queries, corpus, topN, rules,
+        scratch.toString()))) {
+      return sorted(ranking.rows());
+    }
+  }
+
+  private static List<String> sorted(Dataset<Row> rows) {
+    return rows.orderBy("item_id", "rank").collectAsList().stream()
+        .map(r -> r.getString(0) + " " + r.getInt(1) + " " + r.getString(2) + " " + r.getFloat(3)).toList();
+  }
+
+  /**
+   * Items named so that id order differs from creation order ({@code p10} sorts before {@code p9}), with
+   * category and seller values (some missing or blank) when {@code random} is given.
+   */
+  private Dataset<Row> items(List<float[]> vectors, String prefix, Random random) {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < vectors.size(); i++) {
+      String category = random == null ? null : new String[] {"a", "b", "c", null, " "}[random.nextInt(5)];
+      String seller = random == null ? null : random.nextInt(4) == 0 ? null : "s" + random.nextInt(6);
+      rows.add(RowFactory.create(prefix + i, toList(vectors.get(i)), category, seller));
+    }
+    return spark.createDataFrame(rows, SCHEMA).repartition(3);
+  }
+
+  private static int index(String id) {
+    return Integer.parseInt(id.substring(1));
+  }
+
+  private static List<Float> toList(float[] v) {
+    List<Float> out = new ArrayList<>(v.length);
+    for (float x : v) {
+      out.add(x);
+    }
+    return out;
+  }
+
+  /** Vectors of multiples of 1/8 in [-1/4, 1/4], never zero, with every tenth a copy of an earlier one. */
+  private static List<float[]> tiedVectors(int n, int dim, Random random) {
+    List<float[]> vectors = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (i % 10 == 9) {
+        vectors.add(vectors.get(random.nextInt(i)).clone());
+        continue;
+      }
+      float[] v = new float[dim];
+      for (int k = 0; k < dim; k++) {
+        v[k] = (random.nextInt(5) - 2) / 8f;
+      }
+      v[0] = v[0] == 0 ? 0.125f : v[0];
+      vectors.add(v);
+    }
+    return vectors;
+  }
+
+  private static float[] unit(int dim, Random random) {
+    float[] v = new float[dim];
+    for (int k = 0; k < dim; k++) {
+      v[k] = (float) random.nextGaussian();
+    }
+    return Vectors.normalize(v);
+  }
+}

@@ -1,0 +1,50 @@
+package dev.itemsim.similarity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class SampledRecallTest {
+
+  /** Planted lists: the recall is the share of exact neighbours the approximate lists name, whatever their order. */
+  @Test
+  void recallIsTheShareOfExactNeighboursFound() {
+    TopNBuffer exact = new TopNBuffer(3, 4);
+    for (int k = 0; k < 4; k++) {
+      exact.offer(0, 0.9f - k * 0.1f, 10 + k);   // q0: 10, 11, 12, 13
+      exact.offer(1, 0.8f - k * 0.1f, 20 + k);   // q1: 20, 21, 22, 23
+    }
+    exact.offer(2, 0.5f, 30);                     // q2 has one neighbour only (a filter left one)
+    SampledRecall.Sample sample = new SampledRecall.Sample(new float[3], 1, new int[] {0, 1, 2},
+        new String[] {"q0", "q1", "q2"}, new String[0][]);
+    Map<String, Set<Integer>> approximate = Map.of(
+        "q0", Set.of(13, 11, 10, 99),   // 3 of 4, one wrong
+        "q1", Set.of(20),               // 1 of 4
+        "q2", Set.of(30));              // 1 of 1
+    SampledRecall.Result result = SampledRecall.compare(sample, exact, approximate);
+    assertThat(result.queries()).isEqualTo(3);
+    assertThat(result.exactNeighbors()).isEqualTo(9);
+    assertThat(result.found()).isEqualTo(5);
+    assertThat(result.recall()).isEqualTo(5.0 / 9);
+    assertThat(SampledRecall.compare(sample, exact, Map.of()).recall()).isZero();
+  }
+
+  @Test
+  void noExactNeighboursMeansNoRecall() {
+    SampledRecall.Sample sample = new SampledRecall.Sample(new float[1], 1, new int[] {0}, new String[] {"q"},
+        new String[0][]);
+    assertThat(SampledRecall.compare(sample, new TopNBuffer(1, 3), Map.of()).recall()).isNull();
+  }
+
+  @Test
+  void theSampleIsChosenTheSameWayWhateverTheArrivalOrder() {
+    List<String> a = List.of("a", "b", "c", "d", "e", "f", "g");
+    List<String> b = List.of("g", "c", "a", "f", "e", "b", "d");
+    assertThat(SampledRecall.choose(a, String::compareTo, 3, 7)).isEqualTo(SampledRecall.choose(b, String::compareTo,
+        3, 7)).hasSize(3);
+    assertThat(SampledRecall.choose(a, String::compareTo, 10, 7)).hasSize(7);
+  }
+}

@@ -1,0 +1,65 @@
+package dev.itemsim.similarity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.ConfigFactory;
+import dev.itemsim.InvalidInputException;
+import dev.itemsim.config.TypedConfig;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class SearchMethodsTest {
+  private static TypedConfig config(String... settings) {
+    return new TypedConfig(ConfigFactory.parseString(String.join("\n", settings))
+        .withFallback(ConfigFactory.parseFile(Path.of("conf/defaults.conf").toFile())).resolve());
+  }
+
+  @Test
+  void autoIsExactBelowItsSizeAndIvfFromThere() {
+    SearchMethod auto = SearchMethods.from(config());
+    assertThat(auto.name()).isEqualTo("auto");
+    assertThat(auto.dependsOnCorpusSize()).isTrue();
+    assertThat(auto.forCorpus(SearchMethods.AUTO_EXACT_BELOW - 1)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(auto.forCorpus(SearchMethods.AUTO_EXACT_BELOW)).isInstanceOf(IvfSearch.class);
+    assertThat(SearchMethods.from(config("similarity.method = exact")).forCorpus(Long.MAX_VALUE))
+        .isInstanceOf(SearchMethod.Exact.class);
+  }
+
+  @Test
+  void ivfOptionsAreReadAndReported() {
+    IvfSearch ivf = (IvfSearch) SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.lists = 100",
+        "similarity.ivf.nprobe = 7", "similarity.ivf.assignments = 2", "similarity.ivf.onLowRecall = warn"));
+    assertThat(ivf.options()).isEqualTo(IvfSearch.Options.defaults().withLists(100).withNprobe(7).withAssignments(2)
+        .withRecall(1000, 0.9, "warn"));
+    assertThat(ivf.settings()).containsEntry("method", "ivf").containsEntry("ivf.nprobe", 7);
+    assertThat(new EmbeddingRetriever(EmbeddingRetriever.Options.defaults(), ivf).settings())
+        .containsEntry("ivf.lists", 100).containsEntry("kernel", "auto");
+  }
+
+  @Test
+  void listsAndSampleDefaultToTheCorpusSize() {
+    IvfSearch.Options auto = IvfSearch.Options.defaults();
+    assertThat(auto.listsFor(1_000_000)).isEqualTo(1000);
+    assertThat(auto.listsFor(3)).isEqualTo(2);
+    assertThat(auto.sampleFor(1_000_000, 1000)).isEqualTo(64_000);
+    assertThat(auto.sampleFor(5_000, 71)).isEqualTo(5_000);
+    assertThat(auto.withLists(50).listsFor(20)).isEqualTo(20);
+  }
+
+  @Test
+  void badValuesNameTheirKey() {
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = hnsw")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.method = 'hnsw'")
+        .hasMessageContaining("exact, ivf, auto");
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.nprobe = 0")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.nprobe");
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.onLowRecall = ignore")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.onLowRecall");
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.lists = 500",
+        "similarity.ivf.sampleSize = 100"))).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("similarity.ivf.sampleSize");
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.minRecall = 1.5")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.minRecall");
+  }
+}
