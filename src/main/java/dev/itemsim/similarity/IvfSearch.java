@@ -38,11 +38,12 @@ import scala.Tuple2;
  *
  * <ol>
  *   <li><b>Train</b>: k-means centroids, one per list, on a random sample of the corpus ({@link CoarseQuantizer}).
- *   <li><b>Number</b>: corpus items get their position in id order on the executors (sort of the ids,
- *       {@code zipWithIndex}): ties go to the lower id as in exact search; the driver holds no per-item data.
  *   <li><b>Lay out</b>: every corpus item is stored in its {@code assignments} nearest lists, every query
  *       notes its {@code nprobe} nearest lists (computed with the exact search's kernel), and the executors
- *       write each list as segment files of at most a block's rows ({@link ListSegments}).
+ *       write each list as segment files of at most a block's rows ({@link ListSegments}) — one shuffle of
+ *       the vectors, to their lists.
+ *   <li><b>Number</b>: corpus items get their position in id order, sorting only ids ({@link ItemNumbers}):
+ *       ties go to the lower id as in exact search; the driver holds no per-item data.
  *   <li><b>Search</b>: each query's candidates are the items of the lists it probes, scored with the same
  *       kernel, candidate test and top-N lists as exact search, list segment by list segment, in tasks of
  *       bounded work ({@link IvfPlan}, {@link IvfTaskRunner}); partial lists are merged per query segment.
@@ -66,11 +67,6 @@ public record IvfSearch(Options options) implements SearchMethod {
       .add("rank", DataTypes.IntegerType, false)
       .add("_neighbor", DataTypes.IntegerType, false)
       .add("score", DataTypes.FloatType, false);
-
-  /** Every corpus id with its item number (position in id order). */
-  static final StructType NUMBERS_SCHEMA = new StructType()
-      .add(SearchItems.ID, DataTypes.StringType, false)
-      .add("_item", DataTypes.IntegerType, false);
 
   /**
    * @param lists inverted lists; 0 = the square root of the corpus size ({@code similarity.ivf.lists})
@@ -107,8 +103,8 @@ public record IvfSearch(Options options) implements SearchMethod {
         throw new InvalidInputException("similarity.ivf.onLowRecall = '" + onLowRecall + "' is not one of fail, warn");
       }
       if (lists > 0 && sampleSize > 0 && sampleSize < lists) {
-        throw new InvalidInputException("similarity.ivf.sampleSize = " + sampleSize + " is below similarity.ivf.lists = "
-            + lists + ": k-means needs at least one sampled vector per list");
+        throw new InvalidInputException("similarity.ivf.sampleSize = " + sampleSize
+            + " is below similarity.ivf.lists = " + lists + ": k-means needs at least one sampled vector per list");
       }
     }
 
@@ -119,7 +115,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
 
     public static Options defaults() {
-      return new Options(0, 16, 0, 20, 1, 42, 1000, 0.9, "fail");
+      return new Options(0, 16, 0, 10, 1, 42, 1000, 0.9, "fail");
     }
 
     public static Options from(TypedConfig c) {
@@ -148,7 +144,8 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
 
     public Options withLists(int value) {
-      return new Options(value, nprobe, sampleSize, iterations, assignments, seed, recallSample, minRecall, onLowRecall);
+      return new Options(value, nprobe, sampleSize, iterations, assignments, seed, recallSample, minRecall,
+          onLowRecall);
     }
 
     public Options withAssignments(int value) {
@@ -241,27 +238,24 @@ public record IvfSearch(Options options) implements SearchMethod {
     phases.put("train", millisSince(t0));
 
     long t1 = System.nanoTime();
-    Dataset<Row> numbers = number(spark, corpus);
-    cleanup.add(numbers::unpersist);
     Broadcast<VectorBlocks> centroids = jsc.broadcast(trained.centroids());
     cleanup.add(centroids::destroy);
     String root = new Path(request.scratchDir(), "ivf-" + UUID.randomUUID()).toString();
     int partitions = (int) Math.max(jsc.defaultParallelism(),
         Math.min(lists, (corpusCount * assignments + blockSize - 1) / blockSize));
-    List<Column> numbered = new ArrayList<>(List.of(col(SearchItems.ID), col("_item"), col(SearchItems.EMBEDDING)));
-    request.filter().columns().forEach(f -> numbered.add(column(f)));
     ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? nprobe : 0, assignments, filters);
-    ListSegments corpusLists = ListSegments.write(
-        memberships(corpus.join(numbers, SearchItems.ID).select(numbered.toArray(Column[]::new)), centroids,
-            corpusShape, self, kernelName), partitions, blockSize, corpusShape, root + "/corpus",
-        jsc.hadoopConfiguration());
-    cleanup.add(corpusLists::delete);
+    ListSegments written = ListSegments.write(memberships(corpus, centroids, corpusShape, self, kernelName),
+        partitions, blockSize, corpusShape, root + "/corpus", jsc.hadoopConfiguration());
+    cleanup.add(written::delete);
+    ItemNumbers.Numbered numbered = ItemNumbers.assign(spark, written);
+    cleanup.add(numbered.release());
+    ListSegments corpusLists = numbered.segments();
+    Dataset<Row> numbers = numbered.numbers();
     ListSegments queryLists = corpusLists;
     if (!self) {
       ListSegments.Shape queryShape = new ListSegments.Shape(dim, nprobe, 1, filters);
-      numbered.set(1, lit(-1).as("_item"));
-      queryLists = ListSegments.write(memberships(queries.select(numbered.toArray(Column[]::new)), centroids,
-          queryShape, true, kernelName), partitions, blockSize, queryShape, root + "/queries", jsc.hadoopConfiguration());
+      queryLists = ListSegments.write(memberships(queries, centroids, queryShape, true, kernelName), partitions,
+          blockSize, queryShape, root + "/queries", jsc.hadoopConfiguration());
       cleanup.add(queryLists::delete);
     }
     phases.put("layout", millisSince(t1));
@@ -272,7 +266,8 @@ public record IvfSearch(Options options) implements SearchMethod {
     Map<Integer, Long> listRows = new LinkedHashMap<>();
     for (int s = 0; s < corpusRows.length; s++) {
       corpusRows[s] = corpusLists.segment(s).rows();
-      largestList = Math.max(largestList, listRows.merge(corpusLists.segment(s).list(), (long) corpusRows[s], Long::sum));
+      long listSize = listRows.merge(corpusLists.segment(s).list(), (long) corpusRows[s], Long::sum);
+      largestList = Math.max(largestList, listSize);
     }
     IvfPlan plan = IvfPlan.of(queryLists.written(), corpusLists.segmentsByList(), corpusRows,
         4 * jsc.defaultParallelism());
@@ -338,45 +333,10 @@ public record IvfSearch(Options options) implements SearchMethod {
   }
 
   /**
-   * Every corpus id with its item number, its position in id order (the order of {@link CollectedItems#compareIds},
-   * which is Spark's string order), numbered on the executors; fails naming an id that appears twice.
-   */
-  static Dataset<Row> number(SparkSession spark, Dataset<Row> items) {
-    JavaRDD<String> sorted = items.select(SearchItems.ID).orderBy(SearchItems.ID).javaRDD()
-        .map(r -> r.getString(0)).mapPartitions(IvfSearch::distinctIds);
-    JavaRDD<Row> numbered = sorted.zipWithIndex().map(t -> RowFactory.create(t._1(), (int) (long) t._2()));
-    Dataset<Row> numbers = spark.createDataFrame(numbered, NUMBERS_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
-    numbers.count();
-    return numbers;
-  }
-
-  /** Sorted ids as they are, failing on the first that equals its predecessor. */
-  private static Iterator<String> distinctIds(Iterator<String> sorted) {
-    return new Iterator<>() {
-      private String previous;
-
-      @Override
-      public boolean hasNext() {
-        return sorted.hasNext();
-      }
-
-      @Override
-      public String next() {
-        String id = sorted.next();
-        if (id.equals(previous)) {
-          throw new InvalidInputException("Item id '" + id + "' appears twice among the items to search");
-        }
-        previous = id;
-        return id;
-      }
-    };
-  }
-
-  /**
-   * Rows {@code (id, item, vector, filter values...)} as list memberships: each row's nearest centroids
+   * Rows {@code (id, vector, filter values...)} as list memberships: each row's nearest centroids
    * ({@code max(nprobe, assignments)} of them) computed in batches with the kernel; a row goes to each of its
-   * {@code assignments} nearest lists, and, when {@code queries}, its copy in the nearest one carries its id
-   * and the {@code nprobe} lists it probes.
+   * {@code assignments} nearest lists, and, when {@code queries}, its copy in the nearest one carries the
+   * {@code nprobe} lists it probes.
    */
   private static JavaPairRDD<Integer, byte[]> memberships(Dataset<Row> rows, Broadcast<VectorBlocks> centroids,
       ListSegments.Shape shape, boolean queries, String kernelName) {
@@ -385,7 +345,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     int filters = shape.filters();
     return rows.javaRDD().mapPartitionsToPair(partition -> batched(partition, ASSIGN_BATCH, batch -> {
       List<float[]> vectors = new ArrayList<>(batch.size());
-      batch.forEach(r -> vectors.add(CollectedItems.floats(r.getList(2))));
+      batch.forEach(r -> vectors.add(CollectedItems.floats(r.getList(1))));
       int m = Math.max(nprobe, assignments);
       int[][] nearest = CoarseQuantizer.nearest(vectors, centroids.value(), m, Kernels.select(kernelName));
       List<Tuple2<Integer, byte[]>> out = new ArrayList<>(batch.size() * assignments);
@@ -398,13 +358,13 @@ public record IvfSearch(Options options) implements SearchMethod {
         }
         String[] values = new String[filters];
         for (int k = 0; k < filters; k++) {
-          values[k] = row.isNullAt(3 + k) ? null : row.getString(3 + k);
+          values[k] = row.isNullAt(2 + k) ? null : row.getString(2 + k);
         }
         int[] lists = java.util.Arrays.copyOf(nearest[i], assignments);
         int[] probes = queries ? java.util.Arrays.copyOf(nearest[i], nprobe) : null;
         for (int r = 0; r < assignments; r++) {
-          out.add(new Tuple2<>(lists[r], ListSegments.encode(shape, row.getInt(1), r, r == 0 && queries ? id : null,
-              vectors.get(i), r == 0 ? probes : null, lists, values)));
+          out.add(new Tuple2<>(lists[r], ListSegments.encode(shape, r, id, vectors.get(i), r == 0 ? probes : null,
+              lists, values)));
         }
       }
       return out;
@@ -444,7 +404,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     int[] neighbors = new int[top.n()];
     float[] scores = new float[top.n()];
     for (int r = 0; r < q.rows(); r++) {
-      if (q.replicas()[r] != 0 || q.ids()[r] == null) {
+      if (q.replicas()[r] != 0) {
         continue;
       }
       int count = top.sorted(r, neighbors, scores);

@@ -42,8 +42,17 @@ final class ListSegments implements Serializable {
   private static final int MAGIC = 0x49564631;  // "IVF1"
   private static final int IO_CHUNK = 256 << 10;
 
-  /** One segment file: rows of {@code list}, {@code queryRows} of them rank as queries. */
-  record Segment(int list, int rows, int queryRows, String path) implements Serializable {}
+  /**
+   * One segment: rows of {@code list}, {@code queryRows} of them rank as queries; its vectors and numbers in
+   * {@code path}, its ids in {@code idsPath}, its rows' item numbers in {@code itemsPath} (null until
+   * {@link ItemNumbers} numbered them, and for queries of another catalogue, whose item number is −1).
+   */
+  record Segment(int list, int rows, int queryRows, String path, String idsPath, String itemsPath)
+      implements Serializable {
+    Segment withItems(String items) {
+      return new Segment(list, rows, queryRows, path, idsPath, items);
+    }
+  }
 
   /** A written segment and, for the task plan, the lists its query rows probe with how many rows probe each. */
   record Written(Segment segment, int[] probedLists, int[] probedCounts) implements Serializable {}
@@ -59,36 +68,57 @@ final class ListSegments implements Serializable {
   private transient List<Written> written;
   private transient boolean deleted;
 
-  private ListSegments(String dir, Shape shape, List<Written> written, Broadcast<SerializableConfiguration> conf) {
+  private ListSegments(String dir, Shape shape, List<Written> written, Segment[] segments,
+      Broadcast<SerializableConfiguration> conf) {
     this.dir = new Path(dir).toString();
     this.shape = shape;
     this.written = written;
-    this.segments = written.stream().map(Written::segment).toArray(Segment[]::new);
+    this.segments = segments;
     this.sharedConf = conf;
   }
 
+  /** The same segments with their rows' item numbers in {@code itemsPaths} (one file per segment). */
+  ListSegments withItems(String[] itemsPaths) {
+    Segment[] numbered = new Segment[segments.length];
+    for (int s = 0; s < segments.length; s++) {
+      numbered[s] = segments[s].withItems(itemsPaths[s]);
+    }
+    ListSegments out = new ListSegments(dir, shape, written, numbered, sharedConf);
+    out.conf = conf;
+    return out;
+  }
+
+  /** The folder the segments are in (item number files go there too). */
+  String dir() {
+    return dir;
+  }
+
+  /** The broadcast Hadoop configuration tasks open the files with. */
+  Configuration configuration() {
+    return conf();
+  }
+
   /**
-   * One membership of an item in a list as shuffled to the list's writer: item number, replica number, id
-   * (null unless the row ranks as a query), vector, probed lists (null unless it ranks), the lists it is
-   * stored in, filter values (blank counts as missing).
+   * One membership of an item in a list as shuffled to the list's writer: replica number, id, vector, probed
+   * lists (null unless the row ranks as a query), the lists it is stored in, filter values (blank counts as
+   * missing).
    */
-  static byte[] encode(Shape shape, int item, int replica, String id, float[] vector, int[] probes, int[] lists,
+  static byte[] encode(Shape shape, int replica, String id, float[] vector, int[] probes, int[] lists,
       String[] values) {
     if (vector.length != shape.dim()) {
-      throw new IllegalArgumentException("Vector of item " + (id != null ? "'" + id + "'" : item) + " has length "
-          + vector.length + ", expected " + shape.dim() + ": every vector must come from the same model");
+      throw new IllegalArgumentException("The vector of item '" + id + "' has length " + vector.length
+          + ", expected " + shape.dim() + ": every vector must come from the same model");
     }
     byte[] idBytes = utf8(id);
     byte[][] valueBytes = new byte[shape.filters()][];
-    int size = 4 + 1 + 4 + (idBytes == null ? 0 : idBytes.length) + 4 * shape.dim() + 4 * shape.nprobe()
-        + 4 * shape.assignments();
+    int size = 1 + 4 + idBytes.length + 4 * shape.dim() + 4 * shape.nprobe() + 4 * shape.assignments();
     for (int k = 0; k < valueBytes.length; k++) {
       String v = values[k];
       valueBytes[k] = utf8(v == null || v.isBlank() ? null : v);
       size += 4 + (valueBytes[k] == null ? 0 : valueBytes[k].length);
     }
     ByteBuffer buf = ByteBuffer.allocate(size);
-    buf.putInt(item).put((byte) replica);
+    buf.put((byte) replica);
     putBytes(buf, idBytes);
     buf.asFloatBuffer().put(vector);
     buf.position(buf.position() + 4 * shape.dim());
@@ -155,7 +185,8 @@ final class ListSegments implements Serializable {
           .collect());
       written.sort(java.util.Comparator.comparingInt((Written w) -> w.segment().list())
           .thenComparing(w -> w.segment().path()));
-      ListSegments segments = new ListSegments(dir, shape, written, shared);
+      ListSegments segments = new ListSegments(dir, shape, written,
+          written.stream().map(Written::segment).toArray(Segment[]::new), shared);
       segments.conf = conf;
       return segments;
     } catch (Throwable e) {  // collect() throws SparkException, checked for Java yet undeclared
@@ -179,12 +210,12 @@ final class ListSegments implements Serializable {
     while (rows.hasNext()) {
       Tuple2<Integer, byte[]> row = rows.next();
       if (chunk.rows > 0 && (row._1() != chunk.list || chunk.rows == maxRows)) {
-        out.add(chunk.write(fs, new Path(dir, String.format("seg-%05d-%05d-%s", partition, files++, attempt))));
+        out.add(chunk.write(fs, dir, String.format("seg-%05d-%05d-%s", partition, files++, attempt)));
       }
       chunk.add(row._1(), row._2());
     }
     if (chunk.rows > 0) {
-      out.add(chunk.write(fs, new Path(dir, String.format("seg-%05d-%05d-%s", partition, files, attempt))));
+      out.add(chunk.write(fs, dir, String.format("seg-%05d-%05d-%s", partition, files, attempt)));
     }
     return out;
   }
@@ -193,7 +224,6 @@ final class ListSegments implements Serializable {
   private static final class Chunk {
     final Shape shape;
     final float[] vectors;
-    final int[] items;
     final byte[] replicas;
     final int[] probes;
     final int[] lists;
@@ -207,7 +237,6 @@ final class ListSegments implements Serializable {
     Chunk(Shape shape, int maxRows) {
       this.shape = shape;
       vectors = new float[maxRows * shape.dim()];
-      items = new int[maxRows];
       replicas = new byte[maxRows];
       probes = new int[maxRows * shape.nprobe()];
       lists = new int[maxRows * shape.assignments()];
@@ -219,7 +248,6 @@ final class ListSegments implements Serializable {
       this.list = list;
       ByteBuffer buf = ByteBuffer.wrap(bytes);
       int r = rows++;
-      items[r] = buf.getInt();
       replicas[r] = buf.get();
       ids[r] = getString(buf);
       buf.asFloatBuffer().get(vectors, r * shape.dim(), shape.dim());
@@ -242,14 +270,16 @@ final class ListSegments implements Serializable {
       }
     }
 
-    Written write(FileSystem fs, Path file) throws IOException {
+    /** Writes the segment as {@code name} (vectors and numbers) and {@code name.ids} (replicas and ids). */
+    Written write(FileSystem fs, String dir, String name) throws IOException {
+      Path file = new Path(dir, name);
+      Path idsFile = new Path(dir, name + ".ids");
       try (DataOutputStream out = new DataOutputStream(fs.createFile(file).overwrite(true).build())) {
         for (int v : new int[] {MAGIC, shape.dim(), shape.nprobe(), shape.assignments(), shape.filters(), rows, list}) {
           out.writeInt(v);
         }
         ByteBuffer chunk = ByteBuffer.allocate(IO_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
         writeFloats(out, chunk, vectors, rows * shape.dim());
-        writeInts(out, chunk, items, rows);
         out.write(replicas, 0, rows);
         writeInts(out, chunk, probes, rows * shape.nprobe());
         writeInts(out, chunk, lists, rows * shape.assignments());
@@ -258,15 +288,23 @@ final class ListSegments implements Serializable {
             writeString(out, column[r]);
           }
         }
+        out.writeInt(MAGIC);
+        out.writeInt(rows);
+      }
+      try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(
+          fs.createFile(idsFile).overwrite(true).build(), 64 << 10))) {
+        out.writeInt(MAGIC);
+        out.writeInt(rows);
+        out.write(replicas, 0, rows);
         for (int r = 0; r < rows; r++) {
           writeString(out, ids[r]);
         }
         out.writeInt(MAGIC);
-        out.writeInt(rows);
       }
       int[] probedLists = probed.keySet().stream().mapToInt(Integer::intValue).toArray();
       int[] probedCounts = probed.values().stream().mapToInt(Integer::intValue).toArray();
-      Written written = new Written(new Segment(list, rows, queryRows, file.toString()), probedLists, probedCounts);
+      Written written = new Written(new Segment(list, rows, queryRows, file.toString(), idsFile.toString(), null),
+          probedLists, probedCounts);
       rows = 0;
       queryRows = 0;
       probed.clear();
@@ -332,19 +370,20 @@ final class ListSegments implements Serializable {
 
   /**
    * Segment {@code s}: from this JVM's cache of recently read segments when there; ids are read only when
-   * asked for (to write output rows), and such reads are not cached.
+   * asked for (to write output rows), and such reads are not cached. Item numbers are −1 until numbered.
    */
   ListSegment read(int s, boolean withIds) {
     Segment info = segments[s];
+    String key = info.path() + "#" + info.itemsPath();
     if (!withIds) {
-      ListSegment cached = Cache.get(info.path());
+      ListSegment cached = Cache.get(key);
       if (cached != null) {
         return cached;
       }
     }
     ListSegment segment = readFile(info, withIds);
     if (!withIds) {
-      Cache.put(info.path(), segment);
+      Cache.put(key, segment);
     }
     return segment;
   }
@@ -368,8 +407,6 @@ final class ListSegments implements Serializable {
       byte[] chunk = new byte[IO_CHUNK];
       float[] vectors = new float[rows * shape.dim()];
       readFloats(in, chunk, vectors);
-      int[] items = new int[rows];
-      readInts(in, chunk, items);
       byte[] replicas = new byte[rows];
       in.readFully(replicas);
       int[] probes = new int[rows * shape.nprobe()];
@@ -382,16 +419,11 @@ final class ListSegments implements Serializable {
           column[r] = readString(in);
         }
       }
-      String[] ids = null;
-      if (withIds) {
-        ids = new String[rows];
-        for (int r = 0; r < rows; r++) {
-          ids[r] = readString(in);
-        }
-        if (in.readInt() != MAGIC || in.readInt() != rows) {
-          throw new IllegalStateException("List segment file " + file + " is truncated or corrupt (bad trailer)");
-        }
+      if (in.readInt() != MAGIC || in.readInt() != rows) {
+        throw new IllegalStateException("List segment file " + file + " is truncated or corrupt (bad trailer)");
       }
+      int[] items = info.itemsPath() == null ? unnumbered(rows) : readItems(info);
+      String[] ids = withIds ? readIds(info).ids() : null;
       return new ListSegment(info.list(), rows, shape.dim(), vectors, items, replicas, shape.nprobe(), probes,
           shape.assignments(), lists, values, ids);
     } catch (java.io.EOFException e) {
@@ -399,6 +431,75 @@ final class ListSegments implements Serializable {
           + info.rows() + " rows", e);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read list segment " + file, e);
+    }
+  }
+
+  private static int[] unnumbered(int rows) {
+    int[] items = new int[rows];
+    Arrays.fill(items, -1);
+    return items;
+  }
+
+  /** A segment's rows: replica numbers and ids. */
+  record Ids(byte[] replicas, String[] ids) {}
+
+  /** The replica numbers and ids of segment {@code s}'s rows. */
+  Ids readIds(int s) {
+    return readIds(segments[s]);
+  }
+
+  private Ids readIds(Segment info) {
+    Path file = new Path(info.idsPath());
+    try (FSDataInputStream stream = file.getFileSystem(conf()).open(file)) {
+      DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(stream, 64 << 10));
+      if (in.readInt() != MAGIC || in.readInt() != info.rows()) {
+        throw new IllegalStateException("Id file " + file + " is not the one of a segment of " + info.rows() + " rows");
+      }
+      byte[] replicas = new byte[info.rows()];
+      in.readFully(replicas);
+      String[] ids = new String[info.rows()];
+      for (int r = 0; r < ids.length; r++) {
+        ids[r] = readString(in);
+      }
+      if (in.readInt() != MAGIC) {
+        throw new IllegalStateException("Id file " + file + " is truncated or corrupt (bad trailer)");
+      }
+      return new Ids(replicas, ids);
+    } catch (java.io.EOFException e) {
+      throw new IllegalStateException("Id file " + file + " is truncated", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read id file " + file, e);
+    }
+  }
+
+  /** Writes the item numbers of one segment's rows as {@code file} (header, little-endian ints, trailer). */
+  static void writeItems(FileSystem fs, Path file, int[] items) throws IOException {
+    try (DataOutputStream out = new DataOutputStream(fs.createFile(file).overwrite(true).build())) {
+      out.writeInt(MAGIC);
+      out.writeInt(items.length);
+      writeInts(out, ByteBuffer.allocate(IO_CHUNK).order(ByteOrder.LITTLE_ENDIAN), items, items.length);
+      out.writeInt(MAGIC);
+    }
+  }
+
+  private int[] readItems(Segment info) {
+    Path file = new Path(info.itemsPath());
+    try (FSDataInputStream stream = file.getFileSystem(conf()).open(file)) {
+      DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(stream, 64 << 10));
+      if (in.readInt() != MAGIC || in.readInt() != info.rows()) {
+        throw new IllegalStateException("Item number file " + file + " is not the one of a segment of "
+            + info.rows() + " rows");
+      }
+      int[] items = new int[info.rows()];
+      readInts(in, new byte[IO_CHUNK], items);
+      if (in.readInt() != MAGIC) {
+        throw new IllegalStateException("Item number file " + file + " is truncated or corrupt (bad trailer)");
+      }
+      return items;
+    } catch (java.io.EOFException e) {
+      throw new IllegalStateException("Item number file " + file + " is truncated", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read item number file " + file, e);
     }
   }
 

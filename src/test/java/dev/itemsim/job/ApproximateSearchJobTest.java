@@ -44,8 +44,8 @@ class ApproximateSearchJobTest {
     assertThat(exact.exitCode()).as(exact.err()).isZero();
     assertThat(ivf.exitCode()).as(ivf.err()).isZero();
 
-    List<Row> a = spark.read().parquet(exactOut.resolve(PARTITION).toString()).orderBy("item_id", "rank").collectAsList();
-    List<Row> b = spark.read().parquet(ivfOut.resolve(PARTITION).toString()).orderBy("item_id", "rank").collectAsList();
+    List<Row> a = sorted(exactOut);
+    List<Row> b = sorted(ivfOut);
     assertThat(b).hasSameSizeAs(a).hasSize(60 * 5);
     for (int i = 0; i < a.size(); i++) {
       assertThat(b.get(i).getString(0)).isEqualTo(a.get(i).getString(0));
@@ -78,6 +78,10 @@ class ApproximateSearchJobTest {
     assertThat(summary.get("status").asText()).isEqualTo("failed");
     assertThat(summary.get("error").asText()).contains("similarity.ivf.minRecall");
     assertThat(summary.get("ivf").get("recall_at_n").asDouble()).isLessThan(1.0);
+  }
+
+  private List<Row> sorted(Path out) {
+    return spark.read().parquet(out.resolve(PARTITION).toString()).orderBy("item_id", "rank").collectAsList();
   }
 
   private static JsonNode summary(Path out) throws Exception {

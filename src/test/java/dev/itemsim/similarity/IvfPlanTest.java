@@ -25,8 +25,10 @@ class IvfPlanTest {
       int count = list == 0 ? 10 : 1;
       for (int c = 0; c < count; c++) {
         byList.computeIfAbsent(list, l -> new ArrayList<>()).add(segments.size());
-        segments.add(new ListSegments.Written(new ListSegments.Segment(list, BLOCK, BLOCK, "seg-" + segments.size()),
-            new int[] {list, (list + 1) % 10}, new int[] {BLOCK, BLOCK / 2}));
+        ListSegments.Segment segment =
+            new ListSegments.Segment(list, BLOCK, BLOCK, "seg-" + segments.size(), null, null);
+        segments.add(new ListSegments.Written(segment, new int[] {list, (list + 1) % 10},
+            new int[] {BLOCK, BLOCK / 2}));
       }
     }
     Map<Integer, int[]> corpusByList = new LinkedHashMap<>();
@@ -66,7 +68,7 @@ class IvfPlanTest {
   @Test
   void listsWithoutItemsAreSkipped() {
     List<ListSegments.Written> queries = List.of(new ListSegments.Written(
-        new ListSegments.Segment(0, 10, 10, "q"), new int[] {0, 7}, new int[] {10, 3}));
+        new ListSegments.Segment(0, 10, 10, "q", null, null), new int[] {0, 7}, new int[] {10, 3}));
     IvfPlan plan = IvfPlan.of(queries, Map.of(0, new int[] {0}), new int[] {20}, 4);
     assertThat(plan.tasks()).hasSize(1);
     assertThat(plan.totalCost()).isEqualTo(200);

@@ -99,7 +99,8 @@ class IvfSearchTest {
       int big = costByList.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
       long tasksOnBigList = plan.tasks().stream()
           .filter(t -> java.util.Arrays.stream(t.units()).anyMatch(u -> u.list() == big)).count();
-      assertThat(costByList.get(big)).as("the big list's share of the work").isGreaterThanOrEqualTo(plan.totalCost() / 2);
+      assertThat(costByList.get(big)).as("the big list's share of the work")
+          .isGreaterThanOrEqualTo(plan.totalCost() / 2);
       assertThat(tasksOnBigList).as("tasks sharing the big list").isGreaterThanOrEqualTo(4);
     }
   }

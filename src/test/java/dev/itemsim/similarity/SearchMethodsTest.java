@@ -54,8 +54,8 @@ class SearchMethodsTest {
         .hasMessageContaining("exact, ivf, auto");
     assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.nprobe = 0")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.nprobe");
-    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.onLowRecall = ignore")))
-        .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.onLowRecall");
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf",
+        "similarity.ivf.onLowRecall = ignore"))).isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.onLowRecall");
     assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.lists = 500",
         "similarity.ivf.sampleSize = 100"))).isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("similarity.ivf.sampleSize");
