@@ -65,13 +65,26 @@ final class ClusteredVectors implements Serializable {
     return spark.createDataFrame(rows, SCHEMA);
   }
 
+  /** A generator of items, for one partition (or a test): it caches type and brand centres. */
+  Generator generator() {
+    return new Generator();
+  }
+
   /** One partition's generator: type and brand centres cached, line centres and noise drawn per item. */
-  private final class Generator {
+  final class Generator {
     private final double[] typeCdf = zipfCdf(types);
     private final double[] brandCdf = zipfCdf(BRANDS_PER_TYPE);
     private final Map<Integer, float[]> typeCentres = new HashMap<>();
     private final Map<Integer, float[]> brandCentres = new HashMap<>();
     private final float[] global = centre(0, 0);
+
+    /** Item {@code g}'s product type, brand and line (within its type and brand). */
+    int[] labels(long g) {
+      SplittableRandom random = new SplittableRandom(mix(seed, 4, g));
+      int type = pick(typeCdf, random.nextDouble());
+      int brand = (int) Math.floorMod(type * 7919L + pick(brandCdf, random.nextDouble()) * 104_729L, (long) brands);
+      return new int[] {type, brand, random.nextInt(LINES_PER_BRAND)};
+    }
 
     float[] vector(long g) {
       SplittableRandom random = new SplittableRandom(mix(seed, 4, g));

@@ -29,7 +29,8 @@ class IvfSearchTest {
       .add("item_id", DataTypes.StringType, false)
       .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false)
       .add("category", DataTypes.StringType, true)
-      .add("seller", DataTypes.StringType, true);
+      .add("seller", DataTypes.StringType, true)
+      .add("text", DataTypes.StringType, false);
   private static final SearchRequest.FilterColumns FILTERS = new SearchRequest.FilterColumns("category", "seller");
 
   private final SparkSession spark = SparkTestSupport.spark();
@@ -174,12 +175,32 @@ class IvfSearchTest {
     }
   }
 
+  /** Collapsing duplicate texts and the minimum score apply around IVF as around exact search. */
+  @Test
+  void collapsingAndMinimumScoreApplyAroundIvfAsAroundExactSearch() {
+    Random random = new Random(37);
+    Dataset<Row> items = items(tiedVectors(500, 16, random), "d", random);
+    NeighborSearch.Options search = new NeighborSearch.Options(6, 0.05f, null, true);
+    EmbeddingRetriever exact = new EmbeddingRetriever(options(), new SearchMethod.Exact());
+    EmbeddingRetriever ivf = new EmbeddingRetriever(options(),
+        ivf(IvfSearch.Options.defaults().withLists(7).withNprobe(7)));
+    List<String> expected;
+    try (Ranking ranking = NeighborSearch.search(spark, exact, search, items, null, scratch.toString())) {
+      expected = sorted(ranking.rows());
+    }
+    try (Ranking ranking = NeighborSearch.search(spark, ivf, search, items, null, scratch.toString())) {
+      assertThat(ranking.facts().duplicateTextsCollapsed()).isEqualTo(200);
+      assertThat(ranking.facts().method()).isEqualTo("ivf");
+      assertThat(sorted(ranking.rows())).isNotEmpty().containsExactlyElementsOf(expected);
+    }
+  }
+
   @Test
   void repeatedIdsAreRefusedByName() {
     Random random = new Random(31);
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
-      rows.add(RowFactory.create(i == 7 ? "id-3" : "id-" + i, toList(unit(8, random)), null, null));
+      rows.add(RowFactory.create(i == 7 ? "id-3" : "id-" + i, toList(unit(8, random)), null, null, "t"));
     }
     Dataset<Row> items = spark.createDataFrame(rows, SCHEMA);
     assertThatThrownBy(() -> rank(ivf(IvfSearch.Options.defaults().withLists(4)), items, items, 3,
@@ -222,7 +243,7 @@ class IvfSearchTest {
     for (int i = 0; i < vectors.size(); i++) {
       String category = random == null ? null : new String[] {"a", "b", "c", null, " "}[random.nextInt(5)];
       String seller = random == null ? null : random.nextInt(4) == 0 ? null : "s" + random.nextInt(6);
-      rows.add(RowFactory.create(prefix + i, toList(vectors.get(i)), category, seller));
+      rows.add(RowFactory.create(prefix + i, toList(vectors.get(i)), category, seller, "text " + i % 300));
     }
     return spark.createDataFrame(rows, SCHEMA).repartition(3);
   }
