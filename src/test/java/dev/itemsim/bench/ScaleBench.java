@@ -634,7 +634,7 @@ public final class ScaleBench {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<VectorBlocks> shared = jsc.broadcast(VectorBlocks.of(vectors, DIM, Math.max(1, vectors.size())));
     int keep = TOP_N + 1;
-    List<List<Candidate>> partial = items.javaRDD().mapPartitions(rows -> {
+    List<List<List<Candidate>>> partial = items.javaRDD().mapPartitions(rows -> {
       List<List<Candidate>> best = new ArrayList<>();
       for (int q = 0; q < shared.value().count(); q++) {
         best.add(new ArrayList<>());
