@@ -36,8 +36,9 @@ final class CoarseQuantizer {
    * sampled vectors.
    */
   static Trained train(Dataset<Row> corpus, long count, int lists, long sampleSize, int iterations, long seed) {
-    Dataset<Row> vectors = corpus.select(col(SearchItems.EMBEDDING))
-        .filter(expr("aggregate(" + SearchItems.EMBEDDING + ", 0D, (a, x) -> a + x * x) > 0"));
+    // MLlib accepts array<float> only with non-null elements; an ML vector column whatever the array's schema
+    Dataset<Row> vectors = corpus.filter(expr("aggregate(" + SearchItems.EMBEDDING + ", 0D, (a, x) -> a + x * x) > 0"))
+        .select(org.apache.spark.ml.functions.array_to_vector(col(SearchItems.EMBEDDING)).as(FEATURES));
     Dataset<Row> sample = sampleSize >= count ? vectors : vectors.sample(false, (double) sampleSize / count, seed);
     sample = sample.dropDuplicates().persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -52,7 +53,7 @@ final class CoarseQuantizer {
         }
       }
       int k = (int) Math.min(lists, size);
-      KMeansModel model = new KMeans().setK(k).setFeaturesCol(SearchItems.EMBEDDING).setDistanceMeasure("cosine")
+      KMeansModel model = new KMeans().setK(k).setFeaturesCol(FEATURES).setDistanceMeasure("cosine")
           .setSolver("block").setInitMode("random").setMaxIter(iterations).setSeed(seed).fit(sample);
       List<float[]> centroids = new ArrayList<>(k);
       for (Vector center : model.clusterCenters()) {
@@ -63,6 +64,8 @@ final class CoarseQuantizer {
       sample.unpersist();
     }
   }
+
+  private static final String FEATURES = "features";
 
   /** Rows per block of the centroid matrix (one block up to this many lists). */
   private static final int BLOCK = 8192;

@@ -136,7 +136,12 @@ class IvfSearchTest {
       }
       assertThat(brute.get(i)).extracting(BruteForce.Neighbor::index).containsExactlyInAnyOrderElementsOf(group);
     }
-    Dataset<Row> items = items(vectors, "g", null);
+    // through Parquet, as a job's embeddings table is read: its arrays may hold nulls (schema-wise)
+    String table = scratch.resolve("planted").toString();
+    items(vectors, "g", null).write().parquet(table);
+    Dataset<Row> items = spark.read().parquet(table);
+    assertThat(items.schema().apply("embedding").dataType())
+        .isEqualTo(DataTypes.createArrayType(DataTypes.FloatType, true));
     IvfSearch ivf = ivf(IvfSearch.Options.defaults().withLists(90).withNprobe(1).withRecall(10_000, 0, "fail"));
     try (Ranking ranking = rank(ivf, items, items, 5, SearchRequest.FilterColumns.NONE)) {
       long found = 0;
