@@ -1,18 +1,24 @@
 package dev.itemsim.similarity;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.expr;
 
 import dev.itemsim.InvalidInputException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.clustering.KMeans;
 import org.apache.spark.ml.clustering.KMeansModel;
+import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
 
 /**
  * The coarse quantiser of IVF search: centroids trained with MLlib's k-means (cosine distance, its
@@ -31,21 +37,19 @@ final class CoarseQuantizer {
 
   /**
    * Trains about {@code lists} centroids on about {@code sampleSize} of the {@code count} corpus vectors
-   * (column {@value SearchItems#EMBEDDING}): zero vectors are left out, equal vectors counted once (MLlib's
-   * block solver assumes as many distinct initial centres as clusters), at most as many lists as distinct
-   * sampled vectors.
+   * (column {@value SearchItems#EMBEDDING}): zero vectors are left out, equal vectors counted once, at most
+   * as many lists as distinct sampled vectors.
    */
   static Trained train(Dataset<Row> corpus, long count, int lists, long sampleSize, int iterations, long seed) {
-    // MLlib accepts array<float> only with non-null elements; an ML vector column whatever the array's schema
-    Dataset<Row> vectors = corpus.filter(expr("aggregate(" + SearchItems.EMBEDDING + ", 0D, (a, x) -> a + x * x) > 0"))
-        .select(org.apache.spark.ml.functions.array_to_vector(col(SearchItems.EMBEDDING)).as(FEATURES));
-    Dataset<Row> sample = sampleSize >= count ? vectors : vectors.sample(false, (double) sampleSize / count, seed);
-    sample = sample.dropDuplicates().persist(StorageLevel.MEMORY_AND_DISK());
+    SparkSession spark = corpus.sparkSession();
+    Dataset<Row> vectors = corpus.select(col(SearchItems.EMBEDDING));
+    Dataset<Row> sample = vectorsOf(spark, sampleSize >= count ? vectors
+        : vectors.sample(false, (double) sampleSize / count, seed));
     try {
       long size = sample.count();
       if (size == 0) {
         sample.unpersist();
-        sample = vectors.dropDuplicates().persist(StorageLevel.MEMORY_AND_DISK());
+        sample = vectorsOf(spark, vectors);
         size = sample.count();
         if (size == 0) {
           throw new InvalidInputException("Every embedding of the corpus is a zero vector: cosine neighbours are "
@@ -63,6 +67,44 @@ final class CoarseQuantizer {
     } finally {
       sample.unpersist();
     }
+  }
+
+  /**
+   * The distinct non-zero vectors of {@code embeddings} as an ML vector column, persisted: MLlib's block
+   * solver assumes as many distinct initial centres as clusters, and cosine is undefined for zero vectors.
+   * Converted in plain Java (a higher-order SQL function and a UDF per row cost more than the training).
+   */
+  private static Dataset<Row> vectorsOf(SparkSession spark, Dataset<Row> embeddings) {
+    JavaRDD<Row> rows = embeddings.javaRDD()
+        .flatMapToPair(r -> {
+          float[] v = CollectedItems.floats(r.getList(0));
+          double norm = 0;
+          for (float x : v) {
+            norm += x * x;
+          }
+          return norm > 0 && Double.isFinite(norm) ? List.of(new Tuple2<>(fingerprint(v), v)).iterator()
+              : java.util.Collections.<Tuple2<Long, float[]>>emptyIterator();
+        })
+        .reduceByKey((a, b) -> a)
+        .map(t -> {
+          double[] d = new double[t._2().length];
+          for (int k = 0; k < d.length; k++) {
+            d[k] = t._2()[k];
+          }
+          return RowFactory.create(Vectors.dense(d));
+        });
+    return spark.createDataFrame(rows, new StructType().add(FEATURES, SQLDataTypes.VectorType(), false))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  /** A 64-bit hash of a vector's bits: equal vectors share it, different ones (almost) never. */
+  private static long fingerprint(float[] v) {
+    long h = 0x9E3779B97F4A7C15L;
+    for (float x : v) {
+      h = (h ^ Float.floatToIntBits(x)) * 0xBF58476D1CE4E5B9L;
+      h ^= h >>> 31;
+    }
+    return h;
   }
 
   private static final String FEATURES = "features";
