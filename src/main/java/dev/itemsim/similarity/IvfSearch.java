@@ -1,12 +1,10 @@
 package dev.itemsim.similarity;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.config.TypedConfig;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -290,9 +288,8 @@ public record IvfSearch(Options options) implements SearchMethod {
     phases.put("search", millisSince(t2));
 
     long t3 = System.nanoTime();
-    Dataset<Row> sampled = self ? corpus : queries;
-    SampledRecall.Result recall = measureRecall(jsc, sampled, queryCount, numbers, self, indexRows, sharedCorpus,
-        topN, kernelName, same, exclude, dim, filters);
+    SampledRecall.Result recall = measureRecall(jsc, sharedQueries, indexRows, sharedCorpus, topN, kernelName, self,
+        same, exclude);
     phases.put("recall", millisSince(t3));
 
     IvfFacts ivf = new IvfFacts(lists, nprobe, assignments, trained.sampleSize(), corpusLists.size(), largestList,
@@ -416,43 +413,18 @@ public record IvfSearch(Options options) implements SearchMethod {
   }
 
   /**
-   * Recall@N over a random sample of {@code recallSample} queries (all of them when there are fewer): their
+   * Recall@N over a random sample of {@code recallSample} query rows (all of them when there are fewer): their
    * exact lists against their approximate ones in {@code indexRows}; null when not measured.
    */
-  private SampledRecall.Result measureRecall(JavaSparkContext jsc, Dataset<Row> queries, long queryCount,
-      Dataset<Row> numbers, boolean self, Dataset<Row> indexRows, Broadcast<ListSegments> corpus, int topN,
-      String kernelName, int same, int exclude, int dim, int filters) {
-    int size = options.recallSample();
-    if (size == 0) {
+  private SampledRecall.Result measureRecall(JavaSparkContext jsc, Broadcast<ListSegments> queries,
+      Dataset<Row> indexRows, Broadcast<ListSegments> corpus, int topN, String kernelName, boolean self, int same,
+      int exclude) {
+    if (options.recallSample() == 0) {
       return null;
     }
-    double fraction = Math.min(1.0, 2.0 * size / queryCount);
-    Dataset<Row> pool = fraction >= 1.0 ? queries : queries.sample(false, fraction, options.seed() + 1L);
-    pool = self ? pool.join(numbers, SearchItems.ID) : pool.withColumn("_item", lit(-1));
-    List<Column> columns = new ArrayList<>(List.of(col(SearchItems.ID), col("_item"), col(SearchItems.EMBEDDING)));
-    for (int k = 0; k < filters; k++) {
-      columns.add(column(queries.columns()[2 + k]));
-    }
-    List<Row> rows = SampledRecall.choose(pool.select(columns.toArray(Column[]::new)).collectAsList(),
-        Comparator.comparing((Row r) -> r.getString(0), CollectedItems::compareIds), size, options.seed());
-    int n = rows.size();
-    float[] vectors = new float[n * dim];
-    int[] items = new int[n];
-    String[] ids = new String[n];
-    String[][] values = new String[filters][n];
-    for (int q = 0; q < n; q++) {
-      Row r = rows.get(q);
-      ids[q] = r.getString(0);
-      items[q] = r.getInt(1);
-      System.arraycopy(CollectedItems.floats(r.getList(2)), 0, vectors, q * dim, dim);
-      for (int k = 0; k < filters; k++) {
-        String v = r.isNullAt(3 + k) ? null : r.getString(3 + k);
-        values[k][q] = v == null || v.isBlank() ? null : v;
-      }
-    }
-    SampledRecall.Sample sample = new SampledRecall.Sample(vectors, dim, items, ids, values);
+    SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L);
     TopNBuffer exact = SampledRecall.exact(jsc, corpus, sample, topN, kernelName, self, same, exclude);
-    List<Row> approximate = indexRows.filter(col(SearchItems.ID).isin((Object[]) ids))
+    List<Row> approximate = indexRows.filter(col(SearchItems.ID).isin((Object[]) sample.ids()))
         .select(SearchItems.ID, "_neighbor").collectAsList();
     return SampledRecall.compare(sample, exact, SampledRecall.lists(approximate));
   }

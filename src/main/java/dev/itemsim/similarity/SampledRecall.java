@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import scala.Tuple2;
 
 /**
  * How good approximate lists are: the exact top-N of a sample of queries against the whole corpus, with the
@@ -35,6 +36,86 @@ final class SampledRecall {
     Double recall() {
       return exactNeighbors == 0 ? null : (double) found / exactNeighbors;
     }
+  }
+
+  /**
+   * {@code size} query rows of {@code queries} drawn at random with {@code seed} (all of them when there are
+   * fewer), read from their segments: no pass over the catalogue. Query rows are the rows that probe lists
+   * (an item's copy in its nearest list).
+   */
+  static Sample sample(JavaSparkContext jsc, Broadcast<ListSegments> queries, int size, long seed) {
+    ListSegments segments = queries.value();
+    long total = 0;
+    for (int s = 0; s < segments.size(); s++) {
+      total += segments.segment(s).queryRows();
+    }
+    int n = (int) Math.min(size, total);
+    // Floyd's algorithm: n distinct positions among all query rows, in O(n) memory
+    java.util.Random random = new java.util.Random(seed);
+    Set<Long> chosen = new HashSet<>(2 * n);
+    for (long j = total - n; j < total; j++) {
+      long t = (long) (random.nextDouble() * (j + 1));
+      chosen.add(chosen.contains(t) ? j : t);
+    }
+    long[] positions = chosen.stream().mapToLong(Long::longValue).sorted().toArray();
+    List<Tuple2<Integer, int[]>> picks = new ArrayList<>();
+    long before = 0;
+    int next = 0;
+    for (int s = 0; s < segments.size() && next < positions.length; s++) {
+      long end = before + segments.segment(s).queryRows();
+      List<Integer> ordinals = new ArrayList<>();
+      while (next < positions.length && positions[next] < end) {
+        ordinals.add((int) (positions[next++] - before));
+      }
+      if (!ordinals.isEmpty()) {
+        picks.add(new Tuple2<>(s, ordinals.stream().mapToInt(Integer::intValue).toArray()));
+      }
+      before = end;
+    }
+    int dim = segments.shape().dim();
+    int filters = segments.shape().filters();
+    List<Picked> rows = new ArrayList<>(jsc.parallelize(picks, Math.max(1, Math.min(picks.size(),
+        4 * jsc.defaultParallelism()))).flatMap(p -> picked(queries.value().read(p._1(), true), p._2())).collect());
+    rows.sort(Comparator.comparing(Picked::id, CollectedItems::compareIds));
+    float[] vectors = new float[rows.size() * dim];
+    int[] items = new int[rows.size()];
+    String[] ids = new String[rows.size()];
+    String[][] values = new String[filters][rows.size()];
+    for (int q = 0; q < rows.size(); q++) {
+      Picked r = rows.get(q);
+      System.arraycopy(r.vector(), 0, vectors, q * dim, dim);
+      items[q] = r.item();
+      ids[q] = r.id();
+      for (int k = 0; k < filters; k++) {
+        values[k][q] = r.values()[k];
+      }
+    }
+    return new Sample(vectors, dim, items, ids, values);
+  }
+
+  /** One sampled query row. */
+  private record Picked(String id, int item, float[] vector, String[] values) implements Serializable {}
+
+  /** The query rows of {@code segment} whose ordinals among its query rows are {@code ordinals} (ascending). */
+  private static java.util.Iterator<Picked> picked(ListSegment segment, int[] ordinals) {
+    List<Picked> out = new ArrayList<>(ordinals.length);
+    int ordinal = 0;
+    int next = 0;
+    for (int r = 0; r < segment.rows() && next < ordinals.length; r++) {
+      if (segment.probes()[r * segment.nprobe()] < 0) {
+        continue;  // a copy of an item stored in several lists: it ranks through its nearest list
+      }
+      if (ordinal++ == ordinals[next]) {
+        next++;
+        String[] values = new String[segment.values().length];
+        for (int k = 0; k < values.length; k++) {
+          values[k] = segment.values()[k][r];
+        }
+        out.add(new Picked(segment.ids()[r], segment.items()[r], java.util.Arrays.copyOfRange(segment.vectors(),
+            r * segment.dim(), (r + 1) * segment.dim()), values));
+      }
+    }
+    return out.iterator();
   }
 
   /**
