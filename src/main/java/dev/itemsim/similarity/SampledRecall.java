@@ -226,12 +226,4 @@ final class SampledRecall {
     }
     return out;
   }
-
-  /** The rows a seeded shuffle puts first: {@code size} of {@code candidates}, chosen the same way every run. */
-  static <T> List<T> choose(List<T> candidates, Comparator<T> order, int size, long seed) {
-    List<T> sorted = new ArrayList<>(candidates);
-    sorted.sort(order);
-    java.util.Collections.shuffle(sorted, new java.util.Random(seed));
-    return sorted.subList(0, Math.min(size, sorted.size()));
-  }
 }

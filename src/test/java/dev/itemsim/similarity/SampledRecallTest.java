@@ -2,7 +2,6 @@ package dev.itemsim.similarity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -37,14 +36,5 @@ class SampledRecallTest {
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[1], 1, new int[] {0}, new String[] {"q"},
         new String[0][]);
     assertThat(SampledRecall.compare(sample, new TopNBuffer(1, 3), Map.of()).recall()).isNull();
-  }
-
-  @Test
-  void theSampleIsChosenTheSameWayWhateverTheArrivalOrder() {
-    List<String> a = List.of("a", "b", "c", "d", "e", "f", "g");
-    List<String> b = List.of("g", "c", "a", "f", "e", "b", "d");
-    assertThat(SampledRecall.choose(a, String::compareTo, 3, 7)).isEqualTo(SampledRecall.choose(b, String::compareTo,
-        3, 7)).hasSize(3);
-    assertThat(SampledRecall.choose(a, String::compareTo, 10, 7)).hasSize(7);
   }
 }
