@@ -314,7 +314,8 @@ public final class ScaleBench {
     System.out.println();
     System.out.println("crossover: exact vs IVF with its default options (similarity.method = auto picks exact "
         + "below " + dev.itemsim.similarity.SearchMethods.AUTO_EXACT_BELOW + " items)");
-    System.out.println("       n  exact_s  ivf_s  ivf/exact  self-measured recall@10");
+    System.out.println("       n  exact_s  ivf_s  ivf/exact  self-measured recall@10  JVM CPU s (exact / ivf, whole "
+        + "child JVMs: a check on a busy machine)");
     int faster = -1;
     for (int n : sizes) {
       Path table = table(n);
@@ -324,8 +325,8 @@ public final class ScaleBench {
           Integer.toString(IvfSearch.Options.defaults().nprobe()), "0", Integer.toString(recallQueries), "", "0");
       ivf.requireSuccess("ivf n=" + n);
       double ratio = ivf.number("seconds") / exact.number("seconds");
-      System.out.printf(Locale.ROOT, "%8d %8.1f %6.1f %9.2f  %s%n", n, exact.number("seconds"), ivf.number("seconds"),
-          ratio, ivf.result.get("self_recall"));
+      System.out.printf(Locale.ROOT, "%8d %8.1f %6.1f %9.2f  %23s  %.0f / %.0f%n", n, exact.number("seconds"),
+          ivf.number("seconds"), ratio, ivf.result.get("self_recall"), exact.cpuSeconds(), ivf.cpuSeconds());
       if (ratio < 1 && faster < 0) {
         faster = n;
       }
@@ -366,7 +367,7 @@ public final class ScaleBench {
 
   /** How a child JVM ended: its RESULT pairs, exit code, whether it was stopped, wall time, peak RSS. */
   private record Outcome(Map<String, String> result, int exitCode, String stopped, double seconds, long peakRssMb,
-      List<String> lastErrors) {
+      double cpuSeconds, List<String> lastErrors) {
     double number(String key) {
       String v = result.get(key);
       if (v == null) {
@@ -407,6 +408,7 @@ public final class ScaleBench {
     Map<String, String> result = new HashMap<>();
     List<String> errors = new ArrayList<>();
     AtomicLong peakKb = new AtomicLong();
+    long cpuNanos = 0;
     long t0 = System.nanoTime();
     String stopped = null;
     int code;
@@ -422,6 +424,7 @@ public final class ScaleBench {
       long deadline = timeoutSeconds > 0 ? t0 + (long) (timeoutSeconds * 1e9) : Long.MAX_VALUE;
       while (!p.waitFor(1, TimeUnit.SECONDS)) {
         peakKb.accumulateAndGet(vmHwmKb(p.pid()), Math::max);
+        cpuNanos = p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(cpuNanos);
         if (System.nanoTime() > deadline) {
           stopped = String.format(Locale.ROOT, "stopped at the %.0f s cap", timeoutSeconds);
         } else if (sizeOf(scratch) > DISK_CAP) {
@@ -444,7 +447,8 @@ public final class ScaleBench {
       deleteTree(scratch);
     }
     long rssMb = result.containsKey("rss_mb") ? Long.parseLong(result.get("rss_mb")) : peakKb.get() / 1024;
-    return new Outcome(result, stopped != null ? -1 : code, stopped, (System.nanoTime() - t0) / 1e9, rssMb, errors);
+    return new Outcome(result, stopped != null ? -1 : code, stopped, (System.nanoTime() - t0) / 1e9, rssMb,
+        cpuNanos / 1e9, errors);
   }
 
   private static void echo(Process p, Map<String, String> result, List<String> errors) {
