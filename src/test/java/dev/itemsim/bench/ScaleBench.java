@@ -54,8 +54,8 @@ import org.apache.spark.sql.expressions.Window;
  * is that run's.
  *
  * <p>Usage: {@code ScaleBench [--only all|ivf|lsh|hybrid|crossover] [--medium 200000] [--large 1000000]
- * [--nprobes 4,8,16,32,64] [--large-nprobe 0] [--lists 0] [--recall-queries 1000] [--lsh-tune-n 20000]
- * [--lsh-sizes 20000,50000,100000,200000] [--lsh-timeout 1800] [--lsh-heap 8g] [--crossover-sizes
+ * [--nprobes 4,8,16,32,64] [--large-nprobe 0] [--lists 0] [--recall-queries 1000] [--lsh-tune-n 5000]
+ * [--lsh-sizes 5000,10000,20000,50000,100000,200000] [--lsh-timeout 1800] [--lsh-heap 8g] [--crossover-sizes
  * 20000,50000,100000,200000] [--quick] [-- HybridScaleBench options]}. {@code --large-nprobe 0} runs the
  * default {@code similarity.ivf.nprobe}; {@code --quick} shrinks every size for a smoke run.
  */
@@ -85,8 +85,8 @@ public final class ScaleBench {
     int largeNprobe = 0;
     int lists = 0;
     int recallQueries = 1000;
-    int lshTuneN = 20_000;
-    List<Integer> lshSizes = List.of(20_000, 50_000, 100_000, 200_000);
+    int lshTuneN = 5_000;
+    List<Integer> lshSizes = List.of(5_000, 10_000, 20_000, 50_000, 100_000, 200_000);
     int lshTimeout = 1800;
     String lshHeap = "8g";
     List<Integer> crossoverSizes = List.of(20_000, 50_000, 100_000, 200_000);
@@ -100,9 +100,9 @@ public final class ScaleBench {
         medium = 20_000;
         large = 40_000;
         nprobes = List.of(4, 8, 16);
-        lshTuneN = 5_000;
-        lshSizes = List.of(5_000, 20_000);
-        lshTimeout = 180;
+        lshTuneN = 2_000;
+        lshSizes = List.of(2_000, 4_000);
+        lshTimeout = 300;
         lshHeap = "3g";
         crossoverSizes = List.of(5_000, 20_000);
         continue;
@@ -246,7 +246,7 @@ public final class ScaleBench {
         + "unit vectors; threshold = the 99th percentile of the exact 10th-neighbour distance), heap " + heap
         + ", each run capped at " + timeout + " s and " + (DISK_CAP >> 30) + " GB of spill");
     double sigma = 1 / Math.sqrt(DIM);
-    double[][] grid = {{1, 4}, {1, 8}, {2, 2}, {2, 4}, {0.5, 8}, {0.5, 16}};
+    double[][] grid = {{2, 2}, {1, 4}, {2, 4}, {0.5, 8}};
     Path tuneTable = table(tuneN);
     Path tuneExact = DIR.resolve("out").resolve("exact-n" + tuneN);
     child("4g", 0, "exact", tuneTable.toString(), tuneExact.toString()).requireSuccess("exact n=" + tuneN);
