@@ -113,7 +113,7 @@ public final class LexicalFeatures {
       all = all == null ? side : all.union(side);
     }
     Dataset<Row> tf = termFrequencies(tokens(all, settings.ngram())).select(tfColumns())
-        .persist(StorageLevel.MEMORY_AND_DISK());
+        .persist(StorageLevel.DISK_ONLY());
     try {
       IDFModel[] idf = new IDFModel[KINDS.length];
       for (int p = 0; p < KINDS.length; p++) {

@@ -30,11 +30,16 @@ import org.apache.spark.sql.SparkSession;
  * exact all-pairs product would dominate (about 30 minutes at 1M), so sizes above {@value #EXACT_LIMIT} items
  * are refused unless {@code --allow-exact}.
  *
- * <p>Prints the machine, the time, peak RSS and heap after GC, and {@code TARGET
+ * <p>{@code --executors separate} runs the same search with the driver alone in the {@code --heap} JVM and two
+ * executor JVMs of one core and {@code --executor-heap} each (Spark's {@code local-cluster} master, the
+ * executors started from this classpath through an empty stand-in {@code SPARK_HOME}).
+ *
+ * <p>Prints the machine, the time, the driver JVM's peak RSS and heap after GC, and {@code TARGET
  * hybrid_<n>_completes_with_<heap>_heap value=1|0 goal>=1}.
  *
  * <p>Usage: {@code HybridScaleBench [--items 1000000] [--heap 2g] [--work target/bench-scale-hybrid]
- * [--method auto] [--allow-exact]}; {@code --quick} is {@code --items 3000}.
+ * [--method auto] [--allow-exact] [--executors shared|separate] [--executor-heap 2g]}; {@code --quick} is
+ * {@code --items 3000}.
  */
 public final class HybridScaleBench {
   static final int EXACT_LIMIT = 200_000;
@@ -52,6 +57,8 @@ public final class HybridScaleBench {
     String work = "target/bench-scale-hybrid";
     String method = "auto";
     boolean allowExact = false;
+    String executors = "shared";
+    String executorHeap = "2g";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--items" -> items = Long.parseLong(args[++i]);
@@ -59,13 +66,19 @@ public final class HybridScaleBench {
         case "--work" -> work = args[++i];
         case "--method" -> method = args[++i];
         case "--allow-exact" -> allowExact = true;
+        case "--executors" -> executors = args[++i];
+        case "--executor-heap" -> executorHeap = args[++i];
         case "--quick" -> items = 3_000;
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + " (--items N, --heap 2g, --work DIR, --method auto|ivf|exact, --allow-exact, --quick)");
+            + " (--items N, --heap 2g, --work DIR, --method auto|ivf|exact, --allow-exact, --executors "
+            + "shared|separate, --executor-heap 2g, --quick)");
       }
     }
+    if (!executors.equals("shared") && !executors.equals("separate")) {
+      throw new IllegalArgumentException("--executors must be shared or separate, got " + executors);
+    }
     boolean approximate = Retrievers.keys().contains("similarity.method");
-    if (!approximate && items > EXACT_LIMIT && !allowExact) {
+    if ((!approximate || method.equals("exact")) && items > EXACT_LIMIT && !allowExact) {
       System.err.println("This build has no approximate embedding search (similarity.method, issue 13 part A): the "
           + "hybrid's embedding candidates would come from the exact all-pairs product, about 30 minutes at 1M "
           + "items. Merge it first, or pass --allow-exact, or use --items " + EXACT_LIMIT + " or fewer.");
@@ -80,13 +93,28 @@ public final class HybridScaleBench {
       System.out.println("reusing the synthetic items in " + itemsDir);
     }
     String embeddingSide = approximate ? "similarity.method = " + method : "exact (no similarity.method in this build)";
-    System.out.printf(Locale.ROOT, "hybrid scorer (default options, top-%d), embedding candidates: %s; Spark "
-        + "local[2] in one JVM with -Xmx%s: driver and executors share that heap%n", TOP_N, embeddingSide, heap);
+    String master;
+    Map<String, String> env = new LinkedHashMap<>();
+    if (executors.equals("shared")) {
+      master = "local[2]";
+      System.out.printf(Locale.ROOT, "hybrid scorer (default options, top-%d), embedding candidates: %s; Spark "
+          + "local[2] in one JVM with -Xmx%s: driver and executors share that heap%n", TOP_N, embeddingSide, heap);
+    } else {
+      long executorMb = megabytes(executorHeap);
+      master = "local-cluster[2,1," + executorMb + "]";
+      Path sparkHome = Path.of(work, "spark-home").toAbsolutePath();
+      Files.createDirectories(sparkHome.resolve("jars"));
+      env.put("SPARK_HOME", sparkHome.toString());
+      env.put("SPARK_SCALA_VERSION", "2.13");
+      System.out.printf(Locale.ROOT, "hybrid scorer (default options, top-%d), embedding candidates: %s; driver "
+          + "JVM -Xmx%s, two executor JVMs of one core and %d MB (Spark %s)%n", TOP_N, embeddingSide, heap, executorMb,
+          master);
+    }
     Map<String, String> r;
     boolean completed;
     try {
-      r = BenchSupport.child(heap, HybridScaleBench.class, "child", "run", itemsDir,
-          Path.of(work, "run").toAbsolutePath().toString(), approximate ? method : "");
+      r = BenchSupport.child(heap, env, HybridScaleBench.class, "child", "run", itemsDir,
+          Path.of(work, "run").toAbsolutePath().toString(), approximate ? method : "", master, executorHeap);
       completed = Long.parseLong(r.get("rows")) > 0;
     } catch (IllegalStateException e) {
       System.out.println("failed: " + e.getMessage());
@@ -99,8 +127,14 @@ public final class HybridScaleBench {
           r.get("live_heap_mb"), r.get("facts"));
     }
     System.out.println();
-    System.out.println(BenchSupport.target("hybrid_" + label(items) + "_completes_with_" + heap + "_heap",
-        completed ? 1 : 0, ">=", 1));
+    System.out.println(BenchSupport.target("hybrid_" + label(items) + "_completes_with_" + heap
+        + (executors.equals("shared") ? "_heap" : "_driver_heap_separate_executors"), completed ? 1 : 0, ">=", 1));
+  }
+
+  private static long megabytes(String heap) {
+    String h = heap.toLowerCase(Locale.ROOT);
+    long n = Long.parseLong(h.replaceAll("[^0-9]", ""));
+    return h.endsWith("g") ? n * 1024 : h.endsWith("m") ? n : n / (1 << 20);
   }
 
   private static String label(long items) {
@@ -108,10 +142,19 @@ public final class HybridScaleBench {
   }
 
   private static void child(String[] args) throws Exception {
-    SparkSession spark = SparkSession.builder().master("local[2]").appName("bench-scale-hybrid")
+    String master = args.length > 5 ? args[5] : "local[2]";
+    SparkSession.Builder builder = SparkSession.builder().master(master).appName("bench-scale-hybrid")
         .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.plugins", dev.itemsim.similarity.NativeBlasPlugin.class.getName()).getOrCreate();
+        .config("spark.plugins", dev.itemsim.similarity.NativeBlasPlugin.class.getName());
+    if (master.startsWith("local-cluster")) {
+      builder.config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+          .config("spark.executor.memory", args[6])
+          .config("spark.executor.extraJavaOptions", "--add-modules jdk.incubator.vector -Dai.djl.offline=true "
+              + "-Dai.djl.onnx.disable_alternative=true -Dlog4j2.configurationFile=conf/log4j2-test.properties")
+          .config("spark.executorEnv.OPENBLAS_NUM_THREADS", "1");
+    }
+    SparkSession spark = builder.getOrCreate();
     try {
       if (args[1].equals("prepare")) {
         SyntheticItems.write(spark, Long.parseLong(args[2]), args[3]);
