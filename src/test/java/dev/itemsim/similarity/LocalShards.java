@@ -17,6 +17,7 @@ import org.apache.hadoop.fs.FileSystem;
 final class LocalShards implements ShardSource {
   private final String dir;
   private final int[] offsets;
+  private transient FileSystem fs;
 
   /**
    * Shards of {@code sizes} rows (zeros allowed) of {@code lexical} with ids {@code ids}, filter values
@@ -32,7 +33,7 @@ final class LocalShards implements ShardSource {
       throw new IllegalArgumentException("shard sizes add up to " + offsets[sizes.length] + ", rows " + lexical.rows());
     }
     try {
-      FileSystem fs = FileSystem.getLocal(new Configuration());
+      fs = FileSystem.getLocal(new Configuration());
       for (int s = 0; s < sizes.length; s++) {
         int from = offsets[s];
         int to = offsets[s + 1];
@@ -74,7 +75,7 @@ final class LocalShards implements ShardSource {
 
   @Override
   public Shard read(int s, Shard.Parts parts, Shard reuse) {
-    try (FSDataInputStream in = FileSystem.getLocal(new Configuration()).open(file(s))) {
+    try (FSDataInputStream in = fs.open(file(s))) {
       return ItemShards.readFrom(in, parts, reuse, file(s).toString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);

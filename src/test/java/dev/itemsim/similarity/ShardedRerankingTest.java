@@ -145,7 +145,7 @@ class ShardedRerankingTest {
         rows.add(RowFactory.create(q.get(i), c.get(j)));
       }
     }
-    rows.add(RowFactory.create(q.get(0), c.get(1)));
+    rows.add(RowFactory.create(q.get(0), c.get(0)));
     rows.add(RowFactory.create("no-such-item", c.get(0)));
     rows.add(RowFactory.create(q.get(0), "no-such-item"));
     return spark.createDataFrame(rows, new StructType().add("item_id", DataTypes.StringType)
