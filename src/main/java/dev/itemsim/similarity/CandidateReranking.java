@@ -78,15 +78,16 @@ final class CandidateReranking {
     int shardSize = lexical.shardSize();
     boolean vectors = blend.readsEmbedding();
     List<Runnable> cleanup = new ArrayList<>();
+    cleanup.add(() -> deleteFolder(spark, root));
     try {
       ItemShards queries = ItemShards.write(spark, request.queries(), tfidf, shards(queryCount, shardSize), vectors,
           filters, new Path(root, "queries").toString(), "queries");
-      cleanup.add(queries::delete);
+      cleanup.add(cleanup.size() - 1, queries::delete);
       ItemShards corpus = queries;
       if (!self) {
         corpus = ItemShards.write(spark, request.corpus(), tfidf, shards(corpusCount, shardSize), vectors, filters,
             new Path(root, "corpus").toString(), "corpus items");
-        cleanup.add(corpus::delete);
+        cleanup.add(cleanup.size() - 1, corpus::delete);
         if (vectors && queries.dim() != corpus.dim()) {
           throw new InvalidInputException("Query vectors have dimension " + queries.dim() + ", corpus vectors "
               + corpus.dim() + ": both sides must be encoded with the same model");
@@ -132,6 +133,15 @@ final class CandidateReranking {
         }
       }
       throw e;
+    }
+  }
+
+  private static void deleteFolder(SparkSession spark, String dir) {
+    Path path = new Path(dir);
+    try {
+      path.getFileSystem(spark.sparkContext().hadoopConfiguration()).delete(path, true);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot delete " + dir, e);
     }
   }
 

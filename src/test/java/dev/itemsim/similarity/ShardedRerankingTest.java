@@ -106,15 +106,24 @@ class ShardedRerankingTest {
   /** Compares both rankings' rows and pair scores; returns the rows compared. */
   private int assertSame(String what, Retriever sharded, Retriever driver, NeighborSearch.Options options,
       Dataset<Row> queries, Dataset<Row> corpus) {
-    try (Ranking actual = NeighborSearch.search(spark, sharded, options, queries, corpus, scratch());
+    String scratch = scratch();
+    int compared;
+    try (Ranking actual = NeighborSearch.search(spark, sharded, options, queries, corpus, scratch);
         Ranking expected = NeighborSearch.search(spark, driver, options, queries, corpus, scratch())) {
       List<String> expectedRows = rows(expected.rows());
       assertThat(rows(actual.rows())).as(what).isNotEmpty().containsExactlyElementsOf(expectedRows);
       Dataset<Row> pairs = pairs(queries, corpus == null ? queries : corpus);
       assertThat(pairScores(actual.score(pairs))).as(what + " pair scores")
           .containsExactlyElementsOf(pairScores(expected.score(pairs)));
-      return expectedRows.size();
+      compared = expectedRows.size();
     }
+    // closing the ranking removed its shard files and the embedding candidates' blocks
+    try (var left = java.nio.file.Files.walk(Path.of(scratch))) {
+      assertThat(left.filter(java.nio.file.Files::isRegularFile).toList()).as(what + " scratch files").isEmpty();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return compared;
   }
 
   private static String scratch() {
