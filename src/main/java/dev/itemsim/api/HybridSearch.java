@@ -12,8 +12,9 @@ import dev.itemsim.similarity.Retriever;
  * {@code embeddingWeight · cosine(vectors) + (1 − embeddingWeight) · lexical cosine}. Defaults are the
  * itemsim job's ({@code conf/defaults.conf}). Same result columns and id rules as {@link NearestNeighbors}.
  *
- * <p>The texts, vectors and candidate lists are gathered on the driver (fine to a few hundred thousand
- * items), then re-scored in Spark tasks.
+ * <p>Everything runs on the executors: both sides are written as shards to the scratch folder, each task
+ * ranks a chunk of queries against every shard; the driver holds no per-item data of its own (the embedding
+ * candidates' search numbers the items on the driver as {@link NearestNeighbors} does).
  */
 public final class HybridSearch extends ItemSearch<HybridSearch> {
   private String textCol = "text";
@@ -33,7 +34,7 @@ public final class HybridSearch extends ItemSearch<HybridSearch> {
   /** Candidates each retriever contributes per item before re-scoring. */
   public HybridSearch setCandidates(int value) {
     options = new HybridRetriever.Options(options.embeddingWeight(), options.embedding(),
-        new LexicalRetriever.Options(options.lexical().lexical(), value));
+        new LexicalRetriever.Options(options.lexical().lexical(), value, options.lexical().shardSize()));
     return this;
   }
 
@@ -42,7 +43,18 @@ public final class HybridSearch extends ItemSearch<HybridSearch> {
     LexicalFeatures.Settings l = options.lexical().lexical();
     options = new HybridRetriever.Options(options.embeddingWeight(), options.embedding(), new LexicalRetriever.Options(
         new LexicalFeatures.Settings(wordWeight, modelWeight, l.ngram(), l.maxPostings()),
-        options.lexical().candidates()));
+        options.lexical().candidates(), options.lexical().shardSize()));
+    return this;
+  }
+
+  /**
+   * Items per shard of each side (16..4194304; default 16384): a task holds one shard of queries and one of
+   * corpus items at a time, and reads every corpus shard, so smaller shards use less memory per task and
+   * read more.
+   */
+  public HybridSearch setShardSize(int value) {
+    options = new HybridRetriever.Options(options.embeddingWeight(), options.embedding(),
+        options.lexical().withShardSize(value));
     return this;
   }
 

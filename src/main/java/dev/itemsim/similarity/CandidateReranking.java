@@ -1,170 +1,340 @@
 package dev.itemsim.similarity;
 
+import static org.apache.spark.sql.functions.col;
+
+import dev.itemsim.InvalidInputException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
 
 /**
- * The lexical and hybrid retrievers' shared work: gather both sides on the driver (ids, texts, vectors for
- * the hybrid, filter values), fit TF-IDF on all texts, take each query's lexical candidates through a pruned
- * inverted index and, for the hybrid, its embedding candidates from the blocked kernel, and re-score the
- * union exactly in Spark tasks of up to {@value #QUERIES_PER_TASK} queries (index, vectors and candidate
- * lists broadcast once, destroyed after use).
+ * The lexical and hybrid retrievers' shared work, on the executors:
+ * <ol>
+ *   <li>TF-IDF fitted with MLlib on all texts (both catalogues of a cross-catalogue search);
+ *   <li>each side written as {@link ItemShards} (items in id order, contiguous id ranges) by the executors;
+ *       the corpus's frequent features (in more than {@code maxPostings} items) counted from the shards;
+ *   <li>for the hybrid, the embedding retriever's top-K lists (whatever search produced them), mapped to
+ *       global indexes and sent to the task of each query's chunk by a shuffle;
+ *   <li>one task per chunk of queries ({@link ShardSearch}): lexical candidates against every corpus shard,
+ *       the union with the embedding candidates scored exactly, the best N listed.
+ * </ol>
+ * The lists equal those of one inverted index and one candidate union over the whole catalogue, which is what
+ * this class did on the driver before. The driver holds the fitted IDF weights (fixed size: the hashed
+ * feature space), the shard offsets, the chunk plan and the frequent features, none of it proportional to
+ * the number of items; what the embedding retriever keeps on the driver is its own.
  */
 final class CandidateReranking {
-  static final int QUERIES_PER_TASK = 2048;
+  private static final Logger LOG = LoggerFactory.getLogger(CandidateReranking.class);
+  /** Fewest queries per chunk: below this a task's fixed costs (reading every corpus shard) dominate. */
+  static final int MIN_CHUNK_ROWS = 256;
 
   private CandidateReranking() {}
 
   /**
-   * @param embedding the embedding candidates' options; null ranks by the lexical score alone
-   *     ({@code embeddingWeight} must then be 0)
+   * @param blend how a pair's embedding and lexical cosines combine ({@link HybridBlend#LEXICAL} for the
+   *     lexical scorer)
+   * @param embedding the embedding candidates' options; null: no embedding candidates (lexical scorer)
    */
   static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
-      double embeddingWeight, EmbeddingRetriever.Options embedding) {
+      HybridBlend blend, EmbeddingRetriever.Options embedding) {
     boolean hybrid = embedding != null;
+    if (!hybrid && blend.readsEmbedding()) {
+      throw new IllegalArgumentException("a blend that reads embeddings needs embedding candidates");
+    }
+    boolean self = request.self();
     List<String> filters = request.filter().columns();
-    SearchItems.check(request.queries(), "queries", hybrid, true, filters);
-    int blockSize = hybrid ? embedding.blockSize() : 0;
-    CollectedItems queries = CollectedItems.collect(request.queries(), blockSize, true, filters);
-    CollectedItems corpus = request.self() ? queries : collectCorpus(request, blockSize, hybrid, filters);
-    Sides sides = new Sides(queries, corpus, request.self(), LexicalFeatures.build(spark,
-        request.self() ? List.of(Arrays.asList(queries.texts()))
-            : List.of(Arrays.asList(queries.texts()), Arrays.asList(corpus.texts())), lexical.lexical()),
-        embeddingWeight);
-    SearchFacts facts = hybrid
-        ? new SearchFacts(name, Kernels.select(embedding.kernel()).name(), ScoreChunks.best().name(),
-            queries.blocks().dim(), queries.blocks().numBlocks(), embedding.blockSize(), "broadcast", null)
-        : new SearchFacts(name, null, null, null, null, null, null, null);
-    int n = request.topN();
-    int q = queries.ids().length;
-    int[][] lists = new int[q][];
-    float[][] scores = new float[q][];
-    if (q > 0 && corpus.ids().length > 0) {
-      NeighborFilter filter = request.filter().compile(queries, corpus);
-      int k = Math.max(n, lexical.candidates());
-      int[][] fromEmbeddings = new int[q][];
-      if (hybrid) {
-        EmbeddingRetriever.lists(spark, queries, corpus, request.self(), k, filter, embedding.kernel(),
-            fromEmbeddings, new float[q][]);
-      } else {
-        Arrays.fill(fromEmbeddings, new int[0]);
-      }
-      SparseTopN index = new SparseTopN(sides.corpusLexical(), lexical.lexical().maxPostingsFor(corpus.ids().length));
-      rerankOnExecutors(spark, index, sides, fromEmbeddings, k, n, filter, lists, scores);
+    SearchItems.check(request.queries(), "queries", blend.readsEmbedding(), true, filters);
+    if (!self) {
+      SearchItems.check(request.corpus(), "corpus items", blend.readsEmbedding(), true, filters);
     }
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < q; i++) {
-      if (lists[i] != null) {
-        NeighborRows.add(queries.ids()[i], lists[i], scores[i], lists[i].length, corpus.ids(), rows);
-      }
+    long queryCount = request.queries().count();
+    long corpusCount = self ? queryCount : request.corpus().count();
+    if (queryCount == 0 || corpusCount == 0) {
+      return new EmbeddingRetriever.EmptyRanking(spark, new SearchFacts(name, null, null, null, null, null, null, null));
     }
-    return new DriverRanking(spark, spark.createDataFrame(rows, Ranking.SCHEMA), facts, sides);
-  }
-
-  private static CollectedItems collectCorpus(SearchRequest request, int blockSize, boolean hybrid,
-      List<String> filters) {
-    SearchItems.check(request.corpus(), "corpus items", hybrid, true, filters);
-    CollectedItems corpus = CollectedItems.collect(request.corpus(), blockSize, true, filters);
-    return corpus;
-  }
-
-  /** Both sides as gathered, with their lexical vectors: what re-scoring and pair scores read. */
-  record Sides(CollectedItems queries, CollectedItems corpus, boolean self, List<SparseVectors> lexical,
-      double embeddingWeight) {
-    SparseVectors queryLexical() {
-      return lexical.get(0);
+    if (corpusCount > Integer.MAX_VALUE || queryCount > Integer.MAX_VALUE) {
+      throw new InvalidInputException("The lexical and hybrid scorers take at most " + Integer.MAX_VALUE + " items");
     }
-
-    SparseVectors corpusLexical() {
-      return lexical.get(lexical.size() - 1);
-    }
-
-    float score(int q, int c) {
-      return HybridRanker.score(q, c, queries.blocks(), corpus.blocks(), queryLexical(), corpusLexical(),
-          embeddingWeight);
-    }
-  }
-
-  /** A range of queries' final lists, as computed by one task. */
-  private record RankedRange(int from, int[][] ids, float[][] scores) implements java.io.Serializable {}
-
-  private static void rerankOnExecutors(SparkSession spark, SparseTopN index, Sides sides, int[][] fromEmbeddings,
-      int k, int n, NeighborFilter filter, int[][] lists, float[][] scores) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<SparseTopN> sharedIndex = jsc.broadcast(index);
-    Broadcast<SparseVectors> sharedLexQueries = jsc.broadcast(sides.queryLexical());
-    Broadcast<SparseVectors> sharedLexCorpus = jsc.broadcast(sides.corpusLexical());
-    Broadcast<VectorBlocks> sharedQueries = jsc.broadcast(orEmpty(sides.queries().blocks()));
-    Broadcast<VectorBlocks> sharedCorpus = jsc.broadcast(orEmpty(sides.corpus().blocks()));
-    Broadcast<int[][]> sharedCandidates = jsc.broadcast(fromEmbeddings);
-    List<Integer> starts = new ArrayList<>();
-    for (int from = 0; from < lists.length; from += QUERIES_PER_TASK) {
-      starts.add(from);
-    }
-    int total = lists.length;
-    boolean self = sides.self();
-    double embeddingWeight = sides.embeddingWeight();
+    long t0 = System.nanoTime();
+    LexicalFeatures.Fitted tfidf = LexicalFeatures.fit(self ? List.of(request.queries())
+        : List.of(request.queries(), request.corpus()), lexical.lexical());
+    String root = new Path(request.scratchDir(), "lexical-" + UUID.randomUUID()).toString();
+    int shardSize = lexical.shardSize();
+    boolean vectors = blend.readsEmbedding();
+    List<Runnable> cleanup = new ArrayList<>();
+    cleanup.add(() -> deleteFolder(spark, root));
     try {
-      List<RankedRange> ranges = jsc.parallelize(starts, Math.max(1, starts.size())).map(from -> {
-        int to = Math.min(total, from + QUERIES_PER_TASK);
-        TopNBuffer lexical = sharedIndex.value().search(sharedLexQueries.value(), from, to, k, self, filter);
-        int[][] ids = new int[to - from][];
-        float[][] rankedScores = new float[to - from][];
-        int[] candidates = new int[k];
-        float[] unused = new float[k];
-        for (int q = from; q < to; q++) {
-          int count = lexical.sorted(q - from, candidates, unused);
-          HybridRanker.Ranked r = HybridRanker.rank(q, sharedCandidates.value()[q], Arrays.copyOf(candidates, count),
-              sharedQueries.value(), sharedCorpus.value(), sharedLexQueries.value(), sharedLexCorpus.value(),
-              embeddingWeight, n);
-          ids[q - from] = r.corpusIndexes();
-          rankedScores[q - from] = r.scores();
+      ItemShards queries = ItemShards.write(spark, request.queries(), tfidf, shards(queryCount, shardSize), vectors,
+          filters, new Path(root, "queries").toString(), "queries");
+      cleanup.add(cleanup.size() - 1, queries::delete);
+      ItemShards corpus = queries;
+      if (!self) {
+        corpus = ItemShards.write(spark, request.corpus(), tfidf, shards(corpusCount, shardSize), vectors, filters,
+            new Path(root, "corpus").toString(), "corpus items");
+        cleanup.add(cleanup.size() - 1, corpus::delete);
+        if (vectors && queries.dim() != corpus.dim()) {
+          throw new InvalidInputException("Query vectors have dimension " + queries.dim() + ", corpus vectors "
+              + corpus.dim() + ": both sides must be encoded with the same model");
         }
-        return new RankedRange(from, ids, rankedScores);
-      }).collect();
-      for (RankedRange range : ranges) {
-        System.arraycopy(range.ids(), 0, lists, range.from(), range.ids().length);
-        System.arraycopy(range.scores(), 0, scores, range.from(), range.scores().length);
       }
-    } finally {
-      for (Broadcast<?> b : List.of(sharedIndex, sharedLexQueries, sharedLexCorpus, sharedQueries, sharedCorpus,
-          sharedCandidates)) {
-        b.destroy();
+      int[] frequent = corpus.frequentFeatures(spark, lexical.lexical().maxPostingsFor((int) corpusCount));
+      int k = Math.max(request.topN(), lexical.candidates());
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      List<ShardSearch.Chunk> chunks = ShardSearch.plan(queries, chunkRows(queryCount, jsc.defaultParallelism(),
+          shardSize));
+      ShardSearch.Setup setup = new ShardSearch.Setup(corpus, self, frequent, request.filter(), blend, k,
+          request.topN());
+      LOG.info("{} search: {} queries in {} shards, {} corpus items in {} shards, {} chunks; {} frequent features "
+              + "passed over while gathering candidates; prepared in {} ms", name, queryCount, queries.numShards(),
+          corpusCount, corpus.numShards(), chunks.size(), frequent.length, (System.nanoTime() - t0) / 1_000_000);
+      Ranking embeddingRanking = null;
+      JavaRDD<Row> rows;
+      if (hybrid) {
+        embeddingRanking = new EmbeddingRetriever(embedding).rank(spark, new SearchRequest(request.queries(),
+            request.corpus(), k, request.filter(), request.scratchDir()));
+        cleanup.add(0, embeddingRanking::close);
+        rows = embeddingPairs(spark, embeddingRanking.rows(), queries, corpus, chunks)
+            .mapPartitionsWithIndex((i, pairs) -> rankChunk(queries, chunks.get(i), setup, pairs), true);
+      } else {
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < chunks.size(); i++) {
+          ids.add(i);
+        }
+        rows = jsc.parallelize(ids, Math.max(1, ids.size()))
+            .mapPartitionsWithIndex((i, none) -> rankChunk(queries, chunks.get(i), setup,
+                java.util.Collections.emptyIterator()), true);
       }
+      SearchFacts facts = hybrid ? embeddingRanking.facts().withScorer(name)
+          : new SearchFacts(name, null, null, null, null, null, null, null);
+      return new ShardRanking(spark, spark.createDataFrame(rows, Ranking.SCHEMA), facts, queries, chunks, setup,
+          cleanup);
+    } catch (Throwable e) {  // Spark actions throw checked exceptions Java does not see declared
+      for (Runnable r : cleanup) {
+        try {
+          r.run();
+        } catch (RuntimeException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
     }
   }
 
-  private static VectorBlocks orEmpty(VectorBlocks blocks) {
-    return blocks != null ? blocks : VectorBlocks.of(List.of(), 1, 1);
+  private static void deleteFolder(SparkSession spark, String dir) {
+    Path path = new Path(dir);
+    try {
+      path.getFileSystem(spark.sparkContext().hadoopConfiguration()).delete(path, true);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot delete " + dir, e);
+    }
   }
 
-  /** Rows already computed on the driver; pair scores from the gathered sides. */
-  private record DriverRanking(SparkSession spark, Dataset<Row> rows, SearchFacts facts, Sides sides)
-      implements Ranking {
+  /** Shards of about {@code shardSize} items for {@code count} items. */
+  static int shards(long count, int shardSize) {
+    return (int) Math.max(1, (count + shardSize - 1) / shardSize);
+  }
+
+  /**
+   * Queries per task: about four tasks per core so no core idles through the last round, at least
+   * {@value #MIN_CHUNK_ROWS}, at most a shard (a task reads every corpus shard, so fewer, larger chunks read
+   * less).
+   */
+  static int chunkRows(long queries, int parallelism, int shardSize) {
+    long perTask = (queries + 4L * parallelism - 1) / (4L * parallelism);
+    return (int) Math.min(shardSize, Math.max(MIN_CHUNK_ROWS, perTask));
+  }
+
+  /** Ranks one chunk in a task: its query shard read, its embedding pairs gathered, lists as rows. */
+  private static Iterator<Row> rankChunk(ItemShards queries, ShardSearch.Chunk chunk, ShardSearch.Setup setup,
+      Iterator<Tuple2<Integer, long[]>> embeddingPairs) {
+    long[] pairs = new long[0];
+    int count = 0;
+    while (embeddingPairs.hasNext()) {
+      long[] part = embeddingPairs.next()._2();
+      if (count + part.length > pairs.length) {
+        pairs = Arrays.copyOf(pairs, Math.max(2 * pairs.length, count + part.length));
+      }
+      System.arraycopy(part, 0, pairs, count, part.length);
+      count += part.length;
+    }
+    Shard shard = queries.read(chunk.shard(), setup.queryParts(true), null);
+    List<Row> out = new ArrayList<>();
+    for (ShardSearch.Listed l : ShardSearch.rank(shard, chunk, pairs, count, setup)) {
+      out.add(RowFactory.create(l.queryId(), l.rank(), l.neighborId(), l.score()));
+    }
+    return out.iterator();
+  }
+
+  /**
+   * The embedding lists' pairs as global indexes, grouped by the chunk of their query and sent to partition
+   * {@code chunk}: values {@code corpus index << 32 | query row in the chunk}.
+   */
+  private static JavaPairRDD<Integer, long[]> embeddingPairs(SparkSession spark, Dataset<Row> lists,
+      ItemShards queries, ItemShards corpus, List<ShardSearch.Chunk> chunks) {
+    Dataset<Row> queryIndex = queries.index(spark).toDF("_q_id", "_q");
+    Dataset<Row> corpusIndex = corpus.index(spark).toDF("_c_id", "_c");
+    Dataset<Row> indexed = lists.join(queryIndex, col(SearchItems.ID).equalTo(col("_q_id")))
+        .join(corpusIndex, col("neighbor_id").equalTo(col("_c_id"))).select(col("_q"), col("_c"));
+    return indexed.javaRDD().mapPartitionsToPair(rows -> {
+      Map<Integer, long[]> byChunk = new HashMap<>();
+      Map<Integer, Integer> sizes = new HashMap<>();
+      while (rows.hasNext()) {
+        Row r = rows.next();
+        int q = r.getInt(0);
+        int chunk = ShardSearch.chunkOf(chunks, q);
+        long pair = (long) r.getInt(1) << 32 | (q - chunks.get(chunk).first());
+        long[] a = byChunk.computeIfAbsent(chunk, c -> new long[64]);
+        int size = sizes.getOrDefault(chunk, 0);
+        if (size == a.length) {
+          a = Arrays.copyOf(a, 2 * a.length);
+          byChunk.put(chunk, a);
+        }
+        a[size] = pair;
+        sizes.put(chunk, size + 1);
+      }
+      List<Tuple2<Integer, long[]>> out = new ArrayList<>();
+      byChunk.forEach((chunk, a) -> out.add(new Tuple2<>(chunk, Arrays.copyOf(a, sizes.get(chunk)))));
+      return out.iterator();
+    }).partitionBy(new ChunkPartitioner(chunks.size()));
+  }
+
+  /** Chunk number → partition of the same number. */
+  private static final class ChunkPartitioner extends Partitioner {
+    private final int chunks;
+
+    ChunkPartitioner(int chunks) {
+      this.chunks = chunks;
+    }
+
+    @Override
+    public int numPartitions() {
+      return chunks;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return (Integer) key;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ChunkPartitioner p && p.chunks == chunks;
+    }
+
+    @Override
+    public int hashCode() {
+      return chunks;
+    }
+  }
+
+  /** Lists computed lazily by chunk tasks from the shard files; pair scores by the same tasks' scoring. */
+  private static final class ShardRanking implements Ranking {
+    private final SparkSession spark;
+    private final Dataset<Row> rows;
+    private final SearchFacts facts;
+    private final ItemShards queries;
+    private final List<ShardSearch.Chunk> chunks;
+    private final ShardSearch.Setup setup;
+    private final List<Runnable> cleanup;
+    private boolean closed;
+
+    ShardRanking(SparkSession spark, Dataset<Row> rows, SearchFacts facts, ItemShards queries,
+        List<ShardSearch.Chunk> chunks, ShardSearch.Setup setup, List<Runnable> cleanup) {
+      this.spark = spark;
+      this.rows = rows;
+      this.facts = facts;
+      this.queries = queries;
+      this.chunks = chunks;
+      this.setup = setup;
+      this.cleanup = cleanup;
+    }
+
+    @Override
+    public Dataset<Row> rows() {
+      return rows;
+    }
+
+    @Override
+    public SearchFacts facts() {
+      return facts;
+    }
+
     @Override
     public Dataset<Row> score(Dataset<Row> pairs) {
-      Map<String, Integer> queryIndex = sides.queries().indexById();
-      Map<String, Integer> corpusIndex = sides.self() ? queryIndex : sides.corpus().indexById();
-      List<Row> out = new ArrayList<>();
-      for (Row p : pairs.select("item_id", "neighbor_id").collectAsList()) {
-        Integer q = queryIndex.get(p.getString(0));
-        Integer c = corpusIndex.get(p.getString(1));
-        if (q != null && c != null) {
-          out.add(RowFactory.create(p.getString(0), p.getString(1), sides.score(q, c)));
-        }
-      }
-      return spark.createDataFrame(out, PAIR_SCHEMA);
+      Dataset<Row> queryIndex = queries.index(spark).toDF("_q_id", "_q");
+      Dataset<Row> corpusIndex = ((ItemShards) setup.corpus()).index(spark).toDF("_c_id", "_c");
+      Dataset<Row> indexed = pairs.select(col("item_id"), col("neighbor_id"))
+          .join(queryIndex, col("item_id").equalTo(col("_q_id")))
+          .join(corpusIndex, col("neighbor_id").equalTo(col("_c_id")))
+          .select(col("item_id"), col("neighbor_id"), col("_q"), col("_c"));
+      List<ShardSearch.Chunk> plan = chunks;
+      ItemShards side = queries;
+      ShardSearch.Setup scoring = setup;
+      JavaRDD<Row> scored = indexed.javaRDD()
+          .mapToPair(r -> new Tuple2<>(ShardSearch.chunkOf(plan, r.getInt(2)), r))
+          .partitionBy(new ChunkPartitioner(plan.size()))
+          .mapPartitionsWithIndex((i, it) -> scoreChunk(side, plan.get(i), scoring, it), true);
+      return spark.createDataFrame(scored, PAIR_SCHEMA);
     }
 
     @Override
-    public void close() {}
+    public synchronized void close() {
+      if (!closed) {
+        closed = true;
+        RuntimeException failure = null;
+        for (Runnable r : cleanup) {
+          try {
+            r.run();
+          } catch (RuntimeException e) {
+            if (failure == null) {
+              failure = e;
+            } else {
+              failure.addSuppressed(e);
+            }
+          }
+        }
+        if (failure != null) {
+          throw failure;
+        }
+      }
+    }
+  }
+
+  /** Scores one chunk's pairs ({@code item_id, neighbor_id, query index, corpus index} rows) in a task. */
+  private static Iterator<Row> scoreChunk(ItemShards queries, ShardSearch.Chunk chunk, ShardSearch.Setup setup,
+      Iterator<Tuple2<Integer, Row>> pairs) {
+    List<Row> asked = new ArrayList<>();
+    pairs.forEachRemaining(p -> asked.add(p._2()));
+    if (asked.isEmpty()) {
+      return java.util.Collections.emptyIterator();
+    }
+    asked.sort(java.util.Comparator.comparingInt(r -> r.getInt(3)));
+    int[] queryRows = new int[asked.size()];
+    int[] corpusIndexes = new int[asked.size()];
+    for (int p = 0; p < asked.size(); p++) {
+      queryRows[p] = asked.get(p).getInt(2) - chunk.first() + chunk.from();
+      corpusIndexes[p] = asked.get(p).getInt(3);
+    }
+    Shard shard = queries.read(chunk.shard(), setup.queryParts(false), null);
+    List<Row> out = new ArrayList<>(asked.size());
+    ShardSearch.score(shard, queryRows, corpusIndexes, asked.size(), setup,
+        (p, score) -> out.add(RowFactory.create(asked.get(p).getString(0), asked.get(p).getString(1), score)));
+    return out.iterator();
   }
 }

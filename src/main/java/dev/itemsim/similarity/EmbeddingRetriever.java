@@ -6,7 +6,6 @@ import static org.apache.spark.sql.functions.udf;
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.config.TypedConfig;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -114,31 +113,6 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
       return crossRanking(spark, request);
     }
     return blockFileRanking(spark, request);
-  }
-
-  /**
-   * Every query's {@code n} best corpus items as arrays (corpus indexes and scores, best first), through
-   * in-memory blocks: the embedding candidates of the hybrid scorer.
-   */
-  static void lists(SparkSession spark, CollectedItems queries, CollectedItems corpus, boolean self, int n,
-      NeighborFilter filter, String kernel, int[][] lists, float[][] scores) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    List<Tuple2<Integer, TopNBuffer>> merged;
-    try (BlockedTopN.Computation computation = self ? BlockedTopN.open(jsc, queries.blocks(), n, kernel, filter)
-        : BlockedTopN.openCross(jsc, queries.blocks(), corpus.blocks(), n, kernel, filter)) {
-      merged = computation.buffers().collect();
-    }
-    for (Tuple2<Integer, TopNBuffer> block : merged) {
-      TopNBuffer buffer = block._2();
-      int offset = queries.blocks().offsetOf(block._1());
-      int[] ids = new int[buffer.n()];
-      float[] s = new float[buffer.n()];
-      for (int r = 0; r < buffer.rows(); r++) {
-        int count = buffer.sorted(r, ids, s);
-        lists[offset + r] = Arrays.copyOf(ids, count);
-        scores[offset + r] = Arrays.copyOf(s, count);
-      }
-    }
   }
 
   private SearchFacts facts(int dimension, int blocks, String vectors) {

@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * Blends two retrievers: the candidates of a query are the union of its embedding top-K and its lexical
- * top-K, and each candidate is scored {@code embeddingWeight · cos(embeddings) + (1 − embeddingWeight) ·
- * cos(lexical)}, both cosines computed exactly for every candidate. Ties go to the lower corpus index.
+ * top-K, and each candidate is scored by {@link HybridBlend} from both cosines, computed exactly for every
+ * candidate. Ties go to the lower corpus index.
  */
 public final class HybridRanker {
   private HybridRanker() {}
@@ -32,14 +32,14 @@ public final class HybridRanker {
   }
 
   /**
-   * The blended score of corpus item {@code c} for query {@code q}; a side with weight 0 is not computed (its
-   * vectors may then be null).
+   * The blended score of corpus item {@code c} for query {@code q} ({@link HybridBlend}); a side with weight 0
+   * is not computed (its vectors may then be null).
    */
   public static float score(int q, int c, VectorBlocks queryVectors, VectorBlocks corpusVectors,
       SparseVectors queryLexical, SparseVectors corpusLexical, double embeddingWeight) {
-    double score = (embeddingWeight == 0 ? 0 : embeddingWeight * dot(queryVectors, q, corpusVectors, c))
-        + (embeddingWeight == 1 ? 0 : (1 - embeddingWeight) * queryLexical.dot(q, corpusLexical, c));
-    return (float) score;
+    HybridBlend blend = new HybridBlend(embeddingWeight);
+    return blend.score(blend.readsEmbedding() ? dot(queryVectors, q, corpusVectors, c) : 0f,
+        blend.readsLexical() ? queryLexical.dot(q, corpusLexical, c) : 0f);
   }
 
   static int[] union(int[] a, int[] b) {
@@ -48,13 +48,18 @@ public final class HybridRanker {
 
   /** Dot product of vector {@code i} of {@code x} and vector {@code j} of {@code y}. */
   public static float dot(VectorBlocks x, int i, VectorBlocks y, int j) {
-    float[] bx = x.block(i / x.blockSize());
-    float[] by = y.block(j / y.blockSize());
-    int ox = (i % x.blockSize()) * x.dim();
-    int oy = (j % y.blockSize()) * y.dim();
+    return dot(x.block(i / x.blockSize()), (i % x.blockSize()) * x.dim(), y.block(j / y.blockSize()),
+        (j % y.blockSize()) * y.dim(), x.dim());
+  }
+
+  /**
+   * Dot product of the {@code dim} floats of {@code x} from {@code ox} and of {@code y} from {@code oy}: float
+   * products summed in double, in index order (the embedding cosine of every hybrid score).
+   */
+  public static float dot(float[] x, int ox, float[] y, int oy, int dim) {
     double s = 0;
-    for (int k = 0; k < x.dim(); k++) {
-      s += bx[ox + k] * by[oy + k];
+    for (int k = 0; k < dim; k++) {
+      s += x[ox + k] * y[oy + k];
     }
     return (float) s;
   }

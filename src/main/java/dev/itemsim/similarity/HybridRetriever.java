@@ -6,9 +6,10 @@ import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The blend of both: a query's candidates are the union of its embedding top-K and its lexical top-K
- * ({@code K = max(topN, candidates)}), each scored {@code embeddingWeight · embedding cosine +
- * (1 − embeddingWeight) · lexical cosine}, both computed exactly ({@link HybridRanker}).
+ * The blend of both: a query's candidates are the union of its embedding top-K (from the embedding retriever,
+ * whichever search it runs) and its lexical top-K ({@code K = max(topN, candidates)}), each scored
+ * {@code embeddingWeight · embedding cosine + (1 − embeddingWeight) · lexical cosine} ({@link HybridBlend}),
+ * both computed exactly, on the executors ({@link CandidateReranking}).
  */
 public record HybridRetriever(Options options) implements Retriever {
   public static final String NAME = "hybrid";
@@ -66,7 +67,7 @@ public record HybridRetriever(Options options) implements Retriever {
 
   @Override
   public Ranking rank(SparkSession spark, SearchRequest request) {
-    return CandidateReranking.rank(spark, request, NAME, options.lexical(), options.embeddingWeight(),
+    return CandidateReranking.rank(spark, request, NAME, options.lexical(), new HybridBlend(options.embeddingWeight()),
         options.embedding());
   }
 }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.ml.feature.HashingTF;
 import org.apache.spark.ml.feature.IDF;
+import org.apache.spark.ml.feature.IDFModel;
 import org.apache.spark.ml.feature.Normalizer;
 import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.ml.linalg.Vector;
@@ -18,6 +19,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * TF-IDF features for lexical matching, built with Spark MLlib's {@code HashingTF}, {@code IDF} and
@@ -25,7 +27,7 @@ import org.apache.spark.sql.types.StructType;
  * n-grams and over their model numbers ({@link LexicalTokenizer#modelNumbers}), joined so that the dot
  * product of two items is {@code wordWeight · cos(words) + modelWeight · cos(model numbers) + (1 − wordWeight
  * − modelWeight) · cos(char n-grams)}. IDF is fitted on all texts given (both catalogues of a
- * cross-catalogue search).
+ * cross-catalogue search) and applied row by row, so the vectors stay on the executors.
  */
 public final class LexicalFeatures {
   /** Hashed feature space per token kind. */
@@ -56,27 +58,22 @@ public final class LexicalFeatures {
     }
   }
 
-  /** Vectors for each list of texts, in order, fitted together. */
+  /**
+   * Vectors for each list of texts, in order, fitted together, gathered on the driver: for tools and tests on
+   * small inputs (the retrievers keep them distributed: {@link #fit}, {@link Fitted#transform}).
+   */
   public static List<SparseVectors> build(SparkSession spark, List<List<String>> sides, Settings settings) {
-    List<Row> rows = new ArrayList<>();
+    StructType schema = new StructType().add("side", DataTypes.IntegerType).add("idx", DataTypes.IntegerType)
+        .add(SearchItems.TEXT, DataTypes.StringType);
+    List<Dataset<Row>> texts = new ArrayList<>();
     for (int s = 0; s < sides.size(); s++) {
+      List<Row> rows = new ArrayList<>();
       for (int i = 0; i < sides.get(s).size(); i++) {
         rows.add(RowFactory.create(s, i, sides.get(s).get(i)));
       }
+      texts.add(spark.createDataFrame(rows, schema));
     }
-    StructType schema = new StructType().add("side", DataTypes.IntegerType).add("idx", DataTypes.IntegerType)
-        .add("text", DataTypes.StringType);
-    int n = settings.ngram();
-    Dataset<Row> texts = spark.createDataFrame(rows, schema)
-        .withColumn("words", udf((UDF1<String, List<String>>) LexicalTokenizer::words,
-            DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")))
-        .withColumn("grams", udf((UDF1<String, List<String>>) t -> LexicalTokenizer.charNgrams(
-            LexicalTokenizer.words(t), n), DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")))
-        .withColumn("models", udf((UDF1<String, List<String>>) t -> LexicalTokenizer.modelNumbers(
-            LexicalTokenizer.words(t)), DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")));
-    Dataset<Row> all = tfidf(tfidf(tfidf(texts, "words"), "grams"), "models");
-    List<Row> collected = all.select("side", "idx", "words_vec", "grams_vec", "models_vec").collectAsList();
-
+    Fitted fitted = fit(texts, settings);
     List<List<Vector[]>> perSide = new ArrayList<>();
     for (List<String> side : sides) {
       List<Vector[]> slots = new ArrayList<>(side.size());
@@ -85,49 +82,140 @@ public final class LexicalFeatures {
       }
       perSide.add(slots);
     }
-    for (Row r : collected) {
-      perSide.get(r.getInt(0)).set(r.getInt(1), new Vector[] {r.getAs(2), r.getAs(3), r.getAs(4)});
+    for (Dataset<Row> side : texts) {
+      for (Row r : fitted.transform(side).select(col("side"), col("idx"), col(WORDS), col(GRAMS), col(MODELS))
+          .collectAsList()) {
+        perSide.get(r.getInt(0)).set(r.getInt(1), new Vector[] {r.getAs(2), r.getAs(3), r.getAs(4)});
+      }
     }
-    float[] scales = {(float) Math.sqrt(settings.wordWeight()),
-        (float) Math.sqrt(Math.max(0, 1 - settings.wordWeight() - settings.modelWeight())),
-        (float) Math.sqrt(settings.modelWeight())};
     List<SparseVectors> out = new ArrayList<>();
     for (List<Vector[]> side : perSide) {
-      out.add(toCsr(side, scales));
+      out.add(toCsr(side, fitted.scales()));
     }
     return out;
   }
 
-  private static Dataset<Row> tfidf(Dataset<Row> in, String column) {
-    Dataset<Row> tf = new HashingTF().setInputCol(column).setOutputCol(column + "_tf").setNumFeatures(FEATURES)
-        .transform(in);
-    Dataset<Row> weighted = new IDF().setInputCol(column + "_tf").setOutputCol(column + "_idf").fit(tf)
-        .transform(tf);
-    return new Normalizer().setInputCol(column + "_idf").setOutputCol(column + "_vec").setP(2.0)
-        .transform(weighted);
+  /** The L2-normalised TF-IDF vector of each part, columns {@link Fitted#transform} adds. */
+  public static final String WORDS = "_lex_words_vec";
+  public static final String GRAMS = "_lex_grams_vec";
+  public static final String MODELS = "_lex_models_vec";
+  private static final String[] KINDS = {"_lex_words", "_lex_grams", "_lex_models"};
+
+  /**
+   * IDF of each token kind fitted on the {@value SearchItems#TEXT} column of all {@code texts} together (both
+   * catalogues of a cross-catalogue search). The driver holds only the fitted models: per kind the IDF
+   * weight and document frequency of each of the {@value #FEATURES} hashed features.
+   */
+  public static Fitted fit(List<Dataset<Row>> texts, Settings settings) {
+    Dataset<Row> all = null;
+    for (Dataset<Row> t : texts) {
+      Dataset<Row> side = t.select(col(SearchItems.TEXT));
+      all = all == null ? side : all.union(side);
+    }
+    Dataset<Row> tf = termFrequencies(tokens(all, settings.ngram())).select(tfColumns())
+        .persist(StorageLevel.DISK_ONLY());
+    try {
+      IDFModel[] idf = new IDFModel[KINDS.length];
+      for (int p = 0; p < KINDS.length; p++) {
+        idf[p] = new IDF().setInputCol(KINDS[p] + "_tf").setOutputCol(KINDS[p] + "_idf").fit(tf);
+      }
+      return new Fitted(settings, idf);
+    } finally {
+      tf.unpersist();
+    }
   }
 
-  /** Rows of the parts (words, grams, models) side by side: part p's features shifted by p · FEATURES. */
-  private static SparseVectors toCsr(List<Vector[]> rows, float[] scales) {
-    int[] offsets = new int[rows.size() + 1];
-    int total = 0;
-    for (int i = 0; i < rows.size(); i++) {
-      for (Vector part : rows.get(i)) {
-        total += part.toSparse().indices().length;
+  /** Fitted TF-IDF: applies to any dataset with a {@value SearchItems#TEXT} column. */
+  public record Fitted(Settings settings, IDFModel[] idf) {
+    /**
+     * {@code items} with the columns {@link #WORDS}, {@link #GRAMS} and {@link #MODELS} added: a lazy
+     * projection (row by row, any partitioning and order kept).
+     */
+    public Dataset<Row> transform(Dataset<Row> items) {
+      Dataset<Row> out = termFrequencies(tokens(items, settings.ngram()));
+      String[] vectors = {WORDS, GRAMS, MODELS};
+      for (int p = 0; p < KINDS.length; p++) {
+        out = new Normalizer().setInputCol(KINDS[p] + "_idf").setOutputCol(vectors[p]).setP(2.0)
+            .transform(idf[p].transform(out));
       }
-      offsets[i + 1] = total;
+      List<String> scratch = new ArrayList<>();
+      for (String kind : KINDS) {
+        scratch.addAll(List.of(kind, kind + "_tf", kind + "_idf"));
+      }
+      return out.drop(scratch.toArray(String[]::new));
+    }
+
+    /** Each part's factor: the square root of its weight, so dot products weigh the part cosines. */
+    public float[] scales() {
+      return new float[] {(float) Math.sqrt(settings.wordWeight()),
+          (float) Math.sqrt(Math.max(0, 1 - settings.wordWeight() - settings.modelWeight())),
+          (float) Math.sqrt(settings.modelWeight())};
+    }
+  }
+
+  private static Dataset<Row> tokens(Dataset<Row> in, int n) {
+    return in
+        .withColumn(KINDS[0], udf((UDF1<String, List<String>>) LexicalTokenizer::words,
+            DataTypes.createArrayType(DataTypes.StringType)).apply(col(SearchItems.TEXT)))
+        .withColumn(KINDS[1], udf((UDF1<String, List<String>>) t -> LexicalTokenizer.charNgrams(
+            LexicalTokenizer.words(t), n), DataTypes.createArrayType(DataTypes.StringType)).apply(col(SearchItems.TEXT)))
+        .withColumn(KINDS[2], udf((UDF1<String, List<String>>) t -> LexicalTokenizer.modelNumbers(
+            LexicalTokenizer.words(t)), DataTypes.createArrayType(DataTypes.StringType)).apply(col(SearchItems.TEXT)));
+  }
+
+  private static Dataset<Row> termFrequencies(Dataset<Row> in) {
+    Dataset<Row> out = in;
+    for (String kind : KINDS) {
+      out = new HashingTF().setInputCol(kind).setOutputCol(kind + "_tf").setNumFeatures(FEATURES).transform(out);
+    }
+    return out;
+  }
+
+  private static org.apache.spark.sql.Column[] tfColumns() {
+    return java.util.Arrays.stream(KINDS).map(k -> col(k + "_tf")).toArray(org.apache.spark.sql.Column[]::new);
+  }
+
+  /**
+   * One item's lexical vector from its part vectors (words, grams, models, as {@link Fitted#transform} adds
+   * them): part p's features shifted by p · {@value #FEATURES}, values scaled by {@code scales[p]}; indices
+   * ascending.
+   */
+  public static Item row(Vector[] parts, float[] scales) {
+    int total = 0;
+    for (Vector part : parts) {
+      total += part.toSparse().indices().length;
     }
     int[] indices = new int[total];
     float[] values = new float[total];
-    for (int i = 0; i < rows.size(); i++) {
-      int at = offsets[i];
-      for (int p = 0; p < rows.get(i).length; p++) {
-        SparseVector v = rows.get(i)[p].toSparse();
-        for (int k = 0; k < v.indices().length; k++) {
-          indices[at] = p * FEATURES + v.indices()[k];
-          values[at++] = (float) v.values()[k] * scales[p];
-        }
+    int at = 0;
+    for (int p = 0; p < parts.length; p++) {
+      SparseVector v = parts[p].toSparse();
+      for (int k = 0; k < v.indices().length; k++) {
+        indices[at] = p * FEATURES + v.indices()[k];
+        values[at++] = (float) v.values()[k] * scales[p];
       }
+    }
+    return new Item(indices, values);
+  }
+
+  /** One item's lexical vector: features ascending, values in the same places. */
+  public record Item(int[] indices, float[] values) {}
+
+  /** Rows of the parts (words, grams, models) side by side ({@link #row}). */
+  private static SparseVectors toCsr(List<Vector[]> rows, float[] scales) {
+    int[] offsets = new int[rows.size() + 1];
+    List<Item> built = new ArrayList<>(rows.size());
+    for (int i = 0; i < rows.size(); i++) {
+      Item r = row(rows.get(i), scales);
+      built.add(r);
+      offsets[i + 1] = offsets[i] + r.indices().length;
+    }
+    int[] indices = new int[offsets[rows.size()]];
+    float[] values = new float[offsets[rows.size()]];
+    for (int i = 0; i < rows.size(); i++) {
+      Item r = built.get(i);
+      System.arraycopy(r.indices(), 0, indices, offsets[i], r.indices().length);
+      System.arraycopy(r.values(), 0, values, offsets[i], r.indices().length);
     }
     return new SparseVectors(offsets, indices, values);
   }

@@ -7,7 +7,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * TF-IDF over words, model numbers and character n-grams ({@link LexicalFeatures}): candidates gathered
- * through an inverted index (very common features skipped), then re-scored exactly.
+ * through an inverted index (very common features skipped), then re-scored exactly — all on the executors,
+ * from shards of both sides ({@link CandidateReranking}).
  */
 public record LexicalRetriever(Options options) implements Retriever {
   public static final String NAME = "lexical";
@@ -15,17 +16,36 @@ public record LexicalRetriever(Options options) implements Retriever {
   /**
    * @param lexical feature weights and pruning ({@code similarity.lexical.*})
    * @param candidates candidates gathered per query before exact re-scoring ({@code similarity.candidates})
+   * @param shardSize items per shard of each side, and at most per task's queries
+   *     ({@code similarity.lexical.shardSize})
    */
-  public record Options(LexicalFeatures.Settings lexical, int candidates) implements java.io.Serializable {
+  public record Options(LexicalFeatures.Settings lexical, int candidates, int shardSize)
+      implements java.io.Serializable {
+    public static final int DEFAULT_SHARD_SIZE = 16_384;
+    public static final int MIN_SHARD_SIZE = 16;
+    public static final int MAX_SHARD_SIZE = 1 << 22;
     /** The keys {@link #from} reads. */
     public static final List<String> KEYS = List.of("similarity.lexical.wordWeight",
         "similarity.lexical.modelWeight", "similarity.lexical.ngram", "similarity.lexical.maxPostings",
-        "similarity.candidates");
+        "similarity.lexical.shardSize", "similarity.candidates");
 
     public Options {
       if (candidates < 1 || candidates > 10_000) {
         throw new InvalidInputException("similarity.candidates = " + candidates + " is out of range 1..10000");
       }
+      if (shardSize < MIN_SHARD_SIZE || shardSize > MAX_SHARD_SIZE) {
+        throw new InvalidInputException("similarity.lexical.shardSize = " + shardSize + " is out of range "
+            + MIN_SHARD_SIZE + ".." + MAX_SHARD_SIZE);
+      }
+    }
+
+    /** With the default shard size. */
+    public Options(LexicalFeatures.Settings lexical, int candidates) {
+      this(lexical, candidates, DEFAULT_SHARD_SIZE);
+    }
+
+    public Options withShardSize(int size) {
+      return new Options(lexical, candidates, size);
     }
 
     /** As {@code similarity.*} keys (relative). */
@@ -46,7 +66,8 @@ public record LexicalRetriever(Options options) implements Retriever {
       return new Options(new LexicalFeatures.Settings(c.doubleIn("similarity.lexical.wordWeight", 0, 1),
           c.doubleIn("similarity.lexical.modelWeight", 0, 1), c.intIn("similarity.lexical.ngram", 2, 6),
           c.intIn("similarity.lexical.maxPostings", 0, Integer.MAX_VALUE)),
-          c.intIn("similarity.candidates", 1, 10_000));
+          c.intIn("similarity.candidates", 1, 10_000),
+          c.intIn("similarity.lexical.shardSize", MIN_SHARD_SIZE, MAX_SHARD_SIZE));
     }
   }
 
@@ -67,6 +88,6 @@ public record LexicalRetriever(Options options) implements Retriever {
 
   @Override
   public Ranking rank(SparkSession spark, SearchRequest request) {
-    return CandidateReranking.rank(spark, request, NAME, options, 0, null);
+    return CandidateReranking.rank(spark, request, NAME, options, HybridBlend.LEXICAL, null);
   }
 }

@@ -38,7 +38,7 @@ public record SearchRequest(Dataset<Row> queries, Dataset<Row> corpus, int topN,
    * @param excludeSameValueOf no neighbour sharing the query's value of this column (a missing value
    *     excludes nothing)
    */
-  public record FilterColumns(String sameValueOf, String excludeSameValueOf) {
+  public record FilterColumns(String sameValueOf, String excludeSameValueOf) implements java.io.Serializable {
     public static final FilterColumns NONE = new FilterColumns("", "");
 
     public FilterColumns {

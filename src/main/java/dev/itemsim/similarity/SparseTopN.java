@@ -5,11 +5,16 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Top-N by sparse dot product through an inverted index of the corpus: a query touches only the corpus rows
- * sharing a feature with it. Ties go to the lower corpus index. Features whose posting list is longer than
- * {@code maxPostings} (very common words and n-grams, of low IDF weight) are skipped while gathering: scores
- * are then exact only when no feature was skipped, so callers that prune re-score the candidates exactly
- * ({@link HybridRanker}). Without pruning the result is exact.
+ * An inverted index of sparse rows (CSR), and top-N by sparse dot product through it: a query touches only the
+ * indexed rows sharing a feature with it. Ties go to the lower row index. Features whose posting list is
+ * longer than {@code maxPostings} (very common words and n-grams, of low IDF weight), or that are listed as
+ * skipped, are passed over while gathering: scores are then exact only when no feature was passed over, so
+ * callers that prune re-score the candidates exactly ({@link HybridRanker}). Without pruning the result is
+ * exact.
+ *
+ * <p>Every score is a float sum, from 0, of {@code query value · indexed value} over the features both rows
+ * hold, in ascending feature order, whichever side is indexed ({@link #search} indexes the corpus,
+ * {@link #accumulate} the queries): both give bit-identical scores.
  */
 public final class SparseTopN implements java.io.Serializable {
   private final SparseVectors corpus;
@@ -18,6 +23,9 @@ public final class SparseTopN implements java.io.Serializable {
   private final float[] postingValues;
   private final int[] featureIds;
   private final int maxPostings;
+  /** Open-addressing table from feature id to its position in {@link #featureIds}; −1 marks a free slot. */
+  private final int[] slotKeys;
+  private final int[] slotFeatures;
 
   /** Builds the inverted index of {@code corpus}; exact (nothing pruned). */
   public SparseTopN(SparseVectors corpus) {
@@ -26,35 +34,77 @@ public final class SparseTopN implements java.io.Serializable {
 
   /** Builds the inverted index of {@code corpus}, skipping features with more than {@code maxPostings} rows. */
   public SparseTopN(SparseVectors corpus, int maxPostings) {
+    this(corpus, maxPostings, new int[0]);
+  }
+
+  /**
+   * The inverted index of {@code rows} without the features {@code skipped} lists (ascending): those are
+   * passed over as if no row held them.
+   */
+  public static SparseTopN without(SparseVectors rows, int[] skipped) {
+    return new SparseTopN(rows, Integer.MAX_VALUE, skipped);
+  }
+
+  private SparseTopN(SparseVectors corpus, int maxPostings, int[] skipped) {
     this.corpus = corpus;
     this.maxPostings = maxPostings;
-    int[] features = Arrays.copyOf(corpus.indices(), corpus.indices().length);
+    int[] features = Arrays.copyOf(corpus.indices(), corpus.offsets()[corpus.rows()]);
     Arrays.sort(features);
     int distinct = 0;
     for (int k = 0; k < features.length; k++) {
-      if (k == 0 || features[k] != features[k - 1]) {
+      if ((k == 0 || features[k] != features[k - 1]) && Arrays.binarySearch(skipped, features[k]) < 0) {
         features[distinct++] = features[k];
       }
     }
     featureIds = Arrays.copyOf(features, distinct);
+    int capacity = Integer.highestOneBit(Math.max(4, distinct * 2)) << 1;
+    slotKeys = new int[capacity];
+    slotFeatures = new int[capacity];
+    Arrays.fill(slotKeys, -1);
+    for (int f = 0; f < distinct; f++) {
+      int slot = slotOf(featureIds[f]);
+      slotKeys[slot] = featureIds[f];
+      slotFeatures[slot] = f;
+    }
     int[] counts = new int[distinct + 1];
-    for (int idx : corpus.indices()) {
-      counts[Arrays.binarySearch(featureIds, idx) + 1]++;
+    for (int k = 0; k < corpus.offsets()[corpus.rows()]; k++) {
+      int f = feature(corpus.indices()[k]);
+      if (f >= 0) {
+        counts[f + 1]++;
+      }
     }
     for (int f = 0; f < distinct; f++) {
       counts[f + 1] += counts[f];
     }
     postingOffsets = counts.clone();
-    postingRows = new int[corpus.indices().length];
-    postingValues = new float[corpus.indices().length];
+    postingRows = new int[counts[distinct]];
+    postingValues = new float[counts[distinct]];
     int[] fill = Arrays.copyOf(counts, distinct);
     for (int row = 0; row < corpus.rows(); row++) {
       for (int k = corpus.offsets()[row]; k < corpus.offsets()[row + 1]; k++) {
-        int f = Arrays.binarySearch(featureIds, corpus.indices()[k]);
-        postingRows[fill[f]] = row;
-        postingValues[fill[f]++] = corpus.values()[k];
+        int f = feature(corpus.indices()[k]);
+        if (f >= 0) {
+          postingRows[fill[f]] = row;
+          postingValues[fill[f]++] = corpus.values()[k];
+        }
       }
     }
+  }
+
+  /** The slot holding {@code id}, or the free slot where it would go (linear probing). */
+  private int slotOf(int id) {
+    int mask = slotKeys.length - 1;
+    int slot = (id * 0x9E3779B9) >>> 7 & mask;
+    while (slotKeys[slot] != -1 && slotKeys[slot] != id) {
+      slot = (slot + 1) & mask;
+    }
+    return slot;
+  }
+
+  /** Position of feature {@code id} in the index, or −1 when no indexed row holds it (or it is skipped). */
+  private int feature(int id) {
+    int slot = slotOf(id);
+    return slotKeys[slot] == id ? slotFeatures[slot] : -1;
   }
 
   /**
@@ -77,7 +127,7 @@ public final class SparseTopN implements java.io.Serializable {
     for (int q = from; q < to; q++) {
       int touchedCount = 0;
       for (int k = queries.offsets()[q]; k < queries.offsets()[q + 1]; k++) {
-        int f = Arrays.binarySearch(featureIds, queries.indices()[k]);
+        int f = feature(queries.indices()[k]);
         if (f < 0 || postingOffsets[f + 1] - postingOffsets[f] > maxPostings) {
           continue;
         }
@@ -100,6 +150,36 @@ public final class SparseTopN implements java.io.Serializable {
       }
     }
     return top;
+  }
+
+  /**
+   * The other direction of {@link #search}, for an index of queries: adds the products of one corpus row —
+   * features {@code indices[from..to)} (ascending) with {@code values} — to the score of every indexed row
+   * sharing a feature with it ({@code scores[row] += indexed value · corpus value}), and lists each such row
+   * once in {@code touched}, returning how many. {@code marks} (one per indexed row) remembers which rows this
+   * call has listed: pass a {@code stamp} no earlier call used. The caller reads the touched rows' scores
+   * and sets them back to 0. The pruning by {@code maxPostings} does not apply here: build the index
+   * {@link #without} the features to pass over.
+   */
+  public int accumulate(int[] indices, float[] values, int from, int to, float[] scores, int[] touched, int[] marks,
+      int stamp) {
+    int touchedCount = 0;
+    for (int k = from; k < to; k++) {
+      int f = feature(indices[k]);
+      if (f < 0) {
+        continue;
+      }
+      float w = values[k];
+      for (int p = postingOffsets[f]; p < postingOffsets[f + 1]; p++) {
+        int row = postingRows[p];
+        if (marks[row] != stamp) {
+          marks[row] = stamp;
+          touched[touchedCount++] = row;
+        }
+        scores[row] += postingValues[p] * w;
+      }
+    }
+    return touchedCount;
   }
 
   /** Lists of corpus indexes, best first, for every query row. */

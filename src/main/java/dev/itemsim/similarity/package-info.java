@@ -12,6 +12,9 @@
  * contract and its BLAS implementations (netlib, bound once per JVM to the bundled or the system OpenBLAS by
  * {@link dev.itemsim.similarity.NativeBlas}), block layout in memory or as files, bounded per-row top-N selection
  * fused with block products, and the blocked exact top-N over a Spark cluster
- * ({@link dev.itemsim.similarity.BlockedTopN}). Nothing here knows of jobs or the command line.
+ * ({@link dev.itemsim.similarity.BlockedTopN}); for the lexical and hybrid scorers, both sides as shard files
+ * ({@code ItemShards}) that tasks scan chunk by chunk ({@code ShardSearch}: sparse candidates through an
+ * inverted index, exact re-scoring blended by {@link dev.itemsim.similarity.HybridBlend}). Nothing here knows
+ * of jobs or the command line.
  */
 package dev.itemsim.similarity;

@@ -129,6 +129,11 @@ final class BenchSupport {
    * output, and returns the {@code RESULT key=value ...} pairs it printed.
    */
   static Map<String, String> child(String heap, Class<?> mainClass, String... args) {
+    return child(heap, Map.of(), mainClass, args);
+  }
+
+  /** {@link #child} with {@code env} added to the child's environment. */
+  static Map<String, String> child(String heap, Map<String, String> env, Class<?> mainClass, String... args) {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + heap, "--add-modules", "jdk.incubator.vector", "-Dai.djl.offline=true", "-Dai.djl.onnx.disable_alternative=true",
         "-Dlog4j2.configurationFile=conf/log4j2-test.properties",
@@ -138,6 +143,7 @@ final class BenchSupport {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("OPENBLAS_NUM_THREADS", "1");
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    pb.environment().putAll(env);
     Map<String, String> result = new HashMap<>();
     try {
       Process p = pb.start();

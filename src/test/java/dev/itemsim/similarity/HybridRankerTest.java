@@ -31,4 +31,19 @@ class HybridRankerTest {
     assertThat(HybridRanker.union(new int[] {1, 2}, new int[] {2, 3})).containsExactlyInAnyOrder(1, 2, 3);
     assertThat(HybridRanker.union(new int[] {}, new int[] {4, 4})).containsExactly(4);
   }
+
+  @Test
+  void blendIsTheWeightedSumRoundedOnce() {
+    Random random = new Random(4);
+    for (int i = 0; i < 1000; i++) {
+      double w = i % 10 == 0 ? 0 : i % 10 == 1 ? 1 : random.nextDouble();
+      float e = random.nextFloat() * 2 - 1;
+      float l = random.nextFloat();
+      // the expression the hybrid scorer has always used
+      float expected = (float) ((w == 0 ? 0 : w * e) + (w == 1 ? 0 : (1 - w) * l));
+      assertThat(Float.floatToIntBits(new HybridBlend(w).score(e, l))).isEqualTo(Float.floatToIntBits(expected));
+    }
+    assertThat(HybridBlend.LEXICAL.readsEmbedding()).isFalse();
+    assertThat(new HybridBlend(1).readsLexical()).isFalse();
+  }
 }
