@@ -5,6 +5,8 @@ import dev.itemsim.InvalidInputException;
 import dev.itemsim.config.ConfigLoader;
 import dev.itemsim.job.EvaluateConfig;
 import dev.itemsim.job.EvaluateJob;
+import dev.itemsim.job.MatchConfig;
+import dev.itemsim.job.MatchJob;
 import dev.itemsim.job.OutputLayout;
 import dev.itemsim.job.RunSummary;
 import dev.itemsim.job.SimilarItemsConfig;
@@ -100,7 +102,9 @@ public final class Main implements Runnable {
       return switch (kind) {
         case "similar-items" -> similarItems(SimilarItemsConfig.from(config));
         case "evaluate" -> evaluate(EvaluateConfig.from(config));
-        default -> throw new InvalidInputException("job = '" + kind + "' is not one of similar-items, evaluate");
+        case "match" -> match(MatchConfig.from(config));
+        default -> throw new InvalidInputException("job = '" + kind + "' is not one of similar-items, evaluate, "
+            + "match");
       };
     }
 
@@ -118,6 +122,44 @@ public final class Main implements Runnable {
       }
       out.flush();
       return 0;
+    }
+
+    private int match(MatchConfig jobConfig) {
+      SparkSession spark = Sessions.start("itemsim match " + jobConfig.runDate(), jobConfig.spark());
+      RunSummary summary = new MatchJob(spark, jobConfig).execute();
+      java.io.PrintWriter out = spec.commandLine().getOut();
+      out.println();
+      out.println("itemsim match (" + jobConfig.kind().value() + ") " + summary.status().name()
+          .toLowerCase(java.util.Locale.ROOT) + " for run_date=" + jobConfig.runDate());
+      printCounts(summary, out);
+      OutputLayout layout = jobConfig.output();
+      out.println("  tables:");
+      for (String table : List.of(OutputLayout.matches(jobConfig.runDate()), OutputLayout.matchLeft(
+          jobConfig.runDate()), OutputLayout.matchRejected(jobConfig.runDate()), OutputLayout.EMBEDDINGS,
+          OutputLayout.rejected(jobConfig.runDate()))) {
+        out.println("    " + layout.resolve(table));
+      }
+      out.println("    " + summary.summaryPath());
+      if (examples > 0) {
+        List<String> sample = spark.read().parquet(layout.resolve(OutputLayout.matches(jobConfig.runDate()))
+                .toString()).select("left_id").distinct().orderBy("left_id").limit(examples).collectAsList()
+            .stream().map(r -> r.getString(0)).toList();
+        NeighborTable.printMatches(spark, layout, jobConfig.runDate().toString(), sample, out);
+      }
+      out.flush();
+      return 0;
+    }
+
+    private static void printCounts(RunSummary summary, java.io.PrintWriter out) {
+      summary.counts().forEach((k, v) -> out.printf("  %-32s %s%n", k, v));
+      out.println("  stage wall times (ms):");
+      for (Map.Entry<String, Long> e : summary.stageMillis().entrySet()) {
+        out.printf("    %-24s %8d%n", e.getKey(), e.getValue());
+      }
+      out.println("  scorer               " + summary.search().scorer());
+      if (summary.search().kernel() != null) {
+        out.println("  kernel               " + summary.search().kernel());
+      }
     }
 
     private int evaluate(EvaluateConfig jobConfig) {

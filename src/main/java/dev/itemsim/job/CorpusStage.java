@@ -1,5 +1,10 @@
 package dev.itemsim.job;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+
 import dev.itemsim.catalog.CatalogPreparation;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
@@ -64,7 +69,7 @@ final class CorpusStage {
       catalogs.add(stages.run("read" + source.stageSuffix(), "Read and validate " + source.path(),
           () -> read(source)));
     }
-    stages.run("write-rejected", "Write rejected rows", () -> {
+    stages.run("write-rejected" + sources.get(0).stageSuffix(), "Write rejected rows", () -> {
       Dataset<Row> rejected = catalogs.get(0).rejected();
       for (PreparedCatalog other : catalogs.subList(1, catalogs.size())) {
         rejected = rejected.unionByName(other.rejected());
@@ -107,12 +112,21 @@ final class CorpusStage {
     }
   }
 
+  private static Dataset<Row> prefixed(Dataset<Row> items, String prefix) {
+    return prefix.isEmpty() ? items : items.withColumn("text", concat(lit(prefix), col("text")));
+  }
+
   private Dataset<Row> encode(CatalogSource source, PreparedCatalog catalog) {
     int partitions = SparkEncoding.partitions(spark, settings.encodePartitions());
     LongAccumulator tokens = spark.sparkContext().longAccumulator("tokens" + source.stageSuffix());
     long t0 = System.nanoTime();
-    Dataset<Row> encoded = SparkEncoding.encode(spark, catalog.items(), settings.encoder(), partitions,
-        settings.sortWindow(), tokens);
+    Dataset<Row> encoded = SparkEncoding.encode(spark, prefixed(catalog.items(), source.encodePrefix()),
+        settings.encoder(), partitions, settings.sortWindow(), tokens);
+    if (!source.encodePrefix().isEmpty()) {
+      // the hash stays that of the encoded text; the stored (and lexically scored) text loses the prefix
+      int length = source.encodePrefix().codePointCount(0, source.encodePrefix().length());
+      encoded = encoded.withColumn("text", expr("substring(text, " + (length + 1) + ")"));
+    }
     if (!settings.carried().isEmpty()) {
       encoded = encoded.join(catalog.items().drop("text"), "item_id");
     }

@@ -39,6 +39,7 @@ public final class SimilarItemsJob {
         config.input().path(), config.against() == null ? null : config.against().path(), null,
         config.output().root(), config.corpus().encoder().model().value(), Encoders.describe(config.corpus().encoder()),
         config.topN(), config.digest()));
+    summary.scorerSettings(config.retriever().settings());
     this.stages = new Stages(spark, summary, SimilarItemsConfig.JOB);
   }
 

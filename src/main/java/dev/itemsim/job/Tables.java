@@ -41,6 +41,28 @@ final class Tables {
     return ranking.rows().sparkSession().read().parquet(dir.toString()).count();
   }
 
+  /** {@code left_id, text, embedding} (and the users' {@code history}), in id order. */
+  static void writeMatchLeft(Dataset<Row> queries, Path dir) {
+    java.util.List<org.apache.spark.sql.Column> columns = new java.util.ArrayList<>(java.util.List.of(
+        col("item_id").as("left_id"), col("text"), col("embedding")));
+    if (java.util.Arrays.asList(queries.columns()).contains(dev.itemsim.similarity.UserProfiles.HISTORY)) {
+      columns.add(col(dev.itemsim.similarity.UserProfiles.HISTORY));
+    }
+    queries.select(columns.toArray(org.apache.spark.sql.Column[]::new)).orderBy("left_id").coalesce(1)
+        .write().parquet(dir.toString());
+  }
+
+  /** {@code left_id, rank, item_id, score}; returns the rows written (read back from the files). */
+  static long writeMatches(Dataset<Row> matches, long queries, Path dir) {
+    matches.coalesce(files(queries * 10, ROWS_PER_NEIGHBOR_FILE)).write().parquet(dir.toString());
+    return matches.sparkSession().read().parquet(dir.toString()).count();
+  }
+
+  /** {@code reason, left_id, record, source_file}, one file. */
+  static void writeMatchRejected(Dataset<Row> rejected, Path dir) {
+    rejected.select("reason", "left_id", "record", "source_file").coalesce(1).write().parquet(dir.toString());
+  }
+
   private static int files(long rows, long perFile) {
     return (int) Math.max(1, Math.min(10_000, rows / perFile));
   }
