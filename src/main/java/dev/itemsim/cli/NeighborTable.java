@@ -41,6 +41,33 @@ final class NeighborTable {
     }
   }
 
+  /**
+   * Lists with the explanation of every score (the report shows the same explanations): under each neighbour
+   * its score as the sum of the scorer's terms, and the model numbers and words the texts share.
+   */
+  static void printExplained(dev.itemsim.report.RunExplanations.Explained explained, PrintWriter out) {
+    out.println("scorer " + explained.scorer());
+    if (!explained.note().isEmpty()) {
+      out.println("note: " + explained.note());
+    }
+    for (dev.itemsim.report.RunExplanations.ExplainedList list : explained.lists()) {
+      out.println();
+      out.println(list.queryId() + "  " + shorten(list.queryText().isEmpty() ? "(no text)" : list.queryText()));
+      if (list.neighbors().isEmpty()) {
+        out.println("  (no list for this id)");
+      }
+      for (dev.itemsim.report.RunExplanations.Neighbor n : list.neighbors()) {
+        out.printf("  %3d  %.4f  %-24s %s%n", n.rank(), n.score(), shorten(n.itemId(), 24), shorten(n.text()));
+        if (n.explanation() == null) {
+          out.println("         (not explained: the item is missing from the run's tables)");
+          continue;
+        }
+        out.println("         " + n.explanation().formula());
+        out.println("         shared " + n.explanation().shared());
+      }
+    }
+  }
+
   /** A match run's left rows with the texts they were matched with and their items. */
   static void printMatches(SparkSession spark, OutputLayout output, String runDate, List<String> leftIds,
       PrintWriter out) {
