@@ -82,8 +82,7 @@ public final class HistoryPreparation {
         ? col(CatalogReader.SOURCE_FILE_COLUMN) : input_file_name();
     Column[] recordColumns = names.stream().filter(c -> !c.equals(CatalogReader.SOURCE_FILE_COLUMN))
         .map(HistoryPreparation::quoted).toArray(Column[]::new);
-    Column[] allowed = events.stream().map(e -> lit(e.trim().toLowerCase(java.util.Locale.ROOT)))
-        .toArray(Column[]::new);
+    Object[] allowed = events.stream().map(e -> e.trim().toLowerCase(java.util.Locale.ROOT)).toArray();
 
     Dataset<Row> rows = raw.select(
         quoted(columns.user()).cast(DataTypes.StringType).as("user_id"),
@@ -97,7 +96,7 @@ public final class HistoryPreparation {
     Column reason = when(col("malformed"), HistoryRejectReason.MALFORMED_ROW.code())
         .when(col("user_id").isNull().or(trim(col("user_id")).equalTo("")), HistoryRejectReason.MISSING_USER_ID.code())
         .when(col("item_id").isNull().or(trim(col("item_id")).equalTo("")), HistoryRejectReason.MISSING_ITEM_ID.code())
-        .when(col("event").isNull().or(col("event").isin((Object[]) allowed).unary_$bang()),
+        .when(col("event").isNull().or(org.apache.spark.sql.functions.not(col("event").isin(allowed))),
             HistoryRejectReason.UNKNOWN_EVENT.code())
         .when(col("ts").isNull(), HistoryRejectReason.BAD_TIME.code())
         .when(col("_known_id").isNull(), HistoryRejectReason.UNKNOWN_ITEM.code());

@@ -3,7 +3,6 @@ package dev.itemsim.report;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.dense_rank;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.trim;
@@ -273,16 +272,17 @@ public final class HtmlReport {
         : items.join(groups, items.col("item_id").equalTo(groups.col("_gid"))).drop("_gid")
             .filter(col("group").isNotNull());
     int perGroup = groups == null ? options.groups() * options.perGroup() : options.perGroup();
-    Dataset<Row> picked = grouped
-        .withColumn("_size", count(lit(1)).over(Window.partitionBy("group")))
-        .filter(col("_size").geq(2))
-        .withColumn("_rank", dense_rank().over(Window.orderBy(col("_size").desc(), col("group"))))
-        .filter(col("_rank").leq(options.groups()))
+    // the largest groups, chosen on the driver from their sizes; then a stable sample of each
+    List<String> largest = grouped.groupBy("group").agg(count(lit(1)).as("_size")).filter(col("_size").geq(2))
+        .orderBy(col("_size").desc(), col("group")).limit(options.groups()).collectAsList().stream()
+        .map(r -> r.getString(0)).toList();
+    List<Row> rows = new ArrayList<>(grouped.filter(col("group").isin(largest.toArray()))
         .withColumn("_n", row_number().over(Window.partitionBy("group").orderBy(xxhash64(col("item_id")),
             col("item_id"))))
         .filter(col("_n").leq(perGroup))
-        .orderBy(col("_rank"), col("item_id"));
-    List<Row> rows = picked.select("item_id", "group", "embedding").collectAsList();
+        .select("item_id", "group", "embedding").collectAsList());
+    rows.sort(java.util.Comparator.<Row>comparingInt(r -> largest.indexOf(r.getString(1)))
+        .thenComparing(r -> r.getString(0)));
     if (rows.size() < 2) {
       notes.add("No heatmap: fewer than two items in groups of two or more.");
       return null;
