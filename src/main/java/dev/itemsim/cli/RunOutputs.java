@@ -55,11 +55,12 @@ final class RunOutputs {
     if (isMatch) {
       return new RunOutput(chosen, output, date, layout.resolve(OutputLayout.matches(parsed)).toString(),
           layout.resolve(OutputLayout.matchLeft(parsed)).toString(), layout.resolve(OutputLayout.EMBEDDINGS).toString(),
-          runs);
+          runs, layout.resolve(OutputLayout.matchRejected(parsed)).toString());
     }
     Path against = layout.resolve(OutputLayout.EMBEDDINGS_AGAINST);
     return new RunOutput(chosen, output, date, layout.similarItemsPath(parsed),
-        layout.resolve(OutputLayout.EMBEDDINGS).toString(), exists(fs, against) ? against.toString() : null, runs);
+        layout.resolve(OutputLayout.EMBEDDINGS).toString(), exists(fs, against) ? against.toString() : null, runs,
+        layout.resolve(OutputLayout.rejected(parsed)).toString());
   }
 
   /** The evaluations under each of {@code outputs} that have evaluate run summaries. */

@@ -54,6 +54,7 @@ public final class HtmlReport {
   private static final Logger LOG = LoggerFactory.getLogger(HtmlReport.class);
   private static final int HUBS = 15;
   private static final int MISSES = 12;
+  private static final int REJECTED = 50;
 
   /**
    * @param catalogPath the catalogue whose columns group the heatmap; null = the run's {@code input}
@@ -93,6 +94,9 @@ public final class HtmlReport {
   /** A missed true partner of an evaluation. */
   public record Miss(String direction, String queryId, String queryText, String expectedId, String expectedText,
       String rank, String score, String rankedFirst) {}
+
+  /** A row that was not ranked, with its reason. */
+  public record Rejected(String reason, String id, String record, String sourceFile) {}
 
   /** Recall@K of one scorer and direction. */
   public record Metric(String evaluation, String scorer, String direction, String values) {}
@@ -167,6 +171,7 @@ public final class HtmlReport {
     page.put("scorer", explained.scorer());
     page.put("sample", explained.lists().stream().map(HtmlReport::shown).toList());
     page.put("sampleSize", sample.size());
+    page.put("rejected", rejected(spark, run));
     page.put("notes", notes);
     lists.unpersist();
 
@@ -435,6 +440,19 @@ public final class HtmlReport {
           r.isNullAt(6) ? "" : fmt(r.getFloat(6)), first));
     }
     return out;
+  }
+
+  /** The first rejected rows (by reason, then id) of the run date. */
+  private static List<Rejected> rejected(SparkSession spark, RunOutput run) {
+    if (run.rejected() == null || !exists(spark, run.rejected())) {
+      return List.of();
+    }
+    Dataset<Row> rows = spark.read().parquet(run.rejected());
+    String id = Arrays.asList(rows.columns()).contains("left_id") ? "left_id" : "item_id";
+    return rows.orderBy(col("reason"), col(id)).limit(REJECTED).collectAsList().stream()
+        .map(r -> new Rejected(r.getString(0), r.isNullAt(1) ? "(none)" : r.getString(1),
+            r.isNullAt(2) ? "" : shorten(r.getString(2), 240), r.isNullAt(3) ? "" : r.getString(3)))
+        .toList();
   }
 
   private static boolean exists(SparkSession spark, String path) {

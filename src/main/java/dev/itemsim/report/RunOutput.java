@@ -29,9 +29,11 @@ import org.apache.spark.sql.SparkSession;
  * @param corpusItems what the lists name: a second catalogue's or the catalogue's embeddings; null when one
  *     catalogue was searched against itself
  * @param runs the folder of run summaries
+ * @param rejected the run date's rejected rows of what the lists are for: the catalogue's, or the match job's
+ *     left rows ({@code reason, item_id | left_id, record, source_file})
  */
 public record RunOutput(String kind, String root, String runDate, String lists, String queryItems,
-    String corpusItems, String runs) {
+    String corpusItems, String runs, String rejected) {
   public static final String SIMILAR_ITEMS = "similar-items";
   public static final String MATCH = "match";
 
