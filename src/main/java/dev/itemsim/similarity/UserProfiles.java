@@ -125,10 +125,11 @@ public final class UserProfiles {
         .filter(col("_n").leq(settings.maxEvents()))
         .withColumn("weight", eventWeight.multiply(decay));
     Dataset<Row> perItem = latest.filter(col("weight").gt(0)).groupBy("user_id", "item_id").agg(sum("weight").as("weight"));
-    Dataset<Row> joined = perItem.join(items.select(SearchItems.ID, SearchItems.TEXT, SearchItems.EMBEDDING),
-        perItem.col("item_id").equalTo(items.col(SearchItems.ID)))
-        .select(col("user_id"), struct(col("item_id"), col("weight"), col(SearchItems.TEXT).as("text"),
-            col(SearchItems.EMBEDDING).as("embedding")).as("h"));
+    Dataset<Row> catalogue = items.select(col(SearchItems.ID).as("_id"), col(SearchItems.TEXT).as("_text"),
+        col(SearchItems.EMBEDDING).as("_embedding"));
+    Dataset<Row> joined = perItem.join(catalogue, perItem.col("item_id").equalTo(catalogue.col("_id")))
+        .select(col("user_id"), struct(col("item_id"), col("weight"), col("_text").as("text"),
+            col("_embedding").as("embedding")).as("h"));
     Dataset<Row> grouped = joined.groupBy("user_id").agg(collect_list(col("h")).as("hist"));
     Dataset<Row> profiles = spark.createDataFrame(grouped.javaRDD().map(UserProfiles::profile), PROFILE_SCHEMA);
 
