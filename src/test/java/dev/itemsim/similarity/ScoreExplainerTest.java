@@ -94,14 +94,24 @@ class ScoreExplainerTest {
     StructType schema = new StructType().add("item_id", "string").add("text", "string");
     Dataset<Row> two = SparkEncoding.encode(spark, spark.createDataFrame(List.of(
         RowFactory.create("a", "Sony Silver Cyber-Shot 7.2 Megapixel Digital Camera - DSCW120"),
-        RowFactory.create("b", "Sony DSC-W120 Cyber-shot Digital Camera - Pink")), schema),
+        RowFactory.create("b", "Sony DSC-W120 Cyber-shot Digital Camera - Pink"),
+        // features both texts share would have no weight (IDF 0) in a corpus of just the two
+        RowFactory.create("c", "Bose Acoustimass 5 Series III Speaker System - AM53BK"),
+        RowFactory.create("d", "Canon PowerShot SD1100 IS Digital Elph")), schema),
         EncoderSettings.defaults("builtin:all-minilm-l6-v2"), 1, 8, null);
-    ScoreExplainer.Explanation e = ScoreExplainer.of(spark, new HybridRetriever(HybridRetriever.Options.defaults()),
-        two, null).explain(List.<Object[]>of(new Object[] {"a", "b", null})).get(0);
+    List<ScoreExplainer.Explanation> pairs = ScoreExplainer.of(spark,
+        new HybridRetriever(HybridRetriever.Options.defaults()), two, null).explain(List.of(
+            new Object[] {"a", "b", null}, new Object[] {"a", "c", null}));
+    ScoreExplainer.Explanation e = pairs.get(0);
     assertThat(e.sharedModelNumbers()).containsExactly("dscw120");
     assertThat(e.sharedWords()).contains("sony", "cyber", "shot", "digital", "camera").doesNotContain("silver");
     assertThat(e.shared()).startsWith("model numbers: dscw120; words: sony");
-    assertThat(e.parts().get(3).cosine()).as("model-number cosine").isGreaterThan(0.5);
+    assertThat(e.parts().get(3).name()).isEqualTo("model numbers");
+    assertThat(e.parts().get(3).cosine()).as("a shared model number").isGreaterThan(0.3);
+    ScoreExplainer.Explanation other = pairs.get(1);
+    assertThat(other.sharedModelNumbers()).isEmpty();
+    assertThat(other.parts().get(3).cosine()).as("no shared model number").isZero();
+    assertThat(other.shared()).startsWith("model numbers: none; words: ");
   }
 
   @Test
