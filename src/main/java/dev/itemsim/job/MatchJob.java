@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.row_number;
 
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.HistoryPreparation;
+import dev.itemsim.embed.EncoderFingerprint;
 import dev.itemsim.embed.Encoders;
 import dev.itemsim.job.RunSummary.CatalogCounts;
 import dev.itemsim.job.RunSummary.Side;
@@ -123,12 +124,25 @@ public final class MatchJob {
 
   /** The catalogue through the corpus stage; its embeddings and rejected rows are published with the run. */
   private CorpusStage.Encoded encodeCatalogue(OutputPublisher publisher) {
-    CorpusStage.Encoded catalogue = new CorpusStage(spark, config.corpus(), stages, summary)
-        .run(List.of(config.catalog()), publisher.stage(OutputLayout.rejected(config.runDate()))).get(0);
+    String fingerprint = EncoderFingerprint.of(config.corpus().encoder()).value();
+    CorpusStage stage = new CorpusStage(spark, config.corpus(), stages, summary);
+    if (!config.catalogEmbeddings().isEmpty()) {
+      ReusableVectors stored = ReusableVectors.under(spark, config.catalogEmbeddings(), fingerprint);
+      if (stored.usable()) {
+        stage.reusing(Side.INPUT, stored);
+        summary.count("vectors_reused_from", config.catalogEmbeddings());
+      } else {
+        LOG.warn("Encoding every catalogue item: match.catalogEmbeddings = {} cannot be reused: {}",
+            config.catalogEmbeddings(), stored.reason());
+        summary.count("vectors_not_reused", stored.reason());
+      }
+    }
+    CorpusStage.Encoded catalogue = stage.run(List.of(config.catalog()),
+        publisher.stage(OutputLayout.rejected(config.runDate()))).get(0);
     Path dir = publisher.stage(OutputLayout.EMBEDDINGS);
     long count = summary.encoded(Side.INPUT).itemsEncoded();
     stages.run("write-embeddings", "Write embeddings", () -> {
-      Tables.writeEmbeddings(catalogue.items(), count, config.corpus().encoder().model().value(), dir);
+      Tables.writeEmbeddings(catalogue.items(), count, config.corpus().encoder().model().value(), fingerprint, dir);
       return null;
     });
     return catalogue;

@@ -263,4 +263,53 @@ class MatchJobTest {
     assertThat(counts.path("left_rejected_by_reason").path("duplicate_id").asLong()).isEqualTo(2);
     assertThat(counts.path("left_rows_matched").asLong()).isEqualTo(6);
   }
+
+  @Test
+  void catalogueVectorsAreReusedWhenTextAndEncoderFingerprintAreUnchanged() throws Exception {
+    Path catalog = JobTestSupport.catalog(dir, "catalog", 40, List.of(
+        JobTestSupport.product("changing", "Sony Turntable - PSLX350H", "Sony")));
+    Path similar = dir.resolve("similar");
+    assertThat(JobTestSupport.run(JobTestSupport.spec(dir, catalog, similar)).exitCode()).isZero();
+    // the next catalogue: one title changed
+    Path next = dir.resolve("next");
+    spark.read().parquet(catalog.toString()).withColumn("title", org.apache.spark.sql.functions.when(
+        col("id").equalTo("changing"), "Bose Acoustimass 5 Series III Speaker System").otherwise(col("title")))
+        .write().parquet(next.toString());
+    Path left = dir.resolve("left.csv");
+    Files.writeString(left, "left_id,text\nq1,sony turntable\nq2,speaker system\nq3,digital camera\n");
+    Path spec = dir.resolve("match.conf");
+    Files.write(spec, List.of("job = match", "input.path = \"" + next + "\"", "match.left.path = \"" + left + "\"",
+        "match.left.format = csv", "run.date = \"2026-03-01\"", "similarity.topN = 5",
+        "similarity.blockSize = 16"));
+
+    Path reused = dir.resolve("reused");
+    assertThat(JobTestSupport.run(spec, "output.path=" + reused, "match.catalogEmbeddings=" + similar).exitCode())
+        .isZero();
+    JsonNode counts = summary(reused).path("counts");
+    assertThat(counts.path("items_reused").asLong()).isEqualTo(40);
+    assertThat(counts.path("items_encoded").asLong()).isEqualTo(41);
+    assertThat(counts.path("vectors_reused_from").asText()).isEqualTo(similar.toString());
+
+    Path encoded = dir.resolve("encoded");
+    assertThat(JobTestSupport.run(spec, "output.path=" + encoded).exitCode()).isZero();
+    assertThat(summary(encoded).path("counts").has("items_reused")).isFalse();
+    List<Row> a = spark.read().parquet(reused.resolve(OutputLayout.matches(DATE)).toString())
+        .orderBy("left_id", "rank").collectAsList();
+    List<Row> b = spark.read().parquet(encoded.resolve(OutputLayout.matches(DATE)).toString())
+        .orderBy("left_id", "rank").collectAsList();
+    assertThat(a).hasSize(15).hasSameSizeAs(b);
+    for (int i = 0; i < a.size(); i++) {
+      assertThat(a.get(i).getString(2)).isEqualTo(b.get(i).getString(2));
+      assertThat(a.get(i).getFloat(3)).isCloseTo(b.get(i).getFloat(3), org.assertj.core.data.Offset.offset(1e-5f));
+    }
+    assertThat(spark.read().parquet(reused.resolve(OutputLayout.EMBEDDINGS).toString())
+        .filter(col("item_id").equalTo("changing")).first().getString(4)).startsWith("Bose Acoustimass");
+
+    Path otherEncoder = dir.resolve("other-encoder");
+    assertThat(JobTestSupport.run(spec, "output.path=" + otherEncoder, "match.catalogEmbeddings=" + similar,
+        "encoder.maxTokens=64").exitCode()).isZero();
+    JsonNode other = summary(otherEncoder).path("counts");
+    assertThat(other.has("items_reused")).isFalse();
+    assertThat(other.path("vectors_not_reused").asText()).contains("made by another encoder");
+  }
 }
