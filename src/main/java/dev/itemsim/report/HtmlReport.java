@@ -122,6 +122,8 @@ public final class HtmlReport {
       if (!fs.rename(tmp, target)) {
         throw new IOException("Cannot rename " + tmp + " to " + target);
       }
+      LOG.info("Wrote the report of the {} run of {} under {} to {} ({} KB)", run.kind(), run.runDate(), run.root(),
+          target, page.length() / 1024);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write the report to " + html, e);
     }
