@@ -14,7 +14,9 @@
  * fused with block products, and the blocked exact top-N over a Spark cluster
  * ({@link dev.itemsim.similarity.BlockedTopN}); for the lexical and hybrid scorers, both sides as shard files
  * ({@code ItemShards}) that tasks scan chunk by chunk ({@code ShardSearch}: sparse candidates through an
- * inverted index, exact re-scoring blended by {@link dev.itemsim.similarity.HybridBlend}). Nothing here knows
- * of jobs or the command line.
+ * inverted index, exact re-scoring blended by {@link dev.itemsim.similarity.HybridBlend}). Also what searches
+ * are made of and why they score as they do: user profile vectors ({@link dev.itemsim.similarity.UserProfiles})
+ * and score explanations ({@link dev.itemsim.similarity.ScoreExplainer}, through the same
+ * {@link dev.itemsim.similarity.HybridBlend}). Nothing here knows of jobs or the command line.
  */
 package dev.itemsim.similarity;
