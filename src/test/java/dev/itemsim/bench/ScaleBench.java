@@ -145,7 +145,7 @@ public final class ScaleBench {
       ivfAtMedium = ivfSection(medium, large, nprobes, largeNprobe, lists, recallQueries, targets);
     }
     if (only.equals("all") || only.equals("lsh")) {
-      lshSection(lshTuneN, lshSizes, medium, lshTimeout, lshHeap, recallQueries, ivfAtMedium);
+      lshSection(lshTuneN, lshSizes, medium, lshTimeout, lshHeap, recallQueries, ivfAtMedium, targets);
     }
     if (only.equals("crossover")) {
       crossover(crossoverSizes, recallQueries);
@@ -240,7 +240,7 @@ public final class ScaleBench {
    * in time, heap and spill, until one fails.
    */
   private static void lshSection(int tuneN, List<Integer> sizes, int medium, int timeout, String heap,
-      int recallQueries, Map<String, Double> ivfAtMedium) {
+      int recallQueries, Map<String, Double> ivfAtMedium, List<String> targets) {
     System.out.println();
     System.out.println("MLlib BucketedRandomProjectionLSH.approxSimilarityJoin + top-" + TOP_N + " (Euclidean on the "
         + "unit vectors; threshold = the 99th percentile of the exact 10th-neighbour distance), heap " + heap
@@ -278,8 +278,12 @@ public final class ScaleBench {
     }
     if (chosen == null) {
       System.out.println("  no LSH setting completed at n = " + tuneN + ": LSH failed at the smallest size");
+      System.out.println("  (TARGET value 0: LSH completed at no size)");
+      targets.add(BenchSupport.ratioTarget("ivf_speedup_vs_lsh_at_largest_lsh_size", 0, ">=", 1));
       return;
     }
+    int lastN = 0;
+    Outcome last = null;
     System.out.printf(Locale.ROOT, "  chosen: bucket length %.4f, %d tables (%s)%n", chosen[0], (int) chosen[1],
         bestRecall >= RECALL_GOAL ? "the fastest reaching recall@10 >= " + RECALL_GOAL
             : "none reached " + RECALL_GOAL + "; the best recall, " + String.format(Locale.ROOT, "%.4f", bestRecall));
@@ -298,6 +302,8 @@ public final class ScaleBench {
         System.out.println("  LSH failed at n = " + n + " with the setting that reached the recall at n = " + tuneN);
         break;
       }
+      lastN = n;
+      last = r;
       System.out.printf(Locale.ROOT, "  %-8d %7.1f %10.4f %10s %12d%n", n, r.number("seconds"),
           r.number("recall_all"), r.result.get("threshold"), r.peakRssMb);
       if (n == medium && ivfAtMedium.containsKey("seconds")) {
@@ -307,6 +313,36 @@ public final class ScaleBench {
             r.peakRssMb, r.number("seconds") / ivfAtMedium.get("seconds"));
       }
     }
+    if (last == null) {
+      System.out.println("  (TARGET value 0: LSH completed at no size with the chosen setting)");
+      targets.add(BenchSupport.ratioTarget("ivf_speedup_vs_lsh_at_largest_lsh_size", 0, ">=", 1));
+      return;
+    }
+    // IVF at the largest size LSH completed: from the ivf section when that is the medium size, else run here
+    // with the default nprobe, recall against the same exact lists
+    double ivfSeconds;
+    double ivfRecall;
+    long ivfRss;
+    if (lastN == medium && ivfAtMedium.containsKey("seconds")) {
+      ivfSeconds = ivfAtMedium.get("seconds");
+      ivfRecall = ivfAtMedium.get("recall");
+      ivfRss = ivfAtMedium.get("rss_mb").longValue();
+    } else {
+      Outcome ivf = child("4g", 0, "ivf", table(lastN).toString(), DIR.resolve("out").resolve("ivf-lsh-n" + lastN)
+          .toString(), Integer.toString(IvfSearch.Options.defaults().nprobe()), "0", Integer.toString(recallQueries),
+          DIR.resolve("out").resolve("exact-n" + lastN).toString(), "0");
+      ivf.requireSuccess("ivf n=" + lastN);
+      ivfSeconds = ivf.number("seconds");
+      ivfRecall = ivf.number("recall_all");
+      ivfRss = ivf.peakRssMb;
+    }
+    System.out.printf(Locale.ROOT, "  largest size LSH completed: n = %d; LSH %.1f s (recall@10 %.4f, peak RSS %d MB)"
+        + " vs IVF %.1f s (recall@10 %.4f, peak RSS %d MB)%s%n", lastN, last.number("seconds"),
+        last.number("recall_all"), last.peakRssMb, ivfSeconds, ivfRecall, ivfRss,
+        last.number("recall_all") >= RECALL_GOAL && ivfRecall >= RECALL_GOAL ? ""
+            : "; NOT at the same recall (one is below " + RECALL_GOAL + ")");
+    targets.add(BenchSupport.ratioTarget("ivf_speedup_vs_lsh_n" + label(lastN), last.number("seconds") / ivfSeconds,
+        ">=", 1));
   }
 
   /** Exact and IVF (default options) side by side: the corpus size from which IVF is faster (auto's threshold). */
