@@ -53,8 +53,8 @@ import org.apache.spark.sql.expressions.Window;
  * search through {@link NeighborSearch} and the lists written as Parquet — in a JVM of its own, so peak RSS
  * is that run's.
  *
- * <p>Usage: {@code ScaleBench [--only all|ivf|lsh|hybrid|crossover] [--medium 200000] [--large 1000000]
- * [--nprobes 4,8,16,32,64] [--large-nprobe 0] [--lists 0] [--recall-queries 1000] [--lsh-tune-n 5000]
+ * <p>Usage: {@code ScaleBench [--only all|ivf|ivf-medium|ivf-large|lsh|hybrid|crossover] [--medium 200000]
+ * [--large 1000000] [--nprobes 4,8,16,32,64] [--large-nprobe 0] [--lists 0] [--recall-queries 1000] [--lsh-tune-n 5000]
  * [--lsh-sizes 5000,10000,20000,50000,100000,200000] [--lsh-timeout 1800] [--lsh-heap 8g] [--crossover-sizes
  * 20000,50000,100000,200000] [--quick] [-- HybridScaleBench options]}. {@code --large-nprobe 0} runs the
  * default {@code similarity.ivf.nprobe}; {@code --quick} shrinks every size for a smoke run.
@@ -127,8 +127,9 @@ public final class ScaleBench {
         default -> throw new IllegalArgumentException("unknown option " + args[i - 1]);
       }
     }
-    if (!List.of("all", "ivf", "lsh", "hybrid", "crossover").contains(only)) {
-      throw new IllegalArgumentException("--only must be all, ivf, lsh, hybrid or crossover, got " + only);
+    if (!List.of("all", "ivf", "ivf-medium", "ivf-large", "lsh", "hybrid", "crossover").contains(only)) {
+      throw new IllegalArgumentException("--only must be all, ivf, ivf-medium, ivf-large, lsh, hybrid or crossover, "
+          + "got " + only);
     }
     System.out.println("bench-scale on " + BenchSupport.machine());
     if (!KERNEL.equals("native-blas")) {
@@ -141,8 +142,9 @@ public final class ScaleBench {
     Files.createDirectories(DIR);
     List<String> targets = new ArrayList<>();
     Map<String, Double> ivfAtMedium = new HashMap<>();
-    if (only.equals("all") || only.equals("ivf")) {
-      ivfAtMedium = ivfSection(medium, large, nprobes, largeNprobe, lists, recallQueries, targets);
+    if (only.equals("all") || only.startsWith("ivf")) {
+      ivfAtMedium = ivfSection(medium, large, nprobes, largeNprobe, lists, recallQueries, targets,
+          !only.equals("ivf-large"), !only.equals("ivf-medium"));
     }
     if (only.equals("all") || only.equals("lsh")) {
       lshSection(lshTuneN, lshSizes, medium, lshTimeout, lshHeap, recallQueries, ivfAtMedium, targets);
@@ -169,40 +171,45 @@ public final class ScaleBench {
    * queries the bench computes itself). Returns the medium-size IVF point that reached the recall goal fastest.
    */
   private static Map<String, Double> ivfSection(int medium, int large, List<Integer> nprobes, int largeNprobe,
-      int lists, int recallQueries, List<String> targets) {
-    Path table = table(medium);
-    Path exactOut = DIR.resolve("out").resolve("exact-n" + medium);
-    System.out.println();
-    System.out.println("n = " + medium + ": itemsim exact vs IVF (lists " + (lists == 0 ? "= sqrt(n)" : lists)
-        + "), recall@" + TOP_N + " against the exact lists of all " + medium + " items");
-    Outcome exact = child("4g", 0, "exact", table.toString(), exactOut.toString());
-    exact.requireSuccess("exact n=" + medium);
-    double exactSeconds = exact.number("seconds");
-    System.out.printf(Locale.ROOT, "  exact: %.1f s, peak RSS %d MB, %s rows%n", exactSeconds, exact.peakRssMb,
-        exact.result.get("rows"));
-    System.out.println("  nprobe  lists  time_s  speedup  recall@10(all items)  self-measured recall@10 (sample)  "
-        + "scored_pairs  peak_RSS_MB  phases_ms");
+      int lists, int recallQueries, List<String> targets, boolean doMedium, boolean doLarge) {
     Map<String, Double> best = new HashMap<>();
-    for (int nprobe : nprobes) {
-      Outcome r = child("4g", 0, "ivf", table.toString(), DIR.resolve("out").resolve("ivf-n" + medium + "-p" + nprobe)
-          .toString(), Integer.toString(nprobe), Integer.toString(lists), Integer.toString(recallQueries),
-          exactOut.toString(), "0");
-      r.requireSuccess("ivf n=" + medium + " nprobe=" + nprobe);
-      double seconds = r.number("seconds");
-      double recall = r.number("recall_all");
-      System.out.printf(Locale.ROOT, "  %6d %6s %7.1f %7.1fx %21.4f %34s %13s %12d  %s%n", nprobe,
-          r.result.get("lists"), seconds, exactSeconds / seconds, recall, r.result.get("self_recall"), r.result.get("scored_fraction"),
-          r.peakRssMb, r.result.get("phases"));
-      if (recall >= RECALL_GOAL && (best.isEmpty() || seconds < best.get("seconds"))) {
-        best = new HashMap<>(Map.of("seconds", seconds, "nprobe", (double) nprobe, "recall", recall,
-            "rss_mb", (double) r.peakRssMb));
+    if (doMedium) {
+      Path table = table(medium);
+      Path exactOut = DIR.resolve("out").resolve("exact-n" + medium);
+      System.out.println();
+      System.out.println("n = " + medium + ": itemsim exact vs IVF (lists " + (lists == 0 ? "= sqrt(n)" : lists)
+          + "), recall@" + TOP_N + " against the exact lists of all " + medium + " items");
+      Outcome exact = child("4g", 0, "exact", table.toString(), exactOut.toString());
+      exact.requireSuccess("exact n=" + medium);
+      double exactSeconds = exact.number("seconds");
+      System.out.printf(Locale.ROOT, "  exact: %.1f s, peak RSS %d MB, %s rows%n", exactSeconds, exact.peakRssMb,
+          exact.result.get("rows"));
+      System.out.println("  nprobe  lists  time_s  speedup  recall@10(all items)  self-measured recall@10 (sample)  "
+          + "scored_pairs  peak_RSS_MB  phases_ms");
+      for (int nprobe : nprobes) {
+        Outcome r = child("4g", 0, "ivf", table.toString(), DIR.resolve("out").resolve("ivf-n" + medium + "-p" + nprobe)
+            .toString(), Integer.toString(nprobe), Integer.toString(lists), Integer.toString(recallQueries),
+            exactOut.toString(), "0");
+        r.requireSuccess("ivf n=" + medium + " nprobe=" + nprobe);
+        double seconds = r.number("seconds");
+        double recall = r.number("recall_all");
+        System.out.printf(Locale.ROOT, "  %6d %6s %7.1f %7.1fx %21.4f %34s %13s %12d  %s%n", nprobe,
+            r.result.get("lists"), seconds, exactSeconds / seconds, recall, r.result.get("self_recall"),
+            r.result.get("scored_fraction"), r.peakRssMb, r.result.get("phases"));
+        if (recall >= RECALL_GOAL && (best.isEmpty() || seconds < best.get("seconds"))) {
+          best = new HashMap<>(Map.of("seconds", seconds, "nprobe", (double) nprobe, "recall", recall,
+              "rss_mb", (double) r.peakRssMb));
+        }
       }
+      double speedup = best.isEmpty() ? 0 : exactSeconds / best.get("seconds");
+      System.out.println(best.isEmpty() ? "  no nprobe reached recall@10 >= " + RECALL_GOAL
+          : String.format(Locale.ROOT, "  fastest at recall@10 >= %.2f: nprobe %d, %.1f s, %.1fx faster than exact",
+              RECALL_GOAL, best.get("nprobe").intValue(), best.get("seconds"), speedup));
+      targets.add(BenchSupport.ratioTarget("ivf_speedup_vs_exact_at_recall_0.95_n" + label(medium), speedup, ">=", 6));
     }
-    double speedup = best.isEmpty() ? 0 : exactSeconds / best.get("seconds");
-    System.out.println(best.isEmpty() ? "  no nprobe reached recall@10 >= " + RECALL_GOAL
-        : String.format(Locale.ROOT, "  fastest at recall@10 >= %.2f: nprobe %d, %.1f s, %.1fx faster than exact",
-            RECALL_GOAL, best.get("nprobe").intValue(), best.get("seconds"), speedup));
-    targets.add(BenchSupport.ratioTarget("ivf_speedup_vs_exact_at_recall_0.95_n" + label(medium), speedup, ">=", 6));
+    if (!doLarge) {
+      return best;
+    }
 
     int nprobe = largeNprobe > 0 ? largeNprobe : IvfSearch.Options.defaults().nprobe();
     Path largeTable = table(large);
