@@ -29,6 +29,16 @@ final class CandidateReranking {
    */
   static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
       double embeddingWeight, EmbeddingRetriever.Options embedding) {
+    return rank(spark, request, name, lexical, embeddingWeight, embedding, null);
+  }
+
+  /**
+   * As {@link #rank(SparkSession, SearchRequest, String, LexicalRetriever.Options, double,
+   * EmbeddingRetriever.Options)}, with lexical weights from {@code frequencies} instead of fitted on the texts
+   * of the request (null: fitted).
+   */
+  static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
+      double embeddingWeight, EmbeddingRetriever.Options embedding, LexicalFeatures.Frequencies frequencies) {
     boolean hybrid = embedding != null;
     List<String> filters = request.filter().columns();
     SearchItems.check(request.queries(), "queries", hybrid, true, filters);
@@ -37,8 +47,8 @@ final class CandidateReranking {
     CollectedItems corpus = request.self() ? queries : collectCorpus(request, blockSize, hybrid, filters);
     Sides sides = new Sides(queries, corpus, request.self(), LexicalFeatures.build(spark,
         request.self() ? List.of(Arrays.asList(queries.texts()))
-            : List.of(Arrays.asList(queries.texts()), Arrays.asList(corpus.texts())), lexical.lexical()),
-        embeddingWeight);
+            : List.of(Arrays.asList(queries.texts()), Arrays.asList(corpus.texts())), lexical.lexical(),
+        frequencies), embeddingWeight);
     SearchFacts facts = hybrid
         ? new SearchFacts(name, Kernels.select(embedding.kernel()).name(), ScoreChunks.best().name(),
             queries.blocks().dim(), queries.blocks().numBlocks(), embedding.blockSize(), "broadcast", null)

@@ -56,8 +56,103 @@ public final class LexicalFeatures {
     }
   }
 
+  /** The token kinds, in the order of {@link Frequencies}' arrays. */
+  static final List<String> KINDS = List.of("words", "grams", "models");
+
+  /**
+   * Document frequencies of the hashed features of each token kind ({@link #KINDS}) over {@code documents}
+   * texts: the lexical weights, {@code idf = ln((documents + 1) / (df + 1))} as MLlib's {@code IDF} fits them.
+   * Kept between runs so an incremental run weighs features as the run that fitted them did.
+   *
+   * @param features per kind, the features found, ascending
+   * @param counts per kind, the number of texts holding each feature
+   * @param changesSinceFit new, changed and deleted items since the frequencies were counted
+   */
+  public record Frequencies(long documents, int[][] features, long[][] counts, long changesSinceFit)
+      implements java.io.Serializable {
+    /** Token kinds: words, character n-grams, model numbers. */
+    public static final int TOKEN_KINDS = 3;
+
+    public Frequencies {
+      if (features.length != KINDS.size() || counts.length != KINDS.size()) {
+        throw new IllegalArgumentException("frequencies need " + KINDS.size() + " token kinds");
+      }
+    }
+
+    /** The same frequencies, {@code more} changes later. */
+    public Frequencies withChanges(long more) {
+      return new Frequencies(documents, features, counts, changesSinceFit + more);
+    }
+
+    /** Share of the fitted catalogue changed since the fit. */
+    public double drift() {
+      return (double) changesSinceFit / Math.max(1, documents);
+    }
+
+    /** The weight of every hashed feature of kind {@code kind}, as MLlib's {@code IDFModel} holds it. */
+    double[] idf(int kind) {
+      double[] idf = new double[FEATURES];
+      java.util.Arrays.fill(idf, Math.log((documents + 1.0) / 1.0));
+      for (int k = 0; k < features[kind].length; k++) {
+        idf[features[kind][k]] = Math.log((documents + 1.0) / (counts[kind][k] + 1.0));
+      }
+      return idf;
+    }
+  }
+
+  /** Counts the document frequencies of the texts in column {@code text} of {@code items}. */
+  public static Frequencies frequencies(Dataset<Row> items, Settings settings) {
+    Dataset<Row> tokens = tokens(items.select(col("text")), settings.ngram())
+        .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    int[][] features = new int[KINDS.size()][];
+    long[][] counts = new long[KINDS.size()][];
+    long documents = 0;
+    for (int kind = 0; kind < KINDS.size(); kind++) {
+      String column = KINDS.get(kind);
+      Dataset<Row> tf = new HashingTF().setInputCol(column).setOutputCol(column + "_tf").setNumFeatures(FEATURES)
+          .transform(tokens);
+      org.apache.spark.ml.feature.IDFModel model = new IDF().setInputCol(column + "_tf").fit(tf);
+      long[] df = model.docFreq();
+      int present = 0;
+      for (long d : df) {
+        present += d > 0 ? 1 : 0;
+      }
+      features[kind] = new int[present];
+      counts[kind] = new long[present];
+      for (int f = 0, at = 0; f < df.length; f++) {
+        if (df[f] > 0) {
+          features[kind][at] = f;
+          counts[kind][at++] = df[f];
+        }
+      }
+      documents = model.numDocs();
+    }
+    tokens.unpersist();
+    return new Frequencies(documents, features, counts, 0);
+  }
+
+  /** {@code text} plus its {@link #KINDS} token lists. */
+  private static Dataset<Row> tokens(Dataset<Row> texts, int n) {
+    return texts
+        .withColumn("words", udf((UDF1<String, List<String>>) LexicalTokenizer::words,
+            DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")))
+        .withColumn("grams", udf((UDF1<String, List<String>>) t -> LexicalTokenizer.charNgrams(
+            LexicalTokenizer.words(t), n), DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")))
+        .withColumn("models", udf((UDF1<String, List<String>>) t -> LexicalTokenizer.modelNumbers(
+            LexicalTokenizer.words(t)), DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")));
+  }
+
   /** Vectors for each list of texts, in order, fitted together. */
   public static List<SparseVectors> build(SparkSession spark, List<List<String>> sides, Settings settings) {
+    return build(spark, sides, settings, null);
+  }
+
+  /**
+   * Vectors for each list of texts, in order, weighted by {@code frozen} frequencies, or fitted together on
+   * these texts when {@code frozen} is null.
+   */
+  public static List<SparseVectors> build(SparkSession spark, List<List<String>> sides, Settings settings,
+      Frequencies frozen) {
     List<Row> rows = new ArrayList<>();
     for (int s = 0; s < sides.size(); s++) {
       for (int i = 0; i < sides.get(s).size(); i++) {
@@ -66,16 +161,24 @@ public final class LexicalFeatures {
     }
     StructType schema = new StructType().add("side", DataTypes.IntegerType).add("idx", DataTypes.IntegerType)
         .add("text", DataTypes.StringType);
-    int n = settings.ngram();
-    Dataset<Row> texts = spark.createDataFrame(rows, schema)
-        .withColumn("words", udf((UDF1<String, List<String>>) LexicalTokenizer::words,
-            DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")))
-        .withColumn("grams", udf((UDF1<String, List<String>>) t -> LexicalTokenizer.charNgrams(
-            LexicalTokenizer.words(t), n), DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")))
-        .withColumn("models", udf((UDF1<String, List<String>>) t -> LexicalTokenizer.modelNumbers(
-            LexicalTokenizer.words(t)), DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")));
-    Dataset<Row> all = tfidf(tfidf(tfidf(texts, "words"), "grams"), "models");
-    List<Row> collected = all.select("side", "idx", "words_vec", "grams_vec", "models_vec").collectAsList();
+    Dataset<Row> texts = tokens(spark.createDataFrame(rows, schema), settings.ngram());
+    Dataset<Row> all = texts;
+    List<org.apache.spark.broadcast.Broadcast<double[]>> weights = new ArrayList<>();
+    for (int kind = 0; kind < KINDS.size(); kind++) {
+      if (frozen == null) {
+        all = tfidf(all, KINDS.get(kind));
+      } else {
+        weights.add(org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext())
+            .broadcast(frozen.idf(kind)));
+        all = weighted(all, KINDS.get(kind), weights.get(kind));
+      }
+    }
+    List<Row> collected;
+    try {
+      collected = all.select("side", "idx", "words_vec", "grams_vec", "models_vec").collectAsList();
+    } finally {
+      weights.forEach(org.apache.spark.broadcast.Broadcast::destroy);
+    }
 
     List<List<Vector[]>> perSide = new ArrayList<>();
     for (List<String> side : sides) {
@@ -105,6 +208,38 @@ public final class LexicalFeatures {
         .transform(tf);
     return new Normalizer().setInputCol(column + "_idf").setOutputCol(column + "_vec").setP(2.0)
         .transform(weighted);
+  }
+
+  /**
+   * Term frequencies weighted by given IDF weights and L2-normalised: the arithmetic of MLlib's {@code
+   * IDFModel} followed by {@code Normalizer}, so frequencies equal to a fit give the fitted vectors.
+   */
+  private static Dataset<Row> weighted(Dataset<Row> in, String column,
+      org.apache.spark.broadcast.Broadcast<double[]> shared) {
+    Dataset<Row> tf = new HashingTF().setInputCol(column).setOutputCol(column + "_tf").setNumFeatures(FEATURES)
+        .transform(in);
+    var weigh = udf((UDF1<Vector, Vector>) v -> weigh(v.toSparse(), shared.value()),
+        org.apache.spark.ml.linalg.SQLDataTypes.VectorType());
+    return tf.withColumn(column + "_vec", weigh.apply(col(column + "_tf")));
+  }
+
+  static Vector weigh(SparseVector tf, double[] idf) {
+    int[] indices = tf.indices();
+    double[] values = new double[indices.length];
+    for (int k = 0; k < indices.length; k++) {
+      values[k] = tf.values()[k] * idf[indices[k]];
+    }
+    double sum = 0.0;
+    for (double v : values) {
+      sum += v * v;
+    }
+    double norm = Math.sqrt(sum);
+    if (norm != 0.0) {
+      for (int k = 0; k < values.length; k++) {
+        values[k] /= norm;
+      }
+    }
+    return org.apache.spark.ml.linalg.Vectors.sparse(tf.size(), indices, values);
   }
 
   /** Rows of the parts (words, grams, models) side by side: part p's features shifted by p · FEATURES. */

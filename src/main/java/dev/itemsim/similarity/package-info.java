@@ -8,6 +8,9 @@
  * contract and its BLAS implementations (netlib, bound once per JVM to the bundled or the system OpenBLAS by
  * {@link dev.itemsim.similarity.NativeBlas}), block layout in memory or as files, bounded per-row top-N selection
  * fused with block products, and the blocked exact top-N over a Spark cluster
- * ({@link dev.itemsim.similarity.BlockedTopN}). Nothing here knows of jobs or the command line.
+ * ({@link dev.itemsim.similarity.BlockedTopN}). Lists carried from one run to the next
+ * ({@link dev.itemsim.similarity.IncrementalLists}: stored prefixes, {@link dev.itemsim.similarity.ScoredList},
+ * updated with streamed products against the changed items, {@link dev.itemsim.similarity.StreamedTopN}).
+ * Nothing here knows of jobs or the command line.
  */
 package dev.itemsim.similarity;
