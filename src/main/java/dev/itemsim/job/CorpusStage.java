@@ -1,13 +1,20 @@
 package dev.itemsim.job;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sha2;
+
 import dev.itemsim.catalog.CatalogPreparation;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
+import dev.itemsim.embed.EncoderFingerprint;
 import dev.itemsim.embed.SparkEncoding;
 import dev.itemsim.job.RunSummary.CatalogCounts;
 import dev.itemsim.job.RunSummary.EncodeCounts;
+import dev.itemsim.similarity.IncrementalLists;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -22,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * ({@link CatalogPreparation}), the rejected rows of all catalogues are written to one staged table, the
  * reject limit is checked per catalogue, then the valid items are encoded with the filter columns carried
  * along.
+ *
+ * <p>Encoding reuses earlier vectors when the job names a previous embeddings table per catalogue
+ * ({@link PreviousVectors}): an item whose id, text hash and {@link EncoderFingerprint} match a row of it takes
+ * that row's vector (column {@value IncrementalLists#VECTOR_REUSED} true); the others are encoded.
  */
 final class CorpusStage {
   private static final Logger LOG = LoggerFactory.getLogger(CorpusStage.class);
@@ -29,10 +40,11 @@ final class CorpusStage {
   /**
    * One catalogue ready to search.
    *
-   * @param items {@code item_id, text, text_hash, embedding, attr_k...}, persisted: a
+   * @param items {@code item_id, text, text_hash, embedding, vector_reused, attr_k...}, persisted: a
    *     {@link dev.itemsim.similarity.SearchItems} dataset
+   * @param fingerprint the encoder's, stored beside each vector
    */
-  record Encoded(CatalogSource source, PreparedCatalog catalog, Dataset<Row> items) {
+  record Encoded(CatalogSource source, PreparedCatalog catalog, Dataset<Row> items, EncoderFingerprint fingerprint) {
     void release() {
       items.unpersist();
       catalog.release();
@@ -43,6 +55,7 @@ final class CorpusStage {
   private final CorpusSettings settings;
   private final Stages stages;
   private final RunSummary summary;
+  private EncoderFingerprint fingerprint;
 
   CorpusStage(SparkSession spark, CorpusSettings settings, Stages stages, RunSummary summary) {
     this.spark = spark;
@@ -59,6 +72,15 @@ final class CorpusStage {
    *     {@code validation.maxRejectedFraction} of its rows (its staged rejected rows are kept for the caller)
    */
   List<Encoded> run(List<CatalogSource> sources, Path rejectedDir) {
+    return run(sources, rejectedDir, null);
+  }
+
+  /**
+   * As {@link #run(List, Path)}, reusing the vectors of the table {@code previous} names for each source
+   * (null: none, and nothing said about reuse in the summary).
+   */
+  List<Encoded> run(List<CatalogSource> sources, Path rejectedDir,
+      Function<CatalogSource, PreviousVectors.Source> previous) {
     List<PreparedCatalog> catalogs = new ArrayList<>();
     for (CatalogSource source : sources) {
       catalogs.add(stages.run("read" + source.stageSuffix(), "Read and validate " + source.path(),
@@ -80,8 +102,9 @@ final class CorpusStage {
       CatalogSource source = sources.get(i);
       PreparedCatalog catalog = catalogs.get(i);
       Dataset<Row> items = stages.run("encode" + source.stageSuffix(), "Encode " + catalog.itemsValid()
-          + " items of " + source.path() + " with " + settings.encoder().model(), () -> encode(source, catalog));
-      out.add(new Encoded(source, catalog, items));
+          + " items of " + source.path() + " with " + settings.encoder().model(),
+          () -> encode(source, catalog, previous == null ? null : previous.apply(source)));
+      out.add(new Encoded(source, catalog, items, fingerprint()));
     }
     return out;
   }
@@ -107,22 +130,63 @@ final class CorpusStage {
     }
   }
 
-  private Dataset<Row> encode(CatalogSource source, PreparedCatalog catalog) {
+  /** The encoder's fingerprint, computed once (it reads the model files). */
+  EncoderFingerprint fingerprint() {
+    if (fingerprint == null) {
+      fingerprint = EncoderFingerprint.of(settings.encoder());
+    }
+    return fingerprint;
+  }
+
+  private Dataset<Row> encode(CatalogSource source, PreparedCatalog catalog, PreviousVectors.Source previous) {
     int partitions = SparkEncoding.partitions(spark, settings.encodePartitions());
     LongAccumulator tokens = spark.sparkContext().longAccumulator("tokens" + source.stageSuffix());
     long t0 = System.nanoTime();
-    Dataset<Row> encoded = SparkEncoding.encode(spark, catalog.items(), settings.encoder(), partitions,
-        settings.sortWindow(), tokens);
+    PreviousVectors.Found found = previous == null ? null : PreviousVectors.read(spark, previous, fingerprint());
+    Dataset<Row> texts = catalog.items().select("item_id", "text");
+    Dataset<Row> encoded;
+    if (found != null && found.vectors() != null) {
+      Dataset<Row> cached = found.vectors().select(col("item_id").as("_cid"), col("text_hash").as("_chash"),
+          col("embedding").as("_cvec"));
+      Dataset<Row> looked = texts.withColumn("text_hash", sha2(col("text"), 256))
+          .join(cached, col("item_id").equalTo(col("_cid")).and(col("text_hash").equalTo(col("_chash"))), "left");
+      Dataset<Row> reused = looked.filter(col("_cvec").isNotNull())
+          .select(col("item_id"), col("text"), col("text_hash"), col("_cvec").as("embedding"),
+              lit(true).as(IncrementalLists.VECTOR_REUSED));
+      Dataset<Row> toEncode = looked.filter(col("_cvec").isNull()).select("item_id", "text");
+      encoded = reused.unionByName(withReused(SparkEncoding.encode(spark, toEncode, settings.encoder(), partitions,
+          settings.sortWindow(), tokens), false));
+    } else {
+      encoded = withReused(SparkEncoding.encode(spark, texts, settings.encoder(), partitions, settings.sortWindow(),
+          tokens), false);
+    }
     if (!settings.carried().isEmpty()) {
       encoded = encoded.join(catalog.items().drop("text"), "item_id");
     }
     encoded = encoded.persist(StorageLevel.MEMORY_AND_DISK());
     long n = encoded.count();
+    long reusedCount = found != null && found.vectors() != null
+        ? encoded.filter(col(IncrementalLists.VECTOR_REUSED)).count() : 0;
     double seconds = (System.nanoTime() - t0) / 1e9;
-    long perSecond = Math.round(n / Math.max(seconds, 1e-9));
-    summary.encoded(source.side(), new EncodeCounts(n, tokens.value(), perSecond));
-    LOG.info("Encoded {} items ({} tokens) in {} s: {} items/s", n, tokens.value(),
-        String.format(java.util.Locale.ROOT, "%.1f", seconds), perSecond);
+    long encodedCount = n - reusedCount;
+    long perSecond = Math.round(encodedCount / Math.max(seconds, 1e-9));
+    summary.encoded(source.side(), new EncodeCounts(encodedCount, reusedCount, tokens.value(), perSecond));
+    if (found != null) {
+      Long deleted = found.ids() == null ? null
+          : found.ids().join(texts, found.ids().col("item_id").equalTo(texts.col("item_id")), "left_anti").count();
+      summary.reuse(source.side(), new RunSummary.VectorReuse(found.whyNone(), deleted));
+      found.release();
+      LOG.info("Encoded {} items ({} tokens) and reused {} vectors of the previous run in {} s{}", encodedCount,
+          tokens.value(), reusedCount, String.format(java.util.Locale.ROOT, "%.1f", seconds),
+          deleted == null ? "" : "; " + deleted + " items of the previous run are gone");
+    } else {
+      LOG.info("Encoded {} items ({} tokens) in {} s: {} items/s", n, tokens.value(),
+          String.format(java.util.Locale.ROOT, "%.1f", seconds), perSecond);
+    }
     return encoded;
+  }
+
+  private static Dataset<Row> withReused(Dataset<Row> encoded, boolean reused) {
+    return encoded.withColumn(IncrementalLists.VECTOR_REUSED, lit(reused));
   }
 }

@@ -50,7 +50,8 @@ final class JobSettings {
     }
   }
 
-  static final Keys SIMILAR_ITEMS = keys("similar-items", List.of(), List.of("similarity.topN", "run.date"));
+  static final Keys SIMILAR_ITEMS = keys("similar-items", List.of("run.incremental."),
+      List.of("similarity.topN", "run.date", "run.full"));
   static final Keys EVALUATE = keys("evaluate", List.of("eval."), List.of());
   private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE);
 

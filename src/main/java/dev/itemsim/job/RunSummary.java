@@ -17,9 +17,10 @@ import org.apache.hadoop.fs.Path;
  * {@code <output>/_runs/<name>.json}: identity and settings ({@link Header}), status, the catalogue and encode
  * counts per side, what the search ran ({@link SearchFacts}), evaluation results, per-stage wall times.
  *
- * <p>JSON layout: the header's fields, {@code status}, {@code error}, the search facts, {@code
- * encode_items_per_s}, paths, then {@code counts} and {@code stage_ms}; absent parts are left out. Counts of
- * the second catalogue ({@code search.against}) carry the prefix {@code against_}.
+ * <p>JSON layout: the header's fields, {@code status}, {@code error}, {@code run_mode} and {@code full_reasons}
+ * (jobs that start from the previous run's tables), the search facts, {@code encode_items_per_s}, paths, then
+ * {@code counts} and {@code stage_ms}; absent parts are left out. Counts of the second catalogue
+ * ({@code search.against}) carry the prefix {@code against_}.
  */
 public final class RunSummary {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -31,8 +32,35 @@ public final class RunSummary {
   /** Rows read and rejected, by reason. */
   public record CatalogCounts(long itemsRead, long itemsRejected, Map<String, Long> rejectedByReason) {}
 
-  /** Items and tokens through the encoder, and the stage's throughput. */
-  public record EncodeCounts(long itemsEncoded, long tokensEncoded, long itemsPerSecond) {}
+  /**
+   * Items and tokens through the encoder, and the stage's throughput (items encoded per second of the stage).
+   *
+   * @param itemsReused items whose vector was the previous run's (same text, same encoder fingerprint)
+   */
+  public record EncodeCounts(long itemsEncoded, long itemsReused, long tokensEncoded, long itemsPerSecond) {
+    /** Every valid item of the catalogue: encoded or reused. */
+    public long items() {
+      return itemsEncoded + itemsReused;
+    }
+  }
+
+  /**
+   * Whether a catalogue's vectors were looked up in the previous run's table.
+   *
+   * @param fullReason why every item was encoded, or null when the previous vectors were used
+   * @param itemsDeleted items of the previous table that are no longer in the catalogue (null: no table read)
+   */
+  public record VectorReuse(String fullReason, Long itemsDeleted) {}
+
+  /**
+   * Whether the neighbour lists were updated from the previous run's or all ranked again.
+   *
+   * @param fullReason why every list was ranked again, or null when the lists were updated
+   * @param unchanged items unchanged since the previous run (null for a full ranking)
+   * @param updated unchanged items whose stored list was kept and merged with the new and changed items
+   * @param recomputed items ranked against all items
+   */
+  public record ListUpdate(String fullReason, Long unchanged, Long updated, Long recomputed) {}
 
   /** A run's state; every run ends {@code succeeded} or {@code failed}. */
   public enum Status {
@@ -63,6 +91,9 @@ public final class RunSummary {
   private String error;
   private final Map<Side, CatalogCounts> catalogs = new LinkedHashMap<>();
   private final Map<Side, EncodeCounts> encoded = new LinkedHashMap<>();
+  private final Map<Side, VectorReuse> reuse = new LinkedHashMap<>();
+  private ListUpdate lists;
+  private String encoderFingerprint;
   private SearchFacts search;
   private Long pairsWritten;
   private Evaluation evaluation;
@@ -111,6 +142,52 @@ public final class RunSummary {
 
   public EncodeCounts encoded(Side side) {
     return encoded.get(side);
+  }
+
+  /** How {@code side}'s vectors were obtained; only jobs that keep vectors between runs report it. */
+  public void reuse(Side side, VectorReuse vectors) {
+    reuse.put(side, vectors);
+  }
+
+  public VectorReuse reuse(Side side) {
+    return reuse.get(side);
+  }
+
+  public void lists(ListUpdate update) {
+    lists = update;
+  }
+
+  public ListUpdate lists() {
+    return lists;
+  }
+
+  public void encoderFingerprint(String fingerprint) {
+    encoderFingerprint = fingerprint;
+  }
+
+  /**
+   * {@code incremental} when the run started from the previous run's vectors and lists, {@code full} when it
+   * did not (entirely); null for jobs that keep nothing between runs.
+   */
+  public String runMode() {
+    if (reuse.isEmpty() && lists == null) {
+      return null;
+    }
+    return fullReasons().isEmpty() ? "incremental" : "full";
+  }
+
+  /** Why parts of the run started from scratch: {@code encode: ...}, {@code encode-against: ...}, {@code top-n: ...}. */
+  public java.util.List<String> fullReasons() {
+    java.util.List<String> reasons = new java.util.ArrayList<>();
+    reuse.forEach((side, r) -> {
+      if (r.fullReason() != null) {
+        reasons.add("encode" + (side == Side.INPUT ? "" : "-against") + ": " + r.fullReason());
+      }
+    });
+    if (lists != null && lists.fullReason() != null) {
+      reasons.add("top-n: " + lists.fullReason());
+    }
+    return reasons;
   }
 
   public void search(SearchFacts facts) {
@@ -173,16 +250,28 @@ public final class RunSummary {
     });
     encoded.forEach((side, e) -> {
       counts.put(side.prefix() + "items_encoded", e.itemsEncoded());
+      if (reuse.containsKey(side)) {
+        counts.put(side.prefix() + "items_reused", e.itemsReused());
+        Long deleted = reuse.get(side).itemsDeleted();
+        if (deleted != null) {
+          counts.put(side.prefix() + "items_deleted", deleted);
+        }
+      }
       counts.put(side.prefix() + "tokens_encoded", e.tokensEncoded());
     });
+    if (lists != null && lists.fullReason() == null) {
+      counts.put("lists_unchanged_items", lists.unchanged());
+      counts.put("lists_updated", lists.updated());
+      counts.put("lists_recomputed", lists.recomputed());
+    }
     if (evaluation != null) {
       counts.putAll(evaluation.counts());
       EncodeCounts a = encoded.get(Side.INPUT);
       EncodeCounts b = encoded.getOrDefault(Side.AGAINST, a);
       CatalogCounts ra = catalogs.get(Side.INPUT);
       CatalogCounts rb = catalogs.getOrDefault(Side.AGAINST, ra);
-      counts.put("items_a", a.itemsEncoded());
-      counts.put("items_b", b.itemsEncoded());
+      counts.put("items_a", a.items());
+      counts.put("items_b", b.items());
       counts.put("rejected_a", ra.itemsRejected());
       counts.put("rejected_b", rb.itemsRejected());
     }
@@ -202,12 +291,17 @@ public final class RunSummary {
     put(all, "run_date", header.runDate());
     all.put("status", status.json());
     put(all, "error", error);
+    put(all, "run_mode", runMode());
+    if (runMode() != null && !fullReasons().isEmpty()) {
+      all.put("full_reasons", fullReasons());
+    }
     put(all, "input", header.input());
     put(all, "against", header.against());
     put(all, "matches", header.matches());
     put(all, "output", header.output());
     put(all, "model", header.model());
     put(all, "encoder", header.encoder());
+    put(all, "encoder_fingerprint", encoderFingerprint);
     put(all, "top_n", header.topN());
     if (search != null) {
       put(all, "block_size", search.blockSize());

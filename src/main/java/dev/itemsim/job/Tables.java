@@ -25,9 +25,13 @@ final class Tables {
     rejected.coalesce(1).write().parquet(dir.toString());
   }
 
-  /** {@code item_id, model, text_hash, embedding, text} in id order. */
-  static void writeEmbeddings(Dataset<Row> items, long count, String model, Path dir) {
-    items.select(col("item_id"), lit(model).as("model"), col("text_hash"), col("embedding"), col("text"))
+  /**
+   * {@code item_id, model, text_hash, embedding, text, encoder_fingerprint} in id order: the vectors and what
+   * a later run needs to reuse them.
+   */
+  static void writeEmbeddings(Dataset<Row> items, long count, String model, String fingerprint, Path dir) {
+    items.select(col("item_id"), lit(model).as("model"), col("text_hash"), col("embedding"), col("text"),
+            lit(fingerprint).as(PreviousVectors.FINGERPRINT))
         .orderBy("item_id")
         .coalesce(files(count, ITEMS_PER_EMBEDDING_FILE))
         .write().parquet(dir.toString());

@@ -114,7 +114,12 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
 
   @Override
   public SearchFacts facts(IncrementalLists.Update u, boolean incremental) {
-    return facts;
+    if (facts != null) {
+      return facts;
+    }
+    EmbeddingRetriever.Options embedding = retriever.options().embedding();
+    return new SearchFacts(HybridRetriever.NAME, Kernels.select(embedding.kernel()).name(), ScoreChunks.best().name(),
+        u.dimension(), null, embedding.blockSize(), "broadcast", null);
   }
 
   @Override
