@@ -20,6 +20,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,6 +31,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * product is exact in float32 whatever the kernel's order of summation: scores are equal to the bit and ties
  * are real (many items share vectors), and must be broken by the lower id exactly as the full ranking does.
  */
+@Tag("integration")
 class IncrementalListsTest {
   private static final int DIM = 10;
   private static final int TOP_N = 5;
