@@ -1,6 +1,8 @@
 package dev.itemsim.job;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sha2;
 
@@ -13,8 +15,9 @@ import dev.itemsim.job.RunSummary.CatalogCounts;
 import dev.itemsim.job.RunSummary.EncodeCounts;
 import dev.itemsim.similarity.IncrementalLists;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
-import java.util.function.Function;
+import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -30,9 +33,11 @@ import org.slf4j.LoggerFactory;
  * reject limit is checked per catalogue, then the valid items are encoded with the filter columns carried
  * along.
  *
- * <p>Encoding reuses earlier vectors when the job names a previous embeddings table per catalogue
- * ({@link PreviousVectors}): an item whose id, text hash and {@link EncoderFingerprint} match a row of it takes
- * that row's vector (column {@value IncrementalLists#VECTOR_REUSED} true); the others are encoded.
+ * <p>Encoding reuses earlier vectors when the job names an embeddings table for a side ({@link #reusing}, read
+ * by {@link PreviousVectors}): an item whose id, text hash (of the text as encoded, prefix included) and
+ * {@link EncoderFingerprint} match a row of it takes that row's vector (column
+ * {@value IncrementalLists#VECTOR_REUSED} true); the others are encoded. The similar-items job names its own
+ * previous output, the match job {@code match.catalogEmbeddings}.
  */
 final class CorpusStage {
   private static final Logger LOG = LoggerFactory.getLogger(CorpusStage.class);
@@ -55,6 +60,7 @@ final class CorpusStage {
   private final CorpusSettings settings;
   private final Stages stages;
   private final RunSummary summary;
+  private final Map<RunSummary.Side, PreviousVectors.Source> reusable = new EnumMap<>(RunSummary.Side.class);
   private EncoderFingerprint fingerprint;
 
   CorpusStage(SparkSession spark, CorpusSettings settings, Stages stages, RunSummary summary) {
@@ -65,6 +71,16 @@ final class CorpusStage {
   }
 
   /**
+   * Takes the vectors of items of {@code side} from the embeddings table {@code previous} names (see
+   * {@link PreviousVectors}) instead of encoding them. The summary then reports the side's reuse: items
+   * reused, items of the table that are gone, or why nothing could be reused ({@link RunSummary#reuse}).
+   */
+  CorpusStage reusing(RunSummary.Side side, PreviousVectors.Source previous) {
+    reusable.put(side, previous);
+    return this;
+  }
+
+  /**
    * Prepares {@code sources} in order; their rejected rows are written to {@code rejectedDir} (a staged
    * folder).
    *
@@ -72,21 +88,12 @@ final class CorpusStage {
    *     {@code validation.maxRejectedFraction} of its rows (its staged rejected rows are kept for the caller)
    */
   List<Encoded> run(List<CatalogSource> sources, Path rejectedDir) {
-    return run(sources, rejectedDir, null);
-  }
-
-  /**
-   * As {@link #run(List, Path)}, reusing the vectors of the table {@code previous} names for each source
-   * (null: none, and nothing said about reuse in the summary).
-   */
-  List<Encoded> run(List<CatalogSource> sources, Path rejectedDir,
-      Function<CatalogSource, PreviousVectors.Source> previous) {
     List<PreparedCatalog> catalogs = new ArrayList<>();
     for (CatalogSource source : sources) {
       catalogs.add(stages.run("read" + source.stageSuffix(), "Read and validate " + source.path(),
           () -> read(source)));
     }
-    stages.run("write-rejected", "Write rejected rows", () -> {
+    stages.run("write-rejected" + sources.get(0).stageSuffix(), "Write rejected rows", () -> {
       Dataset<Row> rejected = catalogs.get(0).rejected();
       for (PreparedCatalog other : catalogs.subList(1, catalogs.size())) {
         rejected = rejected.unionByName(other.rejected());
@@ -103,7 +110,7 @@ final class CorpusStage {
       PreparedCatalog catalog = catalogs.get(i);
       Dataset<Row> items = stages.run("encode" + source.stageSuffix(), "Encode " + catalog.itemsValid()
           + " items of " + source.path() + " with " + settings.encoder().model(),
-          () -> encode(source, catalog, previous == null ? null : previous.apply(source)));
+          () -> encode(source, catalog, reusable.get(source.side())));
       out.add(new Encoded(source, catalog, items, fingerprint()));
     }
     return out;
@@ -138,12 +145,16 @@ final class CorpusStage {
     return fingerprint;
   }
 
+  private static Dataset<Row> prefixed(Dataset<Row> items, String prefix) {
+    return prefix.isEmpty() ? items : items.withColumn("text", concat(lit(prefix), col("text")));
+  }
+
   private Dataset<Row> encode(CatalogSource source, PreparedCatalog catalog, PreviousVectors.Source previous) {
     int partitions = SparkEncoding.partitions(spark, settings.encodePartitions());
     LongAccumulator tokens = spark.sparkContext().longAccumulator("tokens" + source.stageSuffix());
     long t0 = System.nanoTime();
     PreviousVectors.Found found = previous == null ? null : PreviousVectors.read(spark, previous, fingerprint());
-    Dataset<Row> texts = catalog.items().select("item_id", "text");
+    Dataset<Row> texts = prefixed(catalog.items().select("item_id", "text"), source.encodePrefix());
     Dataset<Row> encoded;
     if (found != null && found.vectors() != null) {
       Dataset<Row> cached = found.vectors().select(col("item_id").as("_cid"), col("text_hash").as("_chash"),
@@ -159,6 +170,11 @@ final class CorpusStage {
     } else {
       encoded = withReused(SparkEncoding.encode(spark, texts, settings.encoder(), partitions, settings.sortWindow(),
           tokens), false);
+    }
+    if (!source.encodePrefix().isEmpty()) {
+      // the hash stays that of the encoded text; the stored (and lexically scored) text loses the prefix
+      int length = source.encodePrefix().codePointCount(0, source.encodePrefix().length());
+      encoded = encoded.withColumn("text", expr("substring(text, " + (length + 1) + ")"));
     }
     if (!settings.carried().isEmpty()) {
       encoded = encoded.join(catalog.items().drop("text"), "item_id");

@@ -21,8 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A previously published embeddings table read as a cache of vectors: its rows whose encoder fingerprint is
- * the current one, keyed by item id and text hash. Reading it never fails a run: a table that is missing,
+ * A published embeddings table read as a cache of vectors — the one vector reuse of every job: the
+ * similar-items job reads its own previous {@code embeddings/}, the match job {@code match.catalogEmbeddings}'s.
+ * Its rows whose encoder fingerprint is the current one are keyed by item id and text hash (SHA-256 of the
+ * text as encoded, prefix included), so a reused vector is exactly the one encoding would give. Reading it never fails a run: a table that is missing,
  * unreadable or of an older layout yields no vectors and a reason, and the run encodes everything.
  *
  * <p>Only live tables are read (a run's own staged tables live under {@code _staging/} and are never named
@@ -98,7 +100,8 @@ final class PreviousVectors {
             .collectAsList();
         matching.unpersist();
         return none(all.select("item_id"), others.isEmpty() ? "the previous embeddings table is empty"
-            : "the encoder changed: previous vectors were made with " + String.join(", ", others) + ", this run uses "
+            : "the encoder changed: the stored vectors were made by another encoder (" + String.join(", ", others)
+                + "), this run uses "
                 + fingerprint.value() + " (" + fingerprint.description() + ")");
       }
       LOG.info("{} vectors of {} can be reused (encoder {})", usable, table, fingerprint.value());

@@ -49,6 +49,7 @@ public final class SimilarItemsJob {
         config.output().root(), config.corpus().encoder().model().value(), Encoders.describe(config.corpus().encoder()),
         config.topN(), config.digest()));
     this.stages = new Stages(spark, summary, SimilarItemsConfig.JOB);
+    summary.scorerSettings(config.retriever().settings());
   }
 
   /** Runs the job; the summary is also written under {@code <output>/_runs/}. */
@@ -70,8 +71,8 @@ public final class SimilarItemsJob {
       sources.add(config.against());
     }
     CorpusStage corpus = new CorpusStage(spark, config.corpus(), stages, summary);
-    List<CorpusStage.Encoded> corpora = corpus.run(sources, publisher.stage(OutputLayout.rejected(config.runDate())),
-        this::previousVectors);
+    sources.forEach(source -> corpus.reusing(source.side(), previousVectors(source)));
+    List<CorpusStage.Encoded> corpora = corpus.run(sources, publisher.stage(OutputLayout.rejected(config.runDate())));
     String fingerprint = corpus.fingerprint().value();
     summary.encoderFingerprint(fingerprint);
     String model = config.corpus().encoder().model().value();

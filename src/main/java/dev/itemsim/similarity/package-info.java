@@ -11,6 +11,8 @@
  * ({@link dev.itemsim.similarity.BlockedTopN}). Lists carried from one run to the next
  * ({@link dev.itemsim.similarity.IncrementalLists}: stored prefixes, {@link dev.itemsim.similarity.ScoredList},
  * updated with streamed products against the changed items, {@link dev.itemsim.similarity.StreamedTopN}).
- * Nothing here knows of jobs or the command line.
+ * Also what searches are made of and why they score as they do: user profile vectors
+ * ({@link dev.itemsim.similarity.UserProfiles}) and score explanations
+ * ({@link dev.itemsim.similarity.ScoreExplainer}). Nothing here knows of jobs or the command line.
  */
 package dev.itemsim.similarity;
