@@ -113,6 +113,15 @@ final class BenchSupport {
         passes(value, comparator, goal) ? "PASS" : "FAIL");
   }
 
+  /**
+   * A goal that asks for a figure to be stated rather than bounded: {@code goal=stated}, PASS when the figure
+   * was measured (finite).
+   */
+  static String statedTarget(String name, double value) {
+    return String.format(Locale.ROOT, "TARGET %s value=%.4f goal=stated %s", name, value,
+        Double.isFinite(value) ? "PASS" : "FAIL");
+  }
+
   /** A {@link #target} whose value and goal are ratios: {@code value=123.4x goal=>=100x}. */
   static String ratioTarget(String name, double value, String comparator, double goal) {
     return String.format(Locale.ROOT, "TARGET %s value=%.1fx goal=%s%sx %s", name, value, comparator,

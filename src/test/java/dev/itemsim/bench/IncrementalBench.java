@@ -139,6 +139,9 @@ public final class IncrementalBench {
     System.out.println(BenchSupport.target("encode_stage_incremental_over_full", encodeRatio, "<=", 0.05));
     System.out.println(BenchSupport.target("job_wall_incremental_over_full_embedding", jobRatio, "<=", 0.15));
     System.out.println(BenchSupport.target("job_wall_incremental_over_full_hybrid", hybridRatio, "<=", 0.25));
+    System.out.println(BenchSupport.statedTarget("hybrid_night1_same_neighbor_pairs_with_full_run",
+        hybrid1.sameNeighborShare()));
+    System.out.println(BenchSupport.statedTarget("hybrid_night1_recall_at_10_against_full_run", hybrid1.recall()));
     // lists equal: same neighbours and ranks, scores within 1e-6; neighbours may trade places only where their
     // scores are within 1e-6 (a pair's cosine from another block product differs in its last bits)
     System.out.println(BenchSupport.target("night1_items_whose_list_differs_from_full_run",
