@@ -38,6 +38,26 @@ final class DjlRuntime {
     return pytorch(threads).getGpuCount();
   }
 
+  /**
+   * Why DJL's PyTorch engine cannot open a CUDA device here, and what to install, for messages: it sees
+   * {@code pytorchGpus} devices, and the CUDA runtime (DJL's {@code CudaUtils}) sees its own count.
+   */
+  static String whyNoGpu(int pytorchGpus) {
+    int cudaGpus = ai.djl.util.cuda.CudaUtils.getGpuCount();
+    String natives = "GPU executors need DJL's CUDA build of libtorch " + LIBTORCH_VERSION
+        + " (ai.djl.pytorch:pytorch-native-cuXXX, classifier linux-x86_64, matching the CUDA driver) on their "
+        + "classpath; itemsim.jar carries only the CPU build (pytorch-native-cpu)";
+    if (cudaGpus == 0) {
+      return "this executor has no usable CUDA runtime or driver (CUDA sees 0 GPUs) and DJL's PyTorch engine "
+          + "sees " + pytorchGpus + " (CUDA natives missing). " + natives;
+    }
+    return "the CUDA runtime sees " + cudaGpus + " GPU(s) but DJL's PyTorch engine sees " + pytorchGpus
+        + " (its CUDA natives are missing). " + natives;
+  }
+
+  /** The libtorch version of the bundled PyTorch natives (pom.xml: pytorch-native-cpu). */
+  static final String LIBTORCH_VERSION = "2.7.1";
+
   /** {@code encoder.device} made concrete for the PyTorch engine. */
   static Device pytorchDevice(DeviceChoice choice, int threads) {
     int gpus = gpuCount(threads);
@@ -47,7 +67,7 @@ final class DjlRuntime {
       case GPU -> {
         if (gpus == 0) {
           throw new InvalidInputException("encoder.device = gpu but DJL's PyTorch engine sees no GPU on this "
-              + "machine (CUDA natives missing or no driver); use encoder.device = auto or cpu");
+              + "machine: " + whyNoGpu(0) + ". Or use encoder.device = auto or cpu");
         }
         yield Device.gpu();
       }

@@ -3,6 +3,7 @@ package dev.itemsim.job;
 import dev.itemsim.catalog.CatalogPreparation;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
+import dev.itemsim.embed.EncoderUsage;
 import dev.itemsim.embed.SparkEncoding;
 import dev.itemsim.job.RunSummary.CatalogCounts;
 import dev.itemsim.job.RunSummary.EncodeCounts;
@@ -110,9 +111,11 @@ final class CorpusStage {
   private Dataset<Row> encode(CatalogSource source, PreparedCatalog catalog) {
     int partitions = SparkEncoding.partitions(spark, settings.encodePartitions());
     LongAccumulator tokens = spark.sparkContext().longAccumulator("tokens" + source.stageSuffix());
+    EncoderUsage usage = EncoderUsage.register(spark.sparkContext(), "encoder usage" + source.stageSuffix());
+    summary.encoderUsage(source.side(), usage);
     long t0 = System.nanoTime();
     Dataset<Row> encoded = SparkEncoding.encode(spark, catalog.items(), settings.encoder(), partitions,
-        settings.sortWindow(), tokens);
+        settings.sortWindow(), tokens, usage);
     if (!settings.carried().isEmpty()) {
       encoded = encoded.join(catalog.items().drop("text"), "item_id");
     }
@@ -121,8 +124,13 @@ final class CorpusStage {
     double seconds = (System.nanoTime() - t0) / 1e9;
     long perSecond = Math.round(n / Math.max(seconds, 1e-9));
     summary.encoded(source.side(), new EncodeCounts(n, tokens.value(), perSecond));
-    LOG.info("Encoded {} items ({} tokens) in {} s: {} items/s", n, tokens.value(),
-        String.format(java.util.Locale.ROOT, "%.1f", seconds), perSecond);
+    EncoderUsage.Report where = usage.report();
+    LOG.info("Encoded {} items ({} tokens) in {} s: {} items/s; {} tasks in {} JVMs, {} model loads, devices {}", n,
+        tokens.value(), String.format(java.util.Locale.ROOT, "%.1f", seconds), perSecond, where.tasks(),
+        where.jvms(), where.loads(), where.devices());
+    for (String note : where.notes()) {
+      LOG.warn("{} (see the run summary's encoder_fallback; docs/OPERATIONS.md, GPU executors)", note);
+    }
     return encoded;
   }
 }

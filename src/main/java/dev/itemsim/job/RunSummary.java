@@ -2,6 +2,7 @@ package dev.itemsim.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.itemsim.embed.EncoderUsage;
 import dev.itemsim.eval.Evaluation;
 import dev.itemsim.similarity.SearchFacts;
 import java.io.IOException;
@@ -34,6 +35,25 @@ public final class RunSummary {
   /** Items and tokens through the encoder, and the stage's throughput. */
   public record EncodeCounts(long itemsEncoded, long tokensEncoded, long itemsPerSecond) {}
 
+  /**
+   * What Spark went through during the run ({@link TaskMonitor}): executors that joined and were lost, task
+   * attempts that failed (by reason), attempts killed (losing speculative copies, cancelled stages) and
+   * speculative copies launched.
+   */
+  public record SparkActivity(int executorsAdded, int executorsLost, long taskFailures,
+      Map<String, Long> failuresByReason, long tasksKilled, long speculativeTasks) {
+    Map<String, Object> asMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("executors_added", executorsAdded);
+      m.put("executors_lost", executorsLost);
+      m.put("task_failures", taskFailures);
+      m.put("failures_by_reason", failuresByReason);
+      m.put("tasks_killed", tasksKilled);
+      m.put("speculative_tasks", speculativeTasks);
+      return m;
+    }
+  }
+
   /** A run's state; every run ends {@code succeeded} or {@code failed}. */
   public enum Status {
     RUNNING, SUCCEEDED, FAILED;
@@ -63,6 +83,8 @@ public final class RunSummary {
   private String error;
   private final Map<Side, CatalogCounts> catalogs = new LinkedHashMap<>();
   private final Map<Side, EncodeCounts> encoded = new LinkedHashMap<>();
+  private final Map<Side, EncoderUsage> encoderUsage = new LinkedHashMap<>();
+  private SparkActivity sparkActivity;
   private SearchFacts search;
   private Long pairsWritten;
   private Evaluation evaluation;
@@ -111,6 +133,28 @@ public final class RunSummary {
 
   public EncodeCounts encoded(Side side) {
     return encoded.get(side);
+  }
+
+  /**
+   * Where this side's encode tasks ran; read when the summary is written, so tasks re-run later in the run
+   * (a partition recomputed after a lost executor) count too.
+   */
+  public void encoderUsage(Side side, EncoderUsage usage) {
+    encoderUsage.put(side, usage);
+  }
+
+  /** Where this side's encode tasks ran, as reported so far; null before the encode stage. */
+  public EncoderUsage.Report encoderUsage(Side side) {
+    EncoderUsage usage = encoderUsage.get(side);
+    return usage == null ? null : usage.report();
+  }
+
+  void sparkActivity(SparkActivity activity) {
+    sparkActivity = activity;
+  }
+
+  public SparkActivity sparkActivity() {
+    return sparkActivity;
   }
 
   public void search(SearchFacts facts) {
@@ -175,6 +219,12 @@ public final class RunSummary {
       counts.put(side.prefix() + "items_encoded", e.itemsEncoded());
       counts.put(side.prefix() + "tokens_encoded", e.tokensEncoded());
     });
+    encoderUsage.forEach((side, usage) -> {
+      EncoderUsage.Report r = usage.report();
+      counts.put(side.prefix() + "encode_tasks", r.tasks());
+      counts.put(side.prefix() + "encode_jvms", r.jvms());
+      counts.put(side.prefix() + "encoder_loads", r.loads());
+    });
     if (evaluation != null) {
       counts.putAll(evaluation.counts());
       EncodeCounts a = encoded.get(Side.INPUT);
@@ -222,6 +272,19 @@ public final class RunSummary {
       put(all, "vectors", search.vectors());
     }
     encoded.forEach((side, e) -> all.put(side.prefix() + "encode_items_per_s", e.itemsPerSecond()));
+    encoderUsage.forEach((side, usage) -> {
+      EncoderUsage.Report r = usage.report();
+      all.put(side.prefix() + "encoder_devices", r.devices());
+      if (!r.gpuAddresses().isEmpty()) {
+        all.put(side.prefix() + "task_gpus", r.gpuAddresses());
+      }
+      if (!r.notes().isEmpty()) {
+        all.put(side.prefix() + "encoder_fallback", String.join(" | ", r.notes()));
+      }
+    });
+    if (sparkActivity != null) {
+      all.put("spark", sparkActivity.asMap());
+    }
     if (evaluation != null) {
       all.put("metrics", evaluation.asMap());
     }
