@@ -76,7 +76,8 @@ final class JobRun {
         return new TooManyRejectsException(e.getMessage() + " Rejected rows: " + kept, null);
       }
     } catch (IOException io) {
-      LOG.warn("Could not keep the rejected rows of the stopped run at {}: {}", kept, io.toString());
+      LOG.warn("Could not keep the rejected rows of the stopped run at {}: {}. Check that {} can be written; the "
+          + "run summary still counts them by reason", kept, io.toString(), kept.getParent());
     }
     return e;
   }

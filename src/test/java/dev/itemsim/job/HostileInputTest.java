@@ -79,7 +79,8 @@ class HostileInputTest {
   @Test
   void headerOnlyCsv() throws Exception {
     Path csv = Files.writeString(dir.resolve("header.csv"), "id,title,brand\n");
-    assertInvalid(run(spec(dir, csv, dir.resolve("out"), "input.format = csv")), "has no rows");
+    assertInvalid(run(spec(dir, csv, dir.resolve("out"), "input.format = csv", "text.template = \"{title}\"")),
+        csv + " has no rows");
   }
 
   @Test
@@ -119,7 +120,7 @@ class HostileInputTest {
     texts.put("cjk", "无线蓝牙耳机 主动降噪 長時間再生 블루투스 이어폰");
     texts.put("rtl", "\u202Eسماعات لاسلكية بلوتوث אוזניות אלחוטיות");
     texts.put("control", "Desk\u0007lamp\u001B[31m with\u0008 bell");
-    texts.put("nul", "Floor\u0000lamp\u0000");
+    texts.put("nul", "Floor\u0000lamp");
     texts.put("html", "<script>alert('x')</script><b>Bold</b> &amp; <img src=x onerror=alert(1)> lamp");
     texts.put("megabyte", megabyte);
     texts.put(longId, "Table lamp with a linen shade");
@@ -149,7 +150,7 @@ class HostileInputTest {
     }
     // texts are data, kept as given (whitespace aside): markup is not interpreted, NUL and control characters stay
     assertThat(embeddings.get("html").getString(4)).isEqualTo(texts.get("html"));
-    assertThat(embeddings.get("nul").getString(4)).isEqualTo("Floor\u0000lamp\u0000");
+    assertThat(embeddings.get("nul").getString(4)).isEqualTo("Floor\u0000lamp");
     assertThat(embeddings.get("rtl").getString(4)).isEqualTo(texts.get("rtl"));
     assertThat(embeddings.get("megabyte").getString(4)).hasSizeLessThanOrEqualTo(300).startsWith("lamp lamp");
     assertThat(embeddings.get(longId).getString(0)).hasSize(longId.length());

@@ -68,6 +68,7 @@ final class LocalCluster {
 
   Launcher.Submission submit(Path log, Path spec, List<String> sparkOptions, List<String> sets,
       Map<String, String> env) {
+    pruneJars();
     List<String> args = new ArrayList<>(List.of("submit", "--master", masterUrl, "--driver-memory", "1g",
         "--executor-memory", "1g", "--conf", "spark.ui.enabled=false"));
     args.addAll(sparkOptions);
@@ -77,6 +78,20 @@ final class LocalCluster {
       args.add(s);
     }
     return Launcher.start(log, args, env);
+  }
+
+  /**
+   * Deletes the copies of the application jar in the executors' work folders (one per executor and
+   * application, 400+ MB each); tests submit one application at a time, so earlier ones are done.
+   */
+  private void pruneJars() {
+    try (Stream<Path> files = Files.walk(dir.resolve("work"))) {
+      for (Path jar : files.filter(p -> p.toString().endsWith(".jar")).toList()) {
+        Files.deleteIfExists(jar);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Executor JVMs the workers are running now, with the application they belong to. */
