@@ -53,14 +53,26 @@ spark_class() {
   export SPARK_SCALA_VERSION="${SPARK_SCALA_VERSION:-2.13}"
   local java="java"
   [[ -n "${JAVA_HOME:-}" ]] && java="$JAVA_HOME/bin/java"
-  local cmd=() arg
+  # The launcher prints its own messages, then a NUL and a newline, then the command's arguments, each ended
+  # by a NUL; the last one is its exit status (printed below).
+  local cmd=() arg started=""
   while IFS= read -r -d '' arg; do
+    if [[ -z "$started" ]]; then
+      [[ -n "$arg" ]] && printf '%s\n' "$arg" >&2
+      started=yes
+      continue
+    fi
+    [[ ${#cmd[@]} -eq 0 ]] && arg="${arg#$'\n'}"
     cmd+=("$arg")
   done < <("$java" -Xmx128m -cp "$SPARK_HOME/jars/*" org.apache.spark.launcher.Main "$@"; printf '%d\0' $?)
+  if [[ ${#cmd[@]} -eq 0 ]]; then
+    echo "itemsim: Spark's launcher failed (SPARK_HOME=$SPARK_HOME)" >&2
+    exit 1
+  fi
   local status="${cmd[${#cmd[@]}-1]}"
   unset 'cmd[${#cmd[@]}-1]'
-  if [[ "$status" != 0 ]]; then
-    exit "$status"
+  if [[ "$status" != 0 || ${#cmd[@]} -eq 0 ]]; then
+    exit "$((status == 0 ? 1 : status))"
   fi
   exec "${cmd[@]}"
 }

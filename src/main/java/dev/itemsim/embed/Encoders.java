@@ -1,7 +1,6 @@
 package dev.itemsim.embed;
 
 import ai.djl.Device;
-import ai.djl.util.cuda.CudaUtils;
 import dev.itemsim.InvalidInputException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,7 +115,7 @@ public final class Encoders {
 
   private static boolean gpuWanted(EncoderSettings settings) {
     return settings.device() == DeviceChoice.GPU
-        || settings.device() == DeviceChoice.AUTO && CudaUtils.getGpuCount() > 0;
+        || settings.device() == DeviceChoice.AUTO && DjlRuntime.cudaGpuCount() > 0;
   }
 
   private static EngineChoice engineFor(EncoderSettings settings, ModelFiles files, boolean onGpu) {

@@ -67,7 +67,7 @@ public final class LexicalFeatures {
     StructType schema = new StructType().add("side", DataTypes.IntegerType).add("idx", DataTypes.IntegerType)
         .add("text", DataTypes.StringType);
     int n = settings.ngram();
-    Dataset<Row> texts = spark.createDataFrame(rows, schema)
+    Dataset<Row> texts = DriverRows.of(spark, rows, schema)
         .withColumn("words", udf((UDF1<String, List<String>>) LexicalTokenizer::words,
             DataTypes.createArrayType(DataTypes.StringType)).apply(col("text")))
         .withColumn("grams", udf((UDF1<String, List<String>>) t -> LexicalTokenizer.charNgrams(
