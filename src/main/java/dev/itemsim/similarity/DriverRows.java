@@ -4,6 +4,7 @@ import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 
@@ -24,7 +25,37 @@ public final class DriverRows {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     long bytes = estimatedBytes(rows);
     int slices = (int) Math.max(1, Math.min(MAX_SLICES, Math.max(jsc.defaultParallelism(), bytes / SLICE_BYTES + 1)));
-    return spark.createDataFrame(jsc.parallelize(rows, Math.min(slices, Math.max(1, rows.size()))), schema);
+    List<Row> external = rows.stream().map(DriverRows::external).toList();
+    return spark.createDataFrame(jsc.parallelize(external, Math.min(slices, Math.max(1, rows.size()))), schema);
+  }
+
+  /**
+   * The row with Java lists as Scala sequences, at any depth: a DataFrame made from an RDD of rows reads array
+   * columns as {@code scala.collection.Seq} only (one made from a local list also takes {@code java.util.List}).
+   */
+  static Row external(Row row) {
+    Object[] values = new Object[row.size()];
+    boolean changed = false;
+    for (int i = 0; i < values.length; i++) {
+      Object v = row.get(i);
+      values[i] = externalValue(v);
+      changed |= values[i] != v;
+    }
+    return changed ? RowFactory.create(values) : row;
+  }
+
+  private static Object externalValue(Object v) {
+    if (v instanceof Row r) {
+      return external(r);
+    }
+    if (v instanceof List<?> list) {
+      List<Object> converted = new java.util.ArrayList<>(list.size());
+      for (Object e : list) {
+        converted.add(externalValue(e));
+      }
+      return scala.jdk.javaapi.CollectionConverters.asScala(converted).toSeq();
+    }
+    return v;
   }
 
   /** Serialized size, roughly: strings at two bytes a character, 16 bytes per field, from a sample of rows. */

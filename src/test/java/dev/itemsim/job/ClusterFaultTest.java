@@ -163,12 +163,16 @@ class ClusterFaultTest {
     throw new AssertionError("No executor logged '" + text + "'; job log:\n" + job.log());
   }
 
-  /** Every JVM that completed encode tasks loaded the model exactly once, however many tasks it ran. */
+  /**
+   * Every JVM that completed encode tasks loaded the model exactly once, however many tasks it ran (the lost
+   * partition may be re-encoded by the surviving executor or by the one that replaced the lost one).
+   */
   private static void assertOneModelLoadPerExecutor(JsonNode summary) {
     JsonNode counts = summary.get("counts");
-    assertThat(counts.get("encode_jvms").asInt()).as(summary.toString()).isGreaterThanOrEqualTo(2);
-    assertThat(counts.get("encoder_loads").asInt()).isEqualTo(counts.get("encode_jvms").asInt());
-    assertThat(counts.get("encode_tasks").asInt()).isGreaterThanOrEqualTo(counts.get("encode_jvms").asInt());
+    assertThat(counts.get("encode_jvms").asInt()).as(summary.toString()).isPositive();
+    assertThat(counts.get("encoder_loads").asInt()).as(summary.toString())
+        .isEqualTo(counts.get("encode_jvms").asInt());
+    assertThat(counts.get("encode_tasks").asInt()).isGreaterThanOrEqualTo(2);
   }
 
   private static void copy(Path from, Path to) throws Exception {

@@ -14,7 +14,8 @@ import java.util.stream.Stream;
 
 /**
  * The Spark standalone cluster of {@code scripts/local-cluster} (a master and two workers with one core and
- * 1.5 GB each, separate JVMs on 127.0.0.1), started once per test JVM and stopped when it exits. The workers
+ * 1.5 GB each, separate JVMs on loopback addresses of their own: Spark sees two machines), started once per
+ * test JVM and stopped when it exits. The workers
  * report one fake GPU each, address {@value #FAKE_GPU}, for the GPU-scheduling tests; jobs that do not ask for
  * GPUs are not affected.
  */
@@ -41,7 +42,7 @@ final class LocalCluster {
       }
       Launcher.ProcessResult started = Launcher.exec(List.of(Launcher.ROOT.resolve("scripts/local-cluster").toString(),
               "start", "--dir", dir.toString(), "--workers", "2", "--cores", "1", "--memory", "1536m",
-              "--fake-gpus", FAKE_GPU), Duration.ofMinutes(5), dir.resolve("start.log"));
+              "--fake-gpus", FAKE_GPU, "--distinct-hosts"), Duration.ofMinutes(5), dir.resolve("start.log"));
       if (started.exitCode() != 0 || !Files.exists(dir.resolve("master-url"))) {
         new LocalCluster(dir, null).stop();
         throw new IllegalStateException("scripts/local-cluster start failed:\n" + started.output());
