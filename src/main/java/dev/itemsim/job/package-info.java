@@ -4,7 +4,9 @@
  * and publishing ({@link dev.itemsim.job.OutputLayout} names every table once,
  * {@link dev.itemsim.job.OutputPublisher} replaces all of a run's tables together or none,
  * {@link dev.itemsim.job.OutputLock} keeps one run per output), all inside {@link dev.itemsim.job.JobRun}, which
- * classifies failures and always writes the typed {@link dev.itemsim.job.RunSummary}. One class per job with
+ * classifies failures (a task failing on bad input ends the run at once: {@link dev.itemsim.job.TaskMonitor}, which
+ * also counts lost executors, failed and speculative tasks) and always writes the typed
+ * {@link dev.itemsim.job.RunSummary}. One class per job with
  * its typed, validated configuration; each step is a named Spark job group.
  */
 package dev.itemsim.job;
