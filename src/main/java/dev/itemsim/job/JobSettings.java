@@ -52,7 +52,10 @@ final class JobSettings {
 
   static final Keys SIMILAR_ITEMS = keys("similar-items", List.of(), List.of("similarity.topN", "run.date"));
   static final Keys EVALUATE = keys("evaluate", List.of("eval."), List.of());
-  private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE);
+  /** The match job searches the catalogue for the rows of its left table, never a second catalogue. */
+  static final Keys MATCH = without(keys("match", List.of("match."), List.of("similarity.topN", "run.date")),
+      "search.");
+  private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE, MATCH);
 
   private JobSettings() {}
 
@@ -63,6 +66,10 @@ final class JobSettings {
     all.addAll(Retrievers.keys());
     all.addAll(extra);
     return new Keys(job, List.copyOf(allSections), Set.copyOf(all));
+  }
+
+  private static Keys without(Keys keys, String section) {
+    return new Keys(keys.job(), keys.sections().stream().filter(s -> !s.equals(section)).toList(), keys.keys());
   }
 
   /**

@@ -6,7 +6,8 @@
  * {@link dev.itemsim.job.OutputLock} keeps one run per output), all inside {@link dev.itemsim.job.JobRun}, which
  * classifies failures (a task failing on bad input ends the run at once: {@link dev.itemsim.job.TaskMonitor}, which
  * also counts lost executors, failed and speculative tasks) and always writes the typed
- * {@link dev.itemsim.job.RunSummary}. One class per job with
- * its typed, validated configuration; each step is a named Spark job group.
+ * {@link dev.itemsim.job.RunSummary}. One class per job with its typed, validated configuration
+ * ({@link dev.itemsim.job.SimilarItemsJob}, {@link dev.itemsim.job.EvaluateJob}, {@link dev.itemsim.job.MatchJob});
+ * each step is a named Spark job group.
  */
 package dev.itemsim.job;
