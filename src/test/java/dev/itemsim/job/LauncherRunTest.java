@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code scripts/itemsim run} as a user runs it (its own JVM, {@code conf/log4j2.properties}): a default run on
- * a CPU machine prints no noise, and every warning it does print says what to do; one core writes the same
- * tables as all of them.
+ * a CPU machine prints no noise, and every warning it does print says what to do; its top-N runs on the
+ * bundled native OpenBLAS; one core writes the same tables as all of them.
  */
 @Tag("integration")
 class LauncherRunTest {
@@ -49,6 +49,8 @@ class LauncherRunTest {
         .doesNotContain("Failed to load implementation")
         .doesNotContain("NativeCodeLoader")
         .doesNotContain("\tat ");
+    // the exact top-N ran on the OpenBLAS that ships in the jar: nothing installed on the machine was needed
+    assertThat(SameTables.latestSummary(allCores).get("kernel").asText()).startsWith("native-blas(bundled-openblas ");
     List<String> warnings = allCoresLog.lines().filter(l -> l.contains(" WARN ") || l.startsWith("WARNING")).toList();
     // the one warning left is the JVM's own notice that the Vector API module is incubating (README, Speed)
     assertThat(warnings).allSatisfy(w -> assertThat(w).contains("Using incubator modules: jdk.incubator.vector"));
