@@ -10,6 +10,7 @@ import dev.itemsim.catalog.CatalogPreparation;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
 import dev.itemsim.embed.EncoderFingerprint;
+import dev.itemsim.embed.EncoderUsage;
 import dev.itemsim.embed.SparkEncoding;
 import dev.itemsim.job.RunSummary.CatalogCounts;
 import dev.itemsim.job.RunSummary.EncodeCounts;
@@ -152,6 +153,8 @@ final class CorpusStage {
   private Dataset<Row> encode(CatalogSource source, PreparedCatalog catalog, PreviousVectors.Source previous) {
     int partitions = SparkEncoding.partitions(spark, settings.encodePartitions());
     LongAccumulator tokens = spark.sparkContext().longAccumulator("tokens" + source.stageSuffix());
+    EncoderUsage usage = EncoderUsage.register(spark.sparkContext(), "encoder usage" + source.stageSuffix());
+    summary.encoderUsage(source.side(), usage);
     long t0 = System.nanoTime();
     PreviousVectors.Found found = previous == null ? null : PreviousVectors.read(spark, previous, fingerprint());
     Dataset<Row> texts = prefixed(catalog.items().select("item_id", "text"), source.encodePrefix());
@@ -169,7 +172,7 @@ final class CorpusStage {
           settings.sortWindow(), tokens), false));
     } else {
       encoded = withReused(SparkEncoding.encode(spark, texts, settings.encoder(), partitions, settings.sortWindow(),
-          tokens), false);
+          tokens, usage), false);
     }
     if (!source.encodePrefix().isEmpty()) {
       // the hash stays that of the encoded text; the stored (and lexically scored) text loses the prefix
@@ -198,6 +201,12 @@ final class CorpusStage {
     } else {
       LOG.info("Encoded {} items ({} tokens) in {} s: {} items/s", n, tokens.value(),
           String.format(java.util.Locale.ROOT, "%.1f", seconds), perSecond);
+    }
+    EncoderUsage.Report where = usage.report();
+    LOG.info("Encode stage: {} encode tasks in {} JVMs, {} model loads, devices {}", where.tasks(), where.jvms(),
+        where.loads(), where.devices());
+    for (String note : where.notes()) {
+      LOG.warn("{} (see the run summary's encoder_fallback; docs/OPERATIONS.md, GPU executors)", note);
     }
     return encoded;
   }

@@ -2,6 +2,7 @@ package dev.itemsim.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.itemsim.embed.EncoderUsage;
 import dev.itemsim.eval.Evaluation;
 import dev.itemsim.similarity.SearchFacts;
 import java.io.IOException;
@@ -62,6 +63,25 @@ public final class RunSummary {
    */
   public record ListUpdate(String fullReason, Long unchanged, Long updated, Long recomputed) {}
 
+  /**
+   * What Spark went through during the run ({@link TaskMonitor}): executors that joined and were lost, task
+   * attempts that failed (by reason), attempts killed (losing speculative copies, cancelled stages) and
+   * speculative copies launched.
+   */
+  public record SparkActivity(int executorsAdded, int executorsLost, long taskFailures,
+      Map<String, Long> failuresByReason, long tasksKilled, long speculativeTasks) {
+    Map<String, Object> asMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("executors_added", executorsAdded);
+      m.put("executors_lost", executorsLost);
+      m.put("task_failures", taskFailures);
+      m.put("failures_by_reason", failuresByReason);
+      m.put("tasks_killed", tasksKilled);
+      m.put("speculative_tasks", speculativeTasks);
+      return m;
+    }
+  }
+
   /** A run's state; every run ends {@code succeeded} or {@code failed}. */
   public enum Status {
     RUNNING, SUCCEEDED, FAILED;
@@ -97,6 +117,8 @@ public final class RunSummary {
   private final Map<Side, VectorReuse> reuse = new LinkedHashMap<>();
   private ListUpdate lists;
   private String encoderFingerprint;
+  private final Map<Side, EncoderUsage> encoderUsage = new LinkedHashMap<>();
+  private SparkActivity sparkActivity;
   private SearchFacts search;
   private Long pairsWritten;
   private Evaluation evaluation;
@@ -201,6 +223,28 @@ public final class RunSummary {
     return reasons;
   }
 
+  /**
+   * Where this side's encode tasks ran; read when the summary is written, so tasks re-run later in the run
+   * (a partition recomputed after a lost executor) count too.
+   */
+  public void encoderUsage(Side side, EncoderUsage usage) {
+    encoderUsage.put(side, usage);
+  }
+
+  /** Where this side's encode tasks ran, as reported so far; null before the encode stage. */
+  public EncoderUsage.Report encoderUsage(Side side) {
+    EncoderUsage usage = encoderUsage.get(side);
+    return usage == null ? null : usage.report();
+  }
+
+  void sparkActivity(SparkActivity activity) {
+    sparkActivity = activity;
+  }
+
+  public SparkActivity sparkActivity() {
+    return sparkActivity;
+  }
+
   public void search(SearchFacts facts) {
     search = facts;
   }
@@ -295,6 +339,12 @@ public final class RunSummary {
       counts.put("lists_updated", lists.updated());
       counts.put("lists_recomputed", lists.recomputed());
     }
+    encoderUsage.forEach((side, usage) -> {
+      EncoderUsage.Report r = usage.report();
+      counts.put(side.prefix() + "encode_tasks", r.tasks());
+      counts.put(side.prefix() + "encode_jvms", r.jvms());
+      counts.put(side.prefix() + "encoder_loads", r.loads());
+    });
     if (evaluation != null) {
       counts.putAll(evaluation.counts());
       EncodeCounts a = encoded.get(Side.INPUT);
@@ -351,6 +401,19 @@ public final class RunSummary {
     }
     put(all, "scorer_settings", scorerSettings);
     encoded.forEach((side, e) -> all.put(side.prefix() + "encode_items_per_s", e.itemsPerSecond()));
+    encoderUsage.forEach((side, usage) -> {
+      EncoderUsage.Report r = usage.report();
+      all.put(side.prefix() + "encoder_devices", r.devices());
+      if (!r.gpuAddresses().isEmpty()) {
+        all.put(side.prefix() + "task_gpus", r.gpuAddresses());
+      }
+      if (!r.notes().isEmpty()) {
+        all.put(side.prefix() + "encoder_fallback", String.join(" | ", r.notes()));
+      }
+    });
+    if (sparkActivity != null) {
+      all.put("spark", sparkActivity.asMap());
+    }
     if (evaluation != null) {
       all.put("metrics", evaluation.asMap());
     }

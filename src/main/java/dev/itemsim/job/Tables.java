@@ -37,10 +37,14 @@ final class Tables {
         .write().parquet(dir.toString());
   }
 
-  /** Neighbour lists with their model; returns the rows written (read back from the files). */
+  /**
+   * Neighbour lists with their model; returns the rows written (read back from the files). Repartitioned, not
+   * coalesced: rankings computed on the driver come as slices of rows inside tasks, which a coalesce would
+   * merge into one large task.
+   */
   static long writeNeighbors(Ranking ranking, long queries, String model, Path dir) {
     ranking.rows().withColumn("model", lit(model))
-        .coalesce(files(queries * 10, ROWS_PER_NEIGHBOR_FILE))
+        .repartition(files(queries * 10, ROWS_PER_NEIGHBOR_FILE))
         .write().parquet(dir.toString());
     return ranking.rows().sparkSession().read().parquet(dir.toString()).count();
   }

@@ -76,7 +76,7 @@ final class CandidateReranking {
         NeighborRows.add(queries.ids()[i], lists[i], scores[i], lists[i].length, corpus.ids(), rows);
       }
     }
-    return new DriverRanking(spark, spark.createDataFrame(rows, Ranking.SCHEMA), facts, sides);
+    return new DriverRanking(spark, DriverRows.of(spark, rows, Ranking.SCHEMA), facts, sides);
   }
 
   private static CollectedItems collectCorpus(SearchRequest request, int blockSize, boolean hybrid,
@@ -171,7 +171,7 @@ final class CandidateReranking {
           out.add(RowFactory.create(p.getString(0), p.getString(1), sides.score(q, c)));
         }
       }
-      return spark.createDataFrame(out, PAIR_SCHEMA);
+      return DriverRows.of(spark, out, PAIR_SCHEMA);
     }
 
     @Override

@@ -161,7 +161,7 @@ public final class LexicalFeatures {
     }
     StructType schema = new StructType().add("side", DataTypes.IntegerType).add("idx", DataTypes.IntegerType)
         .add("text", DataTypes.StringType);
-    Dataset<Row> texts = tokens(spark.createDataFrame(rows, schema), settings.ngram());
+    Dataset<Row> texts = tokens(DriverRows.of(spark, rows, schema), settings.ngram());
     Dataset<Row> all = texts;
     List<org.apache.spark.broadcast.Broadcast<double[]>> weights = new ArrayList<>();
     for (int kind = 0; kind < KINDS.size(); kind++) {

@@ -138,10 +138,15 @@ final class BenchSupport {
    * output, and returns the {@code RESULT key=value ...} pairs it printed.
    */
   static Map<String, String> child(String heap, Class<?> mainClass, String... args) {
+    return child(heap, System.getenv().getOrDefault("BENCH_BLAS", "bundled"), mainClass, args);
+  }
+
+  /** As {@link #child(String, Class, String...)}, binding the BLAS {@code blas} names (bundled or system). */
+  static Map<String, String> child(String heap, String blas, Class<?> mainClass, String... args) {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + heap, "--add-modules", "jdk.incubator.vector", "-Dai.djl.offline=true", "-Dai.djl.onnx.disable_alternative=true",
         "-Dlog4j2.configurationFile=conf/log4j2-test.properties",
-        "-Ditemsim.blas=" + System.getenv().getOrDefault("BENCH_BLAS", "bundled"),
+        "-Ditemsim.blas=" + blas,
         "-cp", System.getProperty("java.class.path"), mainClass.getName()));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
