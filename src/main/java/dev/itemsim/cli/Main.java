@@ -186,6 +186,10 @@ public final class Main implements Runnable {
       out.println();
       out.println("itemsim similar-items " + summary.status().name().toLowerCase(java.util.Locale.ROOT)
           + " for run_date=" + c.runDate());
+      if (summary.runMode() != null) {
+        out.println("  run mode             " + summary.runMode());
+        summary.fullReasons().forEach(r -> out.println("    from scratch: " + r));
+      }
       summary.counts().forEach((k, v) -> out.printf("  %-20s %s%n", k, v));
       out.println("  stage wall times (ms):");
       for (Map.Entry<String, Long> e : summary.stageMillis().entrySet()) {
@@ -202,6 +206,7 @@ public final class Main implements Runnable {
         out.println("    " + c.output().resolve(OutputLayout.EMBEDDINGS_AGAINST));
       }
       out.println("    " + c.output().resolve(OutputLayout.rejected(c.runDate())));
+      out.println("    " + c.output().resolve(OutputLayout.STATE) + "  (kept for the next run)");
       out.println("    " + summary.summaryPath());
     }
   }

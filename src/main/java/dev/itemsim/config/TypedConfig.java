@@ -39,6 +39,12 @@ public final class TypedConfig {
     } catch (ConfigException e) {
       throw wrong(key, "an integer", e);
     }
+    // getInt truncates 2.5 to 2: a fraction is a mistake, not a value to round
+    Object raw = config.getValue(key).unwrapped();
+    if (raw instanceof Double || raw instanceof Float
+        || raw instanceof String text && !text.trim().matches("[+-]?\\d+")) {
+      throw new InvalidInputException(key + " must be an integer: got '" + raw + "'");
+    }
     if (value < min || value > max) {
       throw new InvalidInputException(key + " = " + value + " is out of range " + min + ".." + max);
     }

@@ -1,7 +1,6 @@
 package dev.itemsim.embed;
 
 import ai.djl.Device;
-import ai.djl.util.cuda.CudaUtils;
 import dev.itemsim.InvalidInputException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,12 +20,50 @@ public final class Encoders {
 
   private Encoders() {}
 
+  /** The encoder {@code settings} ask for, with no GPU assigned by Spark (see {@link #load(EncoderSettings, TaskGpu)}). */
   public static SentenceEncoder load(EncoderSettings settings) {
+    return load(settings, null).encoder();
+  }
+
+  /**
+   * A loaded encoder and where it runs.
+   *
+   * @param device {@code cpu} or {@code gpu(N)} (the CUDA index)
+   * @param note why a GPU Spark assigned is not used (the CPU fallback of {@code encoder.device = auto}), or null
+   */
+  public record Loaded(SentenceEncoder encoder, String device, String note) {}
+
+  /**
+   * Loads the encoder for a task Spark's resource scheduling gave {@code gpu} (null: no GPU assigned, and then
+   * {@code encoder.device = auto | gpu} mean the first GPU DJL sees). With a GPU assigned, the model runs on that
+   * device only. When that device cannot be opened (no CUDA natives or driver), {@code encoder.device = gpu}
+   * fails naming the address and what is missing, {@code auto} runs on the CPU and says so ({@link Loaded#note}),
+   * and {@code cpu} ignores the GPU.
+   */
+  public static Loaded load(EncoderSettings settings, TaskGpu gpu) {
     DjlRuntime.configureOffline();
     long start = System.nanoTime();
     ModelFiles files = settings.model().resolve();
-    EngineChoice engine = engineFor(settings, files);
+    String note = null;
+    Device assigned = null;
+    if (gpu != null && settings.device() != DeviceChoice.CPU) {
+      int visible = DjlRuntime.gpuCount(settings.threads());
+      if (gpu.cudaIndex() < visible) {
+        assigned = Device.gpu(gpu.cudaIndex());
+      } else {
+        String why = "Spark assigned " + gpu.describe() + " to this task, but it cannot be opened: "
+            + DjlRuntime.whyNoGpu(visible);
+        if (settings.device() == DeviceChoice.GPU) {
+          throw new InvalidInputException(why + ". Or set encoder.device = auto to encode on the CPU instead");
+        }
+        note = why + ". Encoding on the CPU (encoder.device = auto)";
+        LOG.warn(note);
+      }
+    }
+    boolean onGpu = assigned != null || gpu == null && gpuWanted(settings);
+    EngineChoice engine = engineFor(settings, files, onGpu);
     SentenceEncoder encoder;
+    String device;
     if (engine == EngineChoice.ONNXRUNTIME) {
       if (settings.device() == DeviceChoice.GPU) {
         throw new InvalidInputException("encoder.device = gpu needs encoder.engine = pytorch: the ONNX Runtime "
@@ -36,19 +73,27 @@ public final class Encoders {
         throw new InvalidInputException("encoder.engine = onnxruntime but model " + settings.model()
             + " has no model.onnx (it has " + files.weightFiles() + "): use encoder.engine = pytorch");
       }
-      encoder = GraphEncoder.onnxRuntime(settings, files);
-    } else {
-      Device device = DjlRuntime.pytorchDevice(settings.device(), settings.threads());
-      if (files.safetensors() == null && files.torchScript() != null) {
-        encoder = GraphEncoder.torchScript(settings, files, device);
-      } else {
-        encoder = TorchBertEncoder.load(settings, files, device);
+      if (assigned != null) {
+        note = "Spark assigned " + gpu.describe() + " to this task, but encoder.engine = onnxruntime runs on the "
+            + "CPU (itemsim ships ONNX Runtime's CPU build): use encoder.engine = pytorch or auto for the GPU";
+        LOG.warn(note);
       }
+      encoder = GraphEncoder.onnxRuntime(settings, files);
+      device = "cpu";
+    } else {
+      Device torchDevice = assigned != null ? assigned
+          : gpu != null ? Device.cpu() : DjlRuntime.pytorchDevice(settings.device(), settings.threads());
+      if (files.safetensors() == null && files.torchScript() != null) {
+        encoder = GraphEncoder.torchScript(settings, files, torchDevice);
+      } else {
+        encoder = TorchBertEncoder.load(settings, files, torchDevice);
+      }
+      device = torchDevice.isGpu() ? "gpu(" + torchDevice.getDeviceId() + ")" : "cpu";
     }
-    LOG.info("Encoder for {} on {} ready in {} ms ({}, pooling {})", settings.model(), engine,
+    LOG.info("Encoder for {} on {} ({}) ready in {} ms ({}, pooling {})", settings.model(), engine, device,
         (System.nanoTime() - start) / 1_000_000, encoder.getClass().getSimpleName(),
         ((BatchingEncoder) encoder).pooling());
-    return encoder;
+    return new Loaded(encoder, device, note);
   }
 
   /**
@@ -58,20 +103,26 @@ public final class Encoders {
   public static String describe(EncoderSettings settings) {
     DjlRuntime.configureOffline();
     EngineChoice engine = engineFor(settings, settings.model().resolve());
-    boolean gpu = engine == EngineChoice.PYTORCH && (settings.device() == DeviceChoice.GPU
-        || settings.device() == DeviceChoice.AUTO && CudaUtils.getGpuCount() > 0);
+    boolean gpu = engine == EngineChoice.PYTORCH && gpuWanted(settings);
     return engine.name().toLowerCase(java.util.Locale.ROOT) + " on " + (gpu ? "gpu" : "cpu")
         + (gpu && settings.fp16() ? " (fp16)" : "");
   }
 
   /** {@code encoder.engine} made concrete for these model files. */
   public static EngineChoice engineFor(EncoderSettings settings, ModelFiles files) {
+    return engineFor(settings, files, gpuWanted(settings));
+  }
+
+  private static boolean gpuWanted(EncoderSettings settings) {
+    return settings.device() == DeviceChoice.GPU
+        || settings.device() == DeviceChoice.AUTO && DjlRuntime.cudaGpuCount() > 0;
+  }
+
+  private static EngineChoice engineFor(EncoderSettings settings, ModelFiles files, boolean onGpu) {
     if (settings.engine() != EngineChoice.AUTO) {
       return settings.engine();
     }
-    boolean gpuWanted = settings.device() == DeviceChoice.GPU
-        || settings.device() == DeviceChoice.AUTO && CudaUtils.getGpuCount() > 0;
-    if (files.onnx() == null || gpuWanted && (files.safetensors() != null || files.torchScript() != null
+    if (files.onnx() == null || onGpu && (files.safetensors() != null || files.torchScript() != null
         || !files.quantized())) {
       return EngineChoice.PYTORCH;
     }

@@ -45,17 +45,17 @@ final class GraphEncoder extends BatchingEncoder {
 
   private static ZooModel<NDList, NDList> load(EncoderSettings settings, String engine, Path file, Device device) {
     try {
+      // the folder and the file's name, not the file: DJL warns about a model path that is a plain file
       Criteria.Builder<NDList, NDList> criteria = Criteria.builder()
           .setTypes(NDList.class, NDList.class)
           .optEngine(engine)
           .optDevice(device)
-          .optModelPath(file)
+          .optModelPath(file.toAbsolutePath().getParent())
+          .optModelName(file.getFileName().toString().replaceFirst("\\.(onnx|pt)$", ""))
           .optTranslator(new NoopTranslator());
       if (engine.equals("OnnxRuntime")) {
         criteria.optOption("intraOpNumThreads", Integer.toString(settings.threads()))
             .optOption("interOpNumThreads", "1");
-      } else {
-        criteria.optModelName(file.getFileName().toString().replaceFirst("\\.pt$", ""));
       }
       return criteria.build().loadModel();
     } catch (IOException | ModelNotFoundException | MalformedModelException | ai.djl.engine.EngineException e) {

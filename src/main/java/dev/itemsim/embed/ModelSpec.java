@@ -4,12 +4,15 @@ import dev.itemsim.InvalidInputException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What {@code encoder.model} names: a built-in model ({@code builtin:NAME}, shipped inside a Maven jar on the
  * classpath) or a local folder holding {@code tokenizer.json} and weights as {@code model.onnx},
  * {@code model.safetensors} (with {@code config.json}) or TorchScript {@code model.pt}. A folder with only
- * {@code pytorch_model.bin} is refused: loading a pickle can execute code. Resolution to files
+ * {@code pytorch_model.bin} is refused: loading a pickle can execute code. A folder with a
+ * {@value ModelChecksums#FILE} is verified against it ({@link ModelChecksums}). Resolution to files
  * happens on whichever JVM encodes (driver or executor), so a spec is just its string.
  */
 public record ModelSpec(String value) implements Serializable {
@@ -37,7 +40,8 @@ public record ModelSpec(String value) implements Serializable {
     Path dir = Path.of(value);
     if (!Files.isDirectory(dir)) {
       throw new InvalidInputException("encoder.model '" + value + "' is neither builtin:NAME (one of "
-          + BuiltinModel.names() + ") nor an existing folder");
+          + BuiltinModel.names() + ") nor an existing folder (on a cluster a model folder must exist at this path "
+          + "on the driver and on every executor: a shared mount, or ship it with --archives)");
     }
     Path tokenizer = dir.resolve("tokenizer.json");
     if (!Files.isRegularFile(tokenizer)) {
@@ -54,8 +58,16 @@ public record ModelSpec(String value) implements Serializable {
       throw new InvalidInputException("Model folder " + dir + " has no model.onnx, model.safetensors or model.pt"
           + " (a model folder needs tokenizer.json and one of them)");
     }
-    return new ModelFiles(tokenizer, onnx, safetensors, torchScript, existing(dir.resolve("config.json")), null,
-        folderPooling(dir), false);
+    Path config = existing(dir.resolve("config.json"));
+    Path poolingConfig = existing(dir.resolve("1_Pooling/config.json"));
+    List<Path> read = new ArrayList<>();
+    for (Path p : new Path[] {tokenizer, onnx, safetensors, torchScript, config, poolingConfig}) {
+      if (p != null) {
+        read.add(p);
+      }
+    }
+    ModelChecksums.verify(dir, read);
+    return new ModelFiles(tokenizer, onnx, safetensors, torchScript, config, null, folderPooling(dir), false);
   }
 
   static final String PICKLE_REFUSED = "Model folder %s holds its weights only as pytorch_model.bin, which "

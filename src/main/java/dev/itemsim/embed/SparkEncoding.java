@@ -39,8 +39,24 @@ public final class SparkEncoding {
    */
   public static Dataset<Row> encode(SparkSession spark, Dataset<Row> items, EncoderSettings settings,
       int partitions, int sortWindow, LongAccumulator tokens) {
-    var rows = items.select("item_id", "text").javaRDD().repartition(partitions)
-        .mapPartitions(new EncodeRows(settings, sortWindow, 1, tokens, EncodeRows.Output.HASH_AND_ARRAY));
+    return encode(spark, items, settings, partitions, sortWindow, tokens, null);
+  }
+
+  /**
+   * As {@link #encode(SparkSession, Dataset, EncoderSettings, int, int, LongAccumulator)}; {@code usage} (may be
+   * null) receives where each task encoded.
+   *
+   * <p>Rows go to partitions by a hash of their id and are sorted by id within each, so every partition, sort
+   * window and batch holds the same texts on every run and every retry: a partition recomputed after a lost
+   * executor, or by a speculative copy, reproduces the same vectors.
+   */
+  public static Dataset<Row> encode(SparkSession spark, Dataset<Row> items, EncoderSettings settings,
+      int partitions, int sortWindow, LongAccumulator tokens, EncoderUsage usage) {
+    var rows = items.select("item_id", "text")
+        .repartition(partitions, org.apache.spark.sql.functions.col("item_id"))
+        .sortWithinPartitions("item_id")
+        .javaRDD()
+        .mapPartitions(new EncodeRows(settings, sortWindow, 1, tokens, EncodeRows.Output.HASH_AND_ARRAY, usage));
     return spark.createDataFrame(rows, OUTPUT_SCHEMA);
   }
 
@@ -66,13 +82,20 @@ public final class SparkEncoding {
   /**
    * Appends the embedding of column {@code textIndex} to every row of a partition, in chunks of
    * {@code sortWindow} rows through the JVM's shared encoder; rows keep their order. A null text gets a null
-   * embedding.
+   * embedding. At most {@code sortWindow} rows of the partition are held at a time, whatever its size. The
+   * encoder runs on the GPU Spark assigned to the task, if any ({@link TaskGpu}).
    *
    * @param output what is appended: the text hash and an {@code array<float>}, only the array, or an ML
    *     {@code DenseVector}
+   * @param usage receives each task's JVM, model load and device (may be null)
    */
   public record EncodeRows(EncoderSettings settings, int sortWindow, int textIndex, LongAccumulator tokens,
-      Output output) implements FlatMapFunction<Iterator<Row>, Row> {
+      Output output, EncoderUsage usage) implements FlatMapFunction<Iterator<Row>, Row> {
+
+    public EncodeRows(EncoderSettings settings, int sortWindow, int textIndex, LongAccumulator tokens,
+        Output output) {
+      this(settings, sortWindow, textIndex, tokens, output, null);
+    }
 
     /** The columns appended to each row. */
     public enum Output { HASH_AND_ARRAY, ARRAY, ML_VECTOR }
@@ -88,7 +111,7 @@ public final class SparkEncoding {
         public boolean hasNext() {
           while (next >= pending.size() && input.hasNext()) {
             if (encoder == null) {
-              encoder = SharedEncoders.get(settings);
+              encoder = acquire();
             }
             pending = encodeChunk(encoder, input);
             next = 0;
@@ -104,6 +127,15 @@ public final class SparkEncoding {
           return pending.get(next++);
         }
       };
+    }
+
+    private SentenceEncoder acquire() {
+      TaskGpu gpu = TaskGpu.assigned();
+      SharedEncoders.Lease lease = SharedEncoders.acquire(settings, gpu);
+      if (usage != null) {
+        usage.record(lease, gpu);
+      }
+      return lease.loaded().encoder();
     }
 
     private List<Row> encodeChunk(SentenceEncoder encoder, Iterator<Row> input) {

@@ -9,11 +9,16 @@ import static org.apache.spark.sql.functions.sha2;
 import dev.itemsim.catalog.CatalogPreparation;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
+import dev.itemsim.embed.EncoderFingerprint;
+import dev.itemsim.embed.EncoderUsage;
 import dev.itemsim.embed.SparkEncoding;
 import dev.itemsim.job.RunSummary.CatalogCounts;
 import dev.itemsim.job.RunSummary.EncodeCounts;
+import dev.itemsim.similarity.IncrementalLists;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -28,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * ({@link CatalogPreparation}), the rejected rows of all catalogues are written to one staged table, the
  * reject limit is checked per catalogue, then the valid items are encoded with the filter columns carried
  * along.
+ *
+ * <p>Encoding reuses earlier vectors when the job names an embeddings table for a side ({@link #reusing}, read
+ * by {@link PreviousVectors}): an item whose id, text hash (of the text as encoded, prefix included) and
+ * {@link EncoderFingerprint} match a row of it takes that row's vector (column
+ * {@value IncrementalLists#VECTOR_REUSED} true); the others are encoded. The similar-items job names its own
+ * previous output, the match job {@code match.catalogEmbeddings}.
  */
 final class CorpusStage {
   private static final Logger LOG = LoggerFactory.getLogger(CorpusStage.class);
@@ -35,10 +46,11 @@ final class CorpusStage {
   /**
    * One catalogue ready to search.
    *
-   * @param items {@code item_id, text, text_hash, embedding, attr_k...}, persisted: a
+   * @param items {@code item_id, text, text_hash, embedding, vector_reused, attr_k...}, persisted: a
    *     {@link dev.itemsim.similarity.SearchItems} dataset
+   * @param fingerprint the encoder's, stored beside each vector
    */
-  record Encoded(CatalogSource source, PreparedCatalog catalog, Dataset<Row> items) {
+  record Encoded(CatalogSource source, PreparedCatalog catalog, Dataset<Row> items, EncoderFingerprint fingerprint) {
     void release() {
       items.unpersist();
       catalog.release();
@@ -49,8 +61,8 @@ final class CorpusStage {
   private final CorpusSettings settings;
   private final Stages stages;
   private final RunSummary summary;
-  private final java.util.Map<RunSummary.Side, ReusableVectors> reusable = new java.util.EnumMap<>(
-      RunSummary.Side.class);
+  private final Map<RunSummary.Side, PreviousVectors.Source> reusable = new EnumMap<>(RunSummary.Side.class);
+  private EncoderFingerprint fingerprint;
 
   CorpusStage(SparkSession spark, CorpusSettings settings, Stages stages, RunSummary summary) {
     this.spark = spark;
@@ -60,13 +72,12 @@ final class CorpusStage {
   }
 
   /**
-   * Takes the vectors of items of {@code side} whose id and encoded text are unchanged from {@code vectors}
-   * instead of encoding them; the summary counts them as {@code <side>items_reused}.
+   * Takes the vectors of items of {@code side} from the embeddings table {@code previous} names (see
+   * {@link PreviousVectors}) instead of encoding them. The summary then reports the side's reuse: items
+   * reused, items of the table that are gone, or why nothing could be reused ({@link RunSummary#reuse}).
    */
-  CorpusStage reusing(RunSummary.Side side, ReusableVectors vectors) {
-    if (vectors.usable()) {
-      reusable.put(side, vectors);
-    }
+  CorpusStage reusing(RunSummary.Side side, PreviousVectors.Source previous) {
+    reusable.put(side, previous);
     return this;
   }
 
@@ -99,8 +110,9 @@ final class CorpusStage {
       CatalogSource source = sources.get(i);
       PreparedCatalog catalog = catalogs.get(i);
       Dataset<Row> items = stages.run("encode" + source.stageSuffix(), "Encode " + catalog.itemsValid()
-          + " items of " + source.path() + " with " + settings.encoder().model(), () -> encode(source, catalog));
-      out.add(new Encoded(source, catalog, items));
+          + " items of " + source.path() + " with " + settings.encoder().model(),
+          () -> encode(source, catalog, reusable.get(source.side())));
+      out.add(new Encoded(source, catalog, items, fingerprint()));
     }
     return out;
   }
@@ -126,34 +138,41 @@ final class CorpusStage {
     }
   }
 
+  /** The encoder's fingerprint, computed once (it reads the model files). */
+  EncoderFingerprint fingerprint() {
+    if (fingerprint == null) {
+      fingerprint = EncoderFingerprint.of(settings.encoder());
+    }
+    return fingerprint;
+  }
+
   private static Dataset<Row> prefixed(Dataset<Row> items, String prefix) {
     return prefix.isEmpty() ? items : items.withColumn("text", concat(lit(prefix), col("text")));
   }
 
-  private Dataset<Row> encode(CatalogSource source, PreparedCatalog catalog) {
+  private Dataset<Row> encode(CatalogSource source, PreparedCatalog catalog, PreviousVectors.Source previous) {
     int partitions = SparkEncoding.partitions(spark, settings.encodePartitions());
     LongAccumulator tokens = spark.sparkContext().longAccumulator("tokens" + source.stageSuffix());
+    EncoderUsage usage = EncoderUsage.register(spark.sparkContext(), "encoder usage" + source.stageSuffix());
+    summary.encoderUsage(source.side(), usage);
     long t0 = System.nanoTime();
+    PreviousVectors.Found found = previous == null ? null : PreviousVectors.read(spark, previous, fingerprint());
     Dataset<Row> texts = prefixed(catalog.items().select("item_id", "text"), source.encodePrefix());
-    ReusableVectors previous = reusable.get(source.side());
     Dataset<Row> encoded;
-    long toEncode = -1;
-    Dataset<Row> changed = null;
-    if (previous == null) {
-      encoded = SparkEncoding.encode(spark, texts, settings.encoder(), partitions, settings.sortWindow(), tokens);
+    if (found != null && found.vectors() != null) {
+      Dataset<Row> cached = found.vectors().select(col("item_id").as("_cid"), col("text_hash").as("_chash"),
+          col("embedding").as("_cvec"));
+      Dataset<Row> looked = texts.withColumn("text_hash", sha2(col("text"), 256))
+          .join(cached, col("item_id").equalTo(col("_cid")).and(col("text_hash").equalTo(col("_chash"))), "left");
+      Dataset<Row> reused = looked.filter(col("_cvec").isNotNull())
+          .select(col("item_id"), col("text"), col("text_hash"), col("_cvec").as("embedding"),
+              lit(true).as(IncrementalLists.VECTOR_REUSED));
+      Dataset<Row> toEncode = looked.filter(col("_cvec").isNull()).select("item_id", "text");
+      encoded = reused.unionByName(withReused(SparkEncoding.encode(spark, toEncode, settings.encoder(), partitions,
+          settings.sortWindow(), tokens), false));
     } else {
-      // the stored hash is SparkEncoding.textHash of the encoded text: SHA-256 of its UTF-8, lower-case hex
-      Dataset<Row> hashed = texts.withColumn("text_hash", sha2(col("text"), 256));
-      Dataset<Row> stored = previous.vectors().select(col("item_id").as("_id"), col("text_hash").as("_hash"),
-          col("embedding").as("_embedding"));
-      org.apache.spark.sql.Column same = hashed.col("item_id").equalTo(stored.col("_id"))
-          .and(hashed.col("text_hash").equalTo(stored.col("_hash")));
-      Dataset<Row> reused = hashed.join(stored, same).select(col("item_id"), col("text"), col("text_hash"),
-          col("_embedding").as("embedding"));
-      changed = hashed.join(stored, same, "left_anti").select("item_id", "text").cache();
-      toEncode = changed.count();
-      encoded = SparkEncoding.encode(spark, changed, settings.encoder(), partitions, settings.sortWindow(), tokens)
-          .unionByName(reused);
+      encoded = withReused(SparkEncoding.encode(spark, texts, settings.encoder(), partitions, settings.sortWindow(),
+          tokens, usage), false);
     }
     if (!source.encodePrefix().isEmpty()) {
       // the hash stays that of the encoded text; the stored (and lexically scored) text loses the prefix
@@ -165,16 +184,34 @@ final class CorpusStage {
     }
     encoded = encoded.persist(StorageLevel.MEMORY_AND_DISK());
     long n = encoded.count();
+    long reusedCount = found != null && found.vectors() != null
+        ? encoded.filter(col(IncrementalLists.VECTOR_REUSED)).count() : 0;
     double seconds = (System.nanoTime() - t0) / 1e9;
-    long perSecond = Math.round(n / Math.max(seconds, 1e-9));
-    summary.encoded(source.side(), new EncodeCounts(n, tokens.value(), perSecond));
-    if (changed != null) {
-      changed.unpersist();
-      summary.count(source.side().prefix() + "items_reused", n - toEncode);
-      LOG.info("Reused the stored vectors of {} of {} items; encoded {}", n - toEncode, n, toEncode);
+    long encodedCount = n - reusedCount;
+    long perSecond = Math.round(encodedCount / Math.max(seconds, 1e-9));
+    summary.encoded(source.side(), new EncodeCounts(encodedCount, reusedCount, tokens.value(), perSecond));
+    if (found != null) {
+      Long deleted = found.ids() == null ? null
+          : found.ids().join(texts, found.ids().col("item_id").equalTo(texts.col("item_id")), "left_anti").count();
+      summary.reuse(source.side(), new RunSummary.VectorReuse(found.whyNone(), deleted));
+      found.release();
+      LOG.info("Encoded {} items ({} tokens) and reused {} vectors of the previous run in {} s{}", encodedCount,
+          tokens.value(), reusedCount, String.format(java.util.Locale.ROOT, "%.1f", seconds),
+          deleted == null ? "" : "; " + deleted + " items of the previous run are gone");
+    } else {
+      LOG.info("Encoded {} items ({} tokens) in {} s: {} items/s", n, tokens.value(),
+          String.format(java.util.Locale.ROOT, "%.1f", seconds), perSecond);
     }
-    LOG.info("Encoded {} items ({} tokens) in {} s: {} items/s", n, tokens.value(),
-        String.format(java.util.Locale.ROOT, "%.1f", seconds), perSecond);
+    EncoderUsage.Report where = usage.report();
+    LOG.info("Encode stage: {} encode tasks in {} JVMs, {} model loads, devices {}", where.tasks(), where.jvms(),
+        where.loads(), where.devices());
+    for (String note : where.notes()) {
+      LOG.warn("{} (see the run summary's encoder_fallback; docs/OPERATIONS.md, GPU executors)", note);
+    }
     return encoded;
+  }
+
+  private static Dataset<Row> withReused(Dataset<Row> encoded, boolean reused) {
+    return encoded.withColumn(IncrementalLists.VECTOR_REUSED, lit(reused));
   }
 }

@@ -10,6 +10,7 @@ import dev.itemsim.eval.MatchPairs;
 import dev.itemsim.eval.Misses;
 import dev.itemsim.eval.RankedLists;
 import dev.itemsim.job.RunSummary.Side;
+import dev.itemsim.similarity.DriverRows;
 import dev.itemsim.similarity.NeighborSearch;
 import dev.itemsim.similarity.Ranking;
 import dev.itemsim.similarity.Retriever;
@@ -117,7 +118,7 @@ public final class EvaluateJob {
         misses.addAll(Misses.rows(d.name(), d.lists(), d.truth(), d.queryTexts(), d.corpusTexts(),
             d.unlistedScores(), config.missContext()));
       }
-      spark.createDataFrame(misses, Misses.SCHEMA).orderBy("direction", "query_id", "expected_id").coalesce(1)
+      DriverRows.of(spark, misses, Misses.SCHEMA).orderBy("direction", "query_id", "expected_id").coalesce(1)
           .write().parquet(new Path(dir, OutputLayout.MISSES).toString());
       writeRanked(new Path(dir, OutputLayout.RANKED), aToB, reverse, b == a);
       Evaluation result = new Evaluation(Evaluation.metrics(aToB.lists(), aToB.truth()),
@@ -159,7 +160,7 @@ public final class EvaluateJob {
     if (pairs.isEmpty()) {
       return scores;
     }
-    Dataset<Row> asked = spark.createDataFrame(pairs, new org.apache.spark.sql.types.StructType()
+    Dataset<Row> asked = DriverRows.of(spark, pairs, new org.apache.spark.sql.types.StructType()
         .add("item_id", "string").add("neighbor_id", "string"));
     for (Row r : ranking.score(asked).collectAsList()) {
       scores.put(Misses.key(r.getString(0), r.getString(1)), r.getFloat(2));
@@ -184,7 +185,7 @@ public final class EvaluateJob {
         }
       });
     }
-    spark.createDataFrame(rows, new org.apache.spark.sql.types.StructType().add("direction", "string", false)
+    DriverRows.of(spark, rows, new org.apache.spark.sql.types.StructType().add("direction", "string", false)
             .add("item_id", "string", false).add("rank", "int", false).add("neighbor_id", "string", false)
             .add("score", "float", false))
         .orderBy("direction", "item_id", "rank").coalesce(1).write().parquet(dir.toString());

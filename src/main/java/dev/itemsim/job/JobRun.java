@@ -1,5 +1,6 @@
 package dev.itemsim.job;
 
+import dev.itemsim.InvalidInputException;
 import dev.itemsim.similarity.RecallBelowMinimumException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -34,7 +35,11 @@ final class JobRun {
     long start = System.nanoTime();
     OutputLock.requireOutsideInputs(spark.sparkContext().hadoopConfiguration(), layout.root(), inputs);
     FileSystem fs = fileSystem(spark, layout.path());
-    try (OutputLock lock = OutputLock.acquire(fs, layout.path(), runId)) {
+    // qualified on the driver (file:/abs/..., hdfs://nn/...): executors resolve relative paths against their
+    // own working folder, which on a cluster is not the driver's
+    Path root = fs.makeQualified(layout.path());
+    try (OutputLock lock = OutputLock.acquire(fs, root, runId);
+        TaskMonitor monitor = TaskMonitor.watch(spark.sparkContext())) {
       OutputPublisher.recover(lock);
       OutputPublisher publisher = new OutputPublisher(lock);
       try {
@@ -42,7 +47,8 @@ final class JobRun {
         summary.succeeded();
         return result;
       } catch (Throwable e) {
-        RuntimeException failure = Failures.classify(e);
+        String invalid = monitor.invalidInput();
+        RuntimeException failure = Failures.classify(invalid == null ? e : new InvalidInputException(invalid, e));
         if (failure instanceof RecallBelowMinimumException lowRecall && lowRecall.facts() != null) {
           summary.search(lowRecall.facts());
         }
@@ -54,6 +60,7 @@ final class JobRun {
         throw failure;
       } finally {
         summary.stage("total", (System.nanoTime() - start) / 1_000_000);
+        summary.sparkActivity(monitor.activity());
         Path runFile = layout.resolve(OutputLayout.runSummary(name));
         summary.summaryPath(runFile.toString());
         summary.write(fs, runFile);
@@ -73,7 +80,8 @@ final class JobRun {
         return new TooManyRejectsException(e.getMessage() + " Rejected rows: " + kept, null);
       }
     } catch (IOException io) {
-      LOG.warn("Could not keep the rejected rows of the stopped run at {}: {}", kept, io.toString());
+      LOG.warn("Could not keep the rejected rows of the stopped run at {}: {}. Check that {} can be written; the "
+          + "run summary still counts them by reason", kept, io.toString(), kept.getParent());
     }
     return e;
   }

@@ -50,7 +50,8 @@ final class JobSettings {
     }
   }
 
-  static final Keys SIMILAR_ITEMS = keys("similar-items", List.of(), List.of("similarity.topN", "run.date"));
+  static final Keys SIMILAR_ITEMS = keys("similar-items", List.of("run.incremental."),
+      List.of("similarity.topN", "run.date", "run.full"));
   static final Keys EVALUATE = keys("evaluate", List.of("eval."), List.of());
   /** The match job searches the catalogue for the rows of its left table, never a second catalogue. */
   static final Keys MATCH = without(keys("match", List.of("match."), List.of("similarity.topN", "run.date")),

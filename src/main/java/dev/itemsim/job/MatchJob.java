@@ -6,7 +6,6 @@ import static org.apache.spark.sql.functions.row_number;
 
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.HistoryPreparation;
-import dev.itemsim.embed.EncoderFingerprint;
 import dev.itemsim.embed.Encoders;
 import dev.itemsim.job.RunSummary.CatalogCounts;
 import dev.itemsim.job.RunSummary.Side;
@@ -124,23 +123,25 @@ public final class MatchJob {
 
   /** The catalogue through the corpus stage; its embeddings and rejected rows are published with the run. */
   private CorpusStage.Encoded encodeCatalogue(OutputPublisher publisher) {
-    String fingerprint = EncoderFingerprint.of(config.corpus().encoder()).value();
     CorpusStage stage = new CorpusStage(spark, config.corpus(), stages, summary);
     if (!config.catalogEmbeddings().isEmpty()) {
-      ReusableVectors stored = ReusableVectors.under(spark, config.catalogEmbeddings(), fingerprint);
-      if (stored.usable()) {
-        stage.reusing(Side.INPUT, stored);
-        summary.count("vectors_reused_from", config.catalogEmbeddings());
-      } else {
-        LOG.warn("Encoding every catalogue item: match.catalogEmbeddings = {} cannot be reused: {}",
-            config.catalogEmbeddings(), stored.reason());
-        summary.count("vectors_not_reused", stored.reason());
-      }
+      stage.reusing(Side.INPUT, PreviousVectors.Source.at(
+          new OutputLayout(config.catalogEmbeddings()).resolve(OutputLayout.EMBEDDINGS).toString()));
     }
     CorpusStage.Encoded catalogue = stage.run(List.of(config.catalog()),
         publisher.stage(OutputLayout.rejected(config.runDate()))).get(0);
+    RunSummary.VectorReuse reuse = summary.reuse(Side.INPUT);
+    if (reuse != null && reuse.fullReason() == null) {
+      summary.count("vectors_reused_from", config.catalogEmbeddings());
+    } else if (reuse != null) {
+      LOG.warn("Encoded every catalogue item: match.catalogEmbeddings = {} cannot be reused: {}",
+          config.catalogEmbeddings(), reuse.fullReason());
+      summary.count("vectors_not_reused", reuse.fullReason());
+    }
+    String fingerprint = catalogue.fingerprint().value();
+    summary.encoderFingerprint(fingerprint);
     Path dir = publisher.stage(OutputLayout.EMBEDDINGS);
-    long count = summary.encoded(Side.INPUT).itemsEncoded();
+    long count = summary.encoded(Side.INPUT).items();
     stages.run("write-embeddings", "Write embeddings", () -> {
       Tables.writeEmbeddings(catalogue.items(), count, config.corpus().encoder().model().value(), fingerprint, dir);
       return null;
@@ -159,7 +160,7 @@ public final class MatchJob {
           .withColumnRenamed("item_id", "left_id"), rejectedDir);
       return null;
     });
-    return new Left(encoded.items(), summary.encoded(Side.LEFT).itemsEncoded(), null, 0, encoded::release);
+    return new Left(encoded.items(), summary.encoded(Side.LEFT).items(), null, 0, encoded::release);
   }
 
   /** User histories: validated rows, profiles, exclusions; rejected rows and users without a profile written. */

@@ -17,6 +17,12 @@ public record OutputLayout(String root) {
   public static final String EMBEDDINGS_AGAINST = "embeddings_against";
   public static final String REJECTED = "rejected";
   public static final String EVALUATION = "evaluation";
+  /**
+   * What the next run of the similar-items job starts from ({@link NeighborState}): the layout version, the
+   * settings the lists were made with, the stored lists and the lexical weights. Internal; replaced by every
+   * run together with the tables it belongs to.
+   */
+  public static final String STATE = "state";
   public static final String RUNS = "_runs";
   public static final String STAGING = "_staging";
   public static final String LOCK = "_lock";

@@ -223,11 +223,14 @@ final class OutputLock implements AutoCloseable {
         lockFs.delete(file, false);
         LOG.info("Released the lock {} of run {}", file, runId);
       } else {
-        LOG.warn("Not releasing {}: run {} no longer holds it{}", file, runId,
-            now == null ? "" : " (" + now.describe() + " does)");
+        LOG.warn("Not releasing {}: run {} no longer holds it{}. Another run judged this one dead (its heartbeat "
+            + "was over {} late: long GC pauses, a stalled file system, or clocks apart between hosts); check the "
+            + "summaries under _runs/ of this output", file, runId,
+            now == null ? "" : " (" + now.describe() + " does)", DEFAULT_STALE_AFTER);
       }
     } catch (IOException | RuntimeException e) {
-      LOG.warn("Could not release the lock {} of run {}: {}", file, runId, e.toString());
+      LOG.warn("Could not release the lock {} of run {}: {}. The next run breaks it once its heartbeat is {} old; "
+          + "delete it by hand to run sooner", file, runId, e.toString(), DEFAULT_STALE_AFTER);
     }
   }
 
@@ -245,7 +248,9 @@ final class OutputLock implements AutoCloseable {
       }
       lockFs.setTimes(file, System.currentTimeMillis(), -1);
     } catch (IOException | RuntimeException e) {
-      LOG.warn("Could not refresh the lock {} of run {}: {}", file, runId, e.toString());
+      LOG.warn("Could not refresh the lock {} of run {}: {}. If the output file system stays unreachable for {}, "
+          + "another run may take the lock over: check the file system", file, runId, e.toString(),
+          DEFAULT_STALE_AFTER);
     }
   }
 
@@ -335,7 +340,9 @@ final class OutputLock implements AutoCloseable {
         fs.rename(aside, file);
         return;
       }
-      LOG.warn("Breaking the stale lock of output.path = {} held by {}: {}", root, stale.describe(), staleness);
+      LOG.warn("Breaking the stale lock of output.path = {} held by {}: {}. That run ended without finishing (see "
+          + "its summary under _runs/, if any); its staged tables are completed or discarded next, nothing to do",
+          root, stale.describe(), staleness);
       fs.delete(aside, false);
     } catch (IOException e) {
       throw cannotWrite(root, "cannot break the stale lock " + file + " of " + stale.describe() + ": "

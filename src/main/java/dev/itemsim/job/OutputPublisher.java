@@ -111,12 +111,13 @@ final class OutputPublisher {
     try {
       if (fs.exists(new Path(runFolder, MANIFEST))) {
         LOG.warn("Keeping {}: its commit was decided but neither completed nor rolled back; the next run on {}"
-            + " completes it", runFolder, root);
+            + " completes it, nothing to do", runFolder, root);
         return;
       }
       fs.delete(runFolder, true);
     } catch (IOException e) {
-      LOG.warn("Could not remove staging folder {}: {}", runFolder, e.toString());
+      LOG.warn("Could not remove staging folder {}: {}. No table reads it; delete it by hand if it stays",
+          runFolder, e.toString());
     }
   }
 
@@ -247,7 +248,8 @@ final class OutputPublisher {
       for (String relative : relatives) {
         rollForward(fs, Table.of(root, runFolder, relative));
       }
-      LOG.warn("Completed the publication of {} by the interrupted run {}", relatives, runFolder.getName());
+      LOG.warn("Completed the publication of {} by the interrupted run {} (nothing to do)", relatives,
+          runFolder.getName());
       cleanUp(fs, runFolder);
       return;
     }
@@ -269,13 +271,14 @@ final class OutputPublisher {
             + t.live() + " and " + t.aside() + " all exist; keep one of the last two by hand");
       }
       swapIn(fs, t);
-      LOG.warn("Published {} staged by an interrupted run", t.live());
+      LOG.warn("Published {} staged by an interrupted run (nothing to do)", t.live());
     } else if (!fs.exists(t.live())) {
       if (fs.exists(t.aside())) {
         throw new IOException("Cannot complete the publication of " + t.relative() + ": neither " + t.staged()
             + " nor " + t.live() + " exists; its previous version is in " + t.aside());
       }
-      LOG.warn("{} was published by an interrupted run but has since been deleted", t.live());
+      LOG.warn("{} was published by an interrupted run but has since been deleted; this run writes it again if it "
+          + "is one of its tables", t.live());
     }
   }
 
@@ -288,7 +291,7 @@ final class OutputPublisher {
         if (!fs.exists(target)) {
           fs.mkdirs(target.getParent());
           rename(fs, child.getPath(), target);
-          LOG.warn("Restored {} from an interrupted run", target);
+          LOG.warn("Restored {} from an interrupted run (nothing to do)", target);
         }
       } else {
         restoreMissing(fs, previousRoot, root, child.getPath());

@@ -2,6 +2,7 @@ package dev.itemsim.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.itemsim.embed.EncoderUsage;
 import dev.itemsim.eval.Evaluation;
 import dev.itemsim.similarity.SearchFacts;
 import java.io.IOException;
@@ -17,10 +18,11 @@ import org.apache.hadoop.fs.Path;
  * {@code <output>/_runs/<name>.json}: identity and settings ({@link Header}), status, the catalogue and encode
  * counts per side, what the search ran ({@link SearchFacts}), evaluation results, per-stage wall times.
  *
- * <p>JSON layout: the header's fields, {@code status}, {@code error}, the search facts (with {@code method} and,
- * for approximate search, an {@code ivf} object holding the recall it measured), {@code
- * encode_items_per_s}, paths, then {@code counts} and {@code stage_ms}; absent parts are left out. Counts of
- * the second catalogue ({@code search.against}) carry the prefix {@code against_}.
+ * <p>JSON layout: the header's fields, {@code status}, {@code error}, {@code run_mode} and {@code full_reasons}
+ * (jobs that start from the previous run's tables), the search facts (with {@code method} and, for approximate
+ * search, an {@code ivf} object holding the recall it measured), {@code encode_items_per_s}, paths, then
+ * {@code counts} and {@code stage_ms}; absent parts are left out. Counts of the second catalogue
+ * ({@code search.against}) carry the prefix {@code against_}.
  */
 public final class RunSummary {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -32,8 +34,54 @@ public final class RunSummary {
   /** Rows read and rejected, by reason. */
   public record CatalogCounts(long itemsRead, long itemsRejected, Map<String, Long> rejectedByReason) {}
 
-  /** Items and tokens through the encoder, and the stage's throughput. */
-  public record EncodeCounts(long itemsEncoded, long tokensEncoded, long itemsPerSecond) {}
+  /**
+   * Items and tokens through the encoder, and the stage's throughput (items encoded per second of the stage).
+   *
+   * @param itemsReused items whose vector was the previous run's (same text, same encoder fingerprint)
+   */
+  public record EncodeCounts(long itemsEncoded, long itemsReused, long tokensEncoded, long itemsPerSecond) {
+    /** Every valid item of the catalogue: encoded or reused. */
+    public long items() {
+      return itemsEncoded + itemsReused;
+    }
+  }
+
+  /**
+   * Whether a catalogue's vectors were looked up in the previous run's table.
+   *
+   * @param fullReason why every item was encoded, or null when the previous vectors were used
+   * @param itemsDeleted items of the previous table that are no longer in the catalogue (null: no table read)
+   */
+  public record VectorReuse(String fullReason, Long itemsDeleted) {}
+
+  /**
+   * Whether the neighbour lists were updated from the previous run's or all ranked again.
+   *
+   * @param fullReason why every list was ranked again, or null when the lists were updated
+   * @param unchanged items unchanged since the previous run (null for a full ranking)
+   * @param updated unchanged items whose stored list was kept and merged with the new and changed items
+   * @param recomputed items ranked against all items
+   */
+  public record ListUpdate(String fullReason, Long unchanged, Long updated, Long recomputed) {}
+
+  /**
+   * What Spark went through during the run ({@link TaskMonitor}): executors that joined and were lost, task
+   * attempts that failed (by reason), attempts killed (losing speculative copies, cancelled stages) and
+   * speculative copies launched.
+   */
+  public record SparkActivity(int executorsAdded, int executorsLost, long taskFailures,
+      Map<String, Long> failuresByReason, long tasksKilled, long speculativeTasks) {
+    Map<String, Object> asMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("executors_added", executorsAdded);
+      m.put("executors_lost", executorsLost);
+      m.put("task_failures", taskFailures);
+      m.put("failures_by_reason", failuresByReason);
+      m.put("tasks_killed", tasksKilled);
+      m.put("speculative_tasks", speculativeTasks);
+      return m;
+    }
+  }
 
   /** A run's state; every run ends {@code succeeded} or {@code failed}. */
   public enum Status {
@@ -67,6 +115,11 @@ public final class RunSummary {
   private String error;
   private final Map<Side, CatalogCounts> catalogs = new LinkedHashMap<>();
   private final Map<Side, EncodeCounts> encoded = new LinkedHashMap<>();
+  private final Map<Side, VectorReuse> reuse = new LinkedHashMap<>();
+  private ListUpdate lists;
+  private String encoderFingerprint;
+  private final Map<Side, EncoderUsage> encoderUsage = new LinkedHashMap<>();
+  private SparkActivity sparkActivity;
   private SearchFacts search;
   private Long pairsWritten;
   private Evaluation evaluation;
@@ -119,6 +172,78 @@ public final class RunSummary {
 
   public EncodeCounts encoded(Side side) {
     return encoded.get(side);
+  }
+
+  /** How {@code side}'s vectors were obtained; only jobs that keep vectors between runs report it. */
+  public void reuse(Side side, VectorReuse vectors) {
+    reuse.put(side, vectors);
+  }
+
+  public VectorReuse reuse(Side side) {
+    return reuse.get(side);
+  }
+
+  public void lists(ListUpdate update) {
+    lists = update;
+  }
+
+  public ListUpdate lists() {
+    return lists;
+  }
+
+  public void encoderFingerprint(String fingerprint) {
+    encoderFingerprint = fingerprint;
+  }
+
+  /**
+   * {@code incremental} when the run started from the previous run's vectors and lists, {@code full} when it
+   * did not (entirely); null for jobs that keep nothing between runs.
+   */
+  public String runMode() {
+    if (reuse.isEmpty() && lists == null) {
+      return null;
+    }
+    return fullReasons().isEmpty() ? "incremental" : "full";
+  }
+
+  /** Why parts of the run started from scratch: {@code encode: ...}, {@code encode-against: ...}, {@code top-n: ...}. */
+  public java.util.List<String> fullReasons() {
+    java.util.List<String> reasons = new java.util.ArrayList<>();
+    reuse.forEach((side, r) -> {
+      if (r.fullReason() != null) {
+        reasons.add("encode" + switch (side) {
+          case INPUT -> "";
+          case AGAINST -> "-against";
+          case LEFT -> "-left";
+        } + ": " + r.fullReason());
+      }
+    });
+    if (lists != null && lists.fullReason() != null) {
+      reasons.add("top-n: " + lists.fullReason());
+    }
+    return reasons;
+  }
+
+  /**
+   * Where this side's encode tasks ran; read when the summary is written, so tasks re-run later in the run
+   * (a partition recomputed after a lost executor) count too.
+   */
+  public void encoderUsage(Side side, EncoderUsage usage) {
+    encoderUsage.put(side, usage);
+  }
+
+  /** Where this side's encode tasks ran, as reported so far; null before the encode stage. */
+  public EncoderUsage.Report encoderUsage(Side side) {
+    EncoderUsage usage = encoderUsage.get(side);
+    return usage == null ? null : usage.report();
+  }
+
+  void sparkActivity(SparkActivity activity) {
+    sparkActivity = activity;
+  }
+
+  public SparkActivity sparkActivity() {
+    return sparkActivity;
   }
 
   public void search(SearchFacts facts) {
@@ -201,7 +326,25 @@ public final class RunSummary {
     });
     encoded.forEach((side, e) -> {
       counts.put(side.prefix() + "items_encoded", e.itemsEncoded());
+      if (reuse.containsKey(side)) {
+        counts.put(side.prefix() + "items_reused", e.itemsReused());
+        Long deleted = reuse.get(side).itemsDeleted();
+        if (deleted != null) {
+          counts.put(side.prefix() + "items_deleted", deleted);
+        }
+      }
       counts.put(side.prefix() + "tokens_encoded", e.tokensEncoded());
+    });
+    if (lists != null && lists.fullReason() == null) {
+      counts.put("lists_unchanged_items", lists.unchanged());
+      counts.put("lists_updated", lists.updated());
+      counts.put("lists_recomputed", lists.recomputed());
+    }
+    encoderUsage.forEach((side, usage) -> {
+      EncoderUsage.Report r = usage.report();
+      counts.put(side.prefix() + "encode_tasks", r.tasks());
+      counts.put(side.prefix() + "encode_jvms", r.jvms());
+      counts.put(side.prefix() + "encoder_loads", r.loads());
     });
     if (evaluation != null) {
       counts.putAll(evaluation.counts());
@@ -209,8 +352,8 @@ public final class RunSummary {
       EncodeCounts b = encoded.getOrDefault(Side.AGAINST, a);
       CatalogCounts ra = catalogs.get(Side.INPUT);
       CatalogCounts rb = catalogs.getOrDefault(Side.AGAINST, ra);
-      counts.put("items_a", a.itemsEncoded());
-      counts.put("items_b", b.itemsEncoded());
+      counts.put("items_a", a.items());
+      counts.put("items_b", b.items());
       counts.put("rejected_a", ra.itemsRejected());
       counts.put("rejected_b", rb.itemsRejected());
     }
@@ -231,6 +374,10 @@ public final class RunSummary {
     put(all, "run_date", header.runDate());
     all.put("status", status.json());
     put(all, "error", error);
+    put(all, "run_mode", runMode());
+    if (runMode() != null && !fullReasons().isEmpty()) {
+      all.put("full_reasons", fullReasons());
+    }
     put(all, "input", header.input());
     put(all, "against", header.against());
     put(all, "matches", header.matches());
@@ -239,6 +386,7 @@ public final class RunSummary {
     put(all, "output", header.output());
     put(all, "model", header.model());
     put(all, "encoder", header.encoder());
+    put(all, "encoder_fingerprint", encoderFingerprint);
     put(all, "top_n", header.topN());
     if (search != null) {
       put(all, "block_size", search.blockSize());
@@ -258,6 +406,19 @@ public final class RunSummary {
     }
     put(all, "scorer_settings", scorerSettings);
     encoded.forEach((side, e) -> all.put(side.prefix() + "encode_items_per_s", e.itemsPerSecond()));
+    encoderUsage.forEach((side, usage) -> {
+      EncoderUsage.Report r = usage.report();
+      all.put(side.prefix() + "encoder_devices", r.devices());
+      if (!r.gpuAddresses().isEmpty()) {
+        all.put(side.prefix() + "task_gpus", r.gpuAddresses());
+      }
+      if (!r.notes().isEmpty()) {
+        all.put(side.prefix() + "encoder_fallback", String.join(" | ", r.notes()));
+      }
+    });
+    if (sparkActivity != null) {
+      all.put("spark", sparkActivity.asMap());
+    }
     if (evaluation != null) {
       all.put("metrics", evaluation.asMap());
     }

@@ -3,6 +3,7 @@ package dev.itemsim.job;
 import com.typesafe.config.Config;
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.config.TypedConfig;
+import dev.itemsim.similarity.IncrementalLists;
 import dev.itemsim.similarity.NeighborSearch;
 import dev.itemsim.similarity.Retriever;
 import dev.itemsim.similarity.Retrievers;
@@ -16,6 +17,8 @@ import java.util.Map;
  * @param against the second catalogue ({@code search.against}), or null
  * @param retriever the scorer ({@code similarity.scorer}) with its options
  * @param search list length ({@code similarity.topN}), filters, minimum score, collapsing
+ * @param full rank and encode everything, ignoring the previous run's tables ({@code run.full})
+ * @param incremental how the previous run's lists are updated ({@code run.incremental.*})
  */
 public record SimilarItemsConfig(
     CatalogSource input,
@@ -25,6 +28,8 @@ public record SimilarItemsConfig(
     NeighborSearch.Options search,
     OutputLayout output,
     LocalDate runDate,
+    boolean full,
+    IncrementalLists.Options incremental,
     Map<String, String> spark,
     String digest) {
 
@@ -40,6 +45,10 @@ public record SimilarItemsConfig(
         JobSettings.search(c, c.intIn("similarity.topN", 1, NeighborSearch.Options.MAX_TOP_N)),
         new OutputLayout(c.requiredString("output.path")),
         JobSettings.runDate(c.string("run.date")),
+        c.bool("run.full"),
+        new IncrementalLists.Options(c.intIn("run.incremental.spareNeighbors", 0, NeighborSearch.Options.MAX_TOP_N),
+            c.doubleIn("run.incremental.maxRecomputedFraction", 0.0, 1.0),
+            c.doubleIn("run.incremental.idfDrift", 0.0, 1.0)),
         JobSettings.spark(c),
         JobSettings.digest(config)).checked();
   }

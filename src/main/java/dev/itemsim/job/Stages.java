@@ -21,6 +21,7 @@ final class Stages {
 
   <T> T run(String name, String description, Supplier<T> work) {
     spark.sparkContext().setJobGroup("itemsim-" + name, "itemsim " + job + ": " + description, false);
+    LOG.info("Stage {} started: {}", name, description);
     long t0 = System.nanoTime();
     try {
       return work.get();

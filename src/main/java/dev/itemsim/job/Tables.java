@@ -27,20 +27,24 @@ final class Tables {
 
   /**
    * {@code item_id, model, text_hash, embedding, text, encoder_fingerprint} in id order: the vectors and what a
-   * later run needs to reuse them ({@link ReusableVectors}).
+   * later run needs to reuse them ({@link PreviousVectors}).
    */
   static void writeEmbeddings(Dataset<Row> items, long count, String model, String fingerprint, Path dir) {
     items.select(col("item_id"), lit(model).as("model"), col("text_hash"), col("embedding"), col("text"),
-            lit(fingerprint).as(ReusableVectors.FINGERPRINT_COLUMN))
+            lit(fingerprint).as(PreviousVectors.FINGERPRINT))
         .orderBy("item_id")
         .coalesce(files(count, ITEMS_PER_EMBEDDING_FILE))
         .write().parquet(dir.toString());
   }
 
-  /** Neighbour lists with their model; returns the rows written (read back from the files). */
+  /**
+   * Neighbour lists with their model; returns the rows written (read back from the files). Repartitioned, not
+   * coalesced: rankings computed on the driver come as slices of rows inside tasks, which a coalesce would
+   * merge into one large task.
+   */
   static long writeNeighbors(Ranking ranking, long queries, String model, Path dir) {
     ranking.rows().withColumn("model", lit(model))
-        .coalesce(files(queries * 10, ROWS_PER_NEIGHBOR_FILE))
+        .repartition(files(queries * 10, ROWS_PER_NEIGHBOR_FILE))
         .write().parquet(dir.toString());
     return ranking.rows().sparkSession().read().parquet(dir.toString()).count();
   }

@@ -26,7 +26,8 @@ import scala.Tuple2;
 /**
  * The lexical and hybrid retrievers' shared work, on the executors:
  * <ol>
- *   <li>TF-IDF fitted with MLlib on all texts (both catalogues of a cross-catalogue search);
+ *   <li>TF-IDF fitted with MLlib on all texts (both catalogues of a cross-catalogue search), or weighted by
+ *       document frequencies frozen at an earlier fit ({@link LexicalFeatures.Frequencies}, incremental runs);
  *   <li>each side written as {@link ItemShards} (items in id order, contiguous id ranges) by the executors;
  *       the corpus's frequent features (in more than {@code maxPostings} items) counted from the shards;
  *   <li>for the hybrid, the embedding retriever's top-K lists (whatever search produced them), mapped to
@@ -35,8 +36,8 @@ import scala.Tuple2;
  *       the union with the embedding candidates scored exactly, the best N listed.
  * </ol>
  * The lists equal those of one inverted index and one candidate union over the whole catalogue, which is what
- * this class did on the driver before. The driver holds the fitted IDF weights (fixed size: the hashed
- * feature space), the shard offsets, the chunk plan and the frequent features, none of it proportional to
+ * this class did on the driver before. The driver holds the document frequencies (at most one per feature of
+ * the hashed feature space), the shard offsets, the chunk plan and the frequent features, none of it proportional to
  * the number of items; what the embedding retriever keeps on the driver is its own.
  */
 final class CandidateReranking {
@@ -53,6 +54,16 @@ final class CandidateReranking {
    */
   static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
       HybridBlend blend, EmbeddingRetriever.Options embedding) {
+    return rank(spark, request, name, lexical, blend, embedding, null);
+  }
+
+  /**
+   * As {@link #rank(SparkSession, SearchRequest, String, LexicalRetriever.Options, HybridBlend,
+   * EmbeddingRetriever.Options)}, with lexical weights from {@code frequencies} instead of fitted on the texts
+   * of the request (null: fitted).
+   */
+  static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
+      HybridBlend blend, EmbeddingRetriever.Options embedding, LexicalFeatures.Frequencies frequencies) {
     boolean hybrid = embedding != null;
     if (!hybrid && blend.readsEmbedding()) {
       throw new IllegalArgumentException("a blend that reads embeddings needs embedding candidates");
@@ -73,7 +84,7 @@ final class CandidateReranking {
     }
     long t0 = System.nanoTime();
     LexicalFeatures.Fitted tfidf = LexicalFeatures.fit(self ? List.of(request.queries())
-        : List.of(request.queries(), request.corpus()), lexical.lexical());
+        : List.of(request.queries(), request.corpus()), lexical.lexical(), frequencies);
     String root = new Path(request.scratchDir(), "lexical-" + UUID.randomUUID()).toString();
     int shardSize = lexical.shardSize();
     boolean vectors = blend.readsEmbedding();

@@ -9,9 +9,10 @@ import java.util.List;
 import org.apache.spark.ml.feature.HashingTF;
 import org.apache.spark.ml.feature.IDF;
 import org.apache.spark.ml.feature.IDFModel;
-import org.apache.spark.ml.feature.Normalizer;
+import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -27,7 +28,8 @@ import org.apache.spark.storage.StorageLevel;
  * n-grams and over their model numbers ({@link LexicalTokenizer#modelNumbers}), joined so that the dot
  * product of two items is {@code wordWeight · cos(words) + modelWeight · cos(model numbers) + (1 − wordWeight
  * − modelWeight) · cos(char n-grams)}. IDF is fitted on all texts given (both catalogues of a
- * cross-catalogue search) and applied row by row, so the vectors stay on the executors.
+ * cross-catalogue search), or taken from {@link Frequencies} kept from an earlier fit (incremental runs), and
+ * applied row by row, so the vectors stay on the executors.
  */
 public final class LexicalFeatures {
   /** Hashed feature space per token kind. */
@@ -63,6 +65,15 @@ public final class LexicalFeatures {
    * small inputs (the retrievers keep them distributed: {@link #fit}, {@link Fitted#transform}).
    */
   public static List<SparseVectors> build(SparkSession spark, List<List<String>> sides, Settings settings) {
+    return build(spark, sides, settings, null);
+  }
+
+  /**
+   * As {@link #build(SparkSession, List, Settings)}, weighted by {@code frozen} frequencies, or fitted together
+   * on these texts when {@code frozen} is null.
+   */
+  public static List<SparseVectors> build(SparkSession spark, List<List<String>> sides, Settings settings,
+      Frequencies frozen) {
     StructType schema = new StructType().add("side", DataTypes.IntegerType).add("idx", DataTypes.IntegerType)
         .add(SearchItems.TEXT, DataTypes.StringType);
     List<Dataset<Row>> texts = new ArrayList<>();
@@ -71,9 +82,9 @@ public final class LexicalFeatures {
       for (int i = 0; i < sides.get(s).size(); i++) {
         rows.add(RowFactory.create(s, i, sides.get(s).get(i)));
       }
-      texts.add(spark.createDataFrame(rows, schema));
+      texts.add(DriverRows.of(spark, rows, schema));
     }
-    Fitted fitted = fit(texts, settings);
+    Fitted fitted = fit(texts, settings, frozen);
     List<List<Vector[]>> perSide = new ArrayList<>();
     for (List<String> side : sides) {
       List<Vector[]> slots = new ArrayList<>(side.size());
@@ -102,9 +113,87 @@ public final class LexicalFeatures {
   private static final String[] KINDS = {"_lex_words", "_lex_grams", "_lex_models"};
 
   /**
+   * Document frequencies of the hashed features of each token kind ({@link #PARTS} order: words, character
+   * n-grams, model numbers) over {@code documents} texts: the lexical weights, {@code idf = ln((documents + 1) /
+   * (df + 1))} as MLlib's {@code IDF} fits them. Kept between runs so an incremental run weighs features as the
+   * run that fitted them did.
+   *
+   * @param features per kind, the features found, ascending
+   * @param counts per kind, the number of texts holding each feature
+   * @param changesSinceFit new, changed and deleted items since the frequencies were counted
+   */
+  public record Frequencies(long documents, int[][] features, long[][] counts, long changesSinceFit)
+      implements java.io.Serializable {
+    /** Token kinds: words, character n-grams, model numbers. */
+    public static final int TOKEN_KINDS = 3;
+
+    public Frequencies {
+      if (features.length != TOKEN_KINDS || counts.length != TOKEN_KINDS) {
+        throw new IllegalArgumentException("frequencies need " + TOKEN_KINDS + " token kinds");
+      }
+    }
+
+    /** The same frequencies, {@code more} changes later. */
+    public Frequencies withChanges(long more) {
+      return new Frequencies(documents, features, counts, changesSinceFit + more);
+    }
+
+    /** Share of the fitted catalogue changed since the fit. */
+    public double drift() {
+      return (double) changesSinceFit / Math.max(1, documents);
+    }
+
+    /** The weights of kind {@code kind}, as MLlib's {@code IDFModel} holds them. */
+    Weights weights(int kind) {
+      double[] idf = new double[features[kind].length];
+      for (int k = 0; k < idf.length; k++) {
+        idf[k] = Math.log((documents + 1.0) / (counts[kind][k] + 1.0));
+      }
+      return new Weights(features[kind], idf, Math.log((documents + 1.0) / 1.0));
+    }
+
+    /** The frequencies MLlib fitted, one model per token kind. */
+    static Frequencies of(IDFModel[] models) {
+      int[][] features = new int[TOKEN_KINDS][];
+      long[][] counts = new long[TOKEN_KINDS][];
+      long documents = 0;
+      for (int kind = 0; kind < TOKEN_KINDS; kind++) {
+        long[] df = models[kind].docFreq();
+        int present = 0;
+        for (long d : df) {
+          present += d > 0 ? 1 : 0;
+        }
+        features[kind] = new int[present];
+        counts[kind] = new long[present];
+        for (int f = 0, at = 0; f < df.length; f++) {
+          if (df[f] > 0) {
+            features[kind][at] = f;
+            counts[kind][at++] = df[f];
+          }
+        }
+        documents = models[kind].numDocs();
+      }
+      return new Frequencies(documents, features, counts, 0);
+    }
+  }
+
+  /** One token kind's IDF weights: of the features seen, ascending, and of every unseen feature. */
+  record Weights(int[] features, double[] idf, double unseen) implements java.io.Serializable {
+    double of(int feature) {
+      int at = java.util.Arrays.binarySearch(features, feature);
+      return at >= 0 ? idf[at] : unseen;
+    }
+  }
+
+  /** Counts the document frequencies of the texts in column {@value SearchItems#TEXT} of {@code items}. */
+  public static Frequencies frequencies(Dataset<Row> items, Settings settings) {
+    return fit(List.of(items), settings).frequencies();
+  }
+
+  /**
    * IDF of each token kind fitted on the {@value SearchItems#TEXT} column of all {@code texts} together (both
-   * catalogues of a cross-catalogue search). The driver holds only the fitted models: per kind the IDF
-   * weight and document frequency of each of the {@value #FEATURES} hashed features.
+   * catalogues of a cross-catalogue search). The driver holds only the fitted frequencies: per kind the
+   * document frequency of each hashed feature found.
    */
   public static Fitted fit(List<Dataset<Row>> texts, Settings settings) {
     Dataset<Row> all = null;
@@ -117,30 +206,44 @@ public final class LexicalFeatures {
     try {
       IDFModel[] idf = new IDFModel[KINDS.length];
       for (int p = 0; p < KINDS.length; p++) {
-        idf[p] = new IDF().setInputCol(KINDS[p] + "_tf").setOutputCol(KINDS[p] + "_idf").fit(tf);
+        idf[p] = new IDF().setInputCol(KINDS[p] + "_tf").fit(tf);
       }
-      return new Fitted(settings, idf);
+      return new Fitted(settings, Frequencies.of(idf));
     } finally {
       tf.unpersist();
     }
   }
 
-  /** Fitted TF-IDF: applies to any dataset with a {@value SearchItems#TEXT} column. */
-  public record Fitted(Settings settings, IDFModel[] idf) {
+  /**
+   * As {@link #fit(List, Settings)} when {@code frozen} is null; otherwise the weights of {@code frozen}
+   * (counted by an earlier fit), whatever texts are given: none of them is read.
+   */
+  public static Fitted fit(List<Dataset<Row>> texts, Settings settings, Frequencies frozen) {
+    return frozen == null ? fit(texts, settings) : new Fitted(settings, frozen);
+  }
+
+  /**
+   * TF-IDF weights, fitted or frozen: applies to any dataset with a {@value SearchItems#TEXT} column.
+   *
+   * @param frequencies the document frequencies the weights come from (what an incremental run keeps)
+   */
+  public record Fitted(Settings settings, Frequencies frequencies) {
     /**
      * {@code items} with the columns {@link #WORDS}, {@link #GRAMS} and {@link #MODELS} added: a lazy
-     * projection (row by row, any partitioning and order kept).
+     * projection (row by row, any partitioning and order kept). Term frequencies weighted and L2-normalised
+     * with the arithmetic of MLlib's {@code IDFModel} followed by {@code Normalizer}.
      */
     public Dataset<Row> transform(Dataset<Row> items) {
       Dataset<Row> out = termFrequencies(tokens(items, settings.ngram()));
       String[] vectors = {WORDS, GRAMS, MODELS};
       for (int p = 0; p < KINDS.length; p++) {
-        out = new Normalizer().setInputCol(KINDS[p] + "_idf").setOutputCol(vectors[p]).setP(2.0)
-            .transform(idf[p].transform(out));
+        Weights w = frequencies.weights(p);
+        out = out.withColumn(vectors[p], udf((UDF1<Vector, Vector>) v -> weigh(v.toSparse(), w),
+            SQLDataTypes.VectorType()).apply(col(KINDS[p] + "_tf")));
       }
       List<String> scratch = new ArrayList<>();
       for (String kind : KINDS) {
-        scratch.addAll(List.of(kind, kind + "_tf", kind + "_idf"));
+        scratch.addAll(List.of(kind, kind + "_tf"));
       }
       return out.drop(scratch.toArray(String[]::new));
     }
@@ -151,6 +254,26 @@ public final class LexicalFeatures {
           (float) Math.sqrt(Math.max(0, 1 - settings.wordWeight() - settings.modelWeight())),
           (float) Math.sqrt(settings.modelWeight())};
     }
+  }
+
+  /** Term frequencies times IDF weights, L2-normalised (a zero vector stays zero). */
+  static Vector weigh(SparseVector tf, Weights idf) {
+    int[] indices = tf.indices();
+    double[] values = new double[indices.length];
+    for (int k = 0; k < indices.length; k++) {
+      values[k] = tf.values()[k] * idf.of(indices[k]);
+    }
+    double sum = 0.0;
+    for (double v : values) {
+      sum += v * v;
+    }
+    double norm = Math.sqrt(sum);
+    if (norm != 0.0) {
+      for (int k = 0; k < values.length; k++) {
+        values[k] /= norm;
+      }
+    }
+    return Vectors.sparse(tf.size(), indices, values);
   }
 
   private static Dataset<Row> tokens(Dataset<Row> in, int n) {

@@ -48,6 +48,10 @@ public record LexicalRetriever(Options options) implements Retriever {
       return new Options(lexical, candidates, size);
     }
 
+    public Options withCandidates(int count) {
+      return new Options(lexical, count, shardSize);
+    }
+
     /** As {@code similarity.*} keys (relative). */
     java.util.Map<String, Object> settings() {
       java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();

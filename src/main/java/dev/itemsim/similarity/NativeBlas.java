@@ -125,7 +125,8 @@ public final class NativeBlas {
     }
     if (!"1".equals(System.getenv("OPENBLAS_NUM_THREADS"))) {
       LOG.warn("netlib runs on the system's BLAS, but OPENBLAS_NUM_THREADS is not 1 in this JVM: an OpenBLAS call "
-          + "may start a thread per core on top of Spark's task per core");
+          + "may start a thread per core on top of Spark's task per core. Set OPENBLAS_NUM_THREADS=1 (executors: "
+          + "spark.executorEnv.OPENBLAS_NUM_THREADS=1), or use similarity.blas = bundled");
     }
     return new Binding(blas, true, "system " + systemLibrary(), source, problem);
   }

@@ -71,8 +71,41 @@ public final class NeighborSearch {
     return options.minScore() <= -1f ? ranking : new Filtered(ranking, options.minScore());
   }
 
+  /**
+   * Ranks {@code items} (one catalogue) like {@link #search}, updating the lists of a previous run's
+   * {@code previous} state instead of ranking every item again where it can ({@link IncrementalLists}): the
+   * same filters, duplicate collapsing (the state then holds the representatives' lists) and minimum score.
+   * {@code whyFull} says why there is no previous state (null when there is). Close the outcome's ranking
+   * once its rows and state are written.
+   */
+  public static IncrementalLists.Outcome searchIncrementally(SparkSession spark, Retriever retriever,
+      Options options, Dataset<Row> items, IncrementalLists.State previous, String whyFull,
+      IncrementalLists.Options incremental, String scratchDir) {
+    Groups groups = options.collapseDuplicateTexts() ? groups(items, options) : null;
+    IncrementalLists.Outcome outcome = IncrementalLists.rank(spark, retriever,
+        groups == null ? items : groups.representatives(), options.topN(), options.filter(), previous, whyFull,
+        incremental, scratchDir);
+    Ranking ranking = groups == null ? outcome.ranking() : groups.expand(outcome.ranking());
+    ranking = options.minScore() <= -1f ? ranking : new Filtered(ranking, options.minScore());
+    return new IncrementalLists.Outcome(ranking, outcome.state(), outcome.counts(), outcome.fullReason(),
+        outcome.frequencies());
+  }
+
   private static Ranking collapsed(SparkSession spark, Retriever retriever, Options options, Dataset<Row> items,
       String scratchDir) {
+    Groups groups = groups(items, options);
+    return groups.expand(retriever.rank(spark, new SearchRequest(groups.representatives(), groups.representatives(),
+        options.topN(), options.filter(), scratchDir)));
+  }
+
+  /** Items grouped by text and filter values, each group represented by its lowest id. */
+  private record Groups(Dataset<Row> withRep, Dataset<Row> representatives, Dataset<Row> mapping, long collapsed) {
+    Ranking expand(Ranking inner) {
+      return new Collapsed(inner, mapping, withRep, collapsed);
+    }
+  }
+
+  private static Groups groups(Dataset<Row> items, Options options) {
     SearchItems.check(items, "items", false, true, options.filter().columns());
     List<Column> key = new ArrayList<>(List.of(col(SearchItems.TEXT)));
     options.filter().columns().forEach(c -> key.add(col(c)));
@@ -82,9 +115,7 @@ public final class NeighborSearch {
     Dataset<Row> representatives = withRep.filter(col(SearchItems.ID).equalTo(col("_rep_id"))).drop("_rep_id");
     Dataset<Row> mapping = withRep.select(col(SearchItems.ID).as("_item_id"), col("_rep_id"));
     long collapsed = withRep.count() - representatives.count();
-    Ranking inner = retriever.rank(spark, new SearchRequest(representatives, representatives, options.topN(),
-        options.filter(), scratchDir));
-    return new Collapsed(inner, mapping, withRep, collapsed);
+    return new Groups(withRep, representatives, mapping, collapsed);
   }
 
   /** Representatives' lists given to every member of their group. */

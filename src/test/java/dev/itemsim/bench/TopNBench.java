@@ -42,8 +42,9 @@ import scala.Tuple2;
  * Every measurement runs in its own JVM so peak RSS is that measurement's alone.
  *
  * <p>Usage: {@code TopNBench [--sizes 20000,50000,100000,200000] [--reps 3] [--block 8192] [--only all|nearest-by]
- * [--nearest-sizes 1000,2000] [--nearest-extra 5000] [--nearest-budget 600] [--nearest-reps 1]}:
- * {@code --only nearest-by} runs the NEAREST BY comparison alone, at {@code --nearest-sizes} and, when its
+ * [--nearest-sizes 1000,2000] [--nearest-extra 5000] [--nearest-budget 600] [--nearest-reps 1]
+ * [--blas-sizes 50000]}: {@code --only blas} runs the bundled and the system OpenBLAS side by side alone (at
+ * {@code --blas-sizes}); {@code --only nearest-by} runs the NEAREST BY comparison alone, at {@code --nearest-sizes} and, when its
  * projected time stays within {@code --nearest-budget} seconds, at {@code --nearest-extra} (0: never).
  */
 public final class TopNBench {
@@ -88,6 +89,7 @@ public final class TopNBench {
     int nearestExtra = 5_000;
     double nearestBudget = 600;
     int nearestReps = 1;
+    List<Integer> blasSizes = List.of(50_000);
     for (int i = 0; i < args.length; i += 2) {
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException("option " + args[i] + " needs a value");
@@ -101,11 +103,12 @@ public final class TopNBench {
         case "--nearest-extra" -> nearestExtra = Integer.parseInt(args[i + 1]);
         case "--nearest-budget" -> nearestBudget = Double.parseDouble(args[i + 1]);
         case "--nearest-reps" -> nearestReps = Integer.parseInt(args[i + 1]);
+        case "--blas-sizes" -> blasSizes = intList(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    if (!only.equals("all") && !only.equals("nearest-by")) {
-      throw new IllegalArgumentException("--only must be all or nearest-by, got " + only);
+    if (!List.of("all", "nearest-by", "blas").contains(only)) {
+      throw new IllegalArgumentException("--only must be all, nearest-by or blas, got " + only);
     }
     System.out.println("bench-topn on " + BenchSupport.machine());
     if (!KERNEL.equals("native-blas")) {
@@ -118,12 +121,51 @@ public final class TopNBench {
         SHORT_RUN_SECONDS, WARMUP_RUNS, WARMUP_SECONDS);
 
     List<String> targets = new ArrayList<>();
-    if (only.equals("all")) {
-      againstPeakAndMllib(sizes, block, reps, targets);
+    if (only.equals("blas")) {
+      bundledAgainstSystemBlas(blasSizes, block, reps, targets);
+    } else {
+      if (only.equals("all")) {
+        againstPeakAndMllib(sizes, block, reps, targets);
+      }
+      againstNearestBy(nearestSizes, nearestExtra, nearestBudget, nearestReps, block, reps, targets);
     }
-    againstNearestBy(nearestSizes, nearestExtra, nearestBudget, nearestReps, block, reps, targets);
     System.out.println();
     targets.forEach(System.out::println);
+  }
+
+  /**
+   * The OpenBLAS that ships in the jar against the system's (netlib's own lookup, {@code libblas.so.3}; on Debian
+   * {@code libopenblas0-pthread}), side by side in one run: the sgemm peak and itemsim's top-N at each of
+   * {@code sizes}, each in its own JVM bound to one BLAS, the two alternating so drift in the machine's load
+   * touches both. Goal: the bundled top-N within 10 % of the system's.
+   */
+  private static void bundledAgainstSystemBlas(List<Integer> sizes, int block, int reps, List<String> targets) {
+    List<String> sources = List.of("bundled", "system");
+    System.out.println();
+    System.out.println("bundled vs system OpenBLAS (similarity.blas), each in its own JVM, alternating:");
+    for (String blas : sources) {
+      Map<String, String> peak = BenchSupport.child("1g", blas, TopNBench.class, "child", "sgemm", "0",
+          Integer.toString(block), Integer.toString(reps));
+      System.out.printf(Locale.ROOT, "  sgemm peak, 2 threads x (%d x %d x %d), %-8s %s: %s GFLOP/s%n", block, DIM,
+          block, blas, peak.get("blas"), peak.get("gflops"));
+      if (!"true".equals(peak.get("native"))) {
+        System.out.println("  *** " + blas + ": netlib did not bind a native BLAS; its figures are not OpenBLAS's ***");
+      }
+    }
+    System.out.println("       n  blas       time_s  GFLOP/s  library");
+    for (int n : sizes) {
+      Map<String, Double> seconds = new java.util.HashMap<>();
+      for (String blas : sources) {
+        Map<String, String> r = BenchSupport.child("4g", blas, TopNBench.class, "child", "itemsim",
+            Integer.toString(n), Integer.toString(block), Integer.toString(reps));
+        double s = Double.parseDouble(r.get("seconds"));
+        seconds.put(blas, s);
+        System.out.printf(Locale.ROOT, "%8d  %-8s %8.2f %8.1f  %s%s%n", n, blas, s, (double) n * n * DIM / s / 1e9,
+            r.get("blas"), "true".equals(r.get("native")) ? "" : " (NOT NATIVE)");
+      }
+      targets.add(BenchSupport.target("topn_bundled_over_system_openblas_time_n" + n,
+          seconds.get("bundled") / seconds.get("system"), "<=", 1.10));
+    }
   }
 
   /** itemsim against the sgemm peak over {@code sizes}, its memory with a small heap, and MLlib at the smallest. */
@@ -374,7 +416,10 @@ public final class TopNBench {
       double seconds = (System.nanoTime() - t0) / 1e9;
       return products.get() * 2.0 * block * block * DIM / seconds / 1e9;
     });
-    BenchSupport.result("gflops", String.format(Locale.ROOT, "%.2f", gflops), "kernel", kernel.name());
+    dev.itemsim.similarity.NativeBlas.Binding blas = dev.itemsim.similarity.NativeBlas.bind(
+        dev.itemsim.similarity.NativeBlas.configuredSource());
+    BenchSupport.result("gflops", String.format(Locale.ROOT, "%.2f", gflops), "kernel", kernel.name(), "native",
+        Boolean.toString(blas.isNative()), "blas", blas.library());
   }
 
   /**
@@ -435,7 +480,8 @@ public final class TopNBench {
         "shuffle_mb", String.format(Locale.ROOT, "%.1f", shuffle.get() / 1e6 / (timed + extra)), "reps",
         Integer.toString(timed), "runs", Integer.toString(timed + extra),
         "live_heap_mb", Long.toString(BenchSupport.peakLiveHeapMb()), "anon_rss_mb",
-        Long.toString(BenchSupport.peakAnonRssMb()));
+        Long.toString(BenchSupport.peakAnonRssMb()), "native", Boolean.toString(blasBound().isNative()), "blas",
+        blasBound().library());
     if (lists != null) {
       itemsimLists(collected.get(), n, files.blockSize()).write(lists);
     }
@@ -626,6 +672,10 @@ public final class TopNBench {
     BenchSupport.result("seconds", String.format(Locale.ROOT, "%.3f", seconds), "rss_mb", BenchSupport.peakRssMb(),
         "shuffle_mb", String.format(Locale.ROOT, "%.1f", shuffle.get() / 1e6));
     spark.stop();
+  }
+
+  private static dev.itemsim.similarity.NativeBlas.Binding blasBound() {
+    return dev.itemsim.similarity.NativeBlas.bind(dev.itemsim.similarity.NativeBlas.configuredSource());
   }
 
   private static SparkSession session() {

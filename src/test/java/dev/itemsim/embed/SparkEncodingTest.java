@@ -54,4 +54,61 @@ class SparkEncodingTest {
       assertThat(tokens.value()).isEqualTo(expectedTokens);
     }
   }
+
+  /**
+   * Memory of the encode stage does not grow with the partition: rows are pulled from the partition one sort
+   * window at a time, so at most {@code sortWindow} rows (and their vectors) are held, however many follow.
+   */
+  @Test
+  void holdsAtMostOneSortWindowOfAPartition() {
+    int window = 16;
+    List<String> titles = SparkTestSupport.sampleTitles(200);
+    int[] pulled = {0};
+    java.util.Iterator<Row> partition = new java.util.Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return pulled[0] < titles.size();
+      }
+
+      @Override
+      public Row next() {
+        int i = pulled[0]++;
+        return RowFactory.create("id" + i, titles.get(i));
+      }
+    };
+    SparkEncoding.EncodeRows encode = new SparkEncoding.EncodeRows(EncoderSettings.defaults(MODEL), window, 1, null,
+        SparkEncoding.EncodeRows.Output.ARRAY);
+    java.util.Iterator<Row> out = encode.call(partition);
+    int emitted = 0;
+    int mostHeld = 0;
+    while (out.hasNext()) {
+      Row r = out.next();
+      assertThat(r.getString(0)).isEqualTo("id" + emitted);
+      emitted++;
+      mostHeld = Math.max(mostHeld, pulled[0] - emitted);
+    }
+    assertThat(emitted).isEqualTo(200);
+    assertThat(mostHeld).isLessThan(window);
+  }
+
+  /** The same texts get the same vectors however the rows are spread over partitions. */
+  @Test
+  void partitionCountDoesNotChangeAVector() {
+    SparkSession spark = SparkTestSupport.spark();
+    List<String> titles = SparkTestSupport.sampleTitles(120);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < titles.size(); i++) {
+      rows.add(RowFactory.create("id" + i, titles.get(i)));
+    }
+    Dataset<Row> items = spark.createDataFrame(rows, new StructType().add("item_id", DataTypes.StringType)
+        .add("text", DataTypes.StringType));
+    EncoderSettings settings = EncoderSettings.defaults(MODEL);
+    Map<String, List<Object>> one = new HashMap<>();
+    SparkEncoding.encode(spark, items, settings, 1, 8192, null).collectAsList()
+        .forEach(r -> one.put(r.getString(0), r.getList(3)));
+    Map<String, List<Object>> five = new HashMap<>();
+    SparkEncoding.encode(spark, items, settings, 5, 7, null).collectAsList()
+        .forEach(r -> five.put(r.getString(0), r.getList(3)));
+    assertThat(five).isEqualTo(one);
+  }
 }

@@ -41,6 +41,27 @@ class JobKeysTest {
     assertThatThrownBy(() -> EvaluateConfig.from(ConfigLoader.load(spec, null, List.of("similarity.topN=5"))))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.topN")
         .hasMessageContaining("evaluate job");
+    assertThatThrownBy(() -> EvaluateConfig.from(ConfigLoader.load(spec, null,
+        List.of("run.incremental.spareNeighbors=3"))))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("run.incremental.spareNeighbors")
+        .hasMessageContaining("belongs to the similar-items job");
+  }
+
+  @Test
+  void incrementalRunKeysAreReadAndChecked() throws Exception {
+    Path spec = spec("job = similar-items", "input.path = in", "output.path = out");
+    SimilarItemsConfig config = SimilarItemsConfig.from(ConfigLoader.load(spec, "local",
+        List.of("run.full=true", "run.incremental.spareNeighbors=4", "run.incremental.idfDrift=0.2")));
+    assertThat(config.full()).isTrue();
+    assertThat(config.incremental().spare()).isEqualTo(4);
+    assertThat(config.incremental().idfDrift()).isEqualTo(0.2);
+    assertThat(config.incremental().maxRecomputedFraction()).isEqualTo(0.25);
+    assertThatThrownBy(() -> SimilarItemsConfig.from(ConfigLoader.load(spec, "local",
+        List.of("run.incremental.maxRecomputedFraction=2")))).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("run.incremental.maxRecomputedFraction");
+    assertThatThrownBy(() -> SimilarItemsConfig.from(ConfigLoader.load(spec, "local",
+        List.of("run.incremental.spare=4")))).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("run.incremental.spare");
   }
 
   @Test

@@ -101,6 +101,13 @@ class SimilarItemsJobTest {
     assertThat(summary.get("kernel").asText()).startsWith("native-blas(bundled-openblas ");
     assertThat(summary.get("scan").asText()).isEqualTo(ScoreChunks.best().name());
     assertThat(summary.get("config_digest").asText()).hasSize(24);
+    // where encoding ran: local mode is one JVM, which loads a model at most once
+    assertThat(counts.get("encode_jvms").asInt()).isEqualTo(1);
+    assertThat(counts.get("encoder_loads").asInt()).isBetween(0, 1);
+    assertThat(counts.get("encode_tasks").asInt()).isPositive();
+    assertThat(summary.get("encoder_devices").get("cpu").asInt()).isEqualTo(counts.get("encode_tasks").asInt());
+    assertThat(summary.get("spark").get("task_failures").asInt()).isZero();
+    assertThat(summary.has("encoder_fallback")).isFalse();
   }
 
   @Test

@@ -1,0 +1,68 @@
+package dev.itemsim.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.itemsim.SparkTestSupport;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code scripts/itemsim run} as a user runs it (its own JVM, {@code conf/log4j2.properties}): a default run on
+ * a CPU machine prints no noise, and every warning it does print says what to do; its top-N runs on the
+ * bundled native OpenBLAS; one core writes the same tables as all of them.
+ */
+@Tag("integration")
+class LauncherRunTest {
+  private static final LocalDate DATE = LocalDate.of(2026, 3, 1);
+  @TempDir
+  static Path dir;
+  private static Path catalog;
+  private static Path allCores;
+  private static String allCoresLog;
+
+  @BeforeAll
+  static void defaultRun() {
+    catalog = dir.resolve("catalog");
+    SparkTestSupport.spark().read().parquet("sample-data/catalog").orderBy("id").limit(1500)
+        .write().parquet(catalog.toString());
+    allCores = dir.resolve("all-cores");
+    Launcher.Submission run = Launcher.start(dir.resolve("all-cores.log"), List.of("run", "jobs/similar-items.conf",
+        "--set", "input.path=" + catalog, "--set", "output.path=" + allCores, "--set", "run.date=" + DATE), Map.of());
+    assertThat(run.await(Duration.ofMinutes(5))).as(run.log()).isZero();
+    allCoresLog = run.log();
+  }
+
+  @Test
+  void aDefaultRunPrintsNoNoise() {
+    assertThat(allCoresLog).contains("itemsim similar-items succeeded for run_date=" + DATE)
+        .doesNotContainIgnoringCase("cuda")
+        .doesNotContain("non-archive file")
+        .doesNotContain("task of very large size")
+        .doesNotContainIgnoringCase("JNIBLAS").doesNotContain("BLAS implementation")
+        .doesNotContain("Failed to load implementation")
+        .doesNotContain("NativeCodeLoader")
+        .doesNotContain("\tat ");
+    // the exact top-N ran on the OpenBLAS that ships in the jar: nothing installed on the machine was needed
+    assertThat(SameTables.latestSummary(allCores).get("kernel").asText()).startsWith("native-blas(bundled-openblas ");
+    List<String> warnings = allCoresLog.lines().filter(l -> l.contains(" WARN ") || l.startsWith("WARNING")).toList();
+    // the one warning left is the JVM's own notice that the Vector API module is incubating (README, Speed)
+    assertThat(warnings).allSatisfy(w -> assertThat(w).contains("Using incubator modules: jdk.incubator.vector"));
+  }
+
+  @Test
+  void oneCoreWritesTheTablesOfAllCores() {
+    Path oneCore = dir.resolve("one-core");
+    Launcher.Submission run = Launcher.start(dir.resolve("one-core.log"), List.of("run", "jobs/similar-items.conf",
+        "--set", "input.path=" + catalog, "--set", "output.path=" + oneCore, "--set", "run.date=" + DATE,
+        "--set", "spark.master=local[1]"), Map.of());
+    assertThat(run.await(Duration.ofMinutes(5))).as(run.log()).isZero();
+    SameTables.assertSameSimilarItems(allCores, oneCore, DATE);
+  }
+}
