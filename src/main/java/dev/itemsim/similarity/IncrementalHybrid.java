@@ -57,7 +57,7 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
     frequencies = LexicalFeatures.frequencies(items, retriever.options().lexical().lexical());
     try (Ranking ranking = retriever.rank(u.spark, new SearchRequest(items, items, k, u.filter, u.scratchDir))) {
       facts = ranking.facts();
-      return u.materialize(IncrementalLists.statesFromRanks(u, ranking.rows(), k));
+      return u.detach(IncrementalLists.statesFromRanks(u, ranking.rows(), k));
     }
   }
 
@@ -65,7 +65,7 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
   public Dataset<Row> against(IncrementalLists.Update u, Dataset<Row> queries, Dataset<Row> corpus, int k) {
     try (Ranking ranking = ranked(u, queries, corpus, k, 0)) {
       facts = ranking.facts();
-      return u.materialize(IncrementalLists.listsFromRanks(ranking.rows(), k));
+      return u.detach(IncrementalLists.listsFromRanks(ranking.rows(), k));
     }
   }
 
