@@ -52,9 +52,18 @@ final class JobSettings {
 
   static final Keys SIMILAR_ITEMS = keys("similar-items", List.of(), List.of("similarity.topN", "run.date"));
   static final Keys EVALUATE = keys("evaluate", List.of("eval."), List.of());
-  private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE);
+  /** Training reads the corpus sections and its own; validation and mining rank with the embedding kernel. */
+  static final Keys FINETUNE = new Keys("finetune", concat(CORPUS_SECTIONS, List.of("finetune.")),
+      Set.of("similarity.blas", "similarity.kernel", "similarity.blockSize"));
+  private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE, FINETUNE);
 
   private JobSettings() {}
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> out = new ArrayList<>(a);
+    out.addAll(b);
+    return List.copyOf(out);
+  }
 
   private static Keys keys(String job, List<String> sections, List<String> extra) {
     List<String> allSections = new ArrayList<>(CORPUS_SECTIONS);
