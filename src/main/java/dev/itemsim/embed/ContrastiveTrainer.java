@@ -92,6 +92,9 @@ public final class ContrastiveTrainer implements AutoCloseable {
   private final Optimizer decayed;
   private final Optimizer undecayed;
   private long tokens;
+  private int steps;
+  private int plannedSteps;
+  private int plannedWarmup;
 
   private ContrastiveTrainer(EncoderSettings settings, ModelFiles files, Options options, BertModel model) {
     this.settings = settings;
@@ -101,8 +104,10 @@ public final class ContrastiveTrainer implements AutoCloseable {
     this.tokenizer = BatchingEncoder.tokenizer(files, settings.maxTokens());
     this.pooling = settings.pooling() != null ? settings.pooling() : files.pooling();
     this.engine = Engine.getEngine(DjlRuntime.PYTORCH);
-    this.decayed = adamW(options, (float) options.weightDecay());
-    this.undecayed = adamW(options, 0f);
+    this.plannedSteps = options.totalSteps();
+    this.plannedWarmup = options.warmupSteps();
+    this.decayed = adamW((float) options.weightDecay());
+    this.undecayed = adamW(0f);
   }
 
   /**
@@ -138,8 +143,9 @@ public final class ContrastiveTrainer implements AutoCloseable {
     return new ContrastiveTrainer(settings, files, options, model);
   }
 
-  private static Optimizer adamW(Options o, float weightDecay) {
-    return Optimizer.adamW().optLearningRateTracker(schedule(o)).optWeightDecays(weightDecay).build();
+  private Optimizer adamW(float weightDecay) {
+    Tracker schedule = this::learningRate;
+    return Optimizer.adamW().optLearningRateTracker(schedule).optWeightDecays(weightDecay).build();
   }
 
   /**
@@ -147,17 +153,32 @@ public final class ContrastiveTrainer implements AutoCloseable {
    * the warm-up, then {@code lr · (total − s) / (total − warmup)} for step {@code s = t − 1}, down to 0 after
    * the last planned step.
    */
-  static Tracker schedule(Options o) {
-    double lr = o.learningRate();
-    int total = o.totalSteps();
-    int warmup = Math.min(o.warmupSteps(), total);
-    return t -> {
-      int step = t - 1;
-      if (step < warmup) {
-        return (float) (lr * (step + 1) / warmup);
-      }
-      return (float) (lr * Math.max(0, total - step) / Math.max(1, total - warmup));
-    };
+  float learningRate(int t) {
+    return learningRate(options.learningRate(), plannedSteps, plannedWarmup, t);
+  }
+
+  static float learningRate(double lr, int total, int warmupSteps, int t) {
+    int warmup = Math.min(warmupSteps, total);
+    int step = t - 1;
+    if (step < warmup) {
+      return (float) (lr * (step + 1) / warmup);
+    }
+    return (float) (lr * Math.max(0, total - step) / Math.max(1, total - warmup));
+  }
+
+  /**
+   * Re-plans the learning-rate schedule once the number of steps is known exactly (e.g. once the first
+   * epoch's batches are packed); only before the first step.
+   */
+  public void planSteps(int totalSteps, int warmupSteps) {
+    if (steps > 0) {
+      throw new IllegalStateException("The schedule is fixed once training has started");
+    }
+    if (totalSteps < 1 || warmupSteps < 0) {
+      throw new IllegalArgumentException("Invalid plan: " + totalSteps + " steps, " + warmupSteps + " warm-up");
+    }
+    plannedSteps = totalSteps;
+    plannedWarmup = warmupSteps;
   }
 
   /** The pooling trained through (the model's own unless {@code encoder.pooling} says otherwise). */
@@ -183,6 +204,7 @@ public final class ContrastiveTrainer implements AutoCloseable {
       loss = value.toType(DataType.FLOAT64, false).getDouble();
     }
     update();
+    steps++;
     return loss;
   }
 

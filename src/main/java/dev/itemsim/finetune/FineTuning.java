@@ -10,6 +10,7 @@ import dev.itemsim.eval.Evaluation;
 import dev.itemsim.eval.MatchGraph;
 import dev.itemsim.eval.RankedLists;
 import dev.itemsim.similarity.EmbeddingRetriever;
+import dev.itemsim.similarity.LexicalRetriever;
 import dev.itemsim.similarity.NeighborSearch;
 import dev.itemsim.similarity.Ranking;
 import java.io.IOException;
@@ -45,10 +46,13 @@ import org.slf4j.LoggerFactory;
  * top-N and scored with the evaluate job's metric code ({@link Evaluation#metrics}); the best epoch (by
  * validation MRR) is kept and training stops after {@code patience} epochs without improvement. The kept
  * weights are written as a model folder with {@value #TRAINING_JSON} (data digest, split, hyper-parameters,
- * loss per step, validation metrics before and after).
+ * loss per step, validation metrics before and after) and, optionally, the hybrid blend fitted with the kept
+ * model ({@value #BLEND_JSON}).
  */
 public final class FineTuning {
   public static final String TRAINING_JSON = "training.json";
+  /** The learned hybrid blend, beside the model: {@code similarity.hybrid.learned = <model>/hybrid-blend.json}. */
+  public static final String BLEND_JSON = "hybrid-blend.json";
   private static final Logger LOG = LoggerFactory.getLogger(FineTuning.class);
   private static final int LIST_SIZE = 50;
   private static final String SELECTION_METRIC = "mrr";
@@ -71,10 +75,11 @@ public final class FineTuning {
    * @param validationFraction share of the training pairs held out to choose the epoch (0: none, keep the last)
    * @param patience epochs without a better validation MRR before stopping
    * @param seed shuffling, splitting and dropout seed
+   * @param learnBlend fit the hybrid blend with the tuned model and write {@value #BLEND_JSON}
    */
   public record Options(int epochs, int batchSize, double learningRate, double warmupFraction, double weightDecay,
       double maxGradNorm, double scale, double dropout, boolean hardNegatives, double validationFraction,
-      int patience, long seed) {
+      int patience, long seed, boolean learnBlend) {
     public Map<String, Object> asMap() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("epochs", epochs);
@@ -89,6 +94,7 @@ public final class FineTuning {
       m.put("validation_fraction", validationFraction);
       m.put("patience", patience);
       m.put("seed", seed);
+      m.put("learn_blend", learnBlend);
       m.put("loss", "multiple-negatives ranking, symmetric, in-batch negatives");
       m.put("optimizer", "AdamW (no decay on biases and LayerNorms), linear warm-up then linear decay, "
           + "global-norm clipping");
@@ -104,19 +110,22 @@ public final class FineTuning {
   private final SparkSession spark;
   private final EncoderSettings encoder;
   private final EmbeddingRetriever retriever;
+  private final LexicalRetriever.Options lexical;
   private final String scratchDir;
   private final Options options;
 
   /**
    * @param encoder the base model and how to encode (PyTorch engine, device, pooling, token limit)
    * @param search the top-N kernel and blocks for validation and mining
+   * @param lexical the hybrid's lexical side, for fitting the blend
    * @param scratchDir where the top-N may write vector block files
    */
   public FineTuning(SparkSession spark, EncoderSettings encoder, EmbeddingRetriever.Options search,
-      String scratchDir, Options options) {
+      LexicalRetriever.Options lexical, String scratchDir, Options options) {
     this.spark = spark;
     this.encoder = encoder;
     this.retriever = new EmbeddingRetriever(search);
+    this.lexical = lexical;
     this.scratchDir = scratchDir;
     this.options = options;
   }
@@ -174,6 +183,11 @@ public final class FineTuning {
         Random random = new Random(options.seed() * 1_000_003L + epoch);
         List<Batches.Example> list = examples(split.train(), state.lists(), sides, random);
         List<List<Batches.Example>> batches = Batches.pack(list, options.batchSize(), split.train()::relatedTo);
+        if (epoch == 1) {
+          // the packing decides the number of steps: the schedule decays to 0 at the last one
+          totalSteps = batches.size() * options.epochs();
+          trainer.planSteps(totalSteps, (int) Math.round(options.warmupFraction() * totalSteps));
+        }
         long epochStart = System.nanoTime();
         long tokensBefore = trainer.tokens();
         double lossSum = 0;
@@ -233,6 +247,9 @@ public final class FineTuning {
       report.put("time", time);
       report.put("loss_per_step", losses);
       trainer.writeModel(modelDir, best);
+      if (options.learnBlend()) {
+        report.put("blend", fitBlend(trainer, best, sides, split, modelDir));
+      }
       writeJson(modelDir.resolve(TRAINING_JSON), report);
       if (bestEpoch == 0 && !split.validation().isEmpty()) {
         LOG.warn("finetune: no epoch improved validation {} over the base model ({}); the folder holds the base "
@@ -241,6 +258,37 @@ public final class FineTuning {
       return new Outcome(report, bestEpoch, epochsRun, before, after, split.train().positives().size(),
           split.validation().size(), trainingSeconds);
     }
+  }
+
+  /**
+   * Fits the hybrid blend with the kept model on the validation pairs (never trained on), else on the training
+   * pairs, and writes {@value #BLEND_JSON}.
+   */
+  private Map<String, Object> fitBlend(ContrastiveTrainer trainer, ContrastiveTrainer.Snapshot best, Sides sides,
+      Split split, Path modelDir) {
+    boolean onValidation = !split.validation().isEmpty();
+    Map<String, Set<String>> truth = onValidation ? split.validation() : new TreeMap<>();
+    if (!onValidation) {
+      for (TrainingPairs.Pair p : split.train().positives()) {
+        truth.computeIfAbsent(p.a(), k -> new HashSet<>()).add(p.b());
+      }
+    }
+    long start = System.nanoTime();
+    BlendFitting.Result result;
+    try (SentenceEncoder model = trainer.encoder(best)) {
+      result = BlendFitting.fit(spark, model, sides.a(), sides.b(), sides.self(), truth, lexical,
+          retriever.options().kernel(), BLEND_JSON);
+    }
+    Map<String, Object> facts = new LinkedHashMap<>();
+    facts.put("file", BLEND_JSON);
+    facts.put("fitted_on", onValidation ? "validation pairs" : "training pairs (no validation slice)");
+    facts.putAll(result.facts());
+    facts.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
+    result.blend().write(modelDir.resolve(BLEND_JSON), facts);
+    Map<String, Object> out = new LinkedHashMap<>(facts);
+    out.put("coefficients", result.blend().settings().get("hybrid.learned.coefficients"));
+    LOG.info("finetune: fitted the hybrid blend on {} queries: {}", truth.size(), out.get("coefficients"));
+    return out;
   }
 
   @SuppressWarnings("unchecked")

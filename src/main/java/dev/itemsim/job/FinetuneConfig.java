@@ -8,6 +8,7 @@ import dev.itemsim.embed.EngineChoice;
 import dev.itemsim.finetune.CoEngagement;
 import dev.itemsim.finetune.FineTuning;
 import dev.itemsim.similarity.EmbeddingRetriever;
+import dev.itemsim.similarity.LexicalRetriever;
 import java.util.Map;
 
 /**
@@ -26,6 +27,7 @@ public record FinetuneConfig(
     CatalogSource against,
     CorpusSettings corpus,
     EmbeddingRetriever.Options search,
+    LexicalRetriever.Options lexical,
     String pairsPath,
     String eventsPath,
     CoEngagement.Settings events,
@@ -44,6 +46,7 @@ public record FinetuneConfig(
         JobSettings.against(c),
         JobSettings.corpus(c),
         EmbeddingRetriever.Options.from(c),
+        LexicalRetriever.Options.from(c),
         c.string("finetune.pairs").trim(),
         c.string("finetune.events").trim(),
         new CoEngagement.Settings(c.intIn("finetune.sessionMinutes", 1, 10_000_000),
@@ -61,7 +64,8 @@ public record FinetuneConfig(
             c.bool("finetune.hardNegatives"),
             c.doubleIn("finetune.validationFraction", 0, 0.9),
             c.intIn("finetune.patience", 1, 1000),
-            c.intIn("finetune.seed", 0, Integer.MAX_VALUE)),
+            c.intIn("finetune.seed", 0, Integer.MAX_VALUE),
+            c.bool("finetune.learnBlend")),
         c.intIn("finetune.threads", 0, 256),
         new OutputLayout(c.requiredString("output.path")),
         JobSettings.spark(c),

@@ -92,7 +92,7 @@ public final class FinetuneJob {
         .parquet(new Path(training, OutputLayout.TRAINING_PAIRS).toString());
 
     Path model = publisher.stage(OutputLayout.MODEL);
-    FineTuning fineTuning = new FineTuning(spark, config.trainingEncoder(), config.search(),
+    FineTuning fineTuning = new FineTuning(spark, config.trainingEncoder(), config.search(), config.lexical(),
         publisher.scratch("finetune").toString(), config.training());
     FineTuning.Outcome outcome = stages.run("train", "Fine-tune " + config.corpus().encoder().model() + " on "
         + pairs.positives().size() + " pairs", () -> writeLocally(model, dir -> fineTuning.run(pairs, textsA,

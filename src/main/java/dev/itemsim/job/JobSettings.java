@@ -13,6 +13,8 @@ import dev.itemsim.embed.EngineChoice;
 import dev.itemsim.embed.ModelSpec;
 import dev.itemsim.embed.Pooling;
 import dev.itemsim.job.RunSummary.Side;
+import dev.itemsim.similarity.EmbeddingRetriever;
+import dev.itemsim.similarity.LexicalRetriever;
 import dev.itemsim.similarity.NativeBlas;
 import dev.itemsim.similarity.NeighborSearch;
 import dev.itemsim.similarity.Retrievers;
@@ -52,9 +54,13 @@ final class JobSettings {
 
   static final Keys SIMILAR_ITEMS = keys("similar-items", List.of(), List.of("similarity.topN", "run.date"));
   static final Keys EVALUATE = keys("evaluate", List.of("eval."), List.of());
-  /** Training reads the corpus sections and its own; validation and mining rank with the embedding kernel. */
+  /**
+   * Training reads the corpus sections and its own; validation and mining rank with the embedding kernel; the
+   * blend is fitted on the lexical retriever's features and candidates.
+   */
   static final Keys FINETUNE = new Keys("finetune", concat(CORPUS_SECTIONS, List.of("finetune.")),
-      Set.of("similarity.blas", "similarity.kernel", "similarity.blockSize"));
+      Set.copyOf(concat(List.of("similarity.blas"), concat(EmbeddingRetriever.Options.KEYS,
+          LexicalRetriever.Options.KEYS))));
   private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE, FINETUNE);
 
   private JobSettings() {}

@@ -25,10 +25,10 @@ final class CandidateReranking {
 
   /**
    * @param embedding the embedding candidates' options; null ranks by the lexical score alone
-   *     ({@code embeddingWeight} must then be 0)
+   *     ({@code blend} must then be the linear blend with embedding weight 0)
    */
   static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
-      double embeddingWeight, EmbeddingRetriever.Options embedding) {
+      Blend blend, EmbeddingRetriever.Options embedding) {
     boolean hybrid = embedding != null;
     List<String> filters = request.filter().columns();
     SearchItems.check(request.queries(), "queries", hybrid, true, filters);
@@ -38,7 +38,7 @@ final class CandidateReranking {
     Sides sides = new Sides(queries, corpus, request.self(), LexicalFeatures.build(spark,
         request.self() ? List.of(Arrays.asList(queries.texts()))
             : List.of(Arrays.asList(queries.texts()), Arrays.asList(corpus.texts())), lexical.lexical()),
-        embeddingWeight);
+        blend);
     SearchFacts facts = hybrid
         ? new SearchFacts(name, Kernels.select(embedding.kernel()).name(), ScoreChunks.best().name(),
             queries.blocks().dim(), queries.blocks().numBlocks(), embedding.blockSize(), "broadcast", null)
@@ -78,7 +78,7 @@ final class CandidateReranking {
 
   /** Both sides as gathered, with their lexical vectors: what re-scoring and pair scores read. */
   record Sides(CollectedItems queries, CollectedItems corpus, boolean self, List<SparseVectors> lexical,
-      double embeddingWeight) {
+      Blend blend) {
     SparseVectors queryLexical() {
       return lexical.get(0);
     }
@@ -87,9 +87,9 @@ final class CandidateReranking {
       return lexical.get(lexical.size() - 1);
     }
 
+    /** The pair's score outside the candidate lists (ranks unknown: 0). */
     float score(int q, int c) {
-      return HybridRanker.score(q, c, queries.blocks(), corpus.blocks(), queryLexical(), corpusLexical(),
-          embeddingWeight);
+      return HybridRanker.score(q, c, queries.blocks(), corpus.blocks(), queryLexical(), corpusLexical(), blend, 0, 0);
     }
   }
 
@@ -111,7 +111,7 @@ final class CandidateReranking {
     }
     int total = lists.length;
     boolean self = sides.self();
-    double embeddingWeight = sides.embeddingWeight();
+    Blend blend = sides.blend();
     try {
       List<RankedRange> ranges = jsc.parallelize(starts, Math.max(1, starts.size())).map(from -> {
         int to = Math.min(total, from + QUERIES_PER_TASK);
@@ -124,7 +124,7 @@ final class CandidateReranking {
           int count = lexical.sorted(q - from, candidates, unused);
           HybridRanker.Ranked r = HybridRanker.rank(q, sharedCandidates.value()[q], Arrays.copyOf(candidates, count),
               sharedQueries.value(), sharedCorpus.value(), sharedLexQueries.value(), sharedLexCorpus.value(),
-              embeddingWeight, n);
+              blend, n);
           ids[q - from] = r.corpusIndexes();
           rankedScores[q - from] = r.scores();
         }

@@ -132,6 +132,16 @@ class ContrastiveTrainerTest {
   }
 
   @Test
+  void theLearningRateWarmsUpLinearlyThenDecaysToZero() {
+    float[] expected = {0.5f, 1f, 1f, 0.875f, 0.75f, 0.625f, 0.5f, 0.375f, 0.25f, 0.125f, 0f};
+    for (int t = 1; t <= expected.length; t++) {
+      assertThat(ContrastiveTrainer.learningRate(1e-3, 10, 2, t)).as("update %d", t)
+          .isCloseTo(expected[t - 1] * 1e-3f, org.assertj.core.data.Offset.offset(1e-9f));
+    }
+    assertThat(ContrastiveTrainer.learningRate(1e-3, 4, 0, 1)).isEqualTo(1e-3f);
+  }
+
+  @Test
   void oneOptimiserStepLowersTheLossOnAFixedBatch() throws Exception {
     Path folder = tinyBert(9);
     try (ContrastiveTrainer trainer = ContrastiveTrainer.open(settings(folder), options(1e-3, 10, 0, 1))) {

@@ -79,7 +79,7 @@ class FinetuneJobTest {
     Path model = out.resolve(OutputLayout.MODEL);
     assertThat(result.out()).contains("use it: --set encoder.model=" + model).contains("recall@1");
     for (String file : List.of("config.json", "model.safetensors", "model.onnx", "tokenizer.json",
-        "1_Pooling/config.json", "training.json")) {
+        "1_Pooling/config.json", "training.json", "hybrid-blend.json")) {
       assertThat(model.resolve(file)).as(file).isRegularFile();
     }
     JsonNode training = new ObjectMapper().readTree(model.resolve("training.json").toFile());
@@ -118,6 +118,19 @@ class FinetuneJobTest {
     JsonNode metrics = new ObjectMapper().readTree(evaluation.resolve("evaluation/metrics.json").toFile());
     assertThat(metrics.get("model").asText()).isEqualTo(model.toString());
     assertThat(metrics.get("a_to_b").get("recall@10").asDouble()).isGreaterThan(0.8);
+
+    assertThat(training.get("blend").get("fitted_on").asText()).isEqualTo("validation pairs");
+    assertThat(training.get("blend").get("positives").asLong()).isPositive();
+    Path blended = dir.resolve("blended");
+    JobTestSupport.Result learned = cli("run", "jobs/evaluate.conf", "--profile", "local",
+        "--set", "input.path=" + sample[0], "--set", "search.against=" + sample[1],
+        "--set", "eval.matches=" + sample[2], "--set", "output.path=" + blended, "--set", "encoder.model=" + model,
+        "--set", "similarity.hybrid.learned=" + model.resolve("hybrid-blend.json"));
+    assertThat(learned.exitCode()).as(learned.err()).isZero();
+    JsonNode learnedMetrics = new ObjectMapper().readTree(blended.resolve("evaluation/metrics.json").toFile());
+    assertThat(learnedMetrics.get("settings").get("hybrid.learned").asText()).endsWith("hybrid-blend.json");
+    assertThat(learnedMetrics.get("settings").has("hybrid.embeddingWeight")).isFalse();
+    assertThat(learnedMetrics.get("a_to_b").get("recall@10").asDouble()).isGreaterThan(0.8);
   }
 
   @Test
