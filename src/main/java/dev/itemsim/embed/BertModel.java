@@ -103,7 +103,12 @@ final class BertModel implements AutoCloseable {
   }
 
   private void put(String name, float[] values, long... shape) {
-    parameters.put(name, manager.create(values, new Shape(shape)).toType(dtype, false));
+    NDArray created = manager.create(values, new Shape(shape));
+    NDArray typed = created.toType(dtype, false);
+    if (typed != created) {
+      created.close();
+    }
+    parameters.put(name, typed);
   }
 
   private void vector(BertWeights source, String name, int length) {

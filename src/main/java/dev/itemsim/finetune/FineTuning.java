@@ -256,7 +256,7 @@ public final class FineTuning {
             + "weights", SELECTION_METRIC, before.get(SELECTION_METRIC));
       }
       return new Outcome(report, bestEpoch, epochsRun, before, after, split.train().positives().size(),
-          split.validation().size(), trainingSeconds);
+          ((Number) split.facts().get("validation_pairs")).intValue(), trainingSeconds);
     }
   }
 
@@ -354,7 +354,7 @@ public final class FineTuning {
     }
     RankedLists lists;
     try (SentenceEncoder model = trainer.encoder(snapshot)) {
-      lists = rank(model, sides, new ArrayList<>(queries));
+      lists = rank(model, sides, queries.stream().sorted().toList());
     }
     if (split.validation().isEmpty()) {
       return new Epoch(Map.of(), 0, lists);
@@ -364,7 +364,7 @@ public final class FineTuning {
   }
 
   private RankedLists rank(SentenceEncoder model, Sides sides, List<String> queryIds) {
-    Dataset<Row> corpus = items(model, sides.b(), new ArrayList<>(sides.b().keySet()));
+    Dataset<Row> corpus = items(model, sides.b(), new ArrayList<>(new TreeMap<>(sides.b()).keySet()));
     Dataset<Row> queries = sides.self() ? corpus : items(model, sides.a(), queryIds);
     try (Ranking ranking = NeighborSearch.search(spark, retriever, new NeighborSearch.Options(LIST_SIZE, -1f, null,
         false), queries, corpus, scratchDir)) {

@@ -178,7 +178,8 @@ class ContrastiveTrainerTest {
     float[][] second = trainThreeSteps(folder, 5);
     float[][] otherSeed = trainThreeSteps(folder, 6);
     for (int i = 0; i < first.length; i++) {
-      assertThat(second[i]).as("tensor %d", i).containsExactly(first[i]);
+      // bit for bit (AssertJ's element-wise comparison is too slow for the 488k word-embedding values)
+      assertThat(java.util.Arrays.equals(second[i], first[i])).as("tensor %d is identical", i).isTrue();
     }
     // dropout draws from the seeded RNG: another seed trains differently
     boolean differs = false;

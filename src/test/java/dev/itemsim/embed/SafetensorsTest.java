@@ -127,7 +127,7 @@ class SafetensorsTest {
     Safetensors st = Safetensors.open(file);
     assertThat(st.tensors().keySet()).containsExactly("a.weight", "b");
     assertThat(st.floats("a.weight", 2, 3)).containsExactly(1, -2, 3.5f, 0, Float.MIN_VALUE, 7);
-    assertThat(st.floats("b", big.length)).containsExactly(big);
+    assertThat(java.util.Arrays.equals(st.floats("b", big.length), big)).isTrue();
     long headerLength = ByteBuffer.wrap(Files.readAllBytes(file), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     assertThat(headerLength % 8).isZero();
     assertThat(Files.size(file)).isEqualTo(8 + headerLength + 4L * (6 + big.length));
