@@ -171,6 +171,8 @@ public final class FineTuning {
       Epoch state = evaluate(trainer, current, sides, split);
       double evaluationSeconds = (System.nanoTime() - evalStart) / 1e9;
       Map<String, Object> before = state.metrics();
+      LOG.info("finetune: {} training pairs, {} validation pairs; validation before training {}",
+          split.facts().get("train_pairs"), split.facts().get("validation_pairs"), before);
       ContrastiveTrainer.Snapshot best = current;
       double bestScore = state.score();
       int bestEpoch = 0;
