@@ -8,18 +8,22 @@ import dev.itemsim.job.EvaluateConfig;
 import dev.itemsim.job.EvaluateJob;
 import dev.itemsim.job.FinetuneConfig;
 import dev.itemsim.job.FinetuneJob;
+import dev.itemsim.job.MatchConfig;
+import dev.itemsim.job.MatchJob;
 import dev.itemsim.job.OutputLayout;
 import dev.itemsim.job.RunSummary;
 import dev.itemsim.job.SimilarItemsConfig;
 import dev.itemsim.job.SimilarItemsJob;
 import dev.itemsim.job.TooManyRejectsException;
+import dev.itemsim.report.HtmlReport;
+import dev.itemsim.report.RunExplanations;
+import dev.itemsim.report.RunOutput;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,13 +31,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code itemsim run JOB.conf [--set key=value ...]}, {@code itemsim show --output DIR --item ID} and
- * {@code itemsim split-pairs --pairs FILE --train FILE --test FILE}.
+ * {@code itemsim run JOB.conf [--set key=value ...]}, {@code itemsim show --output DIR --item ID [--explain]},
+ * {@code itemsim report --output DIR} and {@code itemsim split-pairs --pairs FILE --train FILE --test FILE}.
  * Exit codes: 0 success, 1 failure, 2 bad usage, configuration or input, 3 too many rejected rows.
  */
 @Command(name = "itemsim", mixinStandardHelpOptions = true, version = "itemsim 0.1.0",
     description = "Similar-item tables from product catalogues with sentence embeddings on Spark.",
-    subcommands = {Main.Run.class, Main.Show.class, Main.SplitPairs.class, Main.GenerateCatalog.class,
+    subcommands = {Main.Run.class, Main.Show.class, Main.Report.class, Main.SplitPairs.class, Main.GenerateCatalog.class,
         Main.BuildSampleCatalog.class})
 public final class Main implements Runnable {
   static final int EXIT_FAILED = 1;
@@ -76,7 +80,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: run or show");
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: run, show or report");
   }
 
   @Command(name = "run", mixinStandardHelpOptions = true,
@@ -105,9 +109,10 @@ public final class Main implements Runnable {
       return switch (kind) {
         case "similar-items" -> similarItems(SimilarItemsConfig.from(config));
         case "evaluate" -> evaluate(EvaluateConfig.from(config));
+        case "match" -> match(MatchConfig.from(config));
         case "finetune" -> finetune(FinetuneConfig.from(config));
         default -> throw new InvalidInputException("job = '" + kind + "' is not one of similar-items, evaluate, "
-            + "finetune");
+            + "match, finetune");
       };
     }
 
@@ -125,6 +130,44 @@ public final class Main implements Runnable {
       }
       out.flush();
       return 0;
+    }
+
+    private int match(MatchConfig jobConfig) {
+      SparkSession spark = Sessions.start("itemsim match " + jobConfig.runDate(), jobConfig.spark());
+      RunSummary summary = new MatchJob(spark, jobConfig).execute();
+      java.io.PrintWriter out = spec.commandLine().getOut();
+      out.println();
+      out.println("itemsim match (" + jobConfig.kind().value() + ") " + summary.status().name()
+          .toLowerCase(java.util.Locale.ROOT) + " for run_date=" + jobConfig.runDate());
+      printCounts(summary, out);
+      OutputLayout layout = jobConfig.output();
+      out.println("  tables:");
+      for (String table : List.of(OutputLayout.matches(jobConfig.runDate()), OutputLayout.matchLeft(
+          jobConfig.runDate()), OutputLayout.matchRejected(jobConfig.runDate()), OutputLayout.EMBEDDINGS,
+          OutputLayout.rejected(jobConfig.runDate()))) {
+        out.println("    " + layout.resolve(table));
+      }
+      out.println("    " + summary.summaryPath());
+      if (examples > 0) {
+        List<String> sample = spark.read().parquet(layout.resolve(OutputLayout.matches(jobConfig.runDate()))
+                .toString()).select("left_id").distinct().orderBy("left_id").limit(examples).collectAsList()
+            .stream().map(r -> r.getString(0)).toList();
+        NeighborTable.printMatches(spark, layout, jobConfig.runDate().toString(), sample, out);
+      }
+      out.flush();
+      return 0;
+    }
+
+    private static void printCounts(RunSummary summary, java.io.PrintWriter out) {
+      summary.counts().forEach((k, v) -> out.printf("  %-32s %s%n", k, v));
+      out.println("  stage wall times (ms):");
+      for (Map.Entry<String, Long> e : summary.stageMillis().entrySet()) {
+        out.printf("    %-24s %8d%n", e.getKey(), e.getValue());
+      }
+      out.println("  scorer               " + summary.search().scorer());
+      if (summary.search().kernel() != null) {
+        out.println("  kernel               " + summary.search().kernel());
+      }
     }
 
     private int evaluate(EvaluateConfig jobConfig) {
@@ -170,50 +213,113 @@ public final class Main implements Runnable {
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true,
-      description = "Print an item's title and its top-N neighbours with titles and scores.")
+      description = "Print an item's text and its top-N neighbours with texts and scores (for a match output: a "
+          + "left row's matches); --explain adds why each scores what it does.")
   static final class Show implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "The job's output.path.")
     String output;
 
-    @Option(names = "--item", required = true, paramLabel = "ID", description = "Item id (repeatable).")
+    @Option(names = "--item", required = true, paramLabel = "ID",
+        description = "Item id, or a match run's left id (repeatable).")
     List<String> items;
 
     @Option(names = "--run-date", paramLabel = "YYYY-MM-DD", description = "Default: the latest run date.")
     String runDate;
 
+    @Option(names = "--kind", paramLabel = "JOB", description = "similar-items or match, when the output holds "
+        + "both (default: similar-items).")
+    String kind;
+
+    @Option(names = "--explain", description = "Explain every score: each scorer's contribution (cosine × weight), "
+        + "the shared model numbers and words.")
+    boolean explain;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
       SparkSession spark = Sessions.start("itemsim show", Map.of("spark.master", "local[1]",
           "spark.ui.enabled", "false", "spark.ui.showConsoleProgress", "false"));
-      OutputLayout layout = new OutputLayout(output);
-      org.apache.hadoop.fs.Path dir = layout.resolve(OutputLayout.SIMILAR_ITEMS);
-      var fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      if (!fs.exists(dir)) {
-        throw new InvalidInputException("No similar_items table under --output " + output);
-      }
-      String date = runDate;
-      if (date == null) {
-        date = null;
-        for (FileStatus s : fs.listStatus(dir)) {
-          String name = s.getPath().getName();
-          if (s.isDirectory() && name.startsWith("run_date=")) {
-            String d = name.substring("run_date=".length());
-            date = date == null || d.compareTo(date) > 0 ? d : date;
-          }
-        }
-        if (date == null) {
-          throw new InvalidInputException("No run_date partitions under " + dir);
-        }
-      } else if (!fs.exists(new org.apache.hadoop.fs.Path(dir, "run_date=" + date))) {
-        throw new InvalidInputException("No partition run_date=" + date + " under " + dir);
-      }
+      RunOutput run = RunOutputs.find(spark, output, kind, runDate);
       java.io.PrintWriter out = spec.commandLine().getOut();
-      out.println("run_date=" + date);
-      NeighborTable.print(spark, layout, date, items, out);
+      out.println(run.kind() + " run_date=" + run.runDate());
+      if (explain) {
+        NeighborTable.printExplained(RunExplanations.explain(spark, run, run.summary(spark), items), out);
+      } else if (run.isMatch()) {
+        NeighborTable.printMatches(spark, new OutputLayout(output), run.runDate(), items, out);
+      } else {
+        NeighborTable.print(spark, new OutputLayout(output), run.runDate(), items, out);
+      }
       out.flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "report", mixinStandardHelpOptions = true,
+      description = "Write a self-contained HTML report of a published run: similarity heatmap, score "
+          + "distributions, coverage and hub items, evaluation charts, explained sample lists, run summary.")
+  static final class Report implements Callable<Integer> {
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "The job's output.path.")
+    String output;
+
+    @Option(names = "--run-date", paramLabel = "YYYY-MM-DD", description = "Default: the latest run date.")
+    String runDate;
+
+    @Option(names = "--kind", paramLabel = "JOB", description = "similar-items or match, when the output holds "
+        + "both (default: similar-items).")
+    String kind;
+
+    @Option(names = "--html", paramLabel = "FILE",
+        description = "Where to write the page (default: DIR/report_<kind>_<run date>.html).")
+    String html;
+
+    @Option(names = "--catalog", paramLabel = "PATH",
+        description = "Catalogue whose columns group the heatmap (default: the run's input).")
+    String catalog;
+
+    @Option(names = "--catalog-format", paramLabel = "FORMAT",
+        description = "parquet or csv (default: csv for a .csv path, else parquet).")
+    String catalogFormat;
+
+    @Option(names = "--id-column", paramLabel = "COLUMN", defaultValue = "id",
+        description = "The catalogue's id column (default: ${DEFAULT-VALUE}).")
+    String idColumn;
+
+    @Option(names = "--group-by", paramLabel = "COLUMNS", split = ",", defaultValue = "category,brand",
+        description = "Columns tried in order for an item's heatmap group (default: ${DEFAULT-VALUE}).")
+    List<String> groupBy;
+
+    @Option(names = "--evaluation", paramLabel = "DIR",
+        description = "Output path of an evaluate job whose results to chart (repeatable; DIR itself is always "
+            + "looked at).")
+    List<String> evaluations = new ArrayList<>();
+
+    @Option(names = "--sample", paramLabel = "N", defaultValue = "25",
+        description = "Lists shown with explanations (default: ${DEFAULT-VALUE}).")
+    int sample;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      if (sample < 1 || sample > 10_000) {
+        throw new InvalidInputException("--sample must be in 1..10000, got " + sample);
+      }
+      SparkSession spark = Sessions.start("itemsim report", Map.of("spark.master", "local[*]",
+          "spark.ui.enabled", "false", "spark.ui.showConsoleProgress", "false",
+          "spark.sql.shuffle.partitions", "4"));
+      RunOutput run = RunOutputs.find(spark, output, kind, runDate);
+      List<String> evaluationDirs = new ArrayList<>(List.of(output));
+      evaluations.stream().filter(e -> !e.equals(output)).forEach(evaluationDirs::add);
+      HtmlReport.Options options = new HtmlReport.Options(catalog, catalogFormat, idColumn, groupBy, sample, 8, 6,
+          RunOutputs.evaluations(spark, evaluationDirs));
+      String target = html != null ? html
+          : new org.apache.hadoop.fs.Path(output, "report_" + run.kind() + "_" + run.runDate() + ".html").toString();
+      HtmlReport.write(spark, run, options, target);
+      spec.commandLine().getOut().println("Wrote " + target);
+      spec.commandLine().getOut().flush();
       return 0;
     }
   }

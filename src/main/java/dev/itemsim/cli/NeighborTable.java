@@ -41,6 +41,68 @@ final class NeighborTable {
     }
   }
 
+  /**
+   * Lists with the explanation of every score (the report shows the same explanations): under each neighbour
+   * its score as the sum of the scorer's terms, and the model numbers and words the texts share.
+   */
+  static void printExplained(dev.itemsim.report.RunExplanations.Explained explained, PrintWriter out) {
+    out.println("scorer " + explained.scorer());
+    if (!explained.note().isEmpty()) {
+      out.println("note: " + explained.note());
+    }
+    for (dev.itemsim.report.RunExplanations.ExplainedList list : explained.lists()) {
+      out.println();
+      out.println(list.queryId() + "  " + shorten(list.queryText().isEmpty() ? "(no text)" : list.queryText()));
+      if (list.neighbors().isEmpty()) {
+        out.println("  (no list for this id)");
+      }
+      for (dev.itemsim.report.RunExplanations.Neighbor n : list.neighbors()) {
+        out.printf("  %3d  %.4f  %-24s %s%n", n.rank(), n.score(), shorten(n.itemId(), 24), shorten(n.text()));
+        if (n.explanation() == null) {
+          out.println("         (not explained: the item is missing from the run's tables)");
+          continue;
+        }
+        out.println("         " + n.explanation().formula());
+        out.println("         shared " + n.explanation().shared());
+      }
+    }
+  }
+
+  /** A match run's left rows with the texts they were matched with and their items. */
+  static void printMatches(SparkSession spark, OutputLayout output, String runDate, List<String> leftIds,
+      PrintWriter out) {
+    java.time.LocalDate date = java.time.LocalDate.parse(runDate);
+    List<Row> rows = spark.read().parquet(output.resolve(OutputLayout.matches(date)).toString())
+        .filter(col("left_id").isin(leftIds.toArray())).orderBy("left_id", "rank").collectAsList();
+    Map<String, String> leftTexts = new HashMap<>();
+    for (Row r : spark.read().parquet(output.resolve(OutputLayout.matchLeft(date)).toString())
+        .filter(col("left_id").isin(leftIds.toArray())).select("left_id", "text").collectAsList()) {
+      leftTexts.put(r.getString(0), r.getString(1));
+    }
+    java.util.Set<String> items = new java.util.HashSet<>();
+    rows.forEach(r -> items.add(r.getString(2)));
+    Map<String, String> texts = new HashMap<>();
+    for (Row r : spark.read().parquet(output.resolve(OutputLayout.EMBEDDINGS).toString()).select("item_id", "text")
+        .filter(col("item_id").isin(items.toArray())).collectAsList()) {
+      texts.put(r.getString(0), r.getString(1));
+    }
+    for (String id : leftIds) {
+      out.println();
+      out.println("left " + id + "  " + shorten(leftTexts.getOrDefault(id, "")));
+      boolean any = false;
+      for (Row r : rows) {
+        if (r.getString(0).equals(id)) {
+          any = true;
+          out.printf("  %3d  %.4f  %-24s %s%n", r.getInt(1), r.getFloat(3), shorten(r.getString(2), 24),
+              shorten(texts.getOrDefault(r.getString(2), "")));
+        }
+      }
+      if (!any) {
+        out.println("  (no matches for this row on run_date=" + runDate + ")");
+      }
+    }
+  }
+
   private static Map<String, String> texts(SparkSession spark, OutputLayout output, List<Row> rows, List<String> ids) {
     java.util.Set<String> wanted = new java.util.HashSet<>(ids);
     rows.forEach(r -> wanted.add(r.getString(2)));

@@ -53,6 +53,17 @@ public final class TypedConfig {
     }
   }
 
+  /** A list of strings (a single string is a list of one). */
+  public java.util.List<String> stringList(String key) {
+    try {
+      return config.getStringList(key);
+    } catch (ConfigException.WrongType e) {
+      return java.util.List.of(string(key));
+    } catch (ConfigException e) {
+      throw wrong(key, "a list of strings", e);
+    }
+  }
+
   public double doubleIn(String key, double min, double max) {
     double value;
     try {

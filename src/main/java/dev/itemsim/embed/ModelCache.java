@@ -86,6 +86,25 @@ public final class ModelCache {
     }
   }
 
+  /**
+   * The SHA-256 of a file {@link #extractVerified} returned: the digest recorded beside it, which extraction
+   * has just checked against the file's content; computed from the content when there is no record.
+   */
+  static String verifiedDigest(Path file) {
+    Path digestFile = file.resolveSibling(file.getFileName() + ".sha256");
+    try {
+      if (Files.isRegularFile(digestFile)) {
+        String recorded = Files.readString(digestFile, StandardCharsets.UTF_8).trim();
+        if (recorded.matches("[0-9a-f]{64}")) {
+          return recorded;
+        }
+      }
+      return sha256(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read the digest of model file " + file, e);
+    }
+  }
+
   static String sha256(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
       MessageDigest md = MessageDigest.getInstance("SHA-256");

@@ -1,5 +1,11 @@
 package dev.itemsim.job;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sha2;
+
 import dev.itemsim.catalog.CatalogPreparation;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
@@ -43,12 +49,25 @@ final class CorpusStage {
   private final CorpusSettings settings;
   private final Stages stages;
   private final RunSummary summary;
+  private final java.util.Map<RunSummary.Side, ReusableVectors> reusable = new java.util.EnumMap<>(
+      RunSummary.Side.class);
 
   CorpusStage(SparkSession spark, CorpusSettings settings, Stages stages, RunSummary summary) {
     this.spark = spark;
     this.settings = settings;
     this.stages = stages;
     this.summary = summary;
+  }
+
+  /**
+   * Takes the vectors of items of {@code side} whose id and encoded text are unchanged from {@code vectors}
+   * instead of encoding them; the summary counts them as {@code <side>items_reused}.
+   */
+  CorpusStage reusing(RunSummary.Side side, ReusableVectors vectors) {
+    if (vectors.usable()) {
+      reusable.put(side, vectors);
+    }
+    return this;
   }
 
   /**
@@ -81,7 +100,7 @@ final class CorpusStage {
       catalogs.add(stages.run("read" + source.stageSuffix(), "Read and validate " + source.path(),
           () -> read(source)));
     }
-    stages.run("write-rejected", "Write rejected rows", () -> {
+    stages.run("write-rejected" + sources.get(0).stageSuffix(), "Write rejected rows", () -> {
       Dataset<Row> rejected = catalogs.get(0).rejected();
       for (PreparedCatalog other : catalogs.subList(1, catalogs.size())) {
         rejected = rejected.unionByName(other.rejected());
@@ -116,12 +135,40 @@ final class CorpusStage {
     }
   }
 
+  private static Dataset<Row> prefixed(Dataset<Row> items, String prefix) {
+    return prefix.isEmpty() ? items : items.withColumn("text", concat(lit(prefix), col("text")));
+  }
+
   private Dataset<Row> encode(CatalogSource source, PreparedCatalog catalog) {
     int partitions = SparkEncoding.partitions(spark, settings.encodePartitions());
     LongAccumulator tokens = spark.sparkContext().longAccumulator("tokens" + source.stageSuffix());
     long t0 = System.nanoTime();
-    Dataset<Row> encoded = SparkEncoding.encode(spark, catalog.items(), settings.encoder(), partitions,
-        settings.sortWindow(), tokens);
+    Dataset<Row> texts = prefixed(catalog.items().select("item_id", "text"), source.encodePrefix());
+    ReusableVectors previous = reusable.get(source.side());
+    Dataset<Row> encoded;
+    long toEncode = -1;
+    Dataset<Row> changed = null;
+    if (previous == null) {
+      encoded = SparkEncoding.encode(spark, texts, settings.encoder(), partitions, settings.sortWindow(), tokens);
+    } else {
+      // the stored hash is SparkEncoding.textHash of the encoded text: SHA-256 of its UTF-8, lower-case hex
+      Dataset<Row> hashed = texts.withColumn("text_hash", sha2(col("text"), 256));
+      Dataset<Row> stored = previous.vectors().select(col("item_id").as("_id"), col("text_hash").as("_hash"),
+          col("embedding").as("_embedding"));
+      org.apache.spark.sql.Column same = hashed.col("item_id").equalTo(stored.col("_id"))
+          .and(hashed.col("text_hash").equalTo(stored.col("_hash")));
+      Dataset<Row> reused = hashed.join(stored, same).select(col("item_id"), col("text"), col("text_hash"),
+          col("_embedding").as("embedding"));
+      changed = hashed.join(stored, same, "left_anti").select("item_id", "text").cache();
+      toEncode = changed.count();
+      encoded = SparkEncoding.encode(spark, changed, settings.encoder(), partitions, settings.sortWindow(), tokens)
+          .unionByName(reused);
+    }
+    if (!source.encodePrefix().isEmpty()) {
+      // the hash stays that of the encoded text; the stored (and lexically scored) text loses the prefix
+      int length = source.encodePrefix().codePointCount(0, source.encodePrefix().length());
+      encoded = encoded.withColumn("text", expr("substring(text, " + (length + 1) + ")"));
+    }
     if (!settings.carried().isEmpty()) {
       encoded = encoded.join(catalog.items().drop("text"), "item_id");
     }
@@ -130,6 +177,11 @@ final class CorpusStage {
     double seconds = (System.nanoTime() - t0) / 1e9;
     long perSecond = Math.round(n / Math.max(seconds, 1e-9));
     summary.encoded(source.side(), new EncodeCounts(n, tokens.value(), perSecond));
+    if (changed != null) {
+      changed.unpersist();
+      summary.count(source.side().prefix() + "items_reused", n - toEncode);
+      LOG.info("Reused the stored vectors of {} of {} items; encoded {}", n - toEncode, n, toEncode);
+    }
     LOG.info("Encoded {} items ({} tokens) in {} s: {} items/s", n, tokens.value(),
         String.format(java.util.Locale.ROOT, "%.1f", seconds), perSecond);
     return encoded;

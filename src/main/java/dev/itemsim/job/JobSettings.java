@@ -54,6 +54,9 @@ final class JobSettings {
 
   static final Keys SIMILAR_ITEMS = keys("similar-items", List.of(), List.of("similarity.topN", "run.date"));
   static final Keys EVALUATE = keys("evaluate", List.of("eval."), List.of());
+  /** The match job searches the catalogue for the rows of its left table, never a second catalogue. */
+  static final Keys MATCH = without(keys("match", List.of("match."), List.of("similarity.topN", "run.date")),
+      "search.");
   /**
    * Training reads the corpus sections and its own; validation and mining rank with the embedding kernel; the
    * blend is fitted on the lexical retriever's features and candidates.
@@ -61,7 +64,7 @@ final class JobSettings {
   static final Keys FINETUNE = new Keys("finetune", concat(CORPUS_SECTIONS, List.of("finetune.")),
       Set.copyOf(concat(List.of("similarity.blas"), concat(EmbeddingRetriever.Options.KEYS,
           LexicalRetriever.Options.KEYS))));
-  private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE, FINETUNE);
+  private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE, MATCH, FINETUNE);
 
   private JobSettings() {}
 
@@ -78,6 +81,10 @@ final class JobSettings {
     all.addAll(Retrievers.keys());
     all.addAll(extra);
     return new Keys(job, List.copyOf(allSections), Set.copyOf(all));
+  }
+
+  private static Keys without(Keys keys, String section) {
+    return new Keys(keys.job(), keys.sections().stream().filter(s -> !s.equals(section)).toList(), keys.keys());
   }
 
   /**

@@ -24,6 +24,12 @@ public record OutputLayout(String root) {
   public static final String RUNS = "_runs";
   public static final String STAGING = "_staging";
   public static final String LOCK = "_lock";
+  /** Match job: {@code left_id, rank, item_id, score}. */
+  public static final String MATCHES = "matches";
+  /** Match job: what each left row was matched with ({@code left_id, text, embedding[, history]}). */
+  public static final String MATCH_LEFT = "match_left";
+  /** Match job: left rows (and users) not matched, with reasons. */
+  public static final String MATCH_REJECTED = "match_rejected";
 
   /** {@code similar_items/run_date=D}: one run date's neighbour lists. */
   public static String similarItems(LocalDate runDate) {
@@ -33,6 +39,21 @@ public record OutputLayout(String root) {
   /** {@code rejected/run_date=D}: one run date's rejected input rows. */
   public static String rejected(LocalDate runDate) {
     return partition(REJECTED, runDate);
+  }
+
+  /** {@code matches/run_date=D}: one run date's match lists. */
+  public static String matches(LocalDate runDate) {
+    return partition(MATCHES, runDate);
+  }
+
+  /** {@code match_left/run_date=D}: the texts and vectors one run date's left rows were matched with. */
+  public static String matchLeft(LocalDate runDate) {
+    return partition(MATCH_LEFT, runDate);
+  }
+
+  /** {@code match_rejected/run_date=D}: one run date's left rows (or users) not matched. */
+  public static String matchRejected(LocalDate runDate) {
+    return partition(MATCH_REJECTED, runDate);
   }
 
   /** Inside {@code evaluation/}: {@code metrics.json}. */

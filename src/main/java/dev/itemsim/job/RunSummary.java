@@ -43,9 +43,12 @@ public final class RunSummary {
     }
   }
 
-  /** Which catalogue a count belongs to: the input, or {@code search.against}. */
+  /**
+   * Which table a count belongs to: the input, {@code search.against}, or the match job's left table
+   * ({@code match.left.path}).
+   */
   public enum Side {
-    INPUT(""), AGAINST("against_");
+    INPUT(""), AGAINST("against_"), LEFT("left_");
 
     private final String prefix;
 
@@ -71,6 +74,10 @@ public final class RunSummary {
   private String summaryPath;
   private final Map<String, Long> stageMillis = new LinkedHashMap<>();
   private final Map<String, Object> details = new LinkedHashMap<>();
+  private Map<String, Object> scorerSettings;
+  private String leftKind;
+  private String leftPath;
+  private final Map<String, Object> jobCounts = new LinkedHashMap<>();
 
   public RunSummary(Header header) {
     this.header = header;
@@ -120,6 +127,26 @@ public final class RunSummary {
 
   public SearchFacts search() {
     return search;
+  }
+
+  /** The retriever's settings ({@link dev.itemsim.similarity.Retriever#settings()}), so a report can re-score. */
+  public void scorerSettings(Map<String, Object> settings) {
+    scorerSettings = new LinkedHashMap<>(settings);
+  }
+
+  public Map<String, Object> scorerSettings() {
+    return scorerSettings;
+  }
+
+  /** The match job's left table: its kind and path. */
+  public void left(String kind, String path) {
+    leftKind = kind;
+    leftPath = path;
+  }
+
+  /** A count of the job's own (e.g. users matched), written after the shared counts. */
+  public void count(String key, Object value) {
+    jobCounts.put(key, value);
   }
 
   public void pairsWritten(long pairs) {
@@ -202,6 +229,7 @@ public final class RunSummary {
     if (search != null && search.duplicateTextsCollapsed() != null) {
       counts.put("duplicate_texts_collapsed", search.duplicateTextsCollapsed());
     }
+    counts.putAll(jobCounts);
     return counts;
   }
 
@@ -215,6 +243,8 @@ public final class RunSummary {
     put(all, "input", header.input());
     put(all, "against", header.against());
     put(all, "matches", header.matches());
+    put(all, "left_kind", leftKind);
+    put(all, "left", leftPath);
     put(all, "output", header.output());
     put(all, "model", header.model());
     put(all, "encoder", header.encoder());
@@ -231,6 +261,7 @@ public final class RunSummary {
       put(all, "blocks", search.blocks());
       put(all, "vectors", search.vectors());
     }
+    put(all, "scorer_settings", scorerSettings);
     encoded.forEach((side, e) -> all.put(side.prefix() + "encode_items_per_s", e.itemsPerSecond()));
     if (evaluation != null) {
       all.put("metrics", evaluation.asMap());

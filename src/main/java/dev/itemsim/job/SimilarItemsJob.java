@@ -1,5 +1,6 @@
 package dev.itemsim.job;
 
+import dev.itemsim.embed.EncoderFingerprint;
 import dev.itemsim.embed.Encoders;
 import dev.itemsim.job.RunSummary.Side;
 import dev.itemsim.similarity.NeighborSearch;
@@ -39,6 +40,7 @@ public final class SimilarItemsJob {
         config.input().path(), config.against() == null ? null : config.against().path(), null,
         config.output().root(), config.corpus().encoder().model().value(), Encoders.describe(config.corpus().encoder()),
         config.topN(), config.digest()));
+    summary.scorerSettings(config.retriever().settings());
     this.stages = new Stages(spark, summary, SimilarItemsConfig.JOB);
   }
 
@@ -63,13 +65,14 @@ public final class SimilarItemsJob {
     List<CorpusStage.Encoded> corpora = new CorpusStage(spark, config.corpus(), stages, summary)
         .run(sources, publisher.stage(OutputLayout.rejected(config.runDate())));
     String model = config.corpus().encoder().model().value();
+    String fingerprint = EncoderFingerprint.of(config.corpus().encoder()).value();
     for (CorpusStage.Encoded corpus : corpora) {
       String table = corpus.source().side() == Side.INPUT ? OutputLayout.EMBEDDINGS : OutputLayout.EMBEDDINGS_AGAINST;
       Path dir = publisher.stage(table);
       long count = summary.encoded(corpus.source().side()).itemsEncoded();
       stages.run("write-" + table.replace('_', '-'), "Write " + table,
           () -> {
-            Tables.writeEmbeddings(corpus.items(), count, model, dir);
+            Tables.writeEmbeddings(corpus.items(), count, model, fingerprint, dir);
             return null;
           });
     }

@@ -25,9 +25,13 @@ final class Tables {
     rejected.coalesce(1).write().parquet(dir.toString());
   }
 
-  /** {@code item_id, model, text_hash, embedding, text} in id order. */
-  static void writeEmbeddings(Dataset<Row> items, long count, String model, Path dir) {
-    items.select(col("item_id"), lit(model).as("model"), col("text_hash"), col("embedding"), col("text"))
+  /**
+   * {@code item_id, model, text_hash, embedding, text, encoder_fingerprint} in id order: the vectors and what a
+   * later run needs to reuse them ({@link ReusableVectors}).
+   */
+  static void writeEmbeddings(Dataset<Row> items, long count, String model, String fingerprint, Path dir) {
+    items.select(col("item_id"), lit(model).as("model"), col("text_hash"), col("embedding"), col("text"),
+            lit(fingerprint).as(ReusableVectors.FINGERPRINT_COLUMN))
         .orderBy("item_id")
         .coalesce(files(count, ITEMS_PER_EMBEDDING_FILE))
         .write().parquet(dir.toString());
@@ -39,6 +43,28 @@ final class Tables {
         .coalesce(files(queries * 10, ROWS_PER_NEIGHBOR_FILE))
         .write().parquet(dir.toString());
     return ranking.rows().sparkSession().read().parquet(dir.toString()).count();
+  }
+
+  /** {@code left_id, text, embedding} (and the users' {@code history}), in id order. */
+  static void writeMatchLeft(Dataset<Row> queries, Path dir) {
+    java.util.List<org.apache.spark.sql.Column> columns = new java.util.ArrayList<>(java.util.List.of(
+        col("item_id").as("left_id"), col("text"), col("embedding")));
+    if (java.util.Arrays.asList(queries.columns()).contains(dev.itemsim.similarity.UserProfiles.HISTORY)) {
+      columns.add(col(dev.itemsim.similarity.UserProfiles.HISTORY));
+    }
+    queries.select(columns.toArray(org.apache.spark.sql.Column[]::new)).orderBy("left_id").coalesce(1)
+        .write().parquet(dir.toString());
+  }
+
+  /** {@code left_id, rank, item_id, score}; returns the rows written (read back from the files). */
+  static long writeMatches(Dataset<Row> matches, long queries, Path dir) {
+    matches.coalesce(files(queries * 10, ROWS_PER_NEIGHBOR_FILE)).write().parquet(dir.toString());
+    return matches.sparkSession().read().parquet(dir.toString()).count();
+  }
+
+  /** {@code reason, left_id, record, source_file}, one file. */
+  static void writeMatchRejected(Dataset<Row> rejected, Path dir) {
+    rejected.select("reason", "left_id", "record", "source_file").coalesce(1).write().parquet(dir.toString());
   }
 
   private static int files(long rows, long perFile) {

@@ -5,6 +5,7 @@
  * {@link dev.itemsim.job.OutputPublisher} replaces all of a run's tables together or none,
  * {@link dev.itemsim.job.OutputLock} keeps one run per output), all inside {@link dev.itemsim.job.JobRun}, which
  * classifies failures and always writes the typed {@link dev.itemsim.job.RunSummary}. One class per job with
- * its typed, validated configuration; each step is a named Spark job group.
+ * its typed, validated configuration ({@link dev.itemsim.job.SimilarItemsJob}, {@link dev.itemsim.job.EvaluateJob},
+ * {@link dev.itemsim.job.MatchJob}); each step is a named Spark job group.
  */
 package dev.itemsim.job;

@@ -107,6 +107,27 @@ public final class LexicalFeatures {
         .transform(weighted);
   }
 
+  /** The parts of a lexical vector, in their feature order (part p holds features p · FEATURES ...). */
+  public static final List<String> PARTS = List.of("words", "char n-grams", "model numbers");
+
+  /** Each part's weight under {@code settings}, in {@link #PARTS} order. */
+  public static double[] partWeights(Settings settings) {
+    return new double[] {settings.wordWeight(), Math.max(0, 1 - settings.wordWeight() - settings.modelWeight()),
+        settings.modelWeight()};
+  }
+
+  /**
+   * The dot product of row {@code i} of {@code a} and row {@code j} of {@code b} split by part ({@link #PARTS}
+   * order): part p's share is {@code weight_p · cos_p}, and the shares add up to {@code a.dot(i, b, j)}.
+   */
+  public static double[] partDots(SparseVectors a, int i, SparseVectors b, int j) {
+    double[] out = new double[PARTS.size()];
+    for (int p = 0; p < out.length; p++) {
+      out[p] = a.dot(i, b, j, p * FEATURES, (p + 1) * FEATURES);
+    }
+    return out;
+  }
+
   /** Rows of the parts (words, grams, models) side by side: part p's features shifted by p · FEATURES. */
   private static SparseVectors toCsr(List<Vector[]> rows, float[] scales) {
     int[] offsets = new int[rows.size() + 1];

@@ -51,6 +51,21 @@ public final class Retrievers {
     return kind.create().apply(c);
   }
 
+  /**
+   * The retriever a run recorded: its name and {@link Retriever#settings()} (keys relative to
+   * {@code similarity.}), the keys it did not record at their defaults.
+   */
+  public static Retriever fromSettings(String name, Map<String, Object> settings) {
+    Map<String, Object> flat = new LinkedHashMap<>();
+    flat.put(SCORER_KEY, name);
+    if (settings != null) {
+      settings.forEach((k, v) -> flat.put("similarity." + k, v));
+    }
+    com.typesafe.config.Config config = com.typesafe.config.ConfigFactory.parseMap(flat, "run summary")
+        .withFallback(dev.itemsim.config.ConfigLoader.defaults()).resolve();
+    return fromConfig(new TypedConfig(config));
+  }
+
   /** Every key any retriever reads, plus {@value #SCORER_KEY}. */
   public static Set<String> keys() {
     Set<String> keys = new LinkedHashSet<>(List.of(SCORER_KEY));

@@ -34,6 +34,48 @@ public record SparseVectors(int[] offsets, int[] indices, float[] values) implem
     return (float) s;
   }
 
+  /** As {@link #dot}, over the features in {@code [from, to)} only. */
+  public double dot(int i, SparseVectors other, int j, int from, int to) {
+    int a = offsets[i];
+    int aEnd = offsets[i + 1];
+    int b = other.offsets[j];
+    int bEnd = other.offsets[j + 1];
+    double s = 0;
+    while (a < aEnd && b < bEnd) {
+      int ia = indices[a];
+      int ib = other.indices[b];
+      if (ia == ib) {
+        if (ia >= from && ia < to) {
+          s += (double) values[a] * other.values[b];
+        }
+        a++;
+        b++;
+      } else if (ia < ib) {
+        a++;
+      } else {
+        b++;
+      }
+    }
+    return s;
+  }
+
+  /** The rows {@code picked}, in that order, as new vectors (row k of the result is row picked[k]). */
+  public SparseVectors rows(int[] picked) {
+    int[] newOffsets = new int[picked.length + 1];
+    for (int k = 0; k < picked.length; k++) {
+      newOffsets[k + 1] = newOffsets[k] + offsets[picked[k] + 1] - offsets[picked[k]];
+    }
+    int[] newIndices = new int[newOffsets[picked.length]];
+    float[] newValues = new float[newIndices.length];
+    for (int k = 0; k < picked.length; k++) {
+      int from = offsets[picked[k]];
+      int length = offsets[picked[k] + 1] - from;
+      System.arraycopy(indices, from, newIndices, newOffsets[k], length);
+      System.arraycopy(values, from, newValues, newOffsets[k], length);
+    }
+    return new SparseVectors(newOffsets, newIndices, newValues);
+  }
+
   /**
    * The dot product of row {@code i} and row {@code j} of {@code other} split by feature block: entry
    * {@code k} sums the features {@code [k · width, (k + 1) · width)} ({@code parts} blocks).

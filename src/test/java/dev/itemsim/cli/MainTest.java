@@ -33,7 +33,7 @@ class MainTest {
 
   @Test
   void helpWorksOnEveryCommand() {
-    for (String command : List.of("run", "show", "generate-catalog")) {
+    for (String command : List.of("run", "show", "report", "generate-catalog")) {
       JobTestSupport.Result r = cli(command, "--help");
       assertThat(r.exitCode()).isZero();
       assertThat(r.out()).contains("Usage: itemsim " + command);

@@ -80,4 +80,40 @@ class StageCompositionTest {
     // collapsing was in effect in both: copies never list each other
     assertThat(written).noneMatch(r -> r.startsWith("[copy-") && r.matches(".*,copy-[abc],.*"));
   }
+
+  @ParameterizedTest(name = "scorer {0}")
+  @ValueSource(strings = {"embedding", "hybrid"})
+  void matchRanksExactlyWhatSimilarItemsWritesAgainstASecondCatalogue(String scorer) throws Exception {
+    Path left = dir.resolve("left-" + scorer);
+    Path right = dir.resolve("right-" + scorer);
+    spark.read().parquet(catalog.toString()).filter("abs(hash(id)) % 3 = 0").write().parquet(left.toString());
+    spark.read().parquet(catalog.toString()).filter("abs(hash(id)) % 3 <> 0").write().parquet(right.toString());
+    String[] shared = {"text.template = \"{title} | {brand}\"", "similarity.scorer = " + scorer,
+        "similarity.sameValueOf = category", "similarity.excludeSameValueOf = seller", "similarity.blockSize = 16"};
+    Path similarOut = dir.resolve("against-" + scorer);
+    JobTestSupport.Result similar = run(spec(dir, left, similarOut, shared), "search.against=" + right);
+    assertThat(similar.exitCode()).as(similar.err()).isZero();
+
+    Path matchOut = dir.resolve("match-" + scorer);
+    Path matchSpec = dir.resolve("match-" + scorer + ".conf");
+    List<String> lines = new java.util.ArrayList<>(List.of("job = match", "input.path = \"" + right + "\"",
+        "output.path = \"" + matchOut + "\"", "run.date = \"2026-03-01\"", "similarity.topN = 5",
+        "match.kind = catalog", "match.left.path = \"" + left + "\"", "match.left.idColumn = id",
+        "match.left.template = \"{title} | {brand}\""));
+    lines.addAll(List.of(shared));
+    Files.write(matchSpec, lines);
+    JobTestSupport.Result match = run(matchSpec);
+    assertThat(match.exitCode()).as(match.err()).isZero();
+
+    List<String> written = spark.read().parquet(new OutputLayout(similarOut.toString())
+            .similarItemsPath(LocalDate.of(2026, 3, 1)))
+        .selectExpr("item_id", "rank", "neighbor_id", "score").orderBy("item_id", "rank").collectAsList()
+        .stream().map(Row::toString).toList();
+    List<String> matched = spark.read().parquet(new OutputLayout(matchOut.toString())
+            .resolve(OutputLayout.matches(LocalDate.of(2026, 3, 1))).toString())
+        .selectExpr("left_id", "rank", "item_id", "score").orderBy("left_id", "rank").collectAsList()
+        .stream().map(Row::toString).toList();
+    assertThat(written).hasSizeGreaterThan(20);
+    assertThat(matched).containsExactlyElementsOf(written);
+  }
 }
