@@ -288,7 +288,7 @@ public final class FineTuning {
     facts.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
     result.blend().write(modelDir.resolve(BLEND_JSON), facts);
     Map<String, Object> out = new LinkedHashMap<>(facts);
-    out.put("coefficients", result.blend().settings().get("hybrid.learned.coefficients"));
+    out.put("coefficients", result.blend().namedCoefficients());
     LOG.info("finetune: fitted the hybrid blend on {} queries: {}", truth.size(), out.get("coefficients"));
     return out;
   }

@@ -70,9 +70,9 @@ public final class HybridRanker {
   public static PairFeatures features(int q, int c, VectorBlocks queryVectors, VectorBlocks corpusVectors,
       SparseVectors queryLexical, SparseVectors corpusLexical, int embeddingRank, int lexicalRank) {
     // the lexical vectors hold words, n-grams and model numbers side by side (LexicalFeatures)
-    float[] parts = queryLexical.partDots(q, corpusLexical, c, LexicalFeatures.FEATURES, 3);
-    return new PairFeatures(dot(queryVectors, q, corpusVectors, c), parts[0] + parts[1] + parts[2], parts[0],
-        parts[1], parts[2], embeddingRank, lexicalRank);
+    double[] parts = LexicalFeatures.partDots(queryLexical, q, corpusLexical, c);
+    return new PairFeatures(dot(queryVectors, q, corpusVectors, c), (float) (parts[0] + parts[1] + parts[2]),
+        (float) parts[0], (float) parts[1], (float) parts[2], embeddingRank, lexicalRank);
   }
 
   /** 1-based position of {@code c} in {@code list}, 0 when absent. */

@@ -68,15 +68,21 @@ public record LogisticBlend(double intercept, double[] coefficients, int ngram, 
 
   @Override
   public Map<String, Object> settings() {
+    // only the key itself, so that Retrievers.fromSettings rebuilds the blend from a run's settings; the
+    // coefficients are in the file
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("hybrid.learned", source);
-    Map<String, Object> weights = new LinkedHashMap<>();
+    return m;
+  }
+
+  /** The intercept and each feature's coefficient, by name (for reports). */
+  public Map<String, Double> namedCoefficients() {
+    Map<String, Double> weights = new LinkedHashMap<>();
     weights.put("intercept", intercept);
     for (int i = 0; i < FEATURES.size(); i++) {
       weights.put(FEATURES.get(i), coefficients[i]);
     }
-    m.put("hybrid.learned.coefficients", weights);
-    return m;
+    return weights;
   }
 
   /** Writes the blend as JSON, with {@code fittedOn} (what it was fitted on) for the record. */

@@ -75,32 +75,4 @@ public record SparseVectors(int[] offsets, int[] indices, float[] values) implem
     }
     return new SparseVectors(newOffsets, newIndices, newValues);
   }
-
-  /**
-   * The dot product of row {@code i} and row {@code j} of {@code other} split by feature block: entry
-   * {@code k} sums the features {@code [k · width, (k + 1) · width)} ({@code parts} blocks).
-   */
-  public float[] partDots(int i, SparseVectors other, int j, int width, int parts) {
-    double[] sums = new double[parts];
-    int a = offsets[i];
-    int aEnd = offsets[i + 1];
-    int b = other.offsets[j];
-    int bEnd = other.offsets[j + 1];
-    while (a < aEnd && b < bEnd) {
-      int ia = indices[a];
-      int ib = other.indices[b];
-      if (ia == ib) {
-        sums[Math.min(parts - 1, ia / width)] += (double) values[a++] * other.values[b++];
-      } else if (ia < ib) {
-        a++;
-      } else {
-        b++;
-      }
-    }
-    float[] out = new float[parts];
-    for (int k = 0; k < parts; k++) {
-      out[k] = (float) sums[k];
-    }
-    return out;
-  }
 }

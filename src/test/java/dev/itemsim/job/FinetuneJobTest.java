@@ -167,7 +167,7 @@ class FinetuneJobTest {
         "--set", "input.path=sample-data/abt-buy/products_b.csv", "--set", "search.against=",
         "--set", "finetune.pairs=", "--set", "finetune.events=sample-data/events/events.csv",
         "--set", "output.path=" + out, "--set", "finetune.epochs=1", "--set", "finetune.validationFraction=0",
-        "--set", "finetune.minCount=5",
+        "--set", "finetune.minCount=5", "--set", "finetune.learnBlend=false",
         "--set", "encoder.maxTokens=64");
     assertThat(result.exitCode()).as(result.err()).isZero();
     JsonNode training = new ObjectMapper().readTree(out.resolve("model/training.json").toFile());

@@ -30,18 +30,19 @@ class BlendTest {
         new LexicalFeatures.Settings(1, 0, 3));
     for (int i = 0; i < TEXTS.size(); i++) {
       for (int j = 0; j < TEXTS.size(); j++) {
-        float[] parts = v.partDots(i, v, j, LexicalFeatures.FEATURES, 3);
-        assertThat((double) (parts[0] + parts[1] + parts[2])).isCloseTo(v.dot(i, v, j), Offset.offset(1e-6));
-        PairFeatures f = new PairFeatures(0, v.dot(i, v, j), parts[0], parts[1], parts[2], 0, 0);
+        double[] parts = LexicalFeatures.partDots(v, i, v, j);
+        assertThat(parts[0] + parts[1] + parts[2]).isCloseTo(v.dot(i, v, j), Offset.offset(1e-6));
+        PairFeatures f = new PairFeatures(0, v.dot(i, v, j), (float) parts[0], (float) parts[1], (float) parts[2],
+            0, 0);
         double words = LogisticBlend.vector(f, LEXICAL)[1];
         assertThat(words).as("%d %d", i, j).isCloseTo(wordsOnly.get(0).dot(i, wordsOnly.get(0), j),
             Offset.offset(1e-5));
       }
     }
     // the two Sony titles share the model number KDL40V4100 (spelled with and without its dash)
-    PairFeatures sony = new PairFeatures(0, 0, 0, 0, v.partDots(0, v, 1, LexicalFeatures.FEATURES, 3)[2], 0, 0);
+    PairFeatures sony = new PairFeatures(0, 0, 0, 0, (float) LexicalFeatures.partDots(v, 0, v, 1)[2], 0, 0);
     assertThat(LogisticBlend.vector(sony, LEXICAL)[4]).isEqualTo(1.0);
-    PairFeatures none = new PairFeatures(0, 0, 0, 0, v.partDots(0, v, 4, LexicalFeatures.FEATURES, 3)[2], 0, 0);
+    PairFeatures none = new PairFeatures(0, 0, 0, 0, (float) LexicalFeatures.partDots(v, 0, v, 4)[2], 0, 0);
     assertThat(LogisticBlend.vector(none, LEXICAL)[4]).isEqualTo(0.0);
   }
 
