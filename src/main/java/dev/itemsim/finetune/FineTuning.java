@@ -421,7 +421,12 @@ public final class FineTuning {
     return out;
   }
 
-  private static String mined(TrainingPairs.Pair p, RankedLists lists, TrainingPairs train) {
+  /**
+   * The hard negative mined for {@code p}: the best-ranked item of the anchor's list (itemsim's top-N with the
+   * current model) that is neither the anchor, nor its positive, nor in either's match-graph component (or
+   * co-engagement partners); null when the list has none.
+   */
+  static String mined(TrainingPairs.Pair p, RankedLists lists, TrainingPairs train) {
     for (RankedLists.Neighbor n : lists.of(p.a())) {
       if (unrelated(n.id(), p, train)) {
         return n.id();
