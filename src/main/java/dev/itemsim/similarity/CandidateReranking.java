@@ -25,20 +25,20 @@ final class CandidateReranking {
 
   /**
    * @param embedding the embedding candidates' options; null ranks by the lexical score alone
-   *     ({@code embeddingWeight} must then be 0)
+   *     ({@code blend} must then be the linear blend with embedding weight 0)
    */
   static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
-      double embeddingWeight, EmbeddingRetriever.Options embedding) {
-    return rank(spark, request, name, lexical, embeddingWeight, embedding, null);
+      Blend blend, EmbeddingRetriever.Options embedding) {
+    return rank(spark, request, name, lexical, blend, embedding, null);
   }
 
   /**
-   * As {@link #rank(SparkSession, SearchRequest, String, LexicalRetriever.Options, double,
+   * As {@link #rank(SparkSession, SearchRequest, String, LexicalRetriever.Options, Blend,
    * EmbeddingRetriever.Options)}, with lexical weights from {@code frequencies} instead of fitted on the texts
    * of the request (null: fitted).
    */
   static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
-      double embeddingWeight, EmbeddingRetriever.Options embedding, LexicalFeatures.Frequencies frequencies) {
+      Blend blend, EmbeddingRetriever.Options embedding, LexicalFeatures.Frequencies frequencies) {
     boolean hybrid = embedding != null;
     List<String> filters = request.filter().columns();
     SearchItems.check(request.queries(), "queries", hybrid, true, filters);
@@ -48,7 +48,7 @@ final class CandidateReranking {
     Sides sides = new Sides(queries, corpus, request.self(), LexicalFeatures.build(spark,
         request.self() ? List.of(Arrays.asList(queries.texts()))
             : List.of(Arrays.asList(queries.texts()), Arrays.asList(corpus.texts())), lexical.lexical(),
-        frequencies), embeddingWeight);
+        frequencies), blend);
     SearchFacts facts = hybrid
         ? new SearchFacts(name, Kernels.select(embedding.kernel()).name(), ScoreChunks.best().name(),
             queries.blocks().dim(), queries.blocks().numBlocks(), embedding.blockSize(), "broadcast", null)
@@ -88,7 +88,7 @@ final class CandidateReranking {
 
   /** Both sides as gathered, with their lexical vectors: what re-scoring and pair scores read. */
   record Sides(CollectedItems queries, CollectedItems corpus, boolean self, List<SparseVectors> lexical,
-      double embeddingWeight) {
+      Blend blend) {
     SparseVectors queryLexical() {
       return lexical.get(0);
     }
@@ -97,9 +97,9 @@ final class CandidateReranking {
       return lexical.get(lexical.size() - 1);
     }
 
+    /** The pair's score outside the candidate lists (ranks unknown: 0). */
     float score(int q, int c) {
-      return HybridRanker.score(q, c, queries.blocks(), corpus.blocks(), queryLexical(), corpusLexical(),
-          embeddingWeight);
+      return HybridRanker.score(q, c, queries.blocks(), corpus.blocks(), queryLexical(), corpusLexical(), blend, 0, 0);
     }
   }
 
@@ -121,7 +121,7 @@ final class CandidateReranking {
     }
     int total = lists.length;
     boolean self = sides.self();
-    double embeddingWeight = sides.embeddingWeight();
+    Blend blend = sides.blend();
     try {
       List<RankedRange> ranges = jsc.parallelize(starts, Math.max(1, starts.size())).map(from -> {
         int to = Math.min(total, from + QUERIES_PER_TASK);
@@ -134,7 +134,7 @@ final class CandidateReranking {
           int count = lexical.sorted(q - from, candidates, unused);
           HybridRanker.Ranked r = HybridRanker.rank(q, sharedCandidates.value()[q], Arrays.copyOf(candidates, count),
               sharedQueries.value(), sharedCorpus.value(), sharedLexQueries.value(), sharedLexCorpus.value(),
-              embeddingWeight, n);
+              blend, n);
           ids[q - from] = r.corpusIndexes();
           rankedScores[q - from] = r.scores();
         }

@@ -85,7 +85,7 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
     LexicalRetriever.Options lexical = retriever.options().lexical();
     return CandidateReranking.rank(u.spark, new SearchRequest(queries, corpus, k, u.filter, u.scratchDir),
         HybridRetriever.NAME, new LexicalRetriever.Options(lexical.lexical(), lexical.candidates() + extra),
-        retriever.options().embeddingWeight(), retriever.options().embedding(), frequencies);
+        retriever.options().blend(), retriever.options().embedding(), frequencies);
   }
 
   /**
@@ -131,7 +131,7 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
         col(SearchItems.ID).equalTo(col("_c")), "left_semi");
     try (Ranking ranking = CandidateReranking.rank(u.spark, new SearchRequest(queries, corpus, 1,
         SearchRequest.FilterColumns.NONE, u.scratchDir), HybridRetriever.NAME, retriever.options().lexical(),
-        retriever.options().embeddingWeight(), retriever.options().embedding(), frequencies)) {
+        retriever.options().blend(), retriever.options().embedding(), frequencies)) {
       return ranking.score(pairs);
     }
   }

@@ -67,6 +67,6 @@ public record LexicalRetriever(Options options) implements Retriever {
 
   @Override
   public Ranking rank(SparkSession spark, SearchRequest request) {
-    return CandidateReranking.rank(spark, request, NAME, options, 0, null);
+    return CandidateReranking.rank(spark, request, NAME, options, Blend.linear(0), null);
   }
 }

@@ -1,0 +1,27 @@
+package dev.itemsim.similarity;
+
+import java.io.Serializable;
+import java.util.Map;
+
+/**
+ * How the hybrid scorer turns a candidate pair's scores ({@link PairFeatures}) into its blended score: the
+ * hand-tuned linear blend ({@code similarity.hybrid.embeddingWeight}) or a logistic model fitted on labelled
+ * pairs ({@link LogisticBlend}, {@code similarity.hybrid.learned}). Applied in one place,
+ * {@link HybridRanker#score}.
+ */
+public interface Blend extends Serializable {
+
+  /** The blended score; higher is better. */
+  float score(PairFeatures features);
+
+  /** Whether {@link #score} reads the lexical parts and ranks (else only the embedding and lexical cosines). */
+  boolean needsParts();
+
+  /** What shapes the scores, for reports ({@code metrics.json} settings), keys relative to {@code similarity.}. */
+  Map<String, Object> settings();
+
+  /** {@code embeddingWeight · embedding + (1 − embeddingWeight) · lexical}. */
+  static Blend linear(double embeddingWeight) {
+    return new LinearBlend(embeddingWeight);
+  }
+}
