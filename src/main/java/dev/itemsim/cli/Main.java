@@ -3,8 +3,11 @@ package dev.itemsim.cli;
 import com.typesafe.config.Config;
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.config.ConfigLoader;
+import dev.itemsim.eval.PairFiles;
 import dev.itemsim.job.EvaluateConfig;
 import dev.itemsim.job.EvaluateJob;
+import dev.itemsim.job.FinetuneConfig;
+import dev.itemsim.job.FinetuneJob;
 import dev.itemsim.job.MatchConfig;
 import dev.itemsim.job.MatchJob;
 import dev.itemsim.job.OutputLayout;
@@ -29,14 +32,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code itemsim run JOB.conf [--set key=value ...]}, {@code itemsim show --output DIR --item ID [--explain]} and
- * {@code itemsim report --output DIR}.
+ * {@code itemsim run JOB.conf [--set key=value ...]}, {@code itemsim show --output DIR --item ID [--explain]},
+ * {@code itemsim report --output DIR} and {@code itemsim split-pairs --pairs FILE --train FILE --test FILE}.
  * Exit codes: 0 success, 1 failure, 2 bad usage, configuration or input, 3 too many rejected rows, 4 approximate
  * search below its minimum recall.
  */
 @Command(name = "itemsim", mixinStandardHelpOptions = true, version = "itemsim 0.1.0",
     description = "Similar-item tables from product catalogues with sentence embeddings on Spark.",
-    subcommands = {Main.Run.class, Main.Show.class, Main.Report.class, Main.GenerateCatalog.class,
+    subcommands = {Main.Run.class, Main.Show.class, Main.Report.class, Main.SplitPairs.class, Main.GenerateCatalog.class,
         Main.BuildSampleCatalog.class})
 public final class Main implements Runnable {
   static final int EXIT_FAILED = 1;
@@ -114,8 +117,9 @@ public final class Main implements Runnable {
         case "similar-items" -> similarItems(SimilarItemsConfig.from(config));
         case "evaluate" -> evaluate(EvaluateConfig.from(config));
         case "match" -> match(MatchConfig.from(config));
+        case "finetune" -> finetune(FinetuneConfig.from(config));
         default -> throw new InvalidInputException("job = '" + kind + "' is not one of similar-items, evaluate, "
-            + "match");
+            + "match, finetune");
       };
     }
 
@@ -178,6 +182,15 @@ public final class Main implements Runnable {
       RunSummary summary = new EvaluateJob(spark, jobConfig).execute();
       java.io.PrintWriter out = spec.commandLine().getOut();
       EvaluateJob.printTable(summary, out);
+      out.flush();
+      return 0;
+    }
+
+    private int finetune(FinetuneConfig jobConfig) {
+      SparkSession spark = Sessions.start("itemsim finetune", jobConfig.spark());
+      RunSummary summary = new FinetuneJob(spark, jobConfig).execute();
+      java.io.PrintWriter out = spec.commandLine().getOut();
+      FinetuneJob.printSummary(summary, out);
       out.flush();
       return 0;
     }
@@ -319,6 +332,45 @@ public final class Main implements Runnable {
       HtmlReport.write(spark, run, options, target);
       spec.commandLine().getOut().println("Wrote " + target);
       spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "split-pairs", mixinStandardHelpOptions = true,
+      description = {"Split true-match pairs into a training and a test file by connected component of the match "
+          + "graph: no test item, and no partner of one, appears in a training pair.",
+          "Components are shuffled with the seed and given to the test file until it holds the test fraction of "
+          + "the pairs. Input: CSV with a header or Parquet, columns id_a and id_b (other columns are kept)."})
+  static final class SplitPairs implements Callable<Integer> {
+    @Option(names = "--pairs", required = true, paramLabel = "FILE", description = "The pairs (id_a, id_b).")
+    String pairs;
+
+    @Option(names = "--train", required = true, paramLabel = "FILE.csv", description = "Training pairs to write.")
+    Path train;
+
+    @Option(names = "--test", required = true, paramLabel = "FILE.csv", description = "Test pairs to write.")
+    Path test;
+
+    @Option(names = "--test-fraction", defaultValue = "0.4", paramLabel = "F",
+        description = "Share of the pairs in the test file (default: ${DEFAULT-VALUE}).")
+    double testFraction;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Shuffling seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      SparkSession spark = Sessions.start("itemsim split-pairs", Map.of("spark.master", "local[1]",
+          "spark.ui.enabled", "false", "spark.ui.showConsoleProgress", "false"));
+      PairFiles.Split result = PairFiles.split(spark, pairs, train, test, testFraction, seed);
+      java.io.PrintWriter out = spec.commandLine().getOut();
+      out.printf(java.util.Locale.ROOT, "Split %d pairs in %d components: %d training pairs (%d components) -> %s, "
+              + "%d test pairs (%d components) -> %s%n", result.pairs(), result.components(), result.trainPairs(),
+          result.trainComponents(), train, result.testPairs(), result.testComponents(), test);
+      out.flush();
       return 0;
     }
   }

@@ -21,13 +21,21 @@ abstract class BatchingEncoder implements SentenceEncoder {
   protected BatchingEncoder(EncoderSettings settings, ModelFiles files) {
     this.settings = settings;
     this.pooling = settings.pooling() != null ? settings.pooling() : files.pooling();
+    this.tokenizer = tokenizer(files, settings.maxTokens());
+  }
+
+  /**
+   * The model's tokenizer as every itemsim encoder uses it: special tokens added, truncated to
+   * {@code maxTokens}, no padding (the shipped tokenizer.json files pad to 128 by themselves; batches are
+   * padded to their longest text instead).
+   */
+  static HuggingFaceTokenizer tokenizer(ModelFiles files, int maxTokens) {
     try {
-      // The shipped tokenizer.json files pad to 128 by themselves: padding is switched off and done per batch.
-      this.tokenizer = HuggingFaceTokenizer.builder()
+      return HuggingFaceTokenizer.builder()
           .optTokenizerPath(files.tokenizer())
           .optAddSpecialTokens(true)
           .optTruncation(true)
-          .optMaxLength(settings.maxTokens())
+          .optMaxLength(maxTokens)
           .optPadding(false)
           .build();
     } catch (IOException | RuntimeException e) {

@@ -42,6 +42,11 @@ public record EncoderSettings(ModelSpec model, int batchSize, int maxTokens, int
     return new EncoderSettings(new ModelSpec(model), 32, 128, 1);
   }
 
+  /** The same settings with another model. */
+  public EncoderSettings withModel(String other) {
+    return new EncoderSettings(new ModelSpec(other), batchSize, maxTokens, threads, engine, device, fp16, pooling);
+  }
+
   /** The same settings on another engine. */
   public EncoderSettings withEngine(EngineChoice other) {
     return new EncoderSettings(model, batchSize, maxTokens, threads, other, device, fp16, pooling);

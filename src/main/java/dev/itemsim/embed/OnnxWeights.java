@@ -7,7 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,8 +26,11 @@ import java.util.Map;
  * them as [in, out].
  */
 public final class OnnxWeights {
-  /** A float32 tensor: shape and row-major values. */
-  public record Tensor(long[] shape, float[] values) {}
+  /**
+   * A float32 tensor: shape and row-major values, and where in the file its values are stored as contiguous
+   * little-endian floats ({@code raw_data} or packed {@code float_data}), or -1 when they are not.
+   */
+  public record Tensor(long[] shape, float[] values, long dataOffset) {}
 
   private final Path file;
   private final Map<String, Tensor> initializers;
@@ -99,6 +104,39 @@ public final class OnnxWeights {
         new InvalidInputException("ONNX node '" + nodeName + "' in " + file + " reads no initialiser"));
   }
 
+  /**
+   * Writes a copy of {@code base} to {@code target} in which each initialiser named in {@code replacements}
+   * holds the given values instead: the same graph byte for byte, new weights. Every replaced initialiser must
+   * keep its element count and be stored as contiguous floats.
+   */
+  public static void rewrite(Path base, Path target, Map<String, float[]> replacements) {
+    OnnxWeights weights = read(base);
+    try {
+      Files.copy(base, target, StandardCopyOption.REPLACE_EXISTING);
+      try (FileChannel out = FileChannel.open(target, StandardOpenOption.WRITE)) {
+        for (Map.Entry<String, float[]> e : replacements.entrySet()) {
+          Tensor t = weights.initializers.get(e.getKey());
+          if (t == null) {
+            throw new IllegalArgumentException("ONNX model " + base + " has no initialiser '" + e.getKey() + "'");
+          }
+          if (t.values().length != e.getValue().length || t.dataOffset() < 0) {
+            throw new IllegalArgumentException("Cannot rewrite initialiser '" + e.getKey() + "' of " + base + ": "
+                + t.values().length + " values" + (t.dataOffset() < 0 ? " not stored contiguously" : "")
+                + ", replacement has " + e.getValue().length);
+          }
+          ByteBuffer bytes = ByteBuffer.allocate(4 * e.getValue().length).order(ByteOrder.LITTLE_ENDIAN);
+          bytes.asFloatBuffer().put(e.getValue());
+          long at = t.dataOffset();
+          while (bytes.hasRemaining()) {
+            at += out.write(bytes, at);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write " + target, e);
+    }
+  }
+
   private static void readNode(Reader node, Map<String, List<String>> nodes) {
     List<String> inputs = new ArrayList<>();
     String name = "";
@@ -118,6 +156,7 @@ public final class OnnxWeights {
     int dataType = 0;
     String name = "";
     ByteBuffer raw = null;
+    long dataOffset = -1;
     List<Float> floatData = new ArrayList<>();
     while (t.hasMore()) {
       int tag = t.tag();
@@ -133,13 +172,18 @@ public final class OnnxWeights {
         dataType = (int) t.varint();
       } else if (field == 4 && (tag & 7) == 2) {
         Reader packed = t.message();
+        dataOffset = floatData.isEmpty() ? packed.pos : -1;
         while (packed.hasMore()) {
           floatData.add(packed.fixed32());
         }
       } else if (field == 8) {
         name = t.string();
+      } else if (field == 4 && (tag & 7) == 5) {
+        floatData.add(t.fixed32());
+        dataOffset = -1;
       } else if (field == 9) {
         raw = t.bytes();
+        dataOffset = t.pos - raw.remaining();
       } else {
         t.skip(tag);
       }
@@ -158,13 +202,13 @@ public final class OnnxWeights {
         values[i] = floatData.get(i);
       }
     }
-    out.put(name, new Tensor(shape, values));
+    out.put(name, new Tensor(shape, values, raw != null || !floatData.isEmpty() ? dataOffset : -1));
   }
 
   /** Protobuf wire-format reader over [position, end) of a buffer. */
   private static final class Reader {
     private final ByteBuffer buf;
-    private int pos;
+    int pos;
     private final int end;
     private final Path file;
 

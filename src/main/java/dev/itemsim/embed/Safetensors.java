@@ -147,6 +147,80 @@ public final class Safetensors {
     return out;
   }
 
+  /** A float32 tensor to write: its shape and row-major values. */
+  public record F32(long[] shape, float[] values) {
+    public F32 {
+      long n = 1;
+      for (long d : shape) {
+        n *= d;
+      }
+      if (n != values.length) {
+        throw new IllegalArgumentException("Shape " + Arrays.toString(shape) + " holds " + n + " values, got "
+            + values.length);
+      }
+    }
+  }
+
+  /**
+   * Writes {@code tensors} (in map order) as an F32 safetensors file, the header padded with spaces to a
+   * multiple of 8 bytes as the format recommends; {@code metadata} goes to {@code __metadata__}.
+   */
+  public static void write(Path file, Map<String, F32> tensors, Map<String, String> metadata) {
+    ObjectMapper json = new ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode header = json.createObjectNode();
+    if (!metadata.isEmpty()) {
+      com.fasterxml.jackson.databind.node.ObjectNode meta = header.putObject("__metadata__");
+      metadata.forEach(meta::put);
+    }
+    long offset = 0;
+    for (Map.Entry<String, F32> e : tensors.entrySet()) {
+      com.fasterxml.jackson.databind.node.ObjectNode t = header.putObject(e.getKey());
+      t.put("dtype", "F32");
+      com.fasterxml.jackson.databind.node.ArrayNode shape = t.putArray("shape");
+      for (long d : e.getValue().shape()) {
+        shape.add(d);
+      }
+      long bytes = 4L * e.getValue().values().length;
+      t.putArray("data_offsets").add(offset).add(offset + bytes);
+      offset += bytes;
+    }
+    byte[] text;
+    try {
+      text = json.writeValueAsBytes(header);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    int padded = (text.length + 7) / 8 * 8;
+    try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+      head.putLong(padded).put(text);
+      while (head.hasRemaining()) {
+        head.put((byte) ' ');
+      }
+      writeFully(out, head.flip());
+      ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+      for (F32 t : tensors.values()) {
+        for (float v : t.values()) {
+          if (!chunk.hasRemaining()) {
+            writeFully(out, chunk.flip());
+            chunk.clear();
+          }
+          chunk.putFloat(v);
+        }
+      }
+      writeFully(out, chunk.flip());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write " + file, e);
+    }
+  }
+
+  private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
+    while (buffer.hasRemaining()) {
+      out.write(buffer);
+    }
+  }
+
   /** IEEE 754 binary16 to float32 (subnormals, infinities and NaN included). */
   static float halfToFloat(short half) {
     int h = half & 0xffff;

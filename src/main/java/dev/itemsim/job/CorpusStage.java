@@ -89,6 +89,24 @@ final class CorpusStage {
    *     {@code validation.maxRejectedFraction} of its rows (its staged rejected rows are kept for the caller)
    */
   List<Encoded> run(List<CatalogSource> sources, Path rejectedDir) {
+    List<PreparedCatalog> catalogs = prepare(sources, rejectedDir);
+    List<Encoded> out = new ArrayList<>();
+    for (int i = 0; i < sources.size(); i++) {
+      CatalogSource source = sources.get(i);
+      PreparedCatalog catalog = catalogs.get(i);
+      Dataset<Row> items = stages.run("encode" + source.stageSuffix(), "Encode " + catalog.itemsValid()
+          + " items of " + source.path() + " with " + settings.encoder().model(),
+          () -> encode(source, catalog, reusable.get(source.side())));
+      out.add(new Encoded(source, catalog, items, fingerprint()));
+    }
+    return out;
+  }
+
+  /**
+   * The same as {@link #run} without encoding: each catalogue read, validated and given its texts, the rejected
+   * rows written, the reject limit checked.
+   */
+  List<PreparedCatalog> prepare(List<CatalogSource> sources, Path rejectedDir) {
     List<PreparedCatalog> catalogs = new ArrayList<>();
     for (CatalogSource source : sources) {
       catalogs.add(stages.run("read" + source.stageSuffix(), "Read and validate " + source.path(),
@@ -105,16 +123,7 @@ final class CorpusStage {
     for (int i = 0; i < sources.size(); i++) {
       checkRejectedFraction(sources.get(i), catalogs.get(i), rejectedDir);
     }
-    List<Encoded> out = new ArrayList<>();
-    for (int i = 0; i < sources.size(); i++) {
-      CatalogSource source = sources.get(i);
-      PreparedCatalog catalog = catalogs.get(i);
-      Dataset<Row> items = stages.run("encode" + source.stageSuffix(), "Encode " + catalog.itemsValid()
-          + " items of " + source.path() + " with " + settings.encoder().model(),
-          () -> encode(source, catalog, reusable.get(source.side())));
-      out.add(new Encoded(source, catalog, items, fingerprint()));
-    }
-    return out;
+    return catalogs;
   }
 
   private PreparedCatalog read(CatalogSource source) {

@@ -13,6 +13,8 @@ import dev.itemsim.embed.EngineChoice;
 import dev.itemsim.embed.ModelSpec;
 import dev.itemsim.embed.Pooling;
 import dev.itemsim.job.RunSummary.Side;
+import dev.itemsim.similarity.EmbeddingRetriever;
+import dev.itemsim.similarity.LexicalRetriever;
 import dev.itemsim.similarity.NativeBlas;
 import dev.itemsim.similarity.NeighborSearch;
 import dev.itemsim.similarity.Retrievers;
@@ -56,9 +58,22 @@ final class JobSettings {
   /** The match job searches the catalogue for the rows of its left table, never a second catalogue. */
   static final Keys MATCH = without(keys("match", List.of("match."), List.of("similarity.topN", "run.date")),
       "search.");
-  private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE, MATCH);
+  /**
+   * Training reads the corpus sections and its own; validation and mining rank with the embedding kernel; the
+   * blend is fitted on the lexical retriever's features and candidates.
+   */
+  static final Keys FINETUNE = new Keys("finetune", concat(CORPUS_SECTIONS, List.of("finetune.")),
+      Set.copyOf(concat(List.of("similarity.blas"), concat(EmbeddingRetriever.Options.KEYS,
+          LexicalRetriever.Options.KEYS))));
+  private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE, MATCH, FINETUNE);
 
   private JobSettings() {}
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> out = new ArrayList<>(a);
+    out.addAll(b);
+    return List.copyOf(out);
+  }
 
   private static Keys keys(String job, List<String> sections, List<String> extra) {
     List<String> allSections = new ArrayList<>(CORPUS_SECTIONS);

@@ -85,9 +85,13 @@ final class NeighborState {
       FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
       Path file = new Path(dir, MANIFEST);
       if (!fs.exists(file)) {
-        return none(fs.exists(layout.path()) && fs.exists(layout.resolve(OutputLayout.EMBEDDINGS))
-            ? "the previous output has no " + OutputLayout.STATE + "/ (written by an itemsim before output layout "
-                + LAYOUT_VERSION + ")" : "no previous run on this output");
+        if (!(fs.exists(layout.path()) && fs.exists(layout.resolve(OutputLayout.EMBEDDINGS)))) {
+          // a first run on this output: expected, so not a warning
+          LOG.info("Ranking every item: no previous run on this output");
+          return new Previous(null, "no previous run on this output");
+        }
+        return none("the previous output has no " + OutputLayout.STATE + "/ (written by an itemsim before output "
+            + "layout " + LAYOUT_VERSION + ")");
       }
       try (InputStream in = fs.open(file)) {
         manifest = JSON.readTree(in);

@@ -23,6 +23,10 @@ public record OutputLayout(String root) {
    * run together with the tables it belongs to.
    */
   public static final String STATE = "state";
+  /** The finetune job's model folder ({@code encoder.model = <output.path>/model}). */
+  public static final String MODEL = "model";
+  /** The finetune job's record of its data: rejected rows, the pairs trained on. */
+  public static final String TRAINING = "training";
   public static final String RUNS = "_runs";
   public static final String STAGING = "_staging";
   public static final String LOCK = "_lock";
@@ -66,6 +70,13 @@ public record OutputLayout(String root) {
   public static final String RANKED = "ranked";
   /** Inside {@code evaluation/}: input rows of either catalogue that were not encoded. */
   public static final String EVALUATION_REJECTED = "rejected";
+
+  /** Inside {@code training/}: the pairs read or derived ({@code id_a, id_b, sessions, pmi}). */
+  public static final String TRAINING_PAIRS = "pairs";
+  /** Inside {@code training/}: catalogue rows that were not usable. */
+  public static final String TRAINING_REJECTED = "rejected";
+  /** Inside {@code training/}: events that were not used ({@code reason, user_id, item_id, ts}). */
+  public static final String TRAINING_REJECTED_EVENTS = "rejected_events";
 
   /** {@code evaluation/NAME}. */
   public static String evaluation(String name) {

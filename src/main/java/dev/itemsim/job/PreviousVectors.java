@@ -75,7 +75,10 @@ final class PreviousVectors {
     try {
       FileSystem fs = table.getFileSystem(spark.sparkContext().hadoopConfiguration());
       if (!fs.exists(table)) {
-        return none(null, "no previous embeddings table (" + table + ")");
+        // a first run on this output: expected, so not a warning
+        String why = "no previous embeddings table (" + table + ")";
+        LOG.info("Encoding every item: {}", why);
+        return new Found(null, null, why);
       }
     } catch (java.io.IOException e) {
       return none(null, "cannot look for the previous embeddings table " + table + ": " + e.getMessage());

@@ -127,6 +127,7 @@ public final class RunSummary {
   private String rejectedPath;
   private String summaryPath;
   private final Map<String, Long> stageMillis = new LinkedHashMap<>();
+  private final Map<String, Object> details = new LinkedHashMap<>();
   private Map<String, Object> scorerSettings;
   private String leftKind;
   private String leftPath;
@@ -308,6 +309,15 @@ public final class RunSummary {
     return summaryPath;
   }
 
+  /** A job-specific part of the summary (e.g. the finetune job's {@code training}), written under {@code key}. */
+  public void detail(String key, Object value) {
+    details.put(key, value);
+  }
+
+  public Map<String, Object> details() {
+    return details;
+  }
+
   void stage(String name, long millis) {
     stageMillis.put(name, millis);
   }
@@ -425,6 +435,7 @@ public final class RunSummary {
     put(all, "metrics_path", metricsPath);
     put(all, "rejected_path", rejectedPath);
     put(all, "summary_path", summaryPath);
+    all.putAll(details);
     all.put("counts", counts());
     all.put("stage_ms", stageMillis);
     return all;

@@ -6,6 +6,7 @@ import dev.itemsim.similarity.EmbeddingRetriever;
 import dev.itemsim.similarity.IncrementalLists;
 import dev.itemsim.similarity.NeighborSearch;
 import dev.itemsim.similarity.Ranking;
+import dev.itemsim.similarity.SearchMethod;
 import dev.itemsim.similarity.SearchRequest;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -93,7 +94,7 @@ public final class SimilarItemsJob {
     long queries = summary.encoded(Side.INPUT).items();
     String scratch = publisher.scratch("search").toString();
     Map<String, Object> listSettings = listSettings(fingerprint);
-    String whyNoLists = whyNoLists();
+    String whyNoLists = whyNoLists(queries);
     String description = "Top-" + config.topN() + " (" + config.retriever().name() + ") of " + queries + " items";
     if (whyNoLists != null) {
       summary.lists(new RunSummary.ListUpdate(whyNoLists, null, null, null));
@@ -164,9 +165,15 @@ public final class SimilarItemsJob {
   }
 
   /** Why this run keeps no lists for the next one (its lists cannot be updated), or null. */
-  private String whyNoLists() {
+  private String whyNoLists(long items) {
     if (!IncrementalLists.supports(config.retriever())) {
       return "the " + config.retriever().name() + " scorer keeps no lists between runs";
+    }
+    if (config.retriever() instanceof EmbeddingRetriever e
+        && !(e.method().forCorpus(items) instanceof SearchMethod.Exact)) {
+      // an update is exact only against exact lists: approximate lists would drift further from exact every night
+      return "similarity.method = " + e.method().name() + " ranks " + items + " items approximately: approximate "
+          + "lists are not updated between runs, every run ranks them in full (unchanged vectors are still reused)";
     }
     if (config.against() != null) {
       return "lists against a second catalogue (search.against) are not kept between runs";

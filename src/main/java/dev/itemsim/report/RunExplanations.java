@@ -44,6 +44,12 @@ public final class RunExplanations {
     String note = settings == null ? "The run summary does not record the scorer's weights; the defaults of "
         + "conf/defaults.conf are assumed." : "";
     Retriever retriever = Retrievers.fromSettings(scorer, settings);
+    if (retriever instanceof dev.itemsim.similarity.HybridRetriever h && h.options().learned() != null) {
+      note = "This run's hybrid scores come from a learned blend (similarity.hybrid.learned = "
+          + h.options().learned().source() + "): a logistic model of the embedding cosine, the lexical parts, a "
+          + "shared model number and the candidate's ranks. The terms shown are the hand-tuned linear blend's "
+          + "and do not add up to the listed score.";
+    }
     List<Row> rows = run.lists(spark).filter(col("query_id").isin(queryIds.toArray())).orderBy("query_id", "rank")
         .collectAsList();
     Set<String> itemIds = new HashSet<>();

@@ -48,22 +48,22 @@ final class CandidateReranking {
   private CandidateReranking() {}
 
   /**
-   * @param blend how a pair's embedding and lexical cosines combine ({@link HybridBlend#LEXICAL} for the
+   * @param blend how a pair's embedding and lexical cosines combine ({@link Blend#LEXICAL} for the
    *     lexical scorer)
    * @param embedding the embedding candidates' options; null: no embedding candidates (lexical scorer)
    */
   static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
-      HybridBlend blend, EmbeddingRetriever.Options embedding) {
+      Blend blend, EmbeddingRetriever.Options embedding) {
     return rank(spark, request, name, lexical, blend, embedding, null);
   }
 
   /**
-   * As {@link #rank(SparkSession, SearchRequest, String, LexicalRetriever.Options, HybridBlend,
+   * As {@link #rank(SparkSession, SearchRequest, String, LexicalRetriever.Options, Blend,
    * EmbeddingRetriever.Options)}, with lexical weights from {@code frequencies} instead of fitted on the texts
    * of the request (null: fitted).
    */
   static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
-      HybridBlend blend, EmbeddingRetriever.Options embedding, LexicalFeatures.Frequencies frequencies) {
+      Blend blend, EmbeddingRetriever.Options embedding, LexicalFeatures.Frequencies frequencies) {
     boolean hybrid = embedding != null;
     if (!hybrid && blend.readsEmbedding()) {
       throw new IllegalArgumentException("a blend that reads embeddings needs embedding candidates");
@@ -173,54 +173,70 @@ final class CandidateReranking {
 
   /** Ranks one chunk in a task: its query shard read, its embedding pairs gathered, lists as rows. */
   private static Iterator<Row> rankChunk(ItemShards queries, ShardSearch.Chunk chunk, ShardSearch.Setup setup,
-      Iterator<Tuple2<Integer, long[]>> embeddingPairs) {
-    long[] pairs = new long[0];
-    int count = 0;
-    while (embeddingPairs.hasNext()) {
-      long[] part = embeddingPairs.next()._2();
-      if (count + part.length > pairs.length) {
-        pairs = Arrays.copyOf(pairs, Math.max(2 * pairs.length, count + part.length));
-      }
-      System.arraycopy(part, 0, pairs, count, part.length);
-      count += part.length;
-    }
+      Iterator<Tuple2<Integer, EmbeddingPairs>> embeddingPairs) {
+    PairBuffer all = new PairBuffer();
+    embeddingPairs.forEachRemaining(part -> all.addAll(part._2()));
     Shard shard = queries.read(chunk.shard(), setup.queryParts(true), null);
     List<Row> out = new ArrayList<>();
-    for (ShardSearch.Listed l : ShardSearch.rank(shard, chunk, pairs, count, setup)) {
+    for (ShardSearch.Listed l : ShardSearch.rank(shard, chunk, all.pairs, all.ranks, all.size, setup)) {
       out.add(RowFactory.create(l.queryId(), l.rank(), l.neighborId(), l.score()));
     }
     return out.iterator();
   }
 
   /**
-   * The embedding lists' pairs as global indexes, grouped by the chunk of their query and sent to partition
-   * {@code chunk}: values {@code corpus index << 32 | query row in the chunk}.
+   * Embedding candidates of one chunk's queries: {@code pairs[i] = corpus index << 32 | query row in the chunk},
+   * {@code ranks[i]} its 1-based rank in the query's embedding list.
    */
-  private static JavaPairRDD<Integer, long[]> embeddingPairs(SparkSession spark, Dataset<Row> lists,
+  record EmbeddingPairs(long[] pairs, int[] ranks) implements java.io.Serializable {}
+
+  /** A growing {@link EmbeddingPairs}. */
+  private static final class PairBuffer {
+    long[] pairs = new long[64];
+    int[] ranks = new int[64];
+    int size;
+
+    void add(long pair, int rank) {
+      if (size == pairs.length) {
+        pairs = Arrays.copyOf(pairs, 2 * size);
+        ranks = Arrays.copyOf(ranks, 2 * size);
+      }
+      pairs[size] = pair;
+      ranks[size++] = rank;
+    }
+
+    void addAll(EmbeddingPairs more) {
+      for (int i = 0; i < more.pairs().length; i++) {
+        add(more.pairs()[i], more.ranks()[i]);
+      }
+    }
+
+    EmbeddingPairs done() {
+      return new EmbeddingPairs(Arrays.copyOf(pairs, size), Arrays.copyOf(ranks, size));
+    }
+  }
+
+  /**
+   * The embedding lists' pairs as global indexes with their ranks, grouped by the chunk of their query and sent
+   * to partition {@code chunk}.
+   */
+  private static JavaPairRDD<Integer, EmbeddingPairs> embeddingPairs(SparkSession spark, Dataset<Row> lists,
       ItemShards queries, ItemShards corpus, List<ShardSearch.Chunk> chunks) {
     Dataset<Row> queryIndex = queries.index(spark).toDF("_q_id", "_q");
     Dataset<Row> corpusIndex = corpus.index(spark).toDF("_c_id", "_c");
     Dataset<Row> indexed = lists.join(queryIndex, col(SearchItems.ID).equalTo(col("_q_id")))
-        .join(corpusIndex, col("neighbor_id").equalTo(col("_c_id"))).select(col("_q"), col("_c"));
+        .join(corpusIndex, col("neighbor_id").equalTo(col("_c_id"))).select(col("_q"), col("_c"), col("rank"));
     return indexed.javaRDD().mapPartitionsToPair(rows -> {
-      Map<Integer, long[]> byChunk = new HashMap<>();
-      Map<Integer, Integer> sizes = new HashMap<>();
+      Map<Integer, PairBuffer> byChunk = new HashMap<>();
       while (rows.hasNext()) {
         Row r = rows.next();
         int q = r.getInt(0);
         int chunk = ShardSearch.chunkOf(chunks, q);
-        long pair = (long) r.getInt(1) << 32 | (q - chunks.get(chunk).first());
-        long[] a = byChunk.computeIfAbsent(chunk, c -> new long[64]);
-        int size = sizes.getOrDefault(chunk, 0);
-        if (size == a.length) {
-          a = Arrays.copyOf(a, 2 * a.length);
-          byChunk.put(chunk, a);
-        }
-        a[size] = pair;
-        sizes.put(chunk, size + 1);
+        byChunk.computeIfAbsent(chunk, c -> new PairBuffer())
+            .add((long) r.getInt(1) << 32 | (q - chunks.get(chunk).first()), r.getInt(2));
       }
-      List<Tuple2<Integer, long[]>> out = new ArrayList<>();
-      byChunk.forEach((chunk, a) -> out.add(new Tuple2<>(chunk, Arrays.copyOf(a, sizes.get(chunk)))));
+      List<Tuple2<Integer, EmbeddingPairs>> out = new ArrayList<>();
+      byChunk.forEach((chunk, buffer) -> out.add(new Tuple2<>(chunk, buffer.done())));
       return out.iterator();
     }).partitionBy(new ChunkPartitioner(chunks.size()));
   }
@@ -344,7 +360,8 @@ final class CandidateReranking {
     }
     Shard shard = queries.read(chunk.shard(), setup.queryParts(false), null);
     List<Row> out = new ArrayList<>(asked.size());
-    ShardSearch.score(shard, queryRows, corpusIndexes, asked.size(), setup,
+    // pairs asked for outside the lists: their candidate ranks are unknown (0), as on the driver
+    ShardSearch.score(shard, queryRows, corpusIndexes, asked.size(), null, null, setup,
         (p, score) -> out.add(RowFactory.create(asked.get(p).getString(0), asked.get(p).getString(1), score)));
     return out.iterator();
   }

@@ -4,8 +4,9 @@ import java.util.Arrays;
 
 /**
  * Blends two retrievers: the candidates of a query are the union of its embedding top-K and its lexical
- * top-K, and each candidate is scored by {@link HybridBlend} from both cosines, computed exactly for every
- * candidate. Ties go to the lower corpus index.
+ * top-K, and each candidate is scored by a {@link Blend} of its exact embedding and lexical cosines (by default
+ * {@code embeddingWeight · cos(embeddings) + (1 − embeddingWeight) · cos(lexical)}; a learned blend also reads
+ * the lexical parts and the candidate's ranks). Ties go to the lower corpus index.
  */
 public final class HybridRanker {
   private HybridRanker() {}
@@ -14,16 +15,25 @@ public final class HybridRanker {
   public record Ranked(int[] corpusIndexes, float[] scores) {}
 
   /**
-   * @param embeddingCandidates corpus indexes from the embedding retriever
-   * @param lexicalCandidates corpus indexes from the lexical retriever
+   * @param embeddingCandidates corpus indexes from the embedding retriever, best first
+   * @param lexicalCandidates corpus indexes from the lexical retriever, best first
    */
   public static Ranked rank(int query, int[] embeddingCandidates, int[] lexicalCandidates, VectorBlocks queryVectors,
       VectorBlocks corpusVectors, SparseVectors queryLexical, SparseVectors corpusLexical, double embeddingWeight,
       int n) {
+    return rank(query, embeddingCandidates, lexicalCandidates, queryVectors, corpusVectors, queryLexical,
+        corpusLexical, Blend.linear(embeddingWeight), n);
+  }
+
+  /** The same with any {@link Blend}. */
+  public static Ranked rank(int query, int[] embeddingCandidates, int[] lexicalCandidates, VectorBlocks queryVectors,
+      VectorBlocks corpusVectors, SparseVectors queryLexical, SparseVectors corpusLexical, Blend blend, int n) {
     int[] union = union(embeddingCandidates, lexicalCandidates);
     TopNBuffer top = new TopNBuffer(1, Math.max(1, n));
     for (int c : union) {
-      top.offer(0, score(query, c, queryVectors, corpusVectors, queryLexical, corpusLexical, embeddingWeight), c);
+      top.offer(0, score(query, c, queryVectors, corpusVectors, queryLexical, corpusLexical, blend,
+          blend.needsParts() ? rankIn(embeddingCandidates, c) : 0,
+          blend.needsParts() ? rankIn(lexicalCandidates, c) : 0), c);
     }
     int[] ids = new int[top.n()];
     float[] scores = new float[top.n()];
@@ -32,14 +42,44 @@ public final class HybridRanker {
   }
 
   /**
-   * The blended score of corpus item {@code c} for query {@code q} ({@link HybridBlend}); a side with weight 0
-   * is not computed (its vectors may then be null).
+   * The linear blend's score of corpus item {@code c} for query {@code q}; a side with weight 0 is not computed
+   * (its vectors may then be null).
    */
   public static float score(int q, int c, VectorBlocks queryVectors, VectorBlocks corpusVectors,
       SparseVectors queryLexical, SparseVectors corpusLexical, double embeddingWeight) {
-    HybridBlend blend = new HybridBlend(embeddingWeight);
-    return blend.score(blend.readsEmbedding() ? dot(queryVectors, q, corpusVectors, c) : 0f,
-        blend.readsLexical() ? queryLexical.dot(q, corpusLexical, c) : 0f);
+    return score(q, c, queryVectors, corpusVectors, queryLexical, corpusLexical, Blend.linear(embeddingWeight), 0, 0);
+  }
+
+  /**
+   * The score {@code blend} gives corpus item {@code c} for query {@code q}, ranked {@code embeddingRank} and
+   * {@code lexicalRank} (1-based, 0 = not proposed) in the two retrievers' candidate lists.
+   */
+  public static float score(int q, int c, VectorBlocks queryVectors, VectorBlocks corpusVectors,
+      SparseVectors queryLexical, SparseVectors corpusLexical, Blend blend, int embeddingRank, int lexicalRank) {
+    if (blend.needsParts()) {
+      return blend.score(features(q, c, queryVectors, corpusVectors, queryLexical, corpusLexical, embeddingRank,
+          lexicalRank));
+    }
+    return blend.score(PairFeatures.of(blend.readsEmbedding() ? dot(queryVectors, q, corpusVectors, c) : 0f,
+        blend.readsLexical() ? queryLexical.dot(q, corpusLexical, c) : 0f));
+  }
+
+  /** Everything the blends read about one pair. */
+  public static PairFeatures features(int q, int c, VectorBlocks queryVectors, VectorBlocks corpusVectors,
+      SparseVectors queryLexical, SparseVectors corpusLexical, int embeddingRank, int lexicalRank) {
+    // the lexical vectors hold words, n-grams and model numbers side by side (LexicalFeatures)
+    return PairFeatures.of(dot(queryVectors, q, corpusVectors, c),
+        LexicalFeatures.partDots(queryLexical, q, corpusLexical, c), embeddingRank, lexicalRank);
+  }
+
+  /** 1-based position of {@code c} in {@code list}, 0 when absent. */
+  static int rankIn(int[] list, int c) {
+    for (int i = 0; i < list.length; i++) {
+      if (list[i] == c) {
+        return i + 1;
+      }
+    }
+    return 0;
   }
 
   static int[] union(int[] a, int[] b) {

@@ -8,8 +8,9 @@ import org.apache.spark.sql.SparkSession;
 /**
  * The blend of both: a query's candidates are the union of its embedding top-K (from the embedding retriever,
  * whichever search it runs) and its lexical top-K ({@code K = max(topN, candidates)}), each scored
- * {@code embeddingWeight · embedding cosine + (1 − embeddingWeight) · lexical cosine} ({@link HybridBlend}),
- * both computed exactly, on the executors ({@link CandidateReranking}).
+ * {@code embeddingWeight · embedding cosine + (1 − embeddingWeight) · lexical cosine} ({@link LinearBlend}) or
+ * by a blend learned from labelled pairs ({@code similarity.hybrid.learned}, {@link LogisticBlend}), both
+ * cosines computed exactly, on the executors ({@link CandidateReranking}).
  */
 public record HybridRetriever(Options options) implements Retriever {
   public static final String NAME = "hybrid";
@@ -18,9 +19,10 @@ public record HybridRetriever(Options options) implements Retriever {
    * @param embeddingWeight weight of the embedding cosine ({@code similarity.hybrid.embeddingWeight})
    * @param embedding the embedding candidates' kernel and blocks
    * @param lexical the lexical side and the candidate count
+   * @param learned a learned blend replacing the linear one ({@code similarity.hybrid.learned}), or null
    */
   public record Options(double embeddingWeight, EmbeddingRetriever.Options embedding,
-      LexicalRetriever.Options lexical) implements java.io.Serializable {
+      LexicalRetriever.Options lexical, LogisticBlend learned) implements java.io.Serializable {
     /** The keys {@link #from} reads. */
     public static final List<String> KEYS = keys();
 
@@ -31,17 +33,29 @@ public record HybridRetriever(Options options) implements Retriever {
       }
     }
 
+    /** The hand-tuned linear blend. */
+    public Options(double embeddingWeight, EmbeddingRetriever.Options embedding, LexicalRetriever.Options lexical) {
+      this(embeddingWeight, embedding, lexical, null);
+    }
+
     public static Options defaults() {
       return new Options(0.3, EmbeddingRetriever.Options.defaults(), LexicalRetriever.Options.defaults());
     }
 
     public static Options from(TypedConfig c) {
+      LexicalRetriever.Options lexical = LexicalRetriever.Options.from(c);
+      String learned = c.string("similarity.hybrid.learned").trim();
       return new Options(c.doubleIn("similarity.hybrid.embeddingWeight", 0, 1), EmbeddingRetriever.Options.from(c),
-          LexicalRetriever.Options.from(c));
+          lexical, learned.isEmpty() ? null : LogisticBlend.read(learned, lexical.lexical()));
+    }
+
+    /** The blend candidates are scored with. */
+    public Blend blend() {
+      return learned != null ? learned : Blend.linear(embeddingWeight);
     }
 
     private static List<String> keys() {
-      List<String> keys = new ArrayList<>(List.of("similarity.hybrid.embeddingWeight"));
+      List<String> keys = new ArrayList<>(List.of("similarity.hybrid.embeddingWeight", "similarity.hybrid.learned"));
       keys.addAll(EmbeddingRetriever.Options.KEYS);
       keys.addAll(LexicalRetriever.Options.KEYS);
       return List.copyOf(keys);
@@ -61,13 +75,12 @@ public record HybridRetriever(Options options) implements Retriever {
   @Override
   public java.util.Map<String, Object> settings() {
     java.util.Map<String, Object> out = new java.util.LinkedHashMap<>(options.lexical().settings());
-    out.put("hybrid.embeddingWeight", options.embeddingWeight());
+    out.putAll(options.blend().settings());
     return out;
   }
 
   @Override
   public Ranking rank(SparkSession spark, SearchRequest request) {
-    return CandidateReranking.rank(spark, request, NAME, options.lexical(), new HybridBlend(options.embeddingWeight()),
-        options.embedding());
+    return CandidateReranking.rank(spark, request, NAME, options.lexical(), options.blend(), options.embedding());
   }
 }

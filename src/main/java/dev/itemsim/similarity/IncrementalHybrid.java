@@ -56,19 +56,20 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
     // weights fitted once on these texts, kept for later runs; ranking with them is the hybrid retriever's
     // ranking (frequencies of the texts ranked weigh them as fitting on them does, to the bit)
     frequencies = LexicalFeatures.frequencies(items, retriever.options().lexical().lexical());
-    // the ranking reads shard files that the materialised lists' lineage names: it closes with the update
-    Ranking ranking = u.keepOpen(CandidateReranking.rank(u.spark, new SearchRequest(items, items, k, u.filter,
-        u.scratchDir), HybridRetriever.NAME, retriever.options().lexical(), blend(), retriever.options().embedding(),
-        frequencies));
-    facts = ranking.facts();
-    return u.materialize(IncrementalLists.statesFromRanks(u, ranking.rows(), k));
+    try (Ranking ranking = CandidateReranking.rank(u.spark, new SearchRequest(items, items, k, u.filter,
+        u.scratchDir), HybridRetriever.NAME, retriever.options().lexical(), retriever.options().blend(),
+        retriever.options().embedding(), frequencies)) {
+      facts = ranking.facts();
+      return u.detach(IncrementalLists.statesFromRanks(u, ranking.rows(), k));
+    }
   }
 
   @Override
   public Dataset<Row> against(IncrementalLists.Update u, Dataset<Row> queries, Dataset<Row> corpus, int k) {
-    Ranking ranking = u.keepOpen(ranked(u, queries, corpus, k, 0));
-    facts = ranking.facts();
-    return u.materialize(IncrementalLists.listsFromRanks(ranking.rows(), k));
+    try (Ranking ranking = ranked(u, queries, corpus, k, 0)) {
+      facts = ranking.facts();
+      return u.detach(IncrementalLists.listsFromRanks(ranking.rows(), k));
+    }
   }
 
   @Override
@@ -86,12 +87,8 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
   private Ranking ranked(IncrementalLists.Update u, Dataset<Row> queries, Dataset<Row> corpus, int k, int extra) {
     LexicalRetriever.Options lexical = retriever.options().lexical();
     return CandidateReranking.rank(u.spark, new SearchRequest(queries, corpus, k, u.filter, u.scratchDir),
-        HybridRetriever.NAME, lexical.withCandidates(lexical.candidates() + extra), blend(),
+        HybridRetriever.NAME, lexical.withCandidates(lexical.candidates() + extra), retriever.options().blend(),
         retriever.options().embedding(), frequencies);
-  }
-
-  private HybridBlend blend() {
-    return new HybridBlend(retriever.options().embeddingWeight());
   }
 
   /**
@@ -137,7 +134,8 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
         col(SearchItems.ID).equalTo(col("_c")), "left_semi");
     Ranking ranking = u.keepOpen(CandidateReranking.rank(u.spark, new SearchRequest(queries, corpus, 1,
         SearchRequest.FilterColumns.NONE, u.scratchDir), HybridRetriever.NAME, retriever.options().lexical(),
-        blend(), retriever.options().embedding(), frequencies));
+        retriever.options().blend(), retriever.options().embedding(), frequencies));
+    // the pair scores are read lazily from the ranking's shard files: it closes with the update
     return ranking.score(pairs);
   }
 

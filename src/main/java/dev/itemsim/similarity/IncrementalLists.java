@@ -191,7 +191,7 @@ public final class IncrementalLists {
     public Dataset<Row> full(Update u, Dataset<Row> items, int k) {
       try (Ranking ranking = retriever.rank(u.spark, new SearchRequest(items, items, k, u.filter, u.scratchDir))) {
         u.fullFacts = ranking.facts();
-        return u.materialize(statesFromRanks(u, ranking.rows(), k));
+        return u.detach(statesFromRanks(u, ranking.rows(), k));
       }
     }
 
@@ -316,6 +316,18 @@ public final class IncrementalLists {
       if (failure != null) {
         throw failure;
       }
+    }
+
+    /**
+     * {@code data} written to a Parquet folder under the scratch directory and read back: a result that no longer
+     * depends on the ranking it was computed from, so the ranking can be closed (its broadcasts destroyed, its
+     * block files deleted) while the result is still read. A persisted copy is not enough: Spark recomputes a
+     * cached partition from its lineage whenever the cached block is gone (evicted, or its executor lost).
+     */
+    Dataset<Row> detach(Dataset<Row> data) {
+      String dir = new org.apache.hadoop.fs.Path(scratchDir, "lists-" + java.util.UUID.randomUUID()).toString();
+      data.write().parquet(dir);
+      return materialize(spark.read().parquet(dir));
     }
 
     Dataset<Row> materialize(Dataset<Row> data) {

@@ -92,6 +92,6 @@ public record LexicalRetriever(Options options) implements Retriever {
 
   @Override
   public Ranking rank(SparkSession spark, SearchRequest request) {
-    return CandidateReranking.rank(spark, request, NAME, options, HybridBlend.LEXICAL, null);
+    return CandidateReranking.rank(spark, request, NAME, options, Blend.linear(0), null);
   }
 }

@@ -21,7 +21,8 @@ import java.util.Map;
  *       the whole corpus; ties go to the lower corpus index, i.e. the lower id.
  *   <li>Exact scores ({@link #score}): each query's candidates — its lexical K and the embedding
  *       retriever's K — sorted by corpus index and scored shard by shard from both sides' embeddings and
- *       lexical vectors, blended by {@link HybridBlend}; the best N are the query's list.
+ *       lexical vectors (and, for a learned blend, the lexical parts and both candidate ranks), blended by
+ *       {@link Blend}; the best N are the query's list.
  * </ol>
  *
  * <p>Memory per task: the query chunk (vectors and index), one corpus shard, a K-long and an N-long list
@@ -66,7 +67,7 @@ final class ShardSearch {
 
   /** What a search reads besides the chunk: the corpus, its frequent features, the filters, the blend. */
   record Setup(ShardSource corpus, boolean self, int[] frequentFeatures, SearchRequest.FilterColumns filter,
-      HybridBlend blend, int candidates, int topN) implements Serializable {
+      Blend blend, int candidates, int topN) implements Serializable {
     /** The query shard parts this search reads (ids for the output rows when {@code withIds}). */
     Shard.Parts queryParts(boolean withIds) {
       return new Shard.Parts(withIds, filter.any(), true, blend.readsEmbedding());
@@ -119,11 +120,16 @@ final class ShardSearch {
 
   /**
    * Scores pairs {@code 0 .. count − 1}: query row {@code queryRows[p]} of {@code queries} with corpus item of
-   * global index {@code corpusIndexes[p]}, ascending. Reads each corpus shard holding a pair once.
+   * global index {@code corpusIndexes[p]}, ascending. Reads each corpus shard holding a pair once. A blend that
+   * reads the candidates' ranks ({@link Blend#needsParts}) gets {@code embeddingRanks[p]} and
+   * {@code lexicalRanks[p]} (1-based, 0 = not proposed; null arrays: all 0).
    */
-  static void score(Shard queries, int[] queryRows, int[] corpusIndexes, int count, Setup setup, PairSink sink) {
-    HybridBlend blend = setup.blend();
-    Shard.Parts parts = new Shard.Parts(false, false, blend.readsLexical(), blend.readsEmbedding());
+  static void score(Shard queries, int[] queryRows, int[] corpusIndexes, int count, int[] embeddingRanks,
+      int[] lexicalRanks, Setup setup, PairSink sink) {
+    Blend blend = setup.blend();
+    boolean parts = blend.needsParts();
+    Shard.Parts read = new Shard.Parts(false, false, blend.readsLexical(), blend.readsEmbedding());
+    SparseVectors queryLexical = parts ? new SparseVectors(queries.offsets, queries.indices, queries.values) : null;
     ShardSource corpus = setup.corpus();
     int dim = queries.dim;
     Shard c = null;
@@ -131,18 +137,26 @@ final class ShardSearch {
       int s = corpus.shardOf(corpusIndexes[p]);
       int base = corpus.offset(s);
       int end = corpus.offset(s + 1);
-      c = corpus.read(s, parts, c);
+      c = corpus.read(s, read, c);
       if (blend.readsEmbedding() && c.dim != dim) {
         throw new IllegalStateException("query embeddings have " + dim + " dimensions, corpus embeddings " + c.dim);
       }
+      SparseVectors corpusLexical = parts ? new SparseVectors(c.offsets, c.indices, c.values) : null;
       for (; p < count && corpusIndexes[p] < end; p++) {
         int q = queryRows[p];
         int row = corpusIndexes[p] - base;
         float embedding = blend.readsEmbedding()
             ? HybridRanker.dot(queries.vectors, q * dim, c.vectors, row * dim, dim) : 0f;
-        float lexical = blend.readsLexical() ? SparseVectors.dot(queries.indices, queries.values,
-            queries.offsets[q], queries.offsets[q + 1], c.indices, c.values, c.offsets[row], c.offsets[row + 1]) : 0f;
-        sink.accept(p, blend.score(embedding, lexical));
+        PairFeatures features;
+        if (parts) {
+          features = PairFeatures.of(embedding, LexicalFeatures.partDots(queryLexical, q, corpusLexical, row),
+              embeddingRanks == null ? 0 : embeddingRanks[p], lexicalRanks == null ? 0 : lexicalRanks[p]);
+        } else {
+          float lexical = blend.readsLexical() ? SparseVectors.dot(queries.indices, queries.values,
+              queries.offsets[q], queries.offsets[q + 1], c.indices, c.values, c.offsets[row], c.offsets[row + 1]) : 0f;
+          features = PairFeatures.of(embedding, lexical);
+        }
+        sink.accept(p, blend.score(features));
       }
     }
   }
@@ -152,34 +166,55 @@ final class ShardSearch {
 
   /**
    * The chunk's lists: lexical candidates, plus {@code embeddingPairs} (each {@code corpus index << 32 | query
-   * row in the chunk}, any order, repeats allowed), scored exactly; the best {@code setup.topN()} per query.
+   * row in the chunk}, any order, repeats allowed; {@code embeddingRanks} their 1-based ranks in the embedding
+   * lists), scored exactly; the best {@code setup.topN()} per query.
    * Queries with no candidate have no list.
    */
-  static List<Listed> rank(Shard queries, Chunk chunk, long[] embeddingPairs, int embeddingCount, Setup setup) {
+  static List<Listed> rank(Shard queries, Chunk chunk, long[] embeddingPairs, int[] embeddingRanks,
+      int embeddingCount, Setup setup) {
     TopNBuffer lexical = lexicalCandidates(queries, chunk, setup);
     int m = chunk.size();
     long[] pairs = Arrays.copyOf(embeddingPairs, embeddingCount + m * setup.candidates());
     int size = embeddingCount;
+    int[][] fromLexical = new int[m][];
     int[] ids = new int[setup.candidates()];
     float[] unused = new float[setup.candidates()];
     for (int q = 0; q < m; q++) {
       int found = lexical.sorted(q, ids, unused);
+      fromLexical[q] = Arrays.copyOf(ids, found);
       for (int k = 0; k < found; k++) {
         pairs[size++] = (long) ids[k] << 32 | q;
       }
     }
     Arrays.sort(pairs, 0, size);
-    int[] queryRows = new int[size];
-    int[] corpusIndexes = new int[size];
     int count = 0;
     for (int p = 0; p < size; p++) {
       if (p == 0 || pairs[p] != pairs[p - 1]) {
-        queryRows[count] = chunk.from() + (int) pairs[p];
-        corpusIndexes[count++] = (int) (pairs[p] >>> 32);
+        pairs[count++] = pairs[p];
+      }
+    }
+    int[] queryRows = new int[count];
+    int[] corpusIndexes = new int[count];
+    for (int p = 0; p < count; p++) {
+      queryRows[p] = chunk.from() + (int) pairs[p];
+      corpusIndexes[p] = (int) (pairs[p] >>> 32);
+    }
+    int[] pairEmbeddingRanks = null;
+    int[] pairLexicalRanks = null;
+    if (setup.blend().needsParts()) {
+      pairEmbeddingRanks = new int[count];
+      pairLexicalRanks = new int[count];
+      for (int e = 0; e < embeddingCount; e++) {
+        markRank(pairs, count, embeddingPairs[e], embeddingRanks[e], pairEmbeddingRanks);
+      }
+      for (int q = 0; q < m; q++) {
+        for (int k = 0; k < fromLexical[q].length; k++) {
+          markRank(pairs, count, (long) fromLexical[q][k] << 32 | q, k + 1, pairLexicalRanks);
+        }
       }
     }
     TopNBuffer top = new TopNBuffer(m, setup.topN());
-    score(queries, queryRows, corpusIndexes, count, setup,
+    score(queries, queryRows, corpusIndexes, count, pairEmbeddingRanks, pairLexicalRanks, setup,
         (p, score) -> top.offer(queryRows[p] - chunk.from(), score, corpusIndexes[p]));
 
     int n = setup.topN();
@@ -202,6 +237,14 @@ final class ShardSearch {
       }
     }
     return out;
+  }
+
+  /** Sets {@code ranks} at pair {@code key}'s place among the sorted distinct {@code pairs} to its best rank. */
+  private static void markRank(long[] pairs, int count, long key, int rank, int[] ranks) {
+    int p = Arrays.binarySearch(pairs, 0, count, key);
+    if (p >= 0 && (ranks[p] == 0 || rank < ranks[p])) {
+      ranks[p] = rank;
+    }
   }
 
   /** The ids of the listed corpus indexes, read from the shards that hold them. */

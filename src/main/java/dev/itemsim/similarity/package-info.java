@@ -14,13 +14,13 @@
  * fused with block products, and the blocked exact top-N over a Spark cluster
  * ({@link dev.itemsim.similarity.BlockedTopN}); for the lexical and hybrid scorers, both sides as shard files
  * ({@code ItemShards}) that tasks scan chunk by chunk ({@code ShardSearch}: sparse candidates through an
- * inverted index, exact re-scoring blended by {@link dev.itemsim.similarity.HybridBlend}), with TF-IDF weights
+ * inverted index, exact re-scoring blended by {@link dev.itemsim.similarity.Blend}), with TF-IDF weights
  * fitted on the texts or frozen at the last full run ({@link dev.itemsim.similarity.LexicalFeatures.Frequencies}).
  * Lists carried from one run to the next ({@link dev.itemsim.similarity.IncrementalLists}: stored prefixes,
  * {@link dev.itemsim.similarity.ScoredList}, updated with streamed products against the changed items,
  * {@link dev.itemsim.similarity.StreamedTopN}). Also what searches are made of and why they score as they do:
  * user profile vectors ({@link dev.itemsim.similarity.UserProfiles}) and score explanations
- * ({@link dev.itemsim.similarity.ScoreExplainer}, through the same {@link dev.itemsim.similarity.HybridBlend}).
+ * ({@link dev.itemsim.similarity.ScoreExplainer}, through the same {@link dev.itemsim.similarity.Blend}).
  * Nothing here knows of jobs or the command line.
  */
 package dev.itemsim.similarity;

@@ -1,5 +1,6 @@
 package dev.itemsim.bench;
 
+import dev.itemsim.TestFiles;
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
@@ -73,7 +74,7 @@ public final class IncrementalBench {
     double churn = Double.parseDouble(opts.getOrDefault("churn", "0.01"));
     String heap = opts.getOrDefault("heap", "6g");
     Path work = Path.of(opts.getOrDefault("work", "target/bench-incremental"));
-    deleteTree(work);
+    TestFiles.deleteTreeIfExists(work);
     Files.createDirectories(work);
     System.out.println("machine: " + BenchSupport.machine());
     System.out.printf(Locale.ROOT, "catalogue: %d synthetic items, %d nights of %.2f%% churn (%.2f%% changed, "
@@ -92,7 +93,7 @@ public final class IncrementalBench {
     Path embedding = work.resolve("out-embedding");
     Summary e0 = run(heap, work, catalogues.get(0), embedding, "embedding", false);
     Path hybrid = work.resolve("out-hybrid");
-    copyTree(embedding.resolve("embeddings"), hybrid.resolve("embeddings"));
+    TestFiles.copyTree(embedding.resolve("embeddings"), hybrid.resolve("embeddings"));
     Summary e1 = run(heap, work, catalogues.get(1), embedding, "embedding", false);
     Path fullOut1 = work.resolve("out-embedding-full-1");
     Summary f1 = run(heap, work, catalogues.get(1), fullOut1, "embedding", true);
@@ -394,27 +395,5 @@ public final class IncrementalBench {
     return out;
   }
 
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> paths = Files.walk(from)) {
-      for (Path p : paths.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
-  }
 
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(p)) {
-      for (Path q : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
-  }
 }

@@ -112,4 +112,26 @@ class SafetensorsTest {
     assertThat(Safetensors.halfToFloat((short) 0x7BFF)).isEqualTo(65504f);
     assertThat(Safetensors.halfToFloat((short) 0x8000)).isEqualTo(-0f);
   }
+
+  @Test
+  void writtenFilesReadBackExactlyWithAnAlignedHeader() throws Exception {
+    Path file = dir.resolve("w.safetensors");
+    java.util.Map<String, Safetensors.F32> tensors = new java.util.LinkedHashMap<>();
+    float[] big = new float[(1 << 18) + 3];
+    for (int i = 0; i < big.length; i++) {
+      big[i] = (float) Math.sin(i);
+    }
+    tensors.put("a.weight", new Safetensors.F32(new long[] {2, 3}, new float[] {1, -2, 3.5f, 0, Float.MIN_VALUE, 7}));
+    tensors.put("b", new Safetensors.F32(new long[] {big.length}, big));
+    Safetensors.write(file, tensors, java.util.Map.of("format", "pt"));
+    Safetensors st = Safetensors.open(file);
+    assertThat(st.tensors().keySet()).containsExactly("a.weight", "b");
+    assertThat(st.floats("a.weight", 2, 3)).containsExactly(1, -2, 3.5f, 0, Float.MIN_VALUE, 7);
+    assertThat(java.util.Arrays.equals(st.floats("b", big.length), big)).isTrue();
+    long headerLength = ByteBuffer.wrap(Files.readAllBytes(file), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    assertThat(headerLength % 8).isZero();
+    assertThat(Files.size(file)).isEqualTo(8 + headerLength + 4L * (6 + big.length));
+    assertThatThrownBy(() -> new Safetensors.F32(new long[] {2, 2}, new float[3]))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

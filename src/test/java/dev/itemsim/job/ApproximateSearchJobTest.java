@@ -80,6 +80,21 @@ class ApproximateSearchJobTest {
     assertThat(summary.get("ivf").get("recall_at_n").asDouble()).isLessThan(1.0);
   }
 
+  @Test
+  void anApproximateRunKeepsNoListsSoTheNextRunRanksInFullAndSaysWhy() throws Exception {
+    Path out = dir.resolve("ivf-twice");
+    for (int night = 0; night < 2; night++) {
+      JobTestSupport.Result result = run(spec(dir, catalog, out), "similarity.scorer=embedding",
+          "similarity.method=ivf", "similarity.ivf.lists=4", "similarity.ivf.nprobe=2");
+      assertThat(result.exitCode()).as(result.err()).isZero();
+    }
+    JsonNode second = SameTables.latestSummary(out);
+    assertThat(second.get("status").asText()).isEqualTo("succeeded");
+    assertThat(second.get("items_reused").asLong()).as(second.toString()).isEqualTo(60);
+    assertThat(second.toString()).contains("similarity.method = ivf ranks 60 items approximately");
+    assertThat(second.has("lists_updated") && !second.get("lists_updated").isNull()).as(second.toString()).isFalse();
+  }
+
   private List<Row> sorted(Path out) {
     return spark.read().parquet(out.resolve(PARTITION).toString()).orderBy("item_id", "rank").collectAsList();
   }

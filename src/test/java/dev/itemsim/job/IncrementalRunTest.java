@@ -1,5 +1,6 @@
 package dev.itemsim.job;
 
+import dev.itemsim.TestFiles;
 import static dev.itemsim.job.JobTestSupport.catalog;
 import static dev.itemsim.job.JobTestSupport.product;
 import static dev.itemsim.job.JobTestSupport.run;
@@ -137,12 +138,12 @@ class IncrementalRunTest {
   void anOutputOfTheOlderLayoutGivesAFullRunThatSaysWhy() throws Exception {
     Path out = copyOf(baseOutput, "old-layout");
     // what itemsim wrote before: no state/, no encoder_fingerprint beside the vectors
-    deleteTree(out.resolve(OutputLayout.STATE));
+    TestFiles.deleteTree(out.resolve(OutputLayout.STATE));
     Path embeddings = out.resolve(OutputLayout.EMBEDDINGS);
     Dataset<Row> old = spark.read().parquet(embeddings.toString()).drop(PreviousVectors.FINGERPRINT);
     Path rewritten = dir.resolve("old-embeddings");
     old.write().parquet(rewritten.toString());
-    deleteTree(embeddings);
+    TestFiles.deleteTree(embeddings);
     Files.move(rewritten, embeddings);
 
     JobTestSupport.Result result = run(spec(dir, base, out, EMBEDDING));
@@ -236,7 +237,7 @@ class IncrementalRunTest {
     spark.read().parquet(out.resolve(OutputLayout.EMBEDDINGS).toString())
         .withColumn("embedding", org.apache.spark.sql.functions.expr("transform(embedding, x -> -x)"))
         .write().parquet(staged.resolve(OutputLayout.EMBEDDINGS).toString());
-    copyTree(out.resolve(OutputLayout.STATE), staged.resolve(OutputLayout.STATE));
+    TestFiles.copyTree(out.resolve(OutputLayout.STATE), staged.resolve(OutputLayout.STATE));
     JobTestSupport.Result result = run(spec(dir, base, out, EMBEDDING));
     assertThat(result.exitCode()).as(result.err()).isZero();
     assertThat(latestSummary(out).get("run_mode").asText()).isEqualTo("incremental");
@@ -393,30 +394,11 @@ class IncrementalRunTest {
 
   private static Path copyOf(Path output, String name) throws Exception {
     Path copy = dir.resolve(name);
-    copyTree(output, copy);
+    TestFiles.copyTree(output, copy);
     return copy;
   }
 
-  private static void copyTree(Path from, Path to) throws Exception {
-    try (Stream<Path> paths = Files.walk(from)) {
-      for (Path p : paths.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
-  }
 
-  private static void deleteTree(Path p) throws Exception {
-    try (Stream<Path> paths = Files.walk(p)) {
-      for (Path q : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
-  }
 
   /** Every file of the live tables (not _runs, _lock, _staging) with its content digest. */
   private static Map<String, String> files(Path root) throws Exception {

@@ -83,6 +83,23 @@ class JobKeysTest {
   }
 
   @Test
+  void finetuneReadsItsOwnKeysAndRefusesSearchKeysItDoesNotUse() throws Exception {
+    FinetuneConfig config = FinetuneConfig.from(ConfigLoader.load(Path.of("jobs/finetune.conf"), "local", List.of()));
+    assertThat(config.training().epochs()).isEqualTo(4);
+    assertThat(config.pairsPath()).isEqualTo("target/splits/abt-buy-train.csv");
+    assertThat(config.trainingEncoder().engine()).isEqualTo(dev.itemsim.embed.EngineChoice.PYTORCH);
+    assertThatThrownBy(() -> FinetuneConfig.from(ConfigLoader.load(Path.of("jobs/finetune.conf"), "local",
+        List.of("similarity.topN=5")))).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("is not used by the finetune job").hasMessageContaining("similar-items job");
+    assertThatThrownBy(() -> EvaluateConfig.from(ConfigLoader.load(Path.of("jobs/evaluate.conf"), "local",
+        List.of("finetune.epochs=3")))).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("belongs to the finetune job");
+    assertThatThrownBy(() -> FinetuneConfig.from(ConfigLoader.load(Path.of("jobs/finetune.conf"), "local",
+        List.of("encoder.engine=onnxruntime")))).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("fine-tuning runs on the PyTorch engine");
+  }
+
+  @Test
   void aBadRetrieverOptionNamesItsKey() throws Exception {
     Path spec = spec("job = similar-items", "input.path = in", "output.path = out");
     assertThatThrownBy(() -> SimilarItemsConfig.from(ConfigLoader.load(spec, null,

@@ -26,10 +26,10 @@ final class DriverReranking {
 
   /**
    * @param embedding the embedding candidates' options; null ranks by the lexical score alone
-   *     ({@code embeddingWeight} must then be 0)
+   *     ({@code blend} must then be {@link Blend#LEXICAL})
    */
   static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
-      double embeddingWeight, EmbeddingRetriever.Options embedding) {
+      Blend blend, EmbeddingRetriever.Options embedding) {
     boolean hybrid = embedding != null;
     List<String> filters = request.filter().columns();
     SearchItems.check(request.queries(), "queries", hybrid, true, filters);
@@ -39,7 +39,7 @@ final class DriverReranking {
     Sides sides = new Sides(queries, corpus, request.self(), LexicalFeatures.build(spark,
         request.self() ? List.of(Arrays.asList(queries.texts()))
             : List.of(Arrays.asList(queries.texts()), Arrays.asList(corpus.texts())), lexical.lexical()),
-        embeddingWeight);
+        blend);
     SearchFacts facts = hybrid
         ? new SearchFacts(name, Kernels.select(embedding.kernel()).name(), ScoreChunks.best().name(),
             queries.blocks().dim(), queries.blocks().numBlocks(), embedding.blockSize(), "broadcast", null)
@@ -99,7 +99,7 @@ final class DriverReranking {
 
   /** Both sides as gathered, with their lexical vectors: what re-scoring and pair scores read. */
   record Sides(CollectedItems queries, CollectedItems corpus, boolean self, List<SparseVectors> lexical,
-      double embeddingWeight) {
+      Blend blend) {
     SparseVectors queryLexical() {
       return lexical.get(0);
     }
@@ -109,8 +109,7 @@ final class DriverReranking {
     }
 
     float score(int q, int c) {
-      return HybridRanker.score(q, c, queries.blocks(), corpus.blocks(), queryLexical(), corpusLexical(),
-          embeddingWeight);
+      return HybridRanker.score(q, c, queries.blocks(), corpus.blocks(), queryLexical(), corpusLexical(), blend, 0, 0);
     }
   }
 
@@ -132,7 +131,7 @@ final class DriverReranking {
     }
     int total = lists.length;
     boolean self = sides.self();
-    double embeddingWeight = sides.embeddingWeight();
+    Blend blend = sides.blend();
     try {
       List<RankedRange> ranges = jsc.parallelize(starts, Math.max(1, starts.size())).map(from -> {
         int to = Math.min(total, from + QUERIES_PER_TASK);
@@ -145,7 +144,7 @@ final class DriverReranking {
           int count = lexical.sorted(q - from, candidates, unused);
           HybridRanker.Ranked r = HybridRanker.rank(q, sharedCandidates.value()[q], Arrays.copyOf(candidates, count),
               sharedQueries.value(), sharedCorpus.value(), sharedLexQueries.value(), sharedLexCorpus.value(),
-              embeddingWeight, n);
+              blend, n);
           ids[q - from] = r.corpusIndexes();
           rankedScores[q - from] = r.scores();
         }
@@ -207,7 +206,7 @@ final class DriverReranking {
 
     @Override
     public Ranking rank(SparkSession spark, SearchRequest request) {
-      return DriverReranking.rank(spark, request, LexicalRetriever.NAME, options, 0, null);
+      return DriverReranking.rank(spark, request, LexicalRetriever.NAME, options, Blend.LEXICAL, null);
     }
   }
 
@@ -230,7 +229,7 @@ final class DriverReranking {
 
     @Override
     public Ranking rank(SparkSession spark, SearchRequest request) {
-      return DriverReranking.rank(spark, request, HybridRetriever.NAME, options.lexical(), options.embeddingWeight(),
+      return DriverReranking.rank(spark, request, HybridRetriever.NAME, options.lexical(), options.blend(),
           options.embedding());
     }
   }

@@ -41,9 +41,10 @@ class HybridRankerTest {
       float l = random.nextFloat();
       // the expression the hybrid scorer has always used
       float expected = (float) ((w == 0 ? 0 : w * e) + (w == 1 ? 0 : (1 - w) * l));
-      assertThat(Float.floatToIntBits(new HybridBlend(w).score(e, l))).isEqualTo(Float.floatToIntBits(expected));
+      assertThat(Float.floatToIntBits(Blend.linear(w).score(PairFeatures.of(e, l))))
+          .isEqualTo(Float.floatToIntBits(expected));
     }
-    assertThat(HybridBlend.LEXICAL.readsEmbedding()).isFalse();
-    assertThat(new HybridBlend(1).readsLexical()).isFalse();
+    assertThat(Blend.LEXICAL.readsEmbedding()).isFalse();
+    assertThat(Blend.linear(1).readsLexical()).isFalse();
   }
 }

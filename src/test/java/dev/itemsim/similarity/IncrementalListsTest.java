@@ -196,6 +196,29 @@ class IncrementalListsTest {
     updated.ranking().close();
   }
 
+  /**
+   * A full ranking's lists stay readable once the ranking they came from is closed, even when Spark has to
+   * compute them again (cached blocks evicted, an executor lost): here every cached block is dropped. Before the
+   * lists were written aside, this failed on the ranking's destroyed id broadcast (seen at 100k items).
+   */
+  @Test
+  void aFullRankingsListsSurviveLosingTheirCachedCopy() {
+    Random random = new Random(5);
+    Map<String, Item> items = new LinkedHashMap<>();
+    for (int i = 0; i < 200; i++) {
+      String id = String.format(Locale.ROOT, "c-%04d", i);
+      items.put(id, new Item(id, unit(random, 16), 0, null, null));
+    }
+    Night night = new Night(items, Set.of());
+    NeighborSearch.Options options = options(Variant.PLAIN);
+    IncrementalLists.Outcome outcome = search(night, options, null, new IncrementalLists.Options(3, 1.0, 0.05));
+    List<String> before = rows(outcome.ranking());
+    spark.catalog().clearCache();
+    assertThat(outcome.state().count()).isEqualTo(200);
+    assertThat(rows(outcome.ranking())).isEqualTo(before).isEqualTo(fullRanking(night, options));
+    outcome.ranking().close();
+  }
+
   private static List<String[]> split(List<String> rows) {
     return rows.stream().map(r -> r.split(" ")).toList();
   }

@@ -103,7 +103,7 @@ class ShardSearchTest {
       ShardSource q = self ? c : new LocalShards(dir.resolve("q"), LocalShards.randomSizes(queries.rows(), random),
           ids("q", queries.rows()), new String[0][], queries, null, 0);
       ShardSearch.Setup setup = new ShardSearch.Setup(c, self, frequent, SearchRequest.FilterColumns.NONE,
-          HybridBlend.LEXICAL, 7, 7);
+          Blend.LEXICAL, 7, 7);
       int checked = 0;
       for (ShardSearch.Chunk chunk : ShardSearch.plan(q, 13)) {
         TopNBuffer top = ShardSearch.lexicalCandidates(q.read(chunk.shard(), setup.queryParts(true), null), chunk,
@@ -169,7 +169,7 @@ class ShardSearchTest {
             new CollectedItems(null, null, new String[0], corpusAttrs));
         TopNBuffer expected = new SparseTopN(corpus, maxPostings).search(queries, 0, queries.rows(), 9, self, whole);
         ShardSearch.Setup setup = new ShardSearch.Setup(c, self, frequent(corpus, maxPostings), filters,
-            HybridBlend.LEXICAL, 9, 9);
+            Blend.LEXICAL, 9, 9);
         for (ShardSearch.Chunk chunk : ShardSearch.plan(q, 17)) {
           TopNBuffer top = ShardSearch.lexicalCandidates(q.read(chunk.shard(), setup.queryParts(true), null), chunk,
               setup);
@@ -233,14 +233,16 @@ class ShardSearchTest {
         java.util.Collections.shuffle(allowed, random);
         embedding[i] = allowed.stream().limit(k).mapToInt(Integer::intValue).toArray();
       }
-      for (double weight : new double[] {0.3, 0}) {
-        HybridBlend blend = new HybridBlend(weight);
+      // a learned blend also reads the lexical parts and both candidate ranks (weighted heavily here)
+      for (Blend blend : List.of(Blend.linear(0.3), Blend.LEXICAL, new LogisticBlend(-2.5,
+          new double[] {3, 1, 2, 0.5, 1.5, 2, 3}, 3, new LexicalFeatures.Settings(0.2, 0.35, 3), "test"))) {
+        boolean withEmbedding = blend.readsEmbedding();
         ShardSearch.Setup setup = new ShardSearch.Setup(c, self, frequent(corpus, maxPostings), FILTERS, blend, k,
             topN);
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < queries.rows(); i++) {
-          HybridRanker.Ranked r = HybridRanker.rank(i, weight == 0 ? new int[0] : embedding[i], lexical.get(i), qv, cv,
-              queries, corpus, weight, topN);
+          HybridRanker.Ranked r = HybridRanker.rank(i, withEmbedding ? embedding[i] : new int[0], lexical.get(i), qv,
+              cv, queries, corpus, blend, topN);
           for (int n = 0; n < r.corpusIndexes().length; n++) {
             expected.add(queryIds[i] + " " + (n + 1) + " " + corpusIds[r.corpusIndexes()[n]] + " "
                 + Float.floatToIntBits(r.scores()[n]));
@@ -250,16 +252,19 @@ class ShardSearchTest {
         List<ShardSearch.Chunk> chunks = ShardSearch.plan(q, 19);
         for (ShardSearch.Chunk chunk : chunks) {
           long[] pairs = new long[chunk.size() * k];
+          int[] ranks = new int[chunk.size() * k];
           int count = 0;
-          if (weight != 0) {
+          if (withEmbedding) {
             for (int r = 0; r < chunk.size(); r++) {
-              for (int cand : embedding[chunk.first() + r]) {
-                pairs[count++] = (long) cand << 32 | r;
+              int[] list = embedding[chunk.first() + r];
+              for (int e = 0; e < list.length; e++) {
+                ranks[count] = e + 1;
+                pairs[count++] = (long) list[e] << 32 | r;
               }
             }
           }
           for (ShardSearch.Listed l : ShardSearch.rank(q.read(chunk.shard(), setup.queryParts(true), null), chunk,
-              pairs, count, setup)) {
+              pairs, ranks, count, setup)) {
             actual.add(l.queryId() + " " + l.rank() + " " + l.neighborId() + " " + Float.floatToIntBits(l.score()));
             int query = Arrays.asList(queryIds).indexOf(l.queryId());
             int neighbor = Arrays.asList(corpusIds).indexOf(l.neighborId());
@@ -272,7 +277,7 @@ class ShardSearchTest {
             }
           }
         }
-        assertThat(actual).as("self %s weight %s", self, weight).isNotEmpty().containsExactlyElementsOf(expected);
+        assertThat(actual).as("self %s blend %s", self, blend).isNotEmpty().containsExactlyElementsOf(expected);
       }
     }
   }
@@ -295,12 +300,12 @@ class ShardSearchTest {
     ShardSource q = new LocalShards(dir.resolve("sq"), new int[] {queries.rows()}, ids("q", queries.rows()),
         new String[0][], queries, queryVectors, dim);
     ShardSearch.Setup setup = new ShardSearch.Setup(c, false, new int[0], SearchRequest.FilterColumns.NONE,
-        new HybridBlend(0.4), 5, 5);
+        Blend.linear(0.4), 5, 5);
     int pairs = 300;
     int[] queryRows = random.ints(pairs, 0, queries.rows()).toArray();
     int[] corpusIndexes = random.ints(pairs, 0, corpus.rows()).sorted().toArray();
     float[] scores = new float[pairs];
-    ShardSearch.score(q.read(0, setup.queryParts(false), null), queryRows, corpusIndexes, pairs, setup,
+    ShardSearch.score(q.read(0, setup.queryParts(false), null), queryRows, corpusIndexes, pairs, null, null, setup,
         (p, s) -> scores[p] = s);
     VectorBlocks qv = blocks(queryVectors, queries.rows(), dim);
     VectorBlocks cv = blocks(corpusVectors, corpus.rows(), dim);

@@ -67,9 +67,14 @@ class ShardedRerankingTest {
 
   private static List<Retriever[]> scorers(int shardSize) {
     HybridRetriever.Options hybrid = hybridOptions(shardSize);
+    // a learned blend reads the lexical parts and both candidate ranks: those must reach the executors too
+    HybridRetriever.Options learned = new HybridRetriever.Options(hybrid.embeddingWeight(), hybrid.embedding(),
+        hybrid.lexical(), new LogisticBlend(-4, new double[] {6, 2, 3, 1, 0.5, 1.5, 1}, hybrid.lexical().lexical().ngram(),
+            hybrid.lexical().lexical(), "test"));
     return List.of(
         new Retriever[] {new LexicalRetriever(hybrid.lexical()), new DriverReranking.Lexical(hybrid.lexical())},
-        new Retriever[] {new HybridRetriever(hybrid), new DriverReranking.Hybrid(hybrid)});
+        new Retriever[] {new HybridRetriever(hybrid), new DriverReranking.Hybrid(hybrid)},
+        new Retriever[] {new HybridRetriever(learned), new DriverReranking.Hybrid(learned)});
   }
 
   @Test
