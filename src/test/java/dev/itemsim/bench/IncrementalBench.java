@@ -106,7 +106,7 @@ public final class IncrementalBench {
    * full too; the night-0 vectors are copied to {@code hybrid} for the hybrid runs.
    */
   private static void embeddingNights(SparkSession spark, String heap, Path work, List<Path> catalogues, int nights,
-      Path hybrid) {
+      Path hybrid) throws IOException {
     Path embedding = work.resolve("out-embedding");
     Summary e0 = run(heap, work, catalogues.get(0), embedding, "embedding", false);
     TestFiles.copyTree(embedding.resolve("embeddings"), hybrid.resolve("embeddings"));
