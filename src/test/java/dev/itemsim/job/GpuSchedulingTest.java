@@ -98,7 +98,8 @@ class GpuSchedulingTest {
     assertThat(job.log()).contains("WARN").contains(DEVICE).contains("Encoding on the CPU");
     // top-N too (similarity.kernel = auto, the default): the driver's WARN from the tasks' reports
     assertThat(job.log()).containsPattern("WARN .*" + java.util.regex.Pattern.quote("Spark assigned " + DEVICE
-        + " to this task, but the top-N kernel cannot open it") + ".*Exact top-N runs on the CPU instead.*topn_fallback");
+        + " to this task, but the top-N kernel cannot open it")
+        + ".*Exact top-N runs on the CPU instead.*topn_fallback");
     JsonNode summary = SameTables.latestSummary(out);
     assertThat(summary.get("task_gpus").toString()).isEqualTo("[\"" + LocalCluster.FAKE_GPU + "\"]");
     assertThat(summary.get("encoder_fallback").asText()).contains(DEVICE).contains("Encoding on the CPU");
@@ -107,8 +108,8 @@ class GpuSchedulingTest {
     assertThat(summary.get("topn_fallback").asText()).contains(DEVICE).contains("CUDA natives missing")
         .contains("Exact top-N runs on the CPU instead");
     assertThat(summary.get("topn_devices").fieldNames()).toIterable().containsExactly("cpu");
-    assertThat(summary.get("counts").get("topn_tasks").asInt()).isEqualTo(summary.get("topn_devices").get("cpu").asInt())
-        .isPositive();
+    assertThat(summary.get("counts").get("topn_tasks").asInt()).isPositive()
+        .isEqualTo(summary.get("topn_devices").get("cpu").asInt());
     assertThat(summary.get("kernel").asText()).startsWith("native-blas(bundled-openblas ");
     SameTables.assertSameSimilarItems(local, out, DATE);
     assertThat(Files.exists(out.resolve(OutputLayout.similarItems(DATE)))).isTrue();
