@@ -107,6 +107,7 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
     if (!request.self()) {
       SearchItems.check(request.corpus(), "corpus items", true, false, filters);
     }
+    Kernels.checkOnExecutors(JavaSparkContext.fromSparkContext(spark.sparkContext()), options.kernel());
     SearchMethod chosen = method.dependsOnCorpusSize() ? method.forCorpus(request.corpus().count()) : method;
     if (chosen instanceof IvfSearch ivf) {
       return ivf.rank(spark, request, options);

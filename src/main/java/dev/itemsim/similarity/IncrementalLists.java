@@ -131,6 +131,8 @@ public final class IncrementalLists {
       SearchRequest.FilterColumns filter, State previous, String whyFull, Options options, String scratchDir) {
     ListSource source;
     if (retriever instanceof EmbeddingRetriever e) {
+      Kernels.checkOnExecutors(org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext()),
+          e.options().kernel());
       source = new ExactLists(e);
     } else if (retriever instanceof HybridRetriever h) {
       source = new IncrementalHybrid(h, previous == null ? null : previous.frequencies());

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.embed.TaskGpu;
 import dev.itemsim.embed.TorchDevices;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,7 +41,7 @@ public final class Kernels {
   private static final Selection JVM = new Selection(NativeBlas::bind, LOG::warn, Kernels::openGpu);
 
   /** The names {@code similarity.kernel} accepts. */
-  public static final java.util.List<String> NAMES = java.util.List.of("auto", "gpu", "native-blas", "java");
+  public static final List<String> NAMES = List.of("auto", "gpu", "native-blas", "java");
 
   private Kernels() {}
 
@@ -60,6 +61,37 @@ public final class Kernels {
   /** {@link #select} with where the kernel runs and why an assigned GPU is not used (for {@link KernelUsage}). */
   static Chosen choose(String kernel) {
     return JVM.choose(kernel, NativeBlas.configuredSource(), TaskGpu::assigned);
+  }
+
+  /**
+   * Fails fast, on the driver, when {@code similarity.kernel = gpu} cannot run where the search's tasks run: one
+   * small Spark job of {@code defaultParallelism} tasks, with the task resources every stage gets (so on the GPUs
+   * Spark assigns), opens the kernel in each task as a top-N task would, and returns why it cannot rather than
+   * failing (Spark retries a failed task, and every attempt would fail the same way). The kernels it opens stay
+   * cached for the search's tasks. Other kernel names have nothing to check; a GPU an unchecked executor cannot
+   * open still fails that executor's first top-N task.
+   *
+   * @throws InvalidInputException naming the GPU address and what is missing
+   */
+  public static void checkOnExecutors(org.apache.spark.api.java.JavaSparkContext jsc, String kernel) {
+    String name = Selection.normalized(kernel);
+    if (!name.equals("gpu")) {
+      return;
+    }
+    int tasks = Math.max(1, jsc.defaultParallelism());
+    List<String> problems = jsc.parallelize(java.util.stream.IntStream.range(0, tasks).boxed().toList(), tasks)
+        .map(i -> {
+          try {
+            choose(name);
+            return "";
+          } catch (InvalidInputException e) {
+            return e.getMessage();
+          }
+        })
+        .filter(problem -> !problem.isEmpty()).distinct().collect();
+    if (!problems.isEmpty()) {
+      throw new InvalidInputException(String.join(" | ", problems));
+    }
   }
 
   /**
@@ -233,7 +265,7 @@ public final class Kernels {
       }
     }
 
-    private static String normalized(String kernel) {
+    static String normalized(String kernel) {
       return kernel.trim().toLowerCase(Locale.ROOT);
     }
 

@@ -1,7 +1,9 @@
 package dev.itemsim.similarity;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.itemsim.InvalidInputException;
 import dev.itemsim.SparkTestSupport;
 import dev.itemsim.embed.TaskGpu;
 import java.nio.file.Path;
@@ -84,6 +86,18 @@ class KernelUsageTest {
         assertThat(report.notes()).isEmpty();
       }
     }
+  }
+
+  @Test
+  void aGpuKernelNoTaskCanOpenFailsOnTheDriverNamingWhatIsMissing() {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    // local mode: no GPU assigned, and DJL's PyTorch engine here has only its CPU natives
+    assertThatThrownBy(() -> Kernels.checkOnExecutors(jsc, "gpu")).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("similarity.kernel = gpu but Spark assigned no GPU to this task")
+        .hasMessageContaining("CUDA natives missing").hasMessageContaining("pytorch-native-cu128")
+        .hasMessageContaining("similarity.kernel = auto");
+    Kernels.checkOnExecutors(jsc, "auto");
+    Kernels.checkOnExecutors(jsc, "native-blas");
   }
 
   private Dataset<Row> items(int n, String prefix, Random random) {
