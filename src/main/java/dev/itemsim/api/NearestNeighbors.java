@@ -24,7 +24,10 @@ public final class NearestNeighbors extends ItemSearch<NearestNeighbors> {
     return this;
   }
 
-  /** auto (native BLAS, loud warning on the pure-Java fallback), native-blas (or fail) or java. */
+  /**
+   * auto (the GPU Spark assigned to the task when it opens, else native BLAS, loud warning on the pure-Java
+   * fallback), gpu (or fail), native-blas (or fail) or java; see {@code similarity.kernel} in defaults.conf.
+   */
   public NearestNeighbors setKernel(String value) {
     options = new EmbeddingRetriever.Options(value, options.blockSize());
     return this;

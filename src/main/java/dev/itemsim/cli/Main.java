@@ -172,8 +172,8 @@ public final class Main implements Runnable {
         out.printf("    %-24s %8d%n", e.getKey(), e.getValue());
       }
       out.println("  scorer               " + summary.search().scorer());
-      if (summary.search().kernel() != null) {
-        out.println("  kernel               " + summary.search().kernel());
+      if (summary.kernel() != null) {
+        out.println("  kernel               " + summary.kernel());
       }
     }
 
@@ -209,8 +209,8 @@ public final class Main implements Runnable {
         out.printf("    %-18s %8d%n", e.getKey(), e.getValue());
       }
       out.println("  scorer               " + summary.search().scorer());
-      if (summary.search().kernel() != null) {
-        out.println("  kernel               " + summary.search().kernel());
+      if (summary.kernel() != null) {
+        out.println("  kernel               " + summary.kernel());
       }
       out.println("  tables:");
       out.println("    " + c.output().similarItemsPath(c.runDate()));

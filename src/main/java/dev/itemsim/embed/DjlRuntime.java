@@ -81,8 +81,9 @@ final class DjlRuntime {
   static String whyNoGpu(int pytorchGpus) {
     int cudaGpus = cudaGpuCount();
     String natives = "GPU executors need DJL's CUDA build of libtorch " + LIBTORCH_VERSION
-        + " (ai.djl.pytorch:pytorch-native-cuXXX, classifier linux-x86_64, matching the CUDA driver) on their "
-        + "classpath; itemsim.jar carries only the CPU build (pytorch-native-cpu)";
+        + " (ai.djl.pytorch:pytorch-native-" + LIBTORCH_CUDA_FLAVOR + ", classifier linux-x86_64, and a CUDA driver "
+        + "for it) on their classpath ahead of itemsim.jar, which carries only the CPU build (pytorch-native-cpu): "
+        + "docs/OPERATIONS.md, GPU executors";
     if (cudaGpus == 0) {
       return "this executor has no usable CUDA runtime or driver (CUDA sees 0 GPUs) and DJL's PyTorch engine "
           + "sees " + pytorchGpus + " (CUDA natives missing). " + natives;
@@ -101,6 +102,8 @@ final class DjlRuntime {
 
   /** The libtorch version of the bundled PyTorch natives (pom.xml: pytorch-native-cpu). */
   static final String LIBTORCH_VERSION = "2.7.1";
+  /** The CUDA flavour DJL's PyTorch JNI library (pytorch-jni 2.7.1-0.36.0) is built for on Linux x86-64. */
+  static final String LIBTORCH_CUDA_FLAVOR = "cu128";
 
   /** {@code encoder.device} made concrete for the PyTorch engine. */
   static Device pytorchDevice(DeviceChoice choice, int threads) {

@@ -74,8 +74,8 @@ public final class EncoderUsage implements Serializable {
     return new Report(all.size(), jvms.size(), loads, devices, List.copyOf(addresses), List.copyOf(notes));
   }
 
-  /** This JVM: executor id (or {@code driver}), pid and host. */
-  static String jvm() {
+  /** This JVM as usage reports name it: executor id (or {@code driver}), pid and host. */
+  public static String jvm() {
     SparkEnv env = SparkEnv.get();
     String executor = env == null ? "none" : env.executorId();
     String host;

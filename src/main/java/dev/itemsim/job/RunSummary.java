@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.itemsim.embed.EncoderUsage;
 import dev.itemsim.eval.Evaluation;
+import dev.itemsim.similarity.KernelUsage;
 import dev.itemsim.similarity.SearchFacts;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -370,11 +371,34 @@ public final class RunSummary {
     if (pairsWritten != null) {
       counts.put("pairs_written", pairsWritten);
     }
+    KernelUsage.Report topN = topNUsage();
+    if (topN != null) {
+      counts.put("topn_tasks", topN.tasks());
+      counts.put("topn_jvms", topN.jvms());
+    }
     if (search != null && search.duplicateTextsCollapsed() != null) {
       counts.put("duplicate_texts_collapsed", search.duplicateTextsCollapsed());
     }
     counts.putAll(jobCounts);
     return counts;
+  }
+
+  /**
+   * The top-N kernel: what the product tasks ran on once they have run (on a cluster, the executors' kernel, which
+   * a GPU can make another than the driver's), else the kernel the search named; null when none multiplies.
+   */
+  public String kernel() {
+    KernelUsage.Report topN = topNUsage();
+    return topN != null ? String.join(", ", topN.kernels().keySet()) : search == null ? null : search.kernel();
+  }
+
+  /** What the top-N product tasks reported, or null when none ran (or the scorer multiplies no vectors). */
+  private KernelUsage.Report topNUsage() {
+    if (search == null || search.kernelUsage() == null) {
+      return null;
+    }
+    KernelUsage.Report report = search.kernelUsage().report();
+    return report.tasks() == 0 ? null : report;
   }
 
   public Map<String, Object> asMap() {
@@ -402,9 +426,10 @@ public final class RunSummary {
       put(all, "block_size", search.blockSize());
     }
     put(all, "config_digest", header.configDigest());
+    KernelUsage.Report topN = topNUsage();
     if (search != null) {
       put(all, "scorer", search.scorer());
-      put(all, "kernel", search.kernel());
+      put(all, "kernel", kernel());
       put(all, "scan", search.scan());
       put(all, "dimension", search.dimension());
       put(all, "blocks", search.blocks());
@@ -426,6 +451,15 @@ public final class RunSummary {
         all.put(side.prefix() + "encoder_fallback", String.join(" | ", r.notes()));
       }
     });
+    if (topN != null) {
+      all.put("topn_devices", topN.devices());
+      if (!topN.gpuAddresses().isEmpty()) {
+        all.put("topn_task_gpus", topN.gpuAddresses());
+      }
+      if (!topN.notes().isEmpty()) {
+        all.put("topn_fallback", String.join(" | ", topN.notes()));
+      }
+    }
     if (sparkActivity != null) {
       all.put("spark", sparkActivity.asMap());
     }

@@ -62,11 +62,17 @@ public final class BlockedTopN {
   /**
    * The top-N computation of {@code blocks}: per block id, the merged top-N buffer of that block's rows,
    * keeping only neighbours {@code filter} allows (null: all); neighbour values are global vector indexes.
-   * {@code kernelName} is resolved on each executor ({@link Kernels#select}). In-memory {@link VectorBlocks}
-   * are broadcast once per executor, until the computation is closed; {@link BlockFiles} are read by each
-   * task, two blocks at a time.
+   * {@code kernelName} is resolved in each task ({@link Kernels#select}: the task's GPU or the CPU). In-memory
+   * {@link VectorBlocks} are broadcast once per executor, until the computation is closed; {@link BlockFiles} are
+   * read by each task, two blocks at a time.
    */
   public static Computation open(JavaSparkContext jsc, BlockSource blocks, int topN, String kernelName,
+      NeighborFilter filter) {
+    return open(jsc, blocks, topN, kernelName, null, filter);
+  }
+
+  /** {@link #open}, each task reporting its kernel to {@code usage} (null: none). */
+  static Computation open(JavaSparkContext jsc, BlockSource blocks, int topN, String kernelName, KernelUsage usage,
       NeighborFilter filter) {
     Broadcast<VectorBlocks> shared = blocks instanceof VectorBlocks inMemory ? jsc.broadcast(inMemory) : null;
     BlockSource source = shared == null ? blocks : new Broadcasted(shared);
@@ -76,8 +82,8 @@ public final class BlockedTopN {
         blocks);
     String computation = UUID.randomUUID().toString();
     JavaPairRDD<Integer, TopNBuffer> buffers = jsc.parallelize(tasks, tasks.size())
-        .flatMapToPair(task -> new BlockTaskRunner(source, task, topN, Kernels.select(kernelName), filter,
-            computation))
+        .flatMapToPair(task -> new BlockTaskRunner(source, task, topN, KernelUsage.select(usage, kernelName),
+            filter, computation))
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(blocks.numBlocks(), jsc.defaultParallelism())));
     return new Computation(buffers, shared == null ? List.of() : List.of(shared));
   }
@@ -112,6 +118,12 @@ public final class BlockedTopN {
    */
   public static Computation openCross(JavaSparkContext jsc, VectorBlocks queries, VectorBlocks corpus, int topN,
       String kernelName, NeighborFilter filter) {
+    return openCross(jsc, queries, corpus, topN, kernelName, null, filter);
+  }
+
+  /** {@link #openCross}, each task reporting its kernel to {@code usage} (null: none). */
+  static Computation openCross(JavaSparkContext jsc, VectorBlocks queries, VectorBlocks corpus, int topN,
+      String kernelName, KernelUsage usage, NeighborFilter filter) {
     checkSameDimension(queries, corpus);
     Broadcast<VectorBlocks> sharedQueries = jsc.broadcast(queries);
     Broadcast<VectorBlocks> sharedCorpus = jsc.broadcast(corpus);
@@ -119,7 +131,7 @@ public final class BlockedTopN {
         4 * jsc.defaultParallelism());
     JavaPairRDD<Integer, TopNBuffer> buffers = jsc.parallelize(tasks, Math.max(1, tasks.size()))
         .mapToPair(task -> new Tuple2<>(task.queryBlock(), CrossTaskRunner.run(sharedQueries.value(),
-            sharedCorpus.value(), task, topN, Kernels.select(kernelName), filter)))
+            sharedCorpus.value(), task, topN, KernelUsage.select(usage, kernelName), filter)))
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(queries.numBlocks(), jsc.defaultParallelism())));
     return new Computation(buffers, List.of(sharedQueries, sharedCorpus));
   }

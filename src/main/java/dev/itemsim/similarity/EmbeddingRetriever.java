@@ -41,11 +41,12 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddingRetriever.class);
 
   /**
-   * @param kernel matrix-product kernel name ({@code similarity.kernel}: auto, native-blas, java)
+   * @param kernel matrix-product kernel name ({@code similarity.kernel}: auto, gpu, native-blas, java; see
+   *     {@link Kernels})
    * @param blockSize rows per block of the blocked product ({@code similarity.blockSize})
    */
   public record Options(String kernel, int blockSize) implements java.io.Serializable {
-    public static final Set<String> KERNELS = Set.of("auto", "native-blas", "java");
+    public static final Set<String> KERNELS = Set.copyOf(Kernels.NAMES);
     public static final int MIN_BLOCK = 16;
     public static final int MAX_BLOCK = 16_384;
     /** The keys {@link #from} reads. */
@@ -53,7 +54,8 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
 
     public Options {
       if (!KERNELS.contains(kernel)) {
-        throw new InvalidInputException("similarity.kernel = '" + kernel + "' is not one of auto, native-blas, java");
+        throw new InvalidInputException("similarity.kernel = '" + kernel + "' is not one of "
+            + String.join(", ", Kernels.NAMES));
       }
       if (blockSize < MIN_BLOCK || blockSize > MAX_BLOCK) {
         throw new InvalidInputException("similarity.blockSize = " + blockSize + " is out of range " + MIN_BLOCK
@@ -105,6 +107,7 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
     if (!request.self()) {
       SearchItems.check(request.corpus(), "corpus items", true, false, filters);
     }
+    Kernels.checkOnExecutors(JavaSparkContext.fromSparkContext(spark.sparkContext()), options.kernel());
     SearchMethod chosen = method.dependsOnCorpusSize() ? method.forCorpus(request.corpus().count()) : method;
     if (chosen instanceof IvfSearch ivf) {
       return ivf.rank(spark, request, options);
@@ -115,9 +118,9 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
     return blockFileRanking(spark, request);
   }
 
-  private SearchFacts facts(int dimension, int blocks, String vectors) {
-    return new SearchFacts(NAME, Kernels.select(options.kernel()).name(), ScoreChunks.best().name(), dimension,
-        blocks, options.blockSize(), vectors, null, SearchMethod.Exact.NAME, null);
+  private SearchFacts facts(int dimension, int blocks, String vectors, KernelUsage usage) {
+    return new SearchFacts(NAME, Kernels.describe(options.kernel()), ScoreChunks.best().name(), dimension,
+        blocks, options.blockSize(), vectors, null, SearchMethod.Exact.NAME, null, usage);
   }
 
   /** One catalogue: ids numbered on the driver in id order, vectors written as block files by executors. */
@@ -131,7 +134,7 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
     names.sort(Comparator.comparing(r -> r.getString(0), CollectedItems::compareIds));
     int n = names.size();
     if (n == 0) {
-      return new EmptyRanking(spark, facts(0, 0, "block files"));
+      return new EmptyRanking(spark, facts(0, 0, "block files", null));
     }
     String[] ids = new String[n];
     String[][] attrs = new String[filters.size()][n];
@@ -165,11 +168,14 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
     NeighborFilter filter = request.filter().compile(named, named);
     Broadcast<String[]> sharedIds = jsc.broadcast(ids);
     int blockSize = options.blockSize();
-    BlockedTopN.Computation computation = BlockedTopN.open(jsc, files, request.topN(), options.kernel(), filter);
+    KernelUsage usage = KernelUsage.register(spark.sparkContext());
+    BlockedTopN.Computation computation = BlockedTopN.open(jsc, files, request.topN(), options.kernel(), usage,
+        filter);
     JavaRDD<Row> rows = computation.buffers().sortByKey().flatMap(block -> NeighborRows.of(block._1() * blockSize, block._2(), sharedIds.value(),
             sharedIds.value()));
     Dataset<Row> neighbors = spark.createDataFrame(rows, Ranking.SCHEMA);
-    return new VectorRanking(spark, neighbors, facts(dim, files.numBlocks(), "block files"), request, () -> {
+    SearchFacts facts = facts(dim, files.numBlocks(), "block files", usage);
+    return new VectorRanking(spark, neighbors, facts, request, () -> {
       computation.close();
       files.delete();
       sharedIds.destroy();
@@ -183,19 +189,20 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
     CollectedItems queries = CollectedItems.collect(request.queries(), options.blockSize(), false, filters);
     CollectedItems corpus = CollectedItems.collect(request.corpus(), options.blockSize(), false, filters);
     if (queries.ids().length == 0 || corpus.ids().length == 0) {
-      return new EmptyRanking(spark, facts(queries.blocks().dim(), 0, "broadcast"));
+      return new EmptyRanking(spark, facts(queries.blocks().dim(), 0, "broadcast", null));
     }
     NeighborFilter filter = request.filter().compile(queries, corpus);
     Broadcast<String[]> queryIds = jsc.broadcast(queries.ids());
     Broadcast<String[]> corpusIds = jsc.broadcast(corpus.ids());
     int blockSize = options.blockSize();
+    KernelUsage usage = KernelUsage.register(spark.sparkContext());
     BlockedTopN.Computation computation = BlockedTopN.openCross(jsc, queries.blocks(), corpus.blocks(),
-        request.topN(), options.kernel(), filter);
+        request.topN(), options.kernel(), usage, filter);
     JavaRDD<Row> rows = computation.buffers().sortByKey().flatMap(block -> NeighborRows.of(block._1() * blockSize,
         block._2(), queryIds.value(), corpusIds.value()));
     Dataset<Row> neighbors = spark.createDataFrame(rows, Ranking.SCHEMA);
     return new VectorRanking(spark, neighbors, facts(queries.blocks().dim(), queries.blocks().numBlocks(),
-        "broadcast"), request, () -> {
+        "broadcast", usage), request, () -> {
           computation.close();
           queryIds.destroy();
           corpusIds.destroy();
@@ -238,6 +245,9 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
     public void close() {
       if (!closed) {
         closed = true;
+        if (facts.kernelUsage() != null) {
+          facts.kernelUsage().log();
+        }
         cleanup.run();
       }
     }

@@ -121,7 +121,7 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
       return facts;
     }
     EmbeddingRetriever.Options embedding = retriever.options().embedding();
-    return new SearchFacts(HybridRetriever.NAME, Kernels.select(embedding.kernel()).name(), ScoreChunks.best().name(),
+    return new SearchFacts(HybridRetriever.NAME, Kernels.describe(embedding.kernel()), ScoreChunks.best().name(),
         u.dimension(), null, embedding.blockSize(), "broadcast", null);
   }
 

@@ -131,6 +131,8 @@ public final class IncrementalLists {
       SearchRequest.FilterColumns filter, State previous, String whyFull, Options options, String scratchDir) {
     ListSource source;
     if (retriever instanceof EmbeddingRetriever e) {
+      Kernels.checkOnExecutors(org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext()),
+          e.options().kernel());
       source = new ExactLists(e);
     } else if (retriever instanceof HybridRetriever h) {
       source = new IncrementalHybrid(h, previous == null ? null : previous.frequencies());
@@ -200,7 +202,7 @@ public final class IncrementalLists {
       CollectedItems small = CollectedItems.collect(corpus, retriever.options().blockSize(), false,
           u.filter.columns());
       return StreamedTopN.againstSmallSet(u.spark, queries, small, k, u.filter, retriever.options().kernel(),
-          retriever.options().blockSize(), u.broadcasts);
+          u.kernelUsage(), retriever.options().blockSize(), u.broadcasts);
     }
 
     @Override
@@ -208,7 +210,7 @@ public final class IncrementalLists {
       CollectedItems small = CollectedItems.collect(queries, retriever.options().blockSize(), false,
           u.filter.columns());
       return StreamedTopN.ofSmallSet(u.spark, small, all, k, u.filter, retriever.options().kernel(),
-          retriever.options().blockSize());
+          u.kernelUsage(), retriever.options().blockSize());
     }
 
     @Override
@@ -216,9 +218,9 @@ public final class IncrementalLists {
       if (!incremental) {
         return u.fullFacts;
       }
-      return new SearchFacts(EmbeddingRetriever.NAME, Kernels.select(retriever.options().kernel()).name(),
+      return new SearchFacts(EmbeddingRetriever.NAME, Kernels.describe(retriever.options().kernel()),
           ScoreChunks.best().name(), u.dimension(), null, retriever.options().blockSize(),
-          "streamed (changed items broadcast)", null);
+          "streamed (changed items broadcast)", null).withKernelUsage(u.kernelUsage());
     }
 
     @Override
@@ -265,6 +267,8 @@ public final class IncrementalLists {
     final List<Ranking> rankings = new ArrayList<>();
     SearchFacts fullFacts;
     private Integer dimension;
+    /** Where the streamed products of the update ran, registered by the first of them. */
+    private KernelUsage kernelUsage;
 
     Update(SparkSession spark, ListSource source, Dataset<Row> items, int topN, int kept,
         SearchRequest.FilterColumns filter, String scratchDir) {
@@ -294,8 +298,19 @@ public final class IncrementalLists {
       return ranking;
     }
 
+    /** The accumulator the update's streamed product tasks report their kernel to. */
+    KernelUsage kernelUsage() {
+      if (kernelUsage == null) {
+        kernelUsage = KernelUsage.register(spark.sparkContext());
+      }
+      return kernelUsage;
+    }
+
     /** Drops what the update persisted, destroys its broadcasts, closes the rankings it kept open. */
     void release() {
+      if (kernelUsage != null) {
+        kernelUsage.log();
+      }
       persisted.forEach(Dataset::unpersist);
       broadcasts.forEach(Broadcast::destroy);
       persisted.clear();

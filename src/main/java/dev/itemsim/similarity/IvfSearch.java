@@ -193,12 +193,12 @@ public record IvfSearch(Options options) implements SearchMethod {
     Dataset<Row> corpus = request.corpus().select(columns.toArray(Column[]::new));
     Dataset<Row> queries = self ? corpus : request.queries().select(columns.toArray(Column[]::new));
     String kernelName = exact.kernel();
-    String kernel = Kernels.select(kernelName).name();
+    String kernel = Kernels.describe(kernelName);
     long corpusCount = corpus.count();
     long queryCount = self ? corpusCount : queries.count();
     if (corpusCount == 0 || queryCount == 0) {
       return new EmbeddingRetriever.EmptyRanking(spark, new SearchFacts(EmbeddingRetriever.NAME, kernel,
-          ScoreChunks.best().name(), 0, 0, exact.blockSize(), "list files", null, NAME, null));
+          ScoreChunks.best().name(), 0, 0, exact.blockSize(), "list files", null, NAME, null, null));
     }
     if (corpusCount >= Integer.MAX_VALUE) {
       throw new InvalidInputException("IVF search numbers corpus items with 32-bit integers: " + corpusCount
@@ -206,8 +206,10 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
     int dim = corpus.selectExpr("size(" + SearchItems.EMBEDDING + ")").first().getInt(0);
     Cleanup cleanup = new Cleanup();
+    KernelUsage usage = KernelUsage.register(spark.sparkContext());
+    cleanup.add(usage::log);  // steps run last first: this one once the rows are written
     try {
-      return search(spark, jsc, request, corpus, queries, corpusCount, queryCount, dim, kernelName, kernel,
+      return search(spark, jsc, request, corpus, queries, corpusCount, queryCount, dim, kernelName, kernel, usage,
           exact.blockSize(), same, exclude, cleanup);
     } catch (RuntimeException | Error e) {
       try {
@@ -221,7 +223,7 @@ public record IvfSearch(Options options) implements SearchMethod {
 
   private Ranking search(SparkSession spark, JavaSparkContext jsc, SearchRequest request, Dataset<Row> corpus,
       Dataset<Row> queries, long corpusCount, long queryCount, int dim, String kernelName, String kernel,
-      int blockSize, int same, int exclude, Cleanup cleanup) {
+      KernelUsage usage, int blockSize, int same, int exclude, Cleanup cleanup) {
     boolean self = request.self();
     int filters = request.filter().columns().size();
     Map<String, Long> phases = new LinkedHashMap<>();
@@ -242,7 +244,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     int partitions = (int) Math.max(jsc.defaultParallelism(),
         Math.min(lists, (corpusCount * assignments + blockSize - 1) / blockSize));
     ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? nprobe : 0, assignments, filters);
-    ListSegments written = ListSegments.write(memberships(corpus, centroids, corpusShape, self, kernelName),
+    ListSegments written = ListSegments.write(memberships(corpus, centroids, corpusShape, self, kernelName, usage),
         partitions, blockSize, corpusShape, root + "/corpus", jsc.hadoopConfiguration());
     cleanup.add(written::delete);
     ItemNumbers.Numbered numbered = ItemNumbers.assign(spark, written);
@@ -252,7 +254,8 @@ public record IvfSearch(Options options) implements SearchMethod {
     ListSegments queryLists = corpusLists;
     if (!self) {
       ListSegments.Shape queryShape = new ListSegments.Shape(dim, nprobe, 1, filters);
-      queryLists = ListSegments.write(memberships(queries, centroids, queryShape, true, kernelName), partitions,
+      queryLists = ListSegments.write(memberships(queries, centroids, queryShape, true, kernelName, usage),
+          partitions,
           blockSize, queryShape, root + "/queries", jsc.hadoopConfiguration());
       cleanup.add(queryLists::delete);
     }
@@ -279,7 +282,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     int topN = request.topN();
     JavaRDD<Row> index = jsc.parallelize(plan.tasks(), Math.max(1, plan.tasks().size()))
         .flatMapToPair(task -> new IvfTaskRunner(sharedQueries.value(), sharedCorpus.value(), task, topN,
-            Kernels.select(kernelName), self, same, exclude, computation))
+            KernelUsage.select(usage, kernelName), self, same, exclude, computation))
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(queryLists.size(), 4 * jsc.defaultParallelism())))
         .flatMap(block -> indexRows(sharedQueries.value().read(block._1(), true), block._2()));
     Dataset<Row> indexRows = spark.createDataFrame(index, INDEX_SCHEMA).persist(StorageLevel.DISK_ONLY());
@@ -288,15 +291,15 @@ public record IvfSearch(Options options) implements SearchMethod {
     phases.put("search", millisSince(t2));
 
     long t3 = System.nanoTime();
-    SampledRecall.Result recall = measureRecall(jsc, sharedQueries, indexRows, sharedCorpus, topN, kernelName, self,
-        same, exclude);
+    SampledRecall.Result recall = measureRecall(jsc, sharedQueries, indexRows, sharedCorpus, topN, kernelName, usage,
+        self, same, exclude);
     phases.put("recall", millisSince(t3));
 
     IvfFacts ivf = new IvfFacts(lists, nprobe, assignments, trained.sampleSize(), corpusLists.size(), largestList,
         (double) plan.totalCost() / ((double) queryCount * corpusCount), recall == null ? 0 : recall.queries(),
         recall == null ? null : recall.recall(), options.minRecall(), options.onLowRecall(), phases);
     SearchFacts facts = new SearchFacts(EmbeddingRetriever.NAME, kernel, ScoreChunks.best().name(), dim,
-        queryLists.size(), blockSize, "list files", null, NAME, ivf);
+        queryLists.size(), blockSize, "list files", null, NAME, ivf, usage);
     LOG.info("IVF top-{} of {} queries over {} items: {} lists (k-means on {} vectors), nprobe {}, {} list(s) per "
         + "item, {} segments (largest list {} items), {} tasks scoring {} of all pairs; {} rows; recall@{} {} over "
         + "{} sampled queries; phases (ms) {}", topN, queryCount, corpusCount, lists, trained.sampleSize(), nprobe,
@@ -336,7 +339,7 @@ public record IvfSearch(Options options) implements SearchMethod {
    * {@code nprobe} lists it probes.
    */
   private static JavaPairRDD<Integer, byte[]> memberships(Dataset<Row> rows, Broadcast<VectorBlocks> centroids,
-      ListSegments.Shape shape, boolean queries, String kernelName) {
+      ListSegments.Shape shape, boolean queries, String kernelName, KernelUsage usage) {
     int nprobe = shape.nprobe();
     int assignments = shape.assignments();
     int filters = shape.filters();
@@ -344,7 +347,7 @@ public record IvfSearch(Options options) implements SearchMethod {
       List<float[]> vectors = new ArrayList<>(batch.size());
       batch.forEach(r -> vectors.add(CollectedItems.floats(r.getList(1))));
       int m = Math.max(nprobe, assignments);
-      int[][] nearest = CoarseQuantizer.nearest(vectors, centroids.value(), m, Kernels.select(kernelName));
+      int[][] nearest = CoarseQuantizer.nearest(vectors, centroids.value(), m, KernelUsage.select(usage, kernelName));
       List<Tuple2<Integer, byte[]>> out = new ArrayList<>(batch.size() * assignments);
       for (int i = 0; i < batch.size(); i++) {
         Row row = batch.get(i);
@@ -417,13 +420,13 @@ public record IvfSearch(Options options) implements SearchMethod {
    * exact lists against their approximate ones in {@code indexRows}; null when not measured.
    */
   private SampledRecall.Result measureRecall(JavaSparkContext jsc, Broadcast<ListSegments> queries,
-      Dataset<Row> indexRows, Broadcast<ListSegments> corpus, int topN, String kernelName, boolean self, int same,
-      int exclude) {
+      Dataset<Row> indexRows, Broadcast<ListSegments> corpus, int topN, String kernelName, KernelUsage usage,
+      boolean self, int same, int exclude) {
     if (options.recallSample() == 0) {
       return null;
     }
     SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L);
-    TopNBuffer exact = SampledRecall.exact(jsc, corpus, sample, topN, kernelName, self, same, exclude);
+    TopNBuffer exact = SampledRecall.exact(jsc, corpus, sample, topN, kernelName, usage, self, same, exclude);
     List<Row> approximate = indexRows.filter(col(SearchItems.ID).isin((Object[]) sample.ids()))
         .select(SearchItems.ID, "_neighbor").collectAsList();
     return SampledRecall.compare(sample, exact, SampledRecall.lists(approximate));

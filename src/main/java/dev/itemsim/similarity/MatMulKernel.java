@@ -2,7 +2,8 @@ package dev.itemsim.similarity;
 
 /**
  * Dense float32 matrix product {@code C = A · Bᵀ} on row-major arrays: the one hot operation of exact
- * top-N. Implementations are thread-safe and allocate nothing per call.
+ * top-N. Implementations are thread-safe. The BLAS kernels allocate nothing per call; the PyTorch kernel
+ * ({@link TorchMatMulKernel}) copies both row ranges to its device and the product back on every call.
  */
 public interface MatMulKernel {
 
@@ -18,7 +19,7 @@ public interface MatMulKernel {
     multiplyTransposed(a, 0, aRows, b, 0, bRows, dim, c);
   }
 
-  /** Short name for logs and the run summary, e.g. {@code native-blas(JNIBLAS)}. */
+  /** Short name for logs and the run summary, e.g. {@code native-blas(JNIBLAS)} or {@code pytorch(gpu(1))}. */
   String name();
 
   /** Whether this kernel runs in native code at hardware speed (false for pure-Java fallbacks). */

@@ -120,17 +120,18 @@ final class SampledRecall {
 
   /**
    * The exact top-{@code topN} of every sampled query over {@code corpus}: rows follow the sample, neighbour
-   * values are item numbers. Tasks take whole segments, about {@code 4 × parallelism} of them.
+   * values are item numbers. Tasks take whole segments, about {@code 4 × parallelism} of them, and report their
+   * kernel to {@code usage} (null: none).
    */
   static TopNBuffer exact(JavaSparkContext jsc, Broadcast<ListSegments> corpus, Sample sample, int topN,
-      String kernelName, boolean self, int same, int exclude) {
+      String kernelName, KernelUsage usage, boolean self, int same, int exclude) {
     ListSegments segments = corpus.value();
     List<int[]> groups = groups(segments, 4 * jsc.defaultParallelism());
     Broadcast<Sample> shared = jsc.broadcast(sample);
     try {
       return jsc.parallelize(groups, Math.max(1, groups.size()))
-          .map(group -> exactOver(corpus.value(), group, shared.value(), topN, Kernels.select(kernelName), self,
-              same, exclude))
+          .map(group -> exactOver(corpus.value(), group, shared.value(), topN, KernelUsage.select(usage, kernelName),
+              self, same, exclude))
           .reduce(TopNBuffer::mergeFrom);
     } finally {
       shared.destroy();

@@ -50,10 +50,11 @@ final class StreamedTopN {
    * Every item of {@code items} with its best {@code k} items of {@code small} that {@code filter} allows, as
    * {@link #LIST_SCHEMA} rows, computed and persisted (unpersist them when done, and destroy the broadcast
    * added to {@code broadcasts}, which the lists' lineage names); a list is truncated when it holds k entries.
-   * No item may be in both sets.
+   * No item may be in both sets. Each task reports its kernel to {@code usage} (null: none).
    */
   static Dataset<Row> againstSmallSet(SparkSession spark, Dataset<Row> items, CollectedItems small, int k,
-      SearchRequest.FilterColumns filter, String kernel, int chunkRows, List<Broadcast<?>> broadcasts) {
+      SearchRequest.FilterColumns filter, String kernel, KernelUsage usage, int chunkRows,
+      List<Broadcast<?>> broadcasts) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<SmallSet> shared = jsc.broadcast(SmallSet.of(small));
     List<String> filters = filter.columns();
@@ -75,7 +76,7 @@ final class StreamedTopN {
         return out.iterator();
       }
       TopNBuffer top = CrossTaskRunner.run(chunk.blocks(), corpus.blocks(),
-          new CrossTaskRunner.Task(0, 0, corpus.blocks().numBlocks()), k, Kernels.select(kernel),
+          new CrossTaskRunner.Task(0, 0, corpus.blocks().numBlocks()), k, KernelUsage.select(usage, kernel),
           new SearchRequest.FilterColumns(same, exclude).compile(chunk, corpus));
       int[] neighbors = new int[k];
       float[] scores = new float[k];
@@ -98,10 +99,11 @@ final class StreamedTopN {
 
   /**
    * Every item of {@code small} with its best {@code k} items of {@code items} other than itself that
-   * {@code filter} allows, by id. A list is truncated when more allowed items may exist.
+   * {@code filter} allows, by id. A list is truncated when more allowed items may exist. Each task reports its
+   * kernel to {@code usage} (null: none).
    */
   static Map<String, ScoredList> ofSmallSet(SparkSession spark, CollectedItems small, Dataset<Row> items, int k,
-      SearchRequest.FilterColumns filter, String kernel, int chunkRows) {
+      SearchRequest.FilterColumns filter, String kernel, KernelUsage usage, int chunkRows) {
     Map<String, ScoredList> out = new HashMap<>(2 * small.ids().length);
     if (small.ids().length == 0) {
       return out;
@@ -124,12 +126,13 @@ final class StreamedTopN {
         }
         int[] neighbors = new int[kept];
         float[] scores = new float[kept];
+        MatMulKernel matMul = KernelUsage.select(usage, kernel);
         while (chunkIt.hasNext()) {
           CollectedItems chunk = chunkIt.next();
           NeighborFilter nf = rules.compile(queries, chunk);
           for (int b = 0; b < partial.length; b++) {
             TopNBuffer top = CrossTaskRunner.run(qBlocks, chunk.blocks(), new CrossTaskRunner.Task(b, 0, 1), kept,
-                Kernels.select(kernel), nf);
+                matMul, nf);
             for (int r = 0; r < top.rows(); r++) {
               int count = top.sorted(r, neighbors, scores);
               String[] ids = new String[count];

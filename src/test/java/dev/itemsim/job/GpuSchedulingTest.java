@@ -17,9 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * GPU scheduling plumbing without a GPU: the {@link LocalCluster}'s workers run a discovery script that reports
  * GPU address {@value LocalCluster#FAKE_GPU}; the job asks Spark for one GPU per executor and per task, and the
- * executors see {@code CUDA_VISIBLE_DEVICES=4,7}, so the encode tasks must ask for CUDA device 1. Opening it fails
- * (no CUDA natives here): with {@code encoder.device = gpu} the job fails at once naming the address and what is
- * missing; with {@code auto} it encodes on the CPU and says so in the log and the run summary.
+ * executors see {@code CUDA_VISIBLE_DEVICES=4,7}, so the encode and top-N tasks must ask for CUDA device 1. Opening
+ * it fails (no CUDA natives here): with {@code encoder.device = gpu}, or {@code similarity.kernel = gpu} for the
+ * top-N stage, the job fails at once naming the address and what is missing; with {@code auto} both stages run on
+ * the CPU and say so in the log and the run summary.
  */
 @Tag("integration")
 class GpuSchedulingTest {
@@ -63,6 +64,30 @@ class GpuSchedulingTest {
   }
 
   @Test
+  void aTopNKernelGpuThatCannotBeOpenedFailsTheTopNStageAtOnceNamingIt() throws Exception {
+    Path out = dir.resolve("topn-gpu");
+    Launcher.Submission job = cluster.submit(dir.resolve("topn-gpu.log"), spec(out), ONE_GPU_PER_TASK,
+        List.of("encoder.device=cpu", "similarity.kernel=gpu"));
+    assertThat(job.await(Duration.ofMinutes(5))).as(job.log()).isEqualTo(2);
+    String log = job.log();
+    assertThat(log).contains("similarity.kernel = gpu: Spark assigned " + DEVICE).contains("CUDA natives missing")
+        .contains("pytorch-native-cu").contains("similarity.kernel = auto");
+    assertThat(log.indexOf("Stage top-n started")).as(log).isPositive()
+        .isLessThan(log.indexOf("similarity.kernel = gpu: Spark assigned"));
+    JsonNode summary = SameTables.latestSummary(out);
+    assertThat(summary.get("status").asText()).isEqualTo("failed");
+    assertThat(summary.get("error").asText()).contains("similarity.kernel = gpu").contains(DEVICE);
+    // the encode stage ran on the CPU and finished; the top-N stage's check job found the GPU unusable in its
+    // tasks and the driver failed the stage before any product task ran: no task failed, nothing was retried
+    assertThat(summary.get("encoder_devices").fieldNames()).toIterable().containsExactly("cpu");
+    assertThat(summary.get("stage_ms").has("top-n")).as(summary.toString()).isTrue();
+    assertThat(summary.get("stage_ms").has("publish")).isFalse();
+    assertThat(summary.get("spark").get("task_failures").asInt()).as(summary.toString()).isZero();
+    assertThat(summary.has("topn_devices")).isFalse();
+    assertThat(out.resolve("similar_items")).doesNotExist();
+  }
+
+  @Test
   void autoFallsBackToTheCpuAndSaysSo() throws Exception {
     Path local = dir.resolve("cpu-local");
     JobTestSupport.Result reference = JobTestSupport.run(spec(local));
@@ -73,10 +98,21 @@ class GpuSchedulingTest {
         List.of("encoder.device=auto"), Map.of());
     assertThat(job.await(Duration.ofMinutes(5))).as(job.log()).isZero();
     assertThat(job.log()).contains("WARN").contains(DEVICE).contains("Encoding on the CPU");
+    // top-N too (similarity.kernel = auto, the default): the driver's WARN from the tasks' reports
+    assertThat(job.log()).containsPattern("WARN .*" + java.util.regex.Pattern.quote("Spark assigned " + DEVICE
+        + " to this task, but the top-N kernel cannot open it")
+        + ".*Exact top-N runs on the CPU instead.*topn_fallback");
     JsonNode summary = SameTables.latestSummary(out);
     assertThat(summary.get("task_gpus").toString()).isEqualTo("[\"" + LocalCluster.FAKE_GPU + "\"]");
     assertThat(summary.get("encoder_fallback").asText()).contains(DEVICE).contains("Encoding on the CPU");
     assertThat(summary.get("encoder_devices").fieldNames()).toIterable().containsExactly("cpu");
+    assertThat(summary.get("topn_task_gpus").toString()).isEqualTo("[\"" + LocalCluster.FAKE_GPU + "\"]");
+    assertThat(summary.get("topn_fallback").asText()).contains(DEVICE).contains("CUDA natives missing")
+        .contains("Exact top-N runs on the CPU instead");
+    assertThat(summary.get("topn_devices").fieldNames()).toIterable().containsExactly("cpu");
+    assertThat(summary.get("counts").get("topn_tasks").asInt()).isPositive()
+        .isEqualTo(summary.get("topn_devices").get("cpu").asInt());
+    assertThat(summary.get("kernel").asText()).startsWith("native-blas(bundled-openblas ");
     SameTables.assertSameSimilarItems(local, out, DATE);
     assertThat(Files.exists(out.resolve(OutputLayout.similarItems(DATE)))).isTrue();
   }

@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.itemsim.InvalidInputException;
+import dev.itemsim.embed.TaskGpu;
 import dev.ludovic.netlib.blas.JavaBLAS;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
@@ -98,6 +102,158 @@ class KernelsTest {
         .hasMessageContaining("already bound to bundled-openblas 0.3.31");
     assertThatThrownBy(() -> NativeBlas.bind("mkl")).isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("similarity.blas = 'mkl'");
+  }
+
+  // --- GPUs: the selection rules with a fake opener (no Spark, no CUDA) ---
+
+  private static final TaskGpu ASSIGNED = TaskGpu.of("7", "4,7");
+  private static final String DEVICE = "GPU address 7 (CUDA device 1 under CUDA_VISIBLE_DEVICES=4,7)";
+  private static final String MISSING = "CUDA natives missing: add pytorch-native-cu128";
+  /** A native BLAS as far as the selection can tell, so no pure-Java warning mixes with the GPU ones. */
+  private static final NativeBlas.Binding NATIVE = new NativeBlas.Binding(JavaBLAS.getInstance(), true, "fake-openblas",
+      "bundled", "");
+
+  /** Opens the CUDA indexes in {@code working} as fake kernels, counting what it is asked to open. */
+  private static final class FakeGpus implements IntFunction<Kernels.GpuOpening> {
+    private final Set<Integer> working;
+    final List<Integer> asked = new ArrayList<>();
+
+    FakeGpus(Integer... working) {
+      this.working = Set.of(working);
+    }
+
+    @Override
+    public synchronized Kernels.GpuOpening apply(int cudaIndex) {
+      asked.add(cudaIndex);
+      return working.contains(cudaIndex) ? new Kernels.GpuOpening(new FakeGpuKernel(cudaIndex), null)
+          : Kernels.GpuOpening.failed(MISSING);
+    }
+  }
+
+  private record FakeGpuKernel(int cudaIndex) implements MatMulKernel {
+    @Override
+    public void multiplyTransposed(float[] a, int aFrom, int aRows, float[] b, int bFrom, int bRows, int dim,
+        float[] c) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public String name() {
+      return "fake-gpu(" + cudaIndex + ")";
+    }
+
+    @Override
+    public boolean isNative() {
+      return true;
+    }
+  }
+
+  private static Supplier<TaskGpu> task(TaskGpu gpu) {
+    return () -> gpu;
+  }
+
+  private static Supplier<TaskGpu> notAsked() {
+    return () -> {
+      throw new AssertionError("the task's GPU must not be looked up");
+    };
+  }
+
+  @Test
+  void autoRunsOnTheAssignedGpuOneKernelPerDevice() {
+    FakeGpus gpus = new FakeGpus(0, 1);
+    List<String> warnings = new ArrayList<>();
+    Kernels.Selection selection = new Kernels.Selection(source -> NATIVE, warnings::add, gpus);
+    Kernels.Chosen first = selection.choose("auto", "bundled", task(ASSIGNED));
+    assertThat(first.kernel().name()).isEqualTo("fake-gpu(1)");
+    assertThat(first.device()).isEqualTo("gpu(1)");
+    assertThat(first.gpu()).isEqualTo(ASSIGNED);
+    assertThat(first.note()).isNull();
+    for (int task = 0; task < 5; task++) {
+      assertThat(selection.choose("auto", "bundled", task(ASSIGNED)).kernel()).isSameAs(first.kernel());
+    }
+    Kernels.Chosen other = selection.choose("auto", "bundled", task(TaskGpu.of("4", "4,7")));
+    assertThat(other.kernel().name()).isEqualTo("fake-gpu(0)");
+    assertThat(gpus.asked).as("each device opened once per JVM").containsExactly(1, 0);
+
+    Kernels.Chosen noGpu = selection.choose("auto", "bundled", task(null));
+    assertThat(noGpu.kernel().name()).isEqualTo("native-blas(fake-openblas)");
+    assertThat(noGpu.device()).isEqualTo("cpu");
+    assertThat(noGpu.note()).isNull();
+    assertThat(gpus.asked).as("auto without an assigned GPU opens none").hasSize(2);
+    assertThat(warnings).isEmpty();
+  }
+
+  @Test
+  void autoFallsBackToTheCpuWhenTheAssignedGpuCannotBeOpenedAndWarnsOncePerJvm() {
+    FakeGpus gpus = new FakeGpus();
+    List<String> warnings = new ArrayList<>();
+    Kernels.Selection selection = new Kernels.Selection(source -> NATIVE, warnings::add, gpus);
+    MatMulKernel cpu = selection.select("auto", "bundled");
+    for (int task = 0; task < 4; task++) {
+      Kernels.Chosen chosen = selection.choose("auto", "bundled", task(ASSIGNED));
+      assertThat(chosen.kernel()).isSameAs(cpu);
+      assertThat(chosen.device()).isEqualTo("cpu");
+      assertThat(chosen.gpu()).isEqualTo(ASSIGNED);
+      assertThat(chosen.note()).contains("Spark assigned " + DEVICE).contains(MISSING)
+          .contains("Exact top-N runs on the CPU").contains("native-blas(fake-openblas)")
+          .contains("similarity.kernel = gpu");
+    }
+    selection.choose("auto", "bundled", task(TaskGpu.of("4", "4,7")));
+    assertThat(gpus.asked).as("a device that failed is not tried again").containsExactly(1, 0);
+    assertThat(warnings).hasSize(1);
+    assertThat(warnings.get(0)).contains(DEVICE).contains(MISSING).contains("similarity.kernel = gpu");
+
+    // an address CUDA_VISIBLE_DEVICES does not list: auto says why and runs on the CPU
+    Kernels.Chosen unlisted = selection.choose("auto", "bundled", () -> TaskGpu.of("2", "4,7"));
+    assertThat(unlisted.kernel()).isSameAs(cpu);
+    assertThat(unlisted.note()).contains("GPU address 2").contains("CUDA_VISIBLE_DEVICES=4,7");
+    assertThat(warnings).hasSize(1);
+  }
+
+  @Test
+  void gpuFailsNamingTheAddressAndWhatIsMissing() {
+    FakeGpus gpus = new FakeGpus();
+    Kernels.Selection selection = new Kernels.Selection(source -> NATIVE, w -> {}, gpus);
+    for (int task = 0; task < 3; task++) {
+      assertThatThrownBy(() -> selection.choose("gpu", "bundled", task(ASSIGNED)))
+          .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.kernel = gpu")
+          .hasMessageContaining("Spark assigned " + DEVICE).hasMessageContaining(MISSING)
+          .hasMessageContaining("similarity.kernel = auto");
+    }
+    assertThatThrownBy(() -> selection.choose("gpu", "bundled", task(null)))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("Spark assigned no GPU")
+        .hasMessageContaining("sees none").hasMessageContaining(MISSING);
+    assertThatThrownBy(() -> selection.choose("gpu", "bundled", () -> TaskGpu.of("2", "4,7")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("CUDA_VISIBLE_DEVICES=4,7");
+    assertThat(gpus.asked).containsExactly(1, 0);
+  }
+
+  @Test
+  void gpuRunsOnTheAssignedDeviceOrWithoutOneOnTheFirstDjlSees() {
+    FakeGpus gpus = new FakeGpus(0, 1);
+    Kernels.Selection selection = new Kernels.Selection(source -> NATIVE, w -> {}, gpus);
+    Kernels.Chosen assigned = selection.choose("gpu", "bundled", task(ASSIGNED));
+    assertThat(assigned.kernel().name()).isEqualTo("fake-gpu(1)");
+    assertThat(assigned.device()).isEqualTo("gpu(1)");
+    Kernels.Chosen local = selection.choose("gpu", "bundled", task(null));
+    assertThat(local.kernel().name()).isEqualTo("fake-gpu(0)");
+    assertThat(local.gpu()).isNull();
+    assertThat(selection.choose(" GPU ", "bundled", task(TaskGpu.of("4", "4,7"))).kernel()).isSameAs(local.kernel());
+    assertThat(gpus.asked).containsExactly(1, 0);
+  }
+
+  @Test
+  void cpuKernelsNeverLookForGpusAndNamesOpenNone() {
+    FakeGpus gpus = new FakeGpus(0, 1);
+    Kernels.Selection selection = new Kernels.Selection(source -> NATIVE, w -> {}, gpus);
+    assertThat(selection.choose("native-blas", "bundled", notAsked()).device()).isEqualTo("cpu");
+    assertThat(selection.choose("java", "bundled", notAsked()).kernel().isNative()).isFalse();
+    assertThat(selection.describe("gpu", "bundled")).isEqualTo("pytorch(gpu)");
+    assertThat(selection.describe("auto", "bundled")).isEqualTo("native-blas(fake-openblas)");
+    assertThat(gpus.asked).isEmpty();
+    assertThat(Kernels.describe("gpu")).isEqualTo("pytorch(gpu)");
+    assertThatThrownBy(() -> selection.describe("cuda", "bundled")).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("'cuda'").hasMessageContaining("auto, gpu, native-blas, java");
   }
 
   private static float[] random(int n, Random random) {
