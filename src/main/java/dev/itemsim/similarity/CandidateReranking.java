@@ -324,21 +324,7 @@ final class CandidateReranking {
     public synchronized void close() {
       if (!closed) {
         closed = true;
-        RuntimeException failure = null;
-        for (Runnable r : cleanup) {
-          try {
-            r.run();
-          } catch (RuntimeException e) {
-            if (failure == null) {
-              failure = e;
-            } else {
-              failure.addSuppressed(e);
-            }
-          }
-        }
-        if (failure != null) {
-          throw failure;
-        }
+        Cleanups.runAll(cleanup);
       }
     }
   }

@@ -315,22 +315,9 @@ public final class IncrementalLists {
       broadcasts.forEach(Broadcast::destroy);
       persisted.clear();
       broadcasts.clear();
-      RuntimeException failure = null;
-      for (Ranking r : rankings) {
-        try {
-          r.close();
-        } catch (RuntimeException e) {
-          if (failure == null) {
-            failure = e;
-          } else {
-            failure.addSuppressed(e);
-          }
-        }
-      }
+      List<Runnable> closing = rankings.stream().<Runnable>map(r -> r::close).toList();
       rankings.clear();
-      if (failure != null) {
-        throw failure;
-      }
+      Cleanups.runAll(closing);
     }
 
     /**

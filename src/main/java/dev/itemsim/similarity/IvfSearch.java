@@ -447,21 +447,9 @@ public record IvfSearch(Options options) implements SearchMethod {
         return;
       }
       done = true;
-      RuntimeException failure = null;
-      for (int i = steps.size() - 1; i >= 0; i--) {
-        try {
-          steps.get(i).run();
-        } catch (RuntimeException e) {
-          if (failure == null) {
-            failure = e;
-          } else {
-            failure.addSuppressed(e);
-          }
-        }
-      }
-      if (failure != null) {
-        throw failure;
-      }
+      List<Runnable> lastFirst = new ArrayList<>(steps);
+      java.util.Collections.reverse(lastFirst);
+      Cleanups.runAll(lastFirst);
     }
   }
 }
