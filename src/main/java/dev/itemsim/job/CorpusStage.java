@@ -46,7 +46,7 @@ final class CorpusStage {
   /**
    * One catalogue ready to search.
    *
-   * @param items {@code item_id, text, text_hash, embedding, vector_reused, attr_k...}, persisted: a
+   * @param items {@code item_id, text, text_hash, embedding, vector_reused, attr_k...}, persisted on disk: a
    *     {@link dev.itemsim.similarity.SearchItems} dataset
    * @param fingerprint the encoder's, stored beside each vector
    */
@@ -191,7 +191,9 @@ final class CorpusStage {
     if (!settings.carried().isEmpty()) {
       encoded = encoded.join(catalog.items().drop("text"), "item_id");
     }
-    encoded = encoded.persist(StorageLevel.MEMORY_AND_DISK());
+    // on disk, not in the executors' memory: what the encode stage holds stays one sort window per task,
+    // however large the partitions (the later stages read the vectors a few times, sequentially)
+    encoded = encoded.persist(StorageLevel.DISK_ONLY());
     long n = encoded.count();
     long reusedCount = found != null && found.vectors() != null
         ? encoded.filter(col(IncrementalLists.VECTOR_REUSED)).count() : 0;

@@ -3,6 +3,7 @@ package dev.itemsim.job;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.itemsim.similarity.DriverRows;
 import dev.itemsim.similarity.IncrementalLists;
 import dev.itemsim.similarity.LexicalFeatures;
 import java.io.IOException;
@@ -227,7 +228,8 @@ final class NeighborState {
             rows.add(RowFactory.create(k, f.features()[k][i], f.counts()[k][i]));
           }
         }
-        spark.createDataFrame(rows, LEXICAL_SCHEMA).coalesce(1).write().parquet(new Path(dir, LEXICAL).toString());
+        // a vocabulary's frequencies are megabytes: shipped in slices, gathered by a shuffle into one file
+        DriverRows.of(spark, rows, LEXICAL_SCHEMA).repartition(1).write().parquet(new Path(dir, LEXICAL).toString());
         manifest.put("lexical", Map.of("documents", f.documents(), "changes_since_fit", f.changesSinceFit()));
       }
     }
