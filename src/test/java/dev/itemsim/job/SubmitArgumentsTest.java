@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * What {@code scripts/itemsim submit} hands to {@code spark-submit}: a stand-in {@code $SPARK_HOME/bin/spark-submit}
  * prints its arguments, one per line.
  */
+@Tag("integration")
 class SubmitArgumentsTest {
   private static final String ITEMSIM_OPTS =
       "--add-modules=jdk.incubator.vector -Dai.djl.offline=true -Dai.djl.onnx.disable_alternative=true";
