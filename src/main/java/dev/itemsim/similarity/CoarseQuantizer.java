@@ -75,16 +75,19 @@ final class CoarseQuantizer {
     return new Trained(VectorBlocks.of(centroids, dim, BLOCK), n);
   }
 
-  /** The non-zero, finite vectors of an embedding column, as arrays (converted in plain Java on the executors). */
+  /**
+   * The non-zero, finite vectors of an embedding column, as arrays copied from Spark's internal rows on the
+   * executors.
+   */
   private static JavaRDD<float[]> usable(Dataset<Row> embeddings) {
-    return embeddings.javaRDD().mapPartitions(rows -> {
+    return embeddings.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> {
       List<float[]> out = new ArrayList<>();
       while (rows.hasNext()) {
-        Row r = rows.next();
+        org.apache.spark.sql.catalyst.InternalRow r = rows.next();
         if (r.isNullAt(0)) {
           continue;
         }
-        float[] v = CollectedItems.floats(r.getList(0));
+        float[] v = CollectedItems.floats(r.getArray(0));
         double norm = 0;
         for (float x : v) {
           norm += x * x;

@@ -353,32 +353,48 @@ public record IvfSearch(Options options) implements SearchMethod {
     int nprobe = shape.nprobe();
     int assignments = shape.assignments();
     int filters = shape.filters();
-    return rows.javaRDD().mapPartitionsToPair(partition -> batched(partition, ASSIGN_BATCH, batch -> {
+    return members(rows, filters).mapPartitionsToPair(partition -> batched(partition, ASSIGN_BATCH, batch -> {
       List<float[]> vectors = new ArrayList<>(batch.size());
-      batch.forEach(r -> vectors.add(CollectedItems.floats(r.getList(1))));
+      batch.forEach(member -> vectors.add(member.vector()));
       int m = Math.max(nprobe, assignments);
       int[][] nearest = CoarseQuantizer.nearest(vectors, centroids.value(), m, KernelUsage.select(usage, kernelName));
       List<Tuple2<Integer, byte[]>> out = new ArrayList<>(batch.size() * assignments);
       for (int i = 0; i < batch.size(); i++) {
-        Row row = batch.get(i);
-        String id = row.getString(0);
+        Member member = batch.get(i);
         if (nearest[i].length < m) {
-          throw new IllegalArgumentException("The vector of item '" + id + "' has no cosine with the centroids "
-              + "(NaN values?)");
-        }
-        String[] values = new String[filters];
-        for (int k = 0; k < filters; k++) {
-          values[k] = row.isNullAt(2 + k) ? null : row.getString(2 + k);
+          throw new IllegalArgumentException("The vector of item '" + member.id() + "' has no cosine with the "
+              + "centroids (NaN values?)");
         }
         int[] lists = java.util.Arrays.copyOf(nearest[i], assignments);
         int[] probes = queries ? java.util.Arrays.copyOf(nearest[i], nprobe) : null;
         for (int r = 0; r < assignments; r++) {
-          out.add(new Tuple2<>(lists[r], ListSegments.encode(shape, r, id, vectors.get(i), r == 0 ? probes : null,
-              lists, values)));
+          out.add(new Tuple2<>(lists[r], ListSegments.encode(shape, r, member.id(), member.vector(),
+              r == 0 ? probes : null, lists, member.values())));
         }
       }
       return out;
     }));
+  }
+
+  /** A row as the layout reads it: id, vector, filter values. */
+  private record Member(String id, float[] vector, String[] values) {}
+
+  /**
+   * The rows {@code (id, vector, filter values...)} of {@code rows}, read from Spark's internal rows (each
+   * vector copied in one piece, no boxed value per float), one fresh {@link Member} per row.
+   */
+  private static JavaRDD<Member> members(Dataset<Row> rows, int filters) {
+    return rows.queryExecution().toRdd().toJavaRDD().map(r -> {
+      String id = r.isNullAt(0) ? null : r.getUTF8String(0).toString();
+      if (r.isNullAt(1)) {
+        throw new IllegalArgumentException("Item '" + id + "' has no embedding");
+      }
+      String[] values = new String[filters];
+      for (int k = 0; k < filters; k++) {
+        values[k] = r.isNullAt(2 + k) ? null : r.getUTF8String(2 + k).toString();
+      }
+      return new Member(id, CollectedItems.floats(r.getArray(1)), values);
+    });
   }
 
   /** {@code f} applied to consecutive batches of {@code size} elements of {@code in}, lazily, results in order. */
