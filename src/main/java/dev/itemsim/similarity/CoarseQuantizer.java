@@ -3,27 +3,21 @@ package dev.itemsim.similarity;
 import static org.apache.spark.sql.functions.col;
 
 import dev.itemsim.InvalidInputException;
+import dev.itemsim.embed.Vectors;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.ml.clustering.KMeans;
-import org.apache.spark.ml.clustering.KMeansModel;
-import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
-import scala.Tuple2;
 
 /**
- * The coarse quantiser of IVF search: centroids trained with MLlib's k-means (cosine distance, its
- * blockified GEMM solver, random initialisation) on a random sample of the corpus, and each vector's
- * nearest centroids found with the exact search's kernel.
+ * The coarse quantiser of IVF search: spherical k-means ({@link SphericalKMeans}) on the driver over a random
+ * sample of the corpus, its products by the exact search's kernel, and each vector's nearest centroids found
+ * with the same kernel on the executors.
  */
 final class CoarseQuantizer {
   private CoarseQuantizer() {}
@@ -37,94 +31,103 @@ final class CoarseQuantizer {
 
   /**
    * Trains about {@code lists} centroids on about {@code sampleSize} of the {@code count} corpus vectors
-   * (column {@value SearchItems#EMBEDDING}): zero vectors are left out, equal vectors counted once, at most
-   * as many lists as distinct sampled vectors.
+   * (column {@value SearchItems#EMBEDDING}), a Bernoulli sample drawn with {@code seed} and collected to the
+   * driver, so the driver holds about {@code sampleSize} vectors whatever the corpus size: zero vectors are
+   * left out, vectors equal once normalised counted once, at most as many lists as distinct sampled vectors.
+   * When the sample holds no usable vector, the first {@code sampleSize} non-zero corpus vectors are used.
+   * {@code kernel} names the exact search's kernel ({@link Kernels#select}; {@code gpu} runs on the CPU
+   * here, as the driver has no GPU assigned).
    */
-  static Trained train(Dataset<Row> corpus, long count, int lists, long sampleSize, int iterations, long seed) {
-    SparkSession spark = corpus.sparkSession();
+  static Trained train(Dataset<Row> corpus, long count, int lists, long sampleSize, int iterations, long seed,
+      String kernel) {
     Dataset<Row> vectors = corpus.select(col(SearchItems.EMBEDDING));
-    Dataset<Row> sample = vectorsOf(spark, sampleSize >= count ? vectors
-        : vectors.sample(false, (double) sampleSize / count, seed));
-    try {
-      long size = sample.count();
-      if (size == 0) {
-        sample.unpersist();
-        sample = vectorsOf(spark, vectors);
-        size = sample.count();
-        if (size == 0) {
-          throw new InvalidInputException("Every embedding of the corpus is a zero vector: cosine neighbours are "
-              + "undefined");
-        }
+    List<float[]> sample = distinctUnit(usable(sampleSize >= count ? vectors
+        : vectors.sample(false, (double) sampleSize / count, seed)).collect());
+    if (sample.isEmpty()) {
+      sample = distinctUnit(usable(vectors).take((int) Math.min(Integer.MAX_VALUE - 8, Math.max(1, sampleSize))));
+      if (sample.isEmpty()) {
+        throw new InvalidInputException("Every embedding of the corpus is a zero vector: cosine neighbours are "
+            + "undefined");
       }
-      int k = (int) Math.min(lists, size);
-      KMeansModel model = new KMeans().setK(k).setFeaturesCol(FEATURES).setDistanceMeasure("cosine")
-          .setSolver("block").setInitMode("random").setMaxIter(iterations).setSeed(seed).fit(sample);
-      List<float[]> centroids = new ArrayList<>(k);
-      for (Vector center : model.clusterCenters()) {
-        centroids.add(unit(center));
-      }
-      return new Trained(VectorBlocks.of(centroids, centroids.get(0).length, BLOCK), size);
-    } finally {
-      sample.unpersist();
     }
+    int n = sample.size();
+    int dim = sample.get(0).length;
+    if ((long) n * dim > Integer.MAX_VALUE - 8) {
+      throw new InvalidInputException("similarity.ivf.sampleSize: " + n + " sampled vectors of " + dim
+          + " floats do not fit one array; lower similarity.ivf.sampleSize");
+    }
+    float[] points = new float[n * dim];
+    for (int i = 0; i < n; i++) {
+      if (sample.get(i).length != dim) {
+        throw new IllegalArgumentException("Sampled vectors have lengths " + dim + " and " + sample.get(i).length
+            + ": every vector must come from the same model");
+      }
+      System.arraycopy(sample.get(i), 0, points, i * dim, dim);
+    }
+    sample = null;
+    int k = Math.min(lists, n);
+    SphericalKMeans.Result result = SphericalKMeans.train(points, n, dim, k, iterations, seed,
+        Kernels.select(Kernels.Selection.normalized(kernel).equals("gpu") ? "auto" : kernel));
+    List<float[]> centroids = new ArrayList<>(k);
+    for (int c = 0; c < k; c++) {
+      centroids.add(result.centroid(c));
+    }
+    return new Trained(VectorBlocks.of(centroids, dim, BLOCK), n);
   }
 
   /**
-   * The distinct non-zero vectors of {@code embeddings} as an ML vector column, persisted: MLlib's block
-   * solver assumes as many distinct initial centres as clusters, and cosine is undefined for zero vectors.
-   * Converted in plain Java (a higher-order SQL function and a UDF per row cost more than the training).
+   * The non-zero, finite vectors of an embedding column, as arrays copied from Spark's internal rows on the
+   * executors.
    */
-  private static Dataset<Row> vectorsOf(SparkSession spark, Dataset<Row> embeddings) {
-    JavaRDD<Row> rows = embeddings.javaRDD()
-        .flatMapToPair(r -> {
-          float[] v = CollectedItems.floats(r.getList(0));
-          double norm = 0;
-          for (float x : v) {
-            norm += x * x;
-          }
-          return norm > 0 && Double.isFinite(norm) ? List.of(new Tuple2<>(fingerprint(v), v)).iterator()
-              : java.util.Collections.<Tuple2<Long, float[]>>emptyIterator();
-        })
-        .reduceByKey((a, b) -> a)
-        .map(t -> {
-          double[] d = new double[t._2().length];
-          for (int k = 0; k < d.length; k++) {
-            d[k] = t._2()[k];
-          }
-          return RowFactory.create(Vectors.dense(d));
-        });
-    return spark.createDataFrame(rows, new StructType().add(FEATURES, SQLDataTypes.VectorType(), false))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+  private static JavaRDD<float[]> usable(Dataset<Row> embeddings) {
+    return embeddings.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> {
+      List<float[]> out = new ArrayList<>();
+      while (rows.hasNext()) {
+        org.apache.spark.sql.catalyst.InternalRow r = rows.next();
+        if (r.isNullAt(0)) {
+          continue;
+        }
+        float[] v = CollectedItems.floats(r.getArray(0));
+        double norm = 0;
+        for (float x : v) {
+          norm += x * x;
+        }
+        if (norm > 0 && Double.isFinite(norm)) {
+          out.add(v);
+        }
+      }
+      return out.iterator();
+    });
   }
 
-  /** A 64-bit hash of a vector's bits: equal vectors share it, different ones (almost) never. */
-  private static long fingerprint(float[] v) {
-    long h = 0x9E3779B97F4A7C15L;
-    for (float x : v) {
-      h = (h ^ Float.floatToIntBits(x)) * 0xBF58476D1CE4E5B9L;
-      h ^= h >>> 31;
-    }
-    return h;
-  }
-
-  private static final String FEATURES = "features";
-
-  /** Rows per block of the centroid matrix (one block up to this many lists). */
-  private static final int BLOCK = 8192;
-
-  private static float[] unit(Vector center) {
-    double[] v = center.toArray();
-    double norm = 0;
-    for (double x : v) {
-      norm += x * x;
-    }
-    norm = Math.sqrt(norm);
-    float[] out = new float[v.length];
-    for (int k = 0; k < v.length; k++) {
-      out[k] = (float) (norm > 0 ? v[k] / norm : 0);
+  /** The vectors normalised in place, each distinct one once, in order of first appearance. */
+  private static List<float[]> distinctUnit(List<float[]> vectors) {
+    Set<Key> seen = new HashSet<>(2 * vectors.size());
+    List<float[]> out = new ArrayList<>(vectors.size());
+    for (float[] v : vectors) {
+      float[] unit = Vectors.normalize(v);
+      if (seen.add(new Key(unit))) {
+        out.add(unit);
+      }
     }
     return out;
   }
+
+  /** A vector compared by its bits. */
+  private record Key(float[] v) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && Arrays.equals(v, k.v);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(v);
+    }
+  }
+
+  /** Rows per block of the centroid matrix (one block up to this many lists). */
+  private static final int BLOCK = 8192;
 
   /**
    * The {@code m} centroids nearest to each of {@code vectors} (highest dot product; ties to the lower
@@ -142,7 +145,7 @@ final class CoarseQuantizer {
     float[] scores = new float[m];
     for (int r = 0; r < vectors.size(); r++) {
       int count = top.sorted(r, ids, scores);
-      out[r] = java.util.Arrays.copyOf(ids, count);
+      out[r] = Arrays.copyOf(ids, count);
     }
     return out;
   }

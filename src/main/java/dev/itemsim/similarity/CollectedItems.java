@@ -60,6 +60,19 @@ public record CollectedItems(String[] ids, VectorBlocks blocks, String[] texts, 
     return columns.stream().map(c -> "`" + c.replace("`", "``") + "`").toArray(String[]::new);
   }
 
+  /**
+   * An {@code array<float>} value of Spark's internal rows ({@code Dataset.queryExecution().toRdd()}) as a float
+   * array, copied in one piece with no boxed value per float; fails on a null element.
+   */
+  static float[] floats(org.apache.spark.sql.catalyst.util.ArrayData values) {
+    for (int k = 0; k < values.numElements(); k++) {
+      if (values.isNullAt(k)) {
+        throw new IllegalArgumentException("An embedding holds a null at position " + k);
+      }
+    }
+    return values.toFloatArray();
+  }
+
   /** An {@code array<float>} column value as a float array. */
   public static float[] floats(List<Object> values) {
     float[] v = new float[values.size()];

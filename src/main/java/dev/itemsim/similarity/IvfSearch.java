@@ -35,7 +35,8 @@ import scala.Tuple2;
  * Approximate top-N through inverted lists (IVF), with its recall measured on every run.
  *
  * <ol>
- *   <li><b>Train</b>: k-means centroids, one per list, on a random sample of the corpus ({@link CoarseQuantizer}).
+ *   <li><b>Train</b>: spherical k-means centroids, one per list, on the driver over a bounded random sample of
+ *       the corpus ({@link CoarseQuantizer}).
  *   <li><b>Lay out</b>: every corpus item is stored in its {@code assignments} nearest lists, every query
  *       notes its {@code nprobe} nearest lists (computed with the exact search's kernel), and the executors
  *       write each list as segment files of at most a block's rows ({@link ListSegments}) — one shuffle of
@@ -69,8 +70,9 @@ public record IvfSearch(Options options) implements SearchMethod {
   /**
    * @param lists inverted lists; 0 = the square root of the corpus size ({@code similarity.ivf.lists})
    * @param nprobe lists each query searches ({@code similarity.ivf.nprobe})
-   * @param sampleSize corpus vectors k-means trains on; 0 = 64 per list, at least 10,000
-   * @param iterations k-means iterations at most
+   * @param sampleSize corpus vectors k-means trains on, on the driver; 0 = 64 per list, at least 10,000 and at
+   *     most {@value #MAX_DEFAULT_SAMPLE} (never fewer than the lists)
+   * @param iterations k-means iterations at most (it stops once the lists settle)
    * @param assignments lists each corpus item is stored in (its nearest ones)
    * @param seed seed of the training sample, k-means and the recall sample
    * @param recallSample queries whose exact lists measure recall; 0 = not measured
@@ -86,11 +88,15 @@ public record IvfSearch(Options options) implements SearchMethod {
         "similarity.ivf.recallSample", "similarity.ivf.minRecall", "similarity.ivf.onLowRecall");
     static final int MAX_LISTS = 1_000_000;
     static final int MAX_ASSIGNMENTS = 8;
+    /** Largest training sample: the driver holds it (at 384 floats a vector, 1.5 GB). */
+    static final int MAX_SAMPLE = 1_000_000;
+    /** Largest default training sample, so the driver's share does not grow with the corpus. */
+    static final int MAX_DEFAULT_SAMPLE = 64_000;
 
     public Options {
       check("similarity.ivf.lists", lists, 0, MAX_LISTS);
       check("similarity.ivf.nprobe", nprobe, 1, MAX_LISTS);
-      check("similarity.ivf.sampleSize", sampleSize, 0, Integer.MAX_VALUE);
+      check("similarity.ivf.sampleSize", sampleSize, 0, MAX_SAMPLE);
       check("similarity.ivf.iterations", iterations, 1, 1000);
       check("similarity.ivf.assignments", assignments, 1, MAX_ASSIGNMENTS);
       check("similarity.ivf.recallSample", recallSample, 0, 1_000_000);
@@ -118,7 +124,7 @@ public record IvfSearch(Options options) implements SearchMethod {
 
     public static Options from(TypedConfig c) {
       return new Options(c.intIn("similarity.ivf.lists", 0, MAX_LISTS), c.intIn("similarity.ivf.nprobe", 1, MAX_LISTS),
-          c.intIn("similarity.ivf.sampleSize", 0, Integer.MAX_VALUE), c.intIn("similarity.ivf.iterations", 1, 1000),
+          c.intIn("similarity.ivf.sampleSize", 0, MAX_SAMPLE), c.intIn("similarity.ivf.iterations", 1, 1000),
           c.intIn("similarity.ivf.assignments", 1, MAX_ASSIGNMENTS),
           c.intIn("similarity.ivf.seed", Integer.MIN_VALUE, Integer.MAX_VALUE),
           c.intIn("similarity.ivf.recallSample", 0, 1_000_000), c.doubleIn("similarity.ivf.minRecall", 0, 1),
@@ -131,9 +137,13 @@ public record IvfSearch(Options options) implements SearchMethod {
       return (int) Math.max(1, Math.min(n, wanted));
     }
 
-    /** Vectors k-means trains on for {@code lists} lists over {@code n} items. */
+    /**
+     * Vectors k-means trains on for {@code lists} lists over {@code n} items: as set, or 64 per list within
+     * 10,000..{@value #MAX_DEFAULT_SAMPLE} and at least one per list; never more than the items.
+     */
     public long sampleFor(long n, int lists) {
-      long wanted = sampleSize > 0 ? sampleSize : Math.max(64L * lists, 10_000);
+      long wanted = sampleSize > 0 ? sampleSize
+          : Math.max(lists, Math.min(MAX_DEFAULT_SAMPLE, Math.max(64L * lists, 10_000)));
       return Math.min(n, wanted);
     }
 
@@ -231,7 +241,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     long t0 = System.nanoTime();
     int wantedLists = options.listsFor(corpusCount);
     CoarseQuantizer.Trained trained = CoarseQuantizer.train(corpus, corpusCount, wantedLists,
-        options.sampleFor(corpusCount, wantedLists), options.iterations(), options.seed());
+        options.sampleFor(corpusCount, wantedLists), options.iterations(), options.seed(), kernelName);
     int lists = trained.lists();
     int nprobe = Math.min(options.nprobe(), lists);
     int assignments = Math.min(options.assignments(), lists);
@@ -343,32 +353,48 @@ public record IvfSearch(Options options) implements SearchMethod {
     int nprobe = shape.nprobe();
     int assignments = shape.assignments();
     int filters = shape.filters();
-    return rows.javaRDD().mapPartitionsToPair(partition -> batched(partition, ASSIGN_BATCH, batch -> {
+    return members(rows, filters).mapPartitionsToPair(partition -> batched(partition, ASSIGN_BATCH, batch -> {
       List<float[]> vectors = new ArrayList<>(batch.size());
-      batch.forEach(r -> vectors.add(CollectedItems.floats(r.getList(1))));
+      batch.forEach(member -> vectors.add(member.vector()));
       int m = Math.max(nprobe, assignments);
       int[][] nearest = CoarseQuantizer.nearest(vectors, centroids.value(), m, KernelUsage.select(usage, kernelName));
       List<Tuple2<Integer, byte[]>> out = new ArrayList<>(batch.size() * assignments);
       for (int i = 0; i < batch.size(); i++) {
-        Row row = batch.get(i);
-        String id = row.getString(0);
+        Member member = batch.get(i);
         if (nearest[i].length < m) {
-          throw new IllegalArgumentException("The vector of item '" + id + "' has no cosine with the centroids "
-              + "(NaN values?)");
-        }
-        String[] values = new String[filters];
-        for (int k = 0; k < filters; k++) {
-          values[k] = row.isNullAt(2 + k) ? null : row.getString(2 + k);
+          throw new IllegalArgumentException("The vector of item '" + member.id() + "' has no cosine with the "
+              + "centroids (NaN values?)");
         }
         int[] lists = java.util.Arrays.copyOf(nearest[i], assignments);
         int[] probes = queries ? java.util.Arrays.copyOf(nearest[i], nprobe) : null;
         for (int r = 0; r < assignments; r++) {
-          out.add(new Tuple2<>(lists[r], ListSegments.encode(shape, r, id, vectors.get(i), r == 0 ? probes : null,
-              lists, values)));
+          out.add(new Tuple2<>(lists[r], ListSegments.encode(shape, r, member.id(), member.vector(),
+              r == 0 ? probes : null, lists, member.values())));
         }
       }
       return out;
     }));
+  }
+
+  /** A row as the layout reads it: id, vector, filter values. */
+  private record Member(String id, float[] vector, String[] values) {}
+
+  /**
+   * The rows {@code (id, vector, filter values...)} of {@code rows}, read from Spark's internal rows (each
+   * vector copied in one piece, no boxed value per float), one fresh {@link Member} per row.
+   */
+  private static JavaRDD<Member> members(Dataset<Row> rows, int filters) {
+    return rows.queryExecution().toRdd().toJavaRDD().map(r -> {
+      String id = r.isNullAt(0) ? null : r.getUTF8String(0).toString();
+      if (r.isNullAt(1)) {
+        throw new IllegalArgumentException("Item '" + id + "' has no embedding");
+      }
+      String[] values = new String[filters];
+      for (int k = 0; k < filters; k++) {
+        values[k] = r.isNullAt(2 + k) ? null : r.getUTF8String(2 + k).toString();
+      }
+      return new Member(id, CollectedItems.floats(r.getArray(1)), values);
+    });
   }
 
   /** {@code f} applied to consecutive batches of {@code size} elements of {@code in}, lazily, results in order. */

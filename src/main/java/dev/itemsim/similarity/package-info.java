@@ -6,9 +6,9 @@
  * and the retrieval stage every caller runs them through ({@link dev.itemsim.similarity.NeighborSearch}:
  * filters, duplicate collapsing, minimum score). How embedding neighbours are found is a
  * {@link dev.itemsim.similarity.SearchMethod} ({@code similarity.method}): exact, or approximate through inverted
- * lists with its recall measured on every run ({@link dev.itemsim.similarity.IvfSearch}: MLlib k-means
- * quantiser, list segment files, a task plan of bounded work, the exact search's kernel and scan). Underneath:
- * the {@link dev.itemsim.similarity.MatMulKernel}
+ * lists with its recall measured on every run ({@link dev.itemsim.similarity.IvfSearch}: a spherical k-means
+ * quantiser trained on the driver, list segment files, a task plan of bounded work, the exact search's kernel and
+ * scan). Underneath: the {@link dev.itemsim.similarity.MatMulKernel}
  * contract and its BLAS implementations (netlib, bound once per JVM to the bundled or the system OpenBLAS by
  * {@link dev.itemsim.similarity.NativeBlas}), block layout in memory or as files, bounded per-row top-N selection
  * fused with block products, and the blocked exact top-N over a Spark cluster

@@ -44,6 +44,8 @@ class SearchMethodsTest {
     assertThat(auto.listsFor(3)).isEqualTo(2);
     assertThat(auto.sampleFor(1_000_000, 1000)).isEqualTo(64_000);
     assertThat(auto.sampleFor(5_000, 71)).isEqualTo(5_000);
+    assertThat(auto.sampleFor(100_000_000, 10_000)).as("the driver's sample does not grow with n").isEqualTo(64_000);
+    assertThat(auto.withLists(100_000).sampleFor(100_000_000, 100_000)).as("one per list").isEqualTo(100_000);
     assertThat(auto.withLists(50).listsFor(20)).isEqualTo(20);
   }
 
@@ -58,6 +60,9 @@ class SearchMethodsTest {
         "similarity.ivf.onLowRecall = ignore"))).isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.onLowRecall");
     assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.lists = 500",
         "similarity.ivf.sampleSize = 100"))).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("similarity.ivf.sampleSize");
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf",
+        "similarity.ivf.sampleSize = 2000000"))).isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("similarity.ivf.sampleSize");
     assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.minRecall = 1.5")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.minRecall");
