@@ -201,7 +201,7 @@ public final class BlockFiles extends BlockLayout {
    */
   private static void writeFloats(FileSystem fs, Path file, float[] block) throws IOException {
     ByteBuffer chunk = ByteBuffer.allocate(IO_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-    try (FSDataOutputStream out = fs.createFile(file).overwrite(true).build()) {
+    try (FSDataOutputStream out = ScratchFiles.create(fs, file)) {
       for (int from = 0; from < block.length; from += IO_CHUNK / 4) {
         int n = Math.min(IO_CHUNK / 4, block.length - from);
         chunk.clear();

@@ -212,7 +212,7 @@ final class ItemShards implements ShardSource {
     if (!fs.exists(target)) {
       Path temporary = new Path(dir, "." + name(shard) + "." + attempt + ".tmp");
       try {
-        try (FSDataOutputStream out = fs.createFile(temporary).overwrite(true).build()) {
+        try (FSDataOutputStream out = ScratchFiles.create(fs, temporary)) {
           writeTo(out, s);
         }
         if (!renamed(fs, temporary, target) && !fs.exists(target)) {

@@ -274,7 +274,7 @@ final class ListSegments implements Serializable {
     Written write(FileSystem fs, String dir, String name) throws IOException {
       Path file = new Path(dir, name);
       Path idsFile = new Path(dir, name + ".ids");
-      try (DataOutputStream out = new DataOutputStream(fs.createFile(file).overwrite(true).build())) {
+      try (DataOutputStream out = new DataOutputStream(ScratchFiles.create(fs, file))) {
         for (int v : new int[] {MAGIC, shape.dim(), shape.nprobe(), shape.assignments(), shape.filters(), rows, list}) {
           out.writeInt(v);
         }
@@ -292,7 +292,7 @@ final class ListSegments implements Serializable {
         out.writeInt(rows);
       }
       try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(
-          fs.createFile(idsFile).overwrite(true).build(), 64 << 10))) {
+          ScratchFiles.create(fs, idsFile), 64 << 10))) {
         out.writeInt(MAGIC);
         out.writeInt(rows);
         out.write(replicas, 0, rows);
@@ -474,7 +474,7 @@ final class ListSegments implements Serializable {
 
   /** Writes the item numbers of one segment's rows as {@code file} (header, little-endian ints, trailer). */
   static void writeItems(FileSystem fs, Path file, int[] items) throws IOException {
-    try (DataOutputStream out = new DataOutputStream(fs.createFile(file).overwrite(true).build())) {
+    try (DataOutputStream out = new DataOutputStream(ScratchFiles.create(fs, file))) {
       out.writeInt(MAGIC);
       out.writeInt(items.length);
       writeInts(out, ByteBuffer.allocate(IO_CHUNK).order(ByteOrder.LITTLE_ENDIAN), items, items.length);
