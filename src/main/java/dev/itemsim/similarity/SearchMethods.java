@@ -12,10 +12,10 @@ public final class SearchMethods {
   public static final String KEY = "similarity.method";
 
   /**
-   * Corpus size from which {@code auto} searches approximately. Measured on 2 cores with 384-dimensional
-   * vectors ({@code scripts/bench-scale --only crossover}, docs/BENCHMARKS.md): below it exact top-N finishes
-   * first, since IVF pays fixed costs (k-means training, numbering, two shuffles of the vectors, the recall
-   * check) that only a large corpus repays.
+   * Corpus size from which {@code auto} searches approximately: below it exact top-N is taken to finish first,
+   * since IVF pays fixed costs (sampling and k-means training, a shuffle of the vectors, numbering, the recall
+   * check) that only a large corpus repays. Provisional: {@code scripts/bench-scale --only crossover} measures
+   * where the two meet (docs/BENCHMARKS.md).
    */
   public static final long AUTO_EXACT_BELOW = 100_000;
 
