@@ -23,7 +23,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,17 +41,18 @@ import org.slf4j.LoggerFactory;
  */
 final class CorpusStage {
   private static final Logger LOG = LoggerFactory.getLogger(CorpusStage.class);
+  /** Parquet row-group size of the encoded rows' scratch files: what one writing task buffers. */
+  private static final int ROW_GROUP_BYTES = 16 << 20;
 
   /**
    * One catalogue ready to search.
    *
-   * @param items {@code item_id, text, text_hash, embedding, vector_reused, attr_k...}, persisted on disk: a
-   *     {@link dev.itemsim.similarity.SearchItems} dataset
+   * @param items {@code item_id, text, text_hash, embedding, vector_reused, attr_k...}, read from the scratch
+   *     Parquet files the encode stage wrote: a {@link dev.itemsim.similarity.SearchItems} dataset
    * @param fingerprint the encoder's, stored beside each vector
    */
   record Encoded(CatalogSource source, PreparedCatalog catalog, Dataset<Row> items, EncoderFingerprint fingerprint) {
     void release() {
-      items.unpersist();
       catalog.release();
     }
   }
@@ -83,12 +83,13 @@ final class CorpusStage {
 
   /**
    * Prepares {@code sources} in order; their rejected rows are written to {@code rejectedDir} (a staged
-   * folder).
+   * folder), the encoded rows of each to a folder under {@code scratchDir} (a working folder of the run, removed
+   * with it) that later stages read.
    *
    * @throws TooManyRejectsException when a catalogue has no valid row or rejects more than
    *     {@code validation.maxRejectedFraction} of its rows (its staged rejected rows are kept for the caller)
    */
-  List<Encoded> run(List<CatalogSource> sources, Path rejectedDir) {
+  List<Encoded> run(List<CatalogSource> sources, Path rejectedDir, Path scratchDir) {
     List<PreparedCatalog> catalogs = prepare(sources, rejectedDir);
     List<Encoded> out = new ArrayList<>();
     for (int i = 0; i < sources.size(); i++) {
@@ -96,7 +97,8 @@ final class CorpusStage {
       PreparedCatalog catalog = catalogs.get(i);
       Dataset<Row> items = stages.run("encode" + source.stageSuffix(), "Encode " + catalog.itemsValid()
           + " items of " + source.path() + " with " + settings.encoder().model(),
-          () -> encode(source, catalog, reusable.get(source.side())));
+          () -> encode(source, catalog, reusable.get(source.side()),
+              new Path(scratchDir, "encoded" + source.stageSuffix())));
       out.add(new Encoded(source, catalog, items, fingerprint()));
     }
     return out;
@@ -159,7 +161,8 @@ final class CorpusStage {
     return prefix.isEmpty() ? items : items.withColumn("text", concat(lit(prefix), col("text")));
   }
 
-  private Dataset<Row> encode(CatalogSource source, PreparedCatalog catalog, PreviousVectors.Source previous) {
+  private Dataset<Row> encode(CatalogSource source, PreparedCatalog catalog, PreviousVectors.Source previous,
+      Path encodedDir) {
     int partitions = SparkEncoding.partitions(spark, settings.encodePartitions());
     LongAccumulator tokens = spark.sparkContext().longAccumulator("tokens" + source.stageSuffix());
     EncoderUsage usage = EncoderUsage.register(spark.sparkContext(), "encoder usage" + source.stageSuffix());
@@ -191,9 +194,7 @@ final class CorpusStage {
     if (!settings.carried().isEmpty()) {
       encoded = encoded.join(catalog.items().drop("text"), "item_id");
     }
-    // on disk, not in the executors' memory: what the encode stage holds stays one sort window per task,
-    // however large the partitions (the later stages read the vectors a few times, sequentially)
-    encoded = encoded.persist(StorageLevel.DISK_ONLY());
+    encoded = writeAndReadBack(encoded, encodedDir);
     long n = encoded.count();
     long reusedCount = found != null && found.vectors() != null
         ? encoded.filter(col(IncrementalLists.VECTOR_REUSED)).count() : 0;
@@ -220,6 +221,20 @@ final class CorpusStage {
       LOG.warn("{} (see the run summary's encoder_fallback; docs/OPERATIONS.md, GPU executors)", note);
     }
     return encoded;
+  }
+
+  /**
+   * Writes the encoded rows to Parquet files and returns a dataset reading them: later stages read the vectors a
+   * few times, and neither re-encode nor hold them in the executors' memory. Not a cache: Spark writes a
+   * persisted partition through its serializer's stream, and the default (Java) serializer's stream references
+   * every object written until its reset interval ({@code spark.serializer.objectStreamReset}), which a
+   * partition's dozen cached batches never reach, so a task held its whole partition's vectors. The Parquet
+   * writer holds one row group, capped at {@value #ROW_GROUP_BYTES} bytes, whatever the partition size.
+   */
+  private Dataset<Row> writeAndReadBack(Dataset<Row> encoded, Path dir) {
+    encoded.write().mode("overwrite").option("parquet.block.size", ROW_GROUP_BYTES)
+        .option("parquet.enable.dictionary", false).parquet(dir.toString());
+    return spark.read().parquet(dir.toString());
   }
 
   private static Dataset<Row> withReused(Dataset<Row> encoded, boolean reused) {

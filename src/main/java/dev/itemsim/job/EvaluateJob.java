@@ -85,7 +85,7 @@ public final class EvaluateJob {
     }
     Path dir = publisher.stage(OutputLayout.EVALUATION);
     List<CorpusStage.Encoded> corpora = new CorpusStage(spark, config.corpus(), stages, summary)
-        .run(sources, new Path(dir, OutputLayout.EVALUATION_REJECTED));
+        .run(sources, new Path(dir, OutputLayout.EVALUATION_REJECTED), publisher.scratch("corpus"));
     Dataset<Row> a = corpora.get(0).items();
     Dataset<Row> b = corpora.size() > 1 ? corpora.get(1).items() : a;
     Map<String, String> textsA = texts(a);

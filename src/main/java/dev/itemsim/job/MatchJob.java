@@ -129,7 +129,7 @@ public final class MatchJob {
           new OutputLayout(config.catalogEmbeddings()).resolve(OutputLayout.EMBEDDINGS).toString()));
     }
     CorpusStage.Encoded catalogue = stage.run(List.of(config.catalog()),
-        publisher.stage(OutputLayout.rejected(config.runDate()))).get(0);
+        publisher.stage(OutputLayout.rejected(config.runDate())), publisher.scratch("catalogue")).get(0);
     RunSummary.VectorReuse reuse = summary.reuse(Side.INPUT);
     if (reuse != null && reuse.fullReason() == null) {
       summary.count("vectors_reused_from", config.catalogEmbeddings());
@@ -153,7 +153,7 @@ public final class MatchJob {
   private Left texts(OutputPublisher publisher) {
     Path scratchRejects = publisher.scratch("left-rejected");
     CorpusStage.Encoded encoded = new CorpusStage(spark, config.leftCorpus(), stages, summary)
-        .run(List.of(config.left()), scratchRejects).get(0);
+        .run(List.of(config.left()), scratchRejects, publisher.scratch("left")).get(0);
     Path rejectedDir = publisher.stage(OutputLayout.matchRejected(config.runDate()));
     stages.run("write-match-rejected", "Write rejected left rows", () -> {
       Tables.writeMatchRejected(spark.read().parquet(scratchRejects.toString())

@@ -73,7 +73,8 @@ public final class SimilarItemsJob {
     }
     CorpusStage corpus = new CorpusStage(spark, config.corpus(), stages, summary);
     sources.forEach(source -> corpus.reusing(source.side(), previousVectors(source)));
-    List<CorpusStage.Encoded> corpora = corpus.run(sources, publisher.stage(OutputLayout.rejected(config.runDate())));
+    List<CorpusStage.Encoded> corpora = corpus.run(sources, publisher.stage(OutputLayout.rejected(config.runDate())),
+        publisher.scratch("corpus"));
     String fingerprint = corpus.fingerprint().value();
     summary.encoderFingerprint(fingerprint);
     String model = config.corpus().encoder().model().value();
