@@ -3,6 +3,7 @@ package dev.itemsim.job;
 import dev.itemsim.embed.Encoders;
 import dev.itemsim.job.RunSummary.Side;
 import dev.itemsim.similarity.EmbeddingRetriever;
+import dev.itemsim.similarity.HybridRetriever;
 import dev.itemsim.similarity.IncrementalLists;
 import dev.itemsim.similarity.NeighborSearch;
 import dev.itemsim.similarity.Ranking;
@@ -170,10 +171,11 @@ public final class SimilarItemsJob {
     if (!IncrementalLists.supports(config.retriever())) {
       return "the " + config.retriever().name() + " scorer keeps no lists between runs";
     }
-    if (config.retriever() instanceof EmbeddingRetriever e
-        && !(e.method().forCorpus(items) instanceof SearchMethod.Exact)) {
+    SearchMethod method = config.retriever() instanceof EmbeddingRetriever e ? e.method()
+        : config.retriever() instanceof HybridRetriever h ? h.method() : new SearchMethod.Exact();
+    if (!(method.forCorpus(items) instanceof SearchMethod.Exact)) {
       // an update is exact only against exact lists: approximate lists would drift further from exact every night
-      return "similarity.method = " + e.method().name() + " ranks " + items + " items approximately: approximate "
+      return "similarity.method = " + method.name() + " ranks " + items + " items approximately: approximate "
           + "lists are not updated between runs, every run ranks them in full (unchanged vectors are still reused)";
     }
     if (config.against() != null) {

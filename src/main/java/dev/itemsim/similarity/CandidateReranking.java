@@ -50,20 +50,21 @@ final class CandidateReranking {
   /**
    * @param blend how a pair's embedding and lexical cosines combine ({@link Blend#LEXICAL} for the
    *     lexical scorer)
-   * @param embedding the embedding candidates' options; null: no embedding candidates (lexical scorer)
+   * @param embedding the retriever finding the embedding candidates (its kernel and search method); null: no
+   *     embedding candidates (lexical scorer)
    */
   static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
-      Blend blend, EmbeddingRetriever.Options embedding) {
+      Blend blend, EmbeddingRetriever embedding) {
     return rank(spark, request, name, lexical, blend, embedding, null);
   }
 
   /**
    * As {@link #rank(SparkSession, SearchRequest, String, LexicalRetriever.Options, Blend,
-   * EmbeddingRetriever.Options)}, with lexical weights from {@code frequencies} instead of fitted on the texts
-   * of the request (null: fitted).
+   * EmbeddingRetriever)}, with lexical weights from {@code frequencies} instead of fitted on the texts of the
+   * request (null: fitted).
    */
   static Ranking rank(SparkSession spark, SearchRequest request, String name, LexicalRetriever.Options lexical,
-      Blend blend, EmbeddingRetriever.Options embedding, LexicalFeatures.Frequencies frequencies) {
+      Blend blend, EmbeddingRetriever embedding, LexicalFeatures.Frequencies frequencies) {
     boolean hybrid = embedding != null;
     if (!hybrid && blend.readsEmbedding()) {
       throw new IllegalArgumentException("a blend that reads embeddings needs embedding candidates");
@@ -117,7 +118,7 @@ final class CandidateReranking {
       Ranking embeddingRanking = null;
       JavaRDD<Row> rows;
       if (hybrid) {
-        embeddingRanking = new EmbeddingRetriever(embedding).rank(spark, new SearchRequest(request.queries(),
+        embeddingRanking = embedding.rank(spark, new SearchRequest(request.queries(),
             request.corpus(), k, request.filter(), request.scratchDir()));
         cleanup.add(0, embeddingRanking::close);
         rows = embeddingPairs(spark, embeddingRanking.rows(), queries, corpus, chunks)

@@ -6,14 +6,23 @@ import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The blend of both: a query's candidates are the union of its embedding top-K (from the embedding retriever,
- * whichever search it runs) and its lexical top-K ({@code K = max(topN, candidates)}), each scored
+ * The blend of both: a query's candidates are the union of its embedding top-K (from the embedding retriever
+ * with this scorer's {@code method}: exact, IVF, or auto by corpus size) and its lexical top-K ({@code K = max(topN, candidates)}), each scored
  * {@code embeddingWeight · embedding cosine + (1 − embeddingWeight) · lexical cosine} ({@link LinearBlend}) or
  * by a blend learned from labelled pairs ({@code similarity.hybrid.learned}, {@link LogisticBlend}), both
  * cosines computed exactly, on the executors ({@link CandidateReranking}).
  */
-public record HybridRetriever(Options options) implements Retriever {
+public record HybridRetriever(Options options, SearchMethod method) implements Retriever {
   public static final String NAME = "hybrid";
+
+  public HybridRetriever {
+    method = method == null ? new SearchMethod.Exact() : method;
+  }
+
+  /** Embedding candidates found exactly. */
+  public HybridRetriever(Options options) {
+    this(options, new SearchMethod.Exact());
+  }
 
   /**
    * @param embeddingWeight weight of the embedding cosine ({@code similarity.hybrid.embeddingWeight})
@@ -76,11 +85,13 @@ public record HybridRetriever(Options options) implements Retriever {
   public java.util.Map<String, Object> settings() {
     java.util.Map<String, Object> out = new java.util.LinkedHashMap<>(options.lexical().settings());
     out.putAll(options.blend().settings());
+    out.putAll(method.settings());
     return out;
   }
 
   @Override
   public Ranking rank(SparkSession spark, SearchRequest request) {
-    return CandidateReranking.rank(spark, request, NAME, options.lexical(), options.blend(), options.embedding());
+    return CandidateReranking.rank(spark, request, NAME, options.lexical(), options.blend(),
+        new EmbeddingRetriever(options.embedding(), method));
   }
 }

@@ -58,7 +58,7 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
     frequencies = LexicalFeatures.frequencies(items, retriever.options().lexical().lexical());
     try (Ranking ranking = CandidateReranking.rank(u.spark, new SearchRequest(items, items, k, u.filter,
         u.scratchDir), HybridRetriever.NAME, retriever.options().lexical(), retriever.options().blend(),
-        retriever.options().embedding(), frequencies)) {
+        exactCandidates(), frequencies)) {
       facts = ranking.facts();
       return u.detach(IncrementalLists.statesFromRanks(u, ranking.rows(), k));
     }
@@ -88,7 +88,7 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
     LexicalRetriever.Options lexical = retriever.options().lexical();
     return CandidateReranking.rank(u.spark, new SearchRequest(queries, corpus, k, u.filter, u.scratchDir),
         HybridRetriever.NAME, lexical.withCandidates(lexical.candidates() + extra), retriever.options().blend(),
-        retriever.options().embedding(), frequencies);
+        exactCandidates(), frequencies);
   }
 
   /**
@@ -134,7 +134,7 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
         col(SearchItems.ID).equalTo(col("_c")), "left_semi");
     Ranking ranking = u.keepOpen(CandidateReranking.rank(u.spark, new SearchRequest(queries, corpus, 1,
         SearchRequest.FilterColumns.NONE, u.scratchDir), HybridRetriever.NAME, retriever.options().lexical(),
-        retriever.options().blend(), retriever.options().embedding(), frequencies));
+        retriever.options().blend(), exactCandidates(), frequencies));
     // the pair scores are read lazily from the ranking's shard files: it closes with the update
     return ranking.score(pairs);
   }
@@ -142,5 +142,13 @@ final class IncrementalHybrid implements IncrementalLists.ListSource {
   @Override
   public LexicalFeatures.Frequencies frequencies() {
     return frequencies;
+  }
+
+  /**
+   * The embedding candidates of an update: always exact, as the stored lists it updates are exact (an
+   * approximate method keeps no lists between runs).
+   */
+  private EmbeddingRetriever exactCandidates() {
+    return new EmbeddingRetriever(retriever.options().embedding());
   }
 }

@@ -1,5 +1,6 @@
 package dev.itemsim.similarity;
 
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 
 import org.apache.spark.sql.Dataset;
@@ -12,19 +13,27 @@ import org.apache.spark.sql.SparkSession;
  * it drops the lists, the item numbers and the list segment files.
  */
 final class IvfRanking implements Ranking {
+  /**
+   * Corpus sizes up to which the ids are broadcast to the join instead of shuffled with every list row (a
+   * broadcast passes through the driver: tens of MB here; beyond it the driver's share stays independent of n).
+   */
+  static final long BROADCAST_IDS_UP_TO = 500_000;
+
   private final SparkSession spark;
   private final Dataset<Row> index;
   private final Dataset<Row> numbers;
+  private final long corpusItems;
   private final SearchFacts facts;
   private final SearchRequest request;
   private final IvfPlan plan;
   private final Runnable cleanup;
 
-  IvfRanking(SparkSession spark, Dataset<Row> index, Dataset<Row> numbers, SearchFacts facts, SearchRequest request,
-      IvfPlan plan, Runnable cleanup) {
+  IvfRanking(SparkSession spark, Dataset<Row> index, Dataset<Row> numbers, long corpusItems, SearchFacts facts,
+      SearchRequest request, IvfPlan plan, Runnable cleanup) {
     this.spark = spark;
     this.index = index;
     this.numbers = numbers;
+    this.corpusItems = corpusItems;
     this.facts = facts;
     this.request = request;
     this.plan = plan;
@@ -33,7 +42,8 @@ final class IvfRanking implements Ranking {
 
   @Override
   public Dataset<Row> rows() {
-    Dataset<Row> names = numbers.select(col(SearchItems.ID).as("_neighbor_id"), col("_item"));
+    Dataset<Row> selected = numbers.select(col(SearchItems.ID).as("_neighbor_id"), col("_item"));
+    Dataset<Row> names = corpusItems <= BROADCAST_IDS_UP_TO ? broadcast(selected) : selected;
     return index.join(names, index.col("_neighbor").equalTo(names.col("_item")))
         .select(index.col(SearchItems.ID), col("rank"), col("_neighbor_id").as("neighbor_id"), col("score"));
   }

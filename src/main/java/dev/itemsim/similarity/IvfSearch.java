@@ -317,7 +317,7 @@ public record IvfSearch(Options options) implements SearchMethod {
         String.format(Locale.ROOT, "%.2f%%", 100 * ivf.scoredFraction()), pairs, topN,
         ivf.recall() == null ? "not measured" : String.format(Locale.ROOT, "%.4f", ivf.recall()),
         ivf.recallQueries(), phases);
-    IvfRanking ranking = new IvfRanking(spark, indexRows, numbers, facts, request, plan, cleanup);
+    IvfRanking ranking = new IvfRanking(spark, indexRows, numbers, corpusCount, facts, request, plan, cleanup);
     if (ivf.recall() != null && ivf.recall() < options.minRecall()) {
       String message = String.format(Locale.ROOT, "Approximate top-%d (ivf: %d lists, nprobe %d, %d list(s) per "
           + "item) found %.2f%% of the exact neighbours of %d sampled queries, below similarity.ivf.minRecall = %s: "

@@ -27,17 +27,22 @@ public final class Retrievers {
         c -> new EmbeddingRetriever(EmbeddingRetriever.Options.from(c), SearchMethods.from(c))));
     register(new Kind(LexicalRetriever.NAME, LexicalRetriever.Options.KEYS,
         c -> new LexicalRetriever(LexicalRetriever.Options.from(c))));
-    register(new Kind(HybridRetriever.NAME, HybridRetriever.Options.KEYS,
-        c -> new HybridRetriever(HybridRetriever.Options.from(c))));
+    register(new Kind(HybridRetriever.NAME, withSearchMethods(HybridRetriever.Options.KEYS),
+        c -> new HybridRetriever(HybridRetriever.Options.from(c), SearchMethods.from(c))));
   }
 
   private Retrievers() {}
 
   /** The exact kernel's keys and {@code similarity.method} with the approximate methods' options. */
   private static List<String> embeddingKeys() {
-    List<String> keys = new java.util.ArrayList<>(EmbeddingRetriever.Options.KEYS);
-    keys.addAll(SearchMethods.KEYS);
-    return List.copyOf(keys);
+    return withSearchMethods(EmbeddingRetriever.Options.KEYS);
+  }
+
+  /** {@code keys} and {@code similarity.method} with the approximate methods' options. */
+  private static List<String> withSearchMethods(List<String> keys) {
+    List<String> all = new java.util.ArrayList<>(keys);
+    all.addAll(SearchMethods.KEYS);
+    return List.copyOf(all);
   }
 
   private static void register(Kind kind) {

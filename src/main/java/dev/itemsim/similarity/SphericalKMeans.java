@@ -25,8 +25,8 @@ final class SphericalKMeans {
   /** Seeding candidates per centroid, and at most (unless there are more centroids). */
   static final int SEEDING_POINTS = 8;
   static final int MAX_SEEDING_POINTS = 20_000;
-  /** Floats of the point-by-centroid product strip (16 MB). */
-  private static final int STRIP_FLOATS = 1 << 22;
+  /** Floats of a point-by-centroid product strip (4 MB; strips are multiplied in parallel). */
+  private static final int STRIP_FLOATS = 1 << 20;
 
   private SphericalKMeans() {}
 
@@ -136,23 +136,29 @@ final class SphericalKMeans {
     return centroids;
   }
 
-  /** Sets each point's centroid and dot product with it; returns how many points changed centroid. */
+  /**
+   * Sets each point's centroid and dot product with it; returns how many points changed centroid. Strips of
+   * points are multiplied in parallel (the driver's cores are otherwise idle while it trains); each strip
+   * writes only its own points, so the result does not depend on the threads.
+   */
   private static int assign(float[] points, int n, int dim, float[] centroids, int k, MatMulKernel kernel,
       int[] assigned, float[] best) {
     int stripRows = Math.max(1, Math.min(n, STRIP_FLOATS / k));
-    float[] strip = new float[stripRows * k];
-    int moved = 0;
-    for (int from = 0; from < n; from += stripRows) {
+    int strips = (n + stripRows - 1) / stripRows;
+    return java.util.stream.IntStream.range(0, strips).parallel().map(s -> {
+      int from = s * stripRows;
       int rows = Math.min(stripRows, n - from);
+      float[] strip = new float[rows * k];
       kernel.multiplyTransposed(points, from, rows, centroids, 0, k, dim, strip);
+      int moved = 0;
       for (int r = 0; r < rows; r++) {
         int top = 0;
         float topScore = strip[r * k];
         for (int c = 1; c < k; c++) {
-          float s = strip[r * k + c];
-          if (s > topScore) {  // strict: ties stay with the lower centroid
+          float v = strip[r * k + c];
+          if (v > topScore) {  // strict: ties stay with the lower centroid
             top = c;
-            topScore = s;
+            topScore = v;
           }
         }
         int p = from + r;
@@ -160,8 +166,8 @@ final class SphericalKMeans {
         assigned[p] = top;
         best[p] = topScore;
       }
-    }
-    return moved;
+      return moved;
+    }).sum();
   }
 
   /**

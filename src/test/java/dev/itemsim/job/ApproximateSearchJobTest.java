@@ -97,6 +97,39 @@ class ApproximateSearchJobTest {
     assertThat(second.get("full_reasons").toString()).contains("similarity.method = ivf ranks 60 items approximately");
   }
 
+  @Test
+  void theHybridScorerFindsItsEmbeddingCandidatesWithTheConfiguredMethod() throws Exception {
+    Path exactOut = dir.resolve("hybrid-exact");
+    Path ivfOut = dir.resolve("hybrid-ivf");
+    JobTestSupport.Result exact = run(spec(dir, catalog, exactOut), "similarity.scorer=hybrid",
+        "similarity.method=exact");
+    JobTestSupport.Result ivf = run(spec(dir, catalog, ivfOut), "similarity.scorer=hybrid", "similarity.method=ivf",
+        "similarity.ivf.lists=4", "similarity.ivf.nprobe=4");
+    assertThat(exact.exitCode()).as(exact.err()).isZero();
+    assertThat(ivf.exitCode()).as(ivf.err()).isZero();
+
+    List<Row> a = sorted(exactOut);
+    List<Row> b = sorted(ivfOut);
+    assertThat(b).hasSameSizeAs(a).hasSize(60 * 5);
+    for (int i = 0; i < a.size(); i++) {
+      assertThat(b.get(i).getString(0)).isEqualTo(a.get(i).getString(0));
+      assertThat(b.get(i).getString(2)).as("row %d", i).isEqualTo(a.get(i).getString(2));
+      assertThat(b.get(i).getFloat(3)).isCloseTo(a.get(i).getFloat(3), org.assertj.core.data.Offset.offset(1e-6f));
+    }
+    JsonNode summary = summary(ivfOut);
+    assertThat(summary.get("scorer").asText()).isEqualTo("hybrid");
+    assertThat(summary.get("method").asText()).isEqualTo("ivf");
+    assertThat(summary.get("ivf").get("recall_at_n").asDouble()).isEqualTo(1.0);
+    assertThat(summary(exactOut).get("method").asText()).isEqualTo("exact");
+
+    JobTestSupport.Result again = run(spec(dir, catalog, ivfOut), "similarity.scorer=hybrid", "similarity.method=ivf",
+        "similarity.ivf.lists=4", "similarity.ivf.nprobe=4");
+    assertThat(again.exitCode()).as(again.err()).isZero();
+    JsonNode second = SameTables.latestSummary(ivfOut);
+    assertThat(second.has("counts") && second.get("counts").has("lists_updated")).as(second.toString()).isFalse();
+    assertThat(second.get("full_reasons").toString()).contains("similarity.method = ivf ranks 60 items approximately");
+  }
+
   private List<Row> sorted(Path out) {
     return spark.read().parquet(out.resolve(PARTITION).toString()).orderBy("item_id", "rank").collectAsList();
   }
