@@ -227,19 +227,57 @@ final class CandidateReranking {
     Dataset<Row> corpusIndex = corpus.index(spark).toDF("_c_id", "_c");
     Dataset<Row> indexed = lists.join(queryIndex, col(SearchItems.ID).equalTo(col("_q_id")))
         .join(corpusIndex, col("neighbor_id").equalTo(col("_c_id"))).select(col("_q"), col("_c"), col("rank"));
-    return indexed.javaRDD().mapPartitionsToPair(rows -> {
-      Map<Integer, PairBuffer> byChunk = new HashMap<>();
-      while (rows.hasNext()) {
+    return indexed.javaRDD().mapPartitionsToPair(rows -> new ChunkedPairs(rows, chunks, PAIRS_PER_PART))
+        .partitionBy(new ChunkPartitioner(chunks.size()));
+  }
+
+  /** Pairs a map task holds per chunk before it passes them on (a task's memory stays bounded whatever n). */
+  static final int PAIRS_PER_PART = 1 << 16;
+
+  /**
+   * A task's {@code (query index, corpus index, rank)} rows as parts of at most {@code limit} pairs of one
+   * chunk each, produced as the rows are read: a part leaves as soon as it is full, the rest at the end.
+   */
+  static final class ChunkedPairs implements Iterator<Tuple2<Integer, EmbeddingPairs>> {
+    private final Iterator<Row> rows;
+    private final List<ShardSearch.Chunk> chunks;
+    private final int limit;
+    private final Map<Integer, PairBuffer> byChunk = new HashMap<>();
+    private final java.util.ArrayDeque<Tuple2<Integer, EmbeddingPairs>> ready = new java.util.ArrayDeque<>();
+
+    ChunkedPairs(Iterator<Row> rows, List<ShardSearch.Chunk> chunks, int limit) {
+      this.rows = rows;
+      this.chunks = chunks;
+      this.limit = limit;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (ready.isEmpty() && rows.hasNext()) {
         Row r = rows.next();
         int q = r.getInt(0);
         int chunk = ShardSearch.chunkOf(chunks, q);
-        byChunk.computeIfAbsent(chunk, c -> new PairBuffer())
-            .add((long) r.getInt(1) << 32 | (q - chunks.get(chunk).first()), r.getInt(2));
+        PairBuffer buffer = byChunk.computeIfAbsent(chunk, c -> new PairBuffer());
+        buffer.add((long) r.getInt(1) << 32 | (q - chunks.get(chunk).first()), r.getInt(2));
+        if (buffer.size == limit) {
+          ready.add(new Tuple2<>(chunk, buffer.done()));
+          byChunk.remove(chunk);
+        }
       }
-      List<Tuple2<Integer, EmbeddingPairs>> out = new ArrayList<>();
-      byChunk.forEach((chunk, buffer) -> out.add(new Tuple2<>(chunk, buffer.done())));
-      return out.iterator();
-    }).partitionBy(new ChunkPartitioner(chunks.size()));
+      if (ready.isEmpty() && !byChunk.isEmpty()) {
+        byChunk.forEach((chunk, buffer) -> ready.add(new Tuple2<>(chunk, buffer.done())));
+        byChunk.clear();
+      }
+      return !ready.isEmpty();
+    }
+
+    @Override
+    public Tuple2<Integer, EmbeddingPairs> next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      return ready.poll();
+    }
   }
 
   /** Chunk number → partition of the same number. */
