@@ -14,8 +14,8 @@ public final class SearchMethods {
   /**
    * Corpus size from which {@code auto} searches approximately: below it exact top-N is taken to finish first,
    * since IVF pays fixed costs (sampling and k-means training, a shuffle of the vectors, numbering, the recall
-   * check) that only a large corpus repays. Provisional: {@code scripts/bench-scale --only crossover} measures
-   * where the two meet (docs/BENCHMARKS.md).
+   * check) that only a large corpus repays. The smallest size at which {@code scripts/bench-scale --only
+   * crossover} measured IVF (default options) faster than exact; the figures are in docs/BENCHMARKS.md.
    */
   public static final long AUTO_EXACT_BELOW = 100_000;
 
