@@ -37,21 +37,7 @@ class ApproximateSearchJobTest {
   void everyListProbedGivesExactListsAndTheSummaryReportsRecall() throws Exception {
     Path exactOut = dir.resolve("exact");
     Path ivfOut = dir.resolve("ivf");
-    JobTestSupport.Result exact = run(spec(dir, catalog, exactOut), "similarity.scorer=embedding",
-        "similarity.method=exact");
-    JobTestSupport.Result ivf = run(spec(dir, catalog, ivfOut), "similarity.scorer=embedding", "similarity.method=ivf",
-        "similarity.ivf.lists=4", "similarity.ivf.nprobe=4");
-    assertThat(exact.exitCode()).as(exact.err()).isZero();
-    assertThat(ivf.exitCode()).as(ivf.err()).isZero();
-
-    List<Row> a = sorted(exactOut);
-    List<Row> b = sorted(ivfOut);
-    assertThat(b).hasSameSizeAs(a).hasSize(60 * 5);
-    for (int i = 0; i < a.size(); i++) {
-      assertThat(b.get(i).getString(0)).isEqualTo(a.get(i).getString(0));
-      assertThat(b.get(i).getString(2)).as("row %d", i).isEqualTo(a.get(i).getString(2));
-      assertThat(b.get(i).getFloat(3)).isCloseTo(a.get(i).getFloat(3), org.assertj.core.data.Offset.offset(1e-6f));
-    }
+    assertEveryListProbedEqualsExact("embedding", exactOut, ivfOut);
 
     JsonNode summary = summary(ivfOut);
     assertThat(summary.get("status").asText()).isEqualTo("succeeded");
@@ -101,21 +87,7 @@ class ApproximateSearchJobTest {
   void theHybridScorerFindsItsEmbeddingCandidatesWithTheConfiguredMethod() throws Exception {
     Path exactOut = dir.resolve("hybrid-exact");
     Path ivfOut = dir.resolve("hybrid-ivf");
-    JobTestSupport.Result exact = run(spec(dir, catalog, exactOut), "similarity.scorer=hybrid",
-        "similarity.method=exact");
-    JobTestSupport.Result ivf = run(spec(dir, catalog, ivfOut), "similarity.scorer=hybrid", "similarity.method=ivf",
-        "similarity.ivf.lists=4", "similarity.ivf.nprobe=4");
-    assertThat(exact.exitCode()).as(exact.err()).isZero();
-    assertThat(ivf.exitCode()).as(ivf.err()).isZero();
-
-    List<Row> a = sorted(exactOut);
-    List<Row> b = sorted(ivfOut);
-    assertThat(b).hasSameSizeAs(a).hasSize(60 * 5);
-    for (int i = 0; i < a.size(); i++) {
-      assertThat(b.get(i).getString(0)).isEqualTo(a.get(i).getString(0));
-      assertThat(b.get(i).getString(2)).as("row %d", i).isEqualTo(a.get(i).getString(2));
-      assertThat(b.get(i).getFloat(3)).isCloseTo(a.get(i).getFloat(3), org.assertj.core.data.Offset.offset(1e-6f));
-    }
+    assertEveryListProbedEqualsExact("hybrid", exactOut, ivfOut);
     JsonNode summary = summary(ivfOut);
     assertThat(summary.get("scorer").asText()).isEqualTo("hybrid");
     assertThat(summary.get("method").asText()).isEqualTo("ivf");
@@ -128,6 +100,24 @@ class ApproximateSearchJobTest {
     JsonNode second = SameTables.latestSummary(ivfOut);
     assertThat(second.has("counts") && second.get("counts").has("lists_updated")).as(second.toString()).isFalse();
     assertThat(second.get("full_reasons").toString()).contains("similarity.method = ivf ranks 60 items approximately");
+  }
+
+  /** Runs the scorer exactly and with IVF probing all 4 lists; both tables hold the same lists. */
+  private void assertEveryListProbedEqualsExact(String scorer, Path exactOut, Path ivfOut) throws Exception {
+    JobTestSupport.Result exact = run(spec(dir, catalog, exactOut), "similarity.scorer=" + scorer,
+        "similarity.method=exact");
+    JobTestSupport.Result ivf = run(spec(dir, catalog, ivfOut), "similarity.scorer=" + scorer,
+        "similarity.method=ivf", "similarity.ivf.lists=4", "similarity.ivf.nprobe=4");
+    assertThat(exact.exitCode()).as(exact.err()).isZero();
+    assertThat(ivf.exitCode()).as(ivf.err()).isZero();
+    List<Row> a = sorted(exactOut);
+    List<Row> b = sorted(ivfOut);
+    assertThat(b).hasSameSizeAs(a).hasSize(60 * 5);
+    for (int i = 0; i < a.size(); i++) {
+      assertThat(b.get(i).getString(0)).isEqualTo(a.get(i).getString(0));
+      assertThat(b.get(i).getString(2)).as("row %d", i).isEqualTo(a.get(i).getString(2));
+      assertThat(b.get(i).getFloat(3)).isCloseTo(a.get(i).getFloat(3), org.assertj.core.data.Offset.offset(1e-6f));
+    }
   }
 
   private List<Row> sorted(Path out) {
