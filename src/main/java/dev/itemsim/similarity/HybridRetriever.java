@@ -7,7 +7,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The blend of both: a query's candidates are the union of its embedding top-K (from the embedding retriever
- * with this scorer's {@code method}: exact, IVF, or auto by corpus size) and its lexical top-K ({@code K = max(topN, candidates)}), each scored
+ * with this scorer's {@code method}: exact, IVF, or auto by corpus size) and its lexical top-K
+ * ({@code K = max(topN, candidates)}), each scored
  * {@code embeddingWeight · embedding cosine + (1 − embeddingWeight) · lexical cosine} ({@link LinearBlend}) or
  * by a blend learned from labelled pairs ({@code similarity.hybrid.learned}, {@link LogisticBlend}), both
  * cosines computed exactly, on the executors ({@link CandidateReranking}).

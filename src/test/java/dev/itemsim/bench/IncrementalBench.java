@@ -219,7 +219,8 @@ public final class IncrementalBench {
     try {
       Files.write(spec, List.of("job = similar-items", "input.path = \"" + catalogue.toAbsolutePath() + "\"",
           "output.path = \"" + output.toAbsolutePath() + "\"", "run.date = \"" + DATE + "\"",
-          "similarity.scorer = " + scorer, "similarity.method = exact", "text.template = \"{title} | {brand} | {category}\""));
+          "similarity.scorer = " + scorer, "similarity.method = exact",
+          "text.template = \"{title} | {brand} | {category}\""));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
