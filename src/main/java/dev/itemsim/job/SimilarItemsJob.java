@@ -3,7 +3,6 @@ package dev.itemsim.job;
 import dev.itemsim.embed.Encoders;
 import dev.itemsim.job.RunSummary.Side;
 import dev.itemsim.similarity.EmbeddingRetriever;
-import dev.itemsim.similarity.HybridRetriever;
 import dev.itemsim.similarity.IncrementalLists;
 import dev.itemsim.similarity.NeighborSearch;
 import dev.itemsim.similarity.Ranking;
@@ -171,8 +170,7 @@ public final class SimilarItemsJob {
     if (!IncrementalLists.supports(config.retriever())) {
       return "the " + config.retriever().name() + " scorer keeps no lists between runs";
     }
-    SearchMethod method = config.retriever() instanceof EmbeddingRetriever e ? e.method()
-        : config.retriever() instanceof HybridRetriever h ? h.method() : new SearchMethod.Exact();
+    SearchMethod method = config.retriever().method();
     if (!(method.forCorpus(items) instanceof SearchMethod.Exact)) {
       // an update is exact only against exact lists: approximate lists would drift further from exact every night
       return "similarity.method = " + method.name() + " ranks " + items + " items approximately: approximate "

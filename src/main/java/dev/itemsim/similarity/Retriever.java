@@ -22,6 +22,14 @@ public interface Retriever {
   /** Whether its scores read the items' embeddings (else only their texts). */
   boolean usesEmbeddings();
 
+  /**
+   * How its embedding side finds neighbours ({@code similarity.method}); exact for a scorer without one. A job
+   * keeps lists between runs only where this resolves to exact search.
+   */
+  default SearchMethod method() {
+    return new SearchMethod.Exact();
+  }
+
   /** The options that shape its lists, by configuration key relative to {@code similarity.}, for reports. */
   java.util.Map<String, Object> settings();
 
