@@ -88,12 +88,8 @@ public final class MatchGraph {
     if (!(testFraction > 0 && testFraction < 1)) {
       throw new InvalidInputException("The test fraction must be between 0 and 1 (exclusive), got " + testFraction);
     }
-    Map<String, Integer> pairsPerComponent = new TreeMap<>();
-    for (String[] p : pairs) {
-      pairsPerComponent.merge(find(p[0]), 1, Integer::sum);
-    }
-    List<String> order = new ArrayList<>(pairsPerComponent.keySet());
-    Collections.shuffle(order, new Random(seed));
+    Map<String, Integer> pairsPerComponent = pairsPerComponent();
+    List<String> order = shuffled(pairsPerComponent, seed);
     long target = Math.round(testFraction * pairs.size());
     Set<String> test = new HashSet<>();
     long testPairs = 0;
@@ -110,6 +106,52 @@ public final class MatchGraph {
       (test.contains(find(p[0])) ? testRows : trainRows).add(p);
     }
     return new Split(trainRows, testRows, order.size() - test.size(), test.size());
+  }
+
+  /**
+   * The pairs in {@code k} folds by component, for cross-fitting: components are taken in the order {@link #split}
+   * uses for {@code seed}, each given to the fold holding the fewest pairs so far (the lower fold on ties). No
+   * component is in two folds; pairs keep their input order within a fold; a fold may be empty when there are
+   * fewer components than folds.
+   */
+  public List<List<String[]>> folds(int k, long seed) {
+    if (k < 2) {
+      throw new InvalidInputException("Cross-fitting needs at least 2 folds, got " + k);
+    }
+    Map<String, Integer> pairsPerComponent = pairsPerComponent();
+    int[] sizes = new int[k];
+    Map<String, Integer> foldOf = new HashMap<>();
+    for (String c : shuffled(pairsPerComponent, seed)) {
+      int smallest = 0;
+      for (int f = 1; f < k; f++) {
+        smallest = sizes[f] < sizes[smallest] ? f : smallest;
+      }
+      foldOf.put(c, smallest);
+      sizes[smallest] += pairsPerComponent.get(c);
+    }
+    List<List<String[]>> out = new ArrayList<>();
+    for (int f = 0; f < k; f++) {
+      out.add(new ArrayList<>());
+    }
+    for (String[] p : pairs) {
+      out.get(foldOf.get(find(p[0]))).add(p);
+    }
+    return out;
+  }
+
+  private Map<String, Integer> pairsPerComponent() {
+    Map<String, Integer> out = new TreeMap<>();
+    for (String[] p : pairs) {
+      out.merge(find(p[0]), 1, Integer::sum);
+    }
+    return out;
+  }
+
+  /** The components (ordered by their lowest id) shuffled with {@code seed}. */
+  private static List<String> shuffled(Map<String, Integer> pairsPerComponent, long seed) {
+    List<String> order = new ArrayList<>(pairsPerComponent.keySet());
+    Collections.shuffle(order, new Random(seed));
+    return order;
   }
 
   /** Every item's component: all items of it, the item itself included. */

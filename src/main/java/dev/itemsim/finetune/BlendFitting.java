@@ -1,6 +1,9 @@
 package dev.itemsim.finetune;
 
 import dev.itemsim.embed.SentenceEncoder;
+import dev.itemsim.eval.Evaluation;
+import dev.itemsim.eval.RankedLists;
+import dev.itemsim.similarity.Blend;
 import dev.itemsim.similarity.BlockedTopN;
 import dev.itemsim.similarity.HybridRanker;
 import dev.itemsim.similarity.Kernels;
@@ -13,6 +16,8 @@ import dev.itemsim.similarity.SparseVectors;
 import dev.itemsim.similarity.VectorBlocks;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,11 +35,13 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Fits the hybrid's blend on labelled queries: each query's hybrid candidates (its embedding top-K with the
- * tuned model and its lexical top-K, as {@link dev.itemsim.similarity.HybridRetriever} gathers them) become
+ * Fits the hybrid's blend on labelled queries: each query's hybrid candidates (its embedding top-K with a tuned
+ * model and its lexical top-K, as {@link dev.itemsim.similarity.HybridRetriever} gathers them) become
  * examples — the pair's features ({@link LogisticBlend#vector}) labelled 1 for a true partner, 0 otherwise —
- * and MLlib's {@link LogisticRegression} learns their weights. Runs on the driver's gathered data (the queries
- * are the training or validation pairs' anchors); the regression itself runs in Spark.
+ * and MLlib's {@link LogisticRegression} learns their weights. The same candidates ranked by any blend give
+ * the evaluate job's metrics, so blends can be compared on queries they were not fitted on. Runs on the
+ * driver's gathered data (the queries are the training or validation pairs' anchors); the regression itself
+ * runs in Spark.
  */
 final class BlendFitting {
   private static final StructType EXAMPLES = new StructType().add("label", DataTypes.DoubleType, false)
@@ -44,73 +51,138 @@ final class BlendFitting {
   /** The fitted blend and what it was fitted on. */
   record Result(LogisticBlend blend, Map<String, Object> facts) {}
 
+  /** One query's hybrid candidates: corpus ids, each pair's features, and which are true partners. */
+  record QueryCandidates(String query, List<String> ids, List<PairFeatures> features, boolean[] matches) {}
+
   private BlendFitting() {}
 
   /**
-   * @param textsA every valid item of catalogue A; {@code textsB} those of B ({@code self}: the same map)
-   * @param truth the queries to fit on (A ids) and their true partners
+   * What does not depend on the model: both sides' ids and texts (in id order), their lexical vectors and every
+   * query's lexical top-K, computed once for every model the candidates are gathered with.
    */
-  static Result fit(SparkSession spark, SentenceEncoder model, Map<String, String> textsA, Map<String, String> textsB,
-      boolean self, Map<String, Set<String>> truth, LexicalRetriever.Options lexical, String kernel, String source) {
-    List<String> aIds = new ArrayList<>(new TreeMap<>(textsA).keySet());
-    List<String> bIds = self ? aIds : new ArrayList<>(new TreeMap<>(textsB).keySet());
-    List<String> aTexts = aIds.stream().map(textsA::get).toList();
-    List<String> bTexts = self ? aTexts : bIds.stream().map(textsB::get).toList();
-    float[][] av = model.encode(aTexts).vectors();
-    float[][] bv = self ? av : model.encode(bTexts).vectors();
-    int dim = av[0].length;
-    VectorBlocks queries = VectorBlocks.of(Arrays.asList(av), dim, BLOCK);
-    VectorBlocks corpus = self ? queries : VectorBlocks.of(Arrays.asList(bv), dim, BLOCK);
-    int k = lexical.candidates();
-    List<int[]> embedding = BlockedTopN.neighborLists(queries, self
-        ? BlockedTopN.computeLocally(queries, k, Kernels.select(kernel))
-        : BlockedTopN.computeCrossLocally(queries, corpus, k, Kernels.select(kernel)));
-    List<SparseVectors> features = LexicalFeatures.build(spark, self ? List.of(aTexts) : List.of(aTexts, bTexts),
-        lexical.lexical());
-    SparseVectors queryLexical = features.get(0);
-    SparseVectors corpusLexical = features.get(features.size() - 1);
-    List<int[]> lexicalLists = new SparseTopN(corpusLexical, lexical.lexical().maxPostingsFor(bIds.size()))
-        .searchAll(queryLexical, k, self);
-    Map<String, Integer> aIndex = new java.util.HashMap<>();
-    for (int i = 0; i < aIds.size(); i++) {
-      aIndex.put(aIds.get(i), i);
+  static final class Corpus {
+    private final List<String> aIds;
+    private final List<String> bIds;
+    private final List<String> aTexts;
+    private final List<String> bTexts;
+    private final boolean self;
+    private final SparseVectors queryLexical;
+    private final SparseVectors corpusLexical;
+    private final List<int[]> lexicalLists;
+    private final Map<String, Integer> aIndex = new HashMap<>();
+    private final LexicalRetriever.Options lexical;
+
+    /**
+     * @param textsA every valid item of catalogue A; {@code textsB} those of B ({@code self}: the same map)
+     */
+    Corpus(SparkSession spark, Map<String, String> textsA, Map<String, String> textsB, boolean self,
+        LexicalRetriever.Options lexical) {
+      this.self = self;
+      this.lexical = lexical;
+      aIds = new ArrayList<>(new TreeMap<>(textsA).keySet());
+      bIds = self ? aIds : new ArrayList<>(new TreeMap<>(textsB).keySet());
+      aTexts = aIds.stream().map(textsA::get).toList();
+      bTexts = self ? aTexts : bIds.stream().map(textsB::get).toList();
+      List<SparseVectors> features = LexicalFeatures.build(spark, self ? List.of(aTexts) : List.of(aTexts, bTexts),
+          lexical.lexical());
+      queryLexical = features.get(0);
+      corpusLexical = features.get(features.size() - 1);
+      lexicalLists = new SparseTopN(corpusLexical, lexical.lexical().maxPostingsFor(bIds.size()))
+          .searchAll(queryLexical, lexical.candidates(), self);
+      for (int i = 0; i < aIds.size(); i++) {
+        aIndex.put(aIds.get(i), i);
+      }
     }
+
+    /**
+     * The hybrid candidates of the {@code truth} queries (A ids, in id order) with {@code model}'s embedding
+     * top-K; queries that are not valid A items are skipped.
+     */
+    List<QueryCandidates> candidates(SentenceEncoder model, Map<String, Set<String>> truth, String kernel) {
+      float[][] av = model.encode(aTexts).vectors();
+      float[][] bv = self ? av : model.encode(bTexts).vectors();
+      int dim = av[0].length;
+      VectorBlocks queries = VectorBlocks.of(Arrays.asList(av), dim, BLOCK);
+      VectorBlocks corpus = self ? queries : VectorBlocks.of(Arrays.asList(bv), dim, BLOCK);
+      int k = lexical.candidates();
+      List<int[]> embedding = BlockedTopN.neighborLists(queries, self
+          ? BlockedTopN.computeLocally(queries, k, Kernels.select(kernel))
+          : BlockedTopN.computeCrossLocally(queries, corpus, k, Kernels.select(kernel)));
+      List<QueryCandidates> out = new ArrayList<>();
+      for (Map.Entry<String, Set<String>> e : new TreeMap<>(truth).entrySet()) {
+        Integer q = aIndex.get(e.getKey());
+        if (q == null) {
+          continue;
+        }
+        int[] fromEmbedding = embedding.get(q);
+        int[] fromLexical = lexicalLists.get(q);
+        int[] union = unionOf(fromEmbedding, fromLexical);
+        Arrays.sort(union);
+        List<String> ids = new ArrayList<>(union.length);
+        List<PairFeatures> features = new ArrayList<>(union.length);
+        boolean[] matches = new boolean[union.length];
+        for (int i = 0; i < union.length; i++) {
+          int c = union[i];
+          ids.add(bIds.get(c));
+          features.add(HybridRanker.features(q, c, queries, corpus, queryLexical, corpusLexical,
+              rank(fromEmbedding, c), rank(fromLexical, c)));
+          matches[i] = e.getValue().contains(bIds.get(c));
+        }
+        out.add(new QueryCandidates(e.getKey(), ids, features, matches));
+      }
+      return out;
+    }
+  }
+
+  /** Fits a logistic blend on {@code examples}; {@code truth} counts the partners they miss. */
+  static Result fit(SparkSession spark, List<QueryCandidates> examples, Map<String, Set<String>> truth,
+      LexicalRetriever.Options lexical, String source) {
     List<Row> rows = new ArrayList<>();
     long positives = 0;
-    long partnersMissed = 0;
-    for (Map.Entry<String, Set<String>> e : new TreeMap<>(truth).entrySet()) {
-      Integer q = aIndex.get(e.getKey());
-      if (q == null) {
-        continue;
+    long partners = 0;
+    for (QueryCandidates q : examples) {
+      for (int i = 0; i < q.ids().size(); i++) {
+        positives += q.matches()[i] ? 1 : 0;
+        rows.add(RowFactory.create(q.matches()[i] ? 1.0 : 0.0,
+            Vectors.dense(LogisticBlend.vector(q.features().get(i), lexical.lexical()))));
       }
-      int[] fromEmbedding = embedding.get(q);
-      int[] fromLexical = lexicalLists.get(q);
-      int found = 0;
-      for (int c : unionOf(fromEmbedding, fromLexical)) {
-        PairFeatures f = HybridRanker.features(q, c, queries, corpus, queryLexical, corpusLexical,
-            rank(fromEmbedding, c), rank(fromLexical, c));
-        boolean match = e.getValue().contains(bIds.get(c));
-        found += match ? 1 : 0;
-        rows.add(RowFactory.create(match ? 1.0 : 0.0, Vectors.dense(LogisticBlend.vector(f, lexical.lexical()))));
-      }
-      positives += found;
-      partnersMissed += e.getValue().size() - found;
+      partners += truth.get(q.query()).size();
     }
-    Dataset<Row> examples = spark.createDataFrame(rows, EXAMPLES);
+    Dataset<Row> data = spark.createDataFrame(rows, EXAMPLES);
     LogisticRegressionModel fitted = new LogisticRegression().setMaxIter(200).setRegParam(1e-3)
-        .setElasticNetParam(0).setStandardization(true).fit(examples);
+        .setElasticNetParam(0).setStandardization(true).fit(data);
     LogisticBlend blend = new LogisticBlend(fitted.intercept(), fitted.coefficients().toArray(),
         lexical.lexical().ngram(), lexical.lexical(), source);
     Map<String, Object> facts = new LinkedHashMap<>();
-    facts.put("queries", truth.size());
-    facts.put("candidates_per_retriever", k);
+    facts.put("queries", examples.size());
+    facts.put("candidates_per_retriever", lexical.candidates());
     facts.put("examples", rows.size());
     facts.put("positives", positives);
-    facts.put("partners_not_among_candidates", partnersMissed);
+    facts.put("partners_not_among_candidates", partners - positives);
     facts.put("lexical", Map.of("wordWeight", lexical.lexical().wordWeight(), "modelWeight",
         lexical.lexical().modelWeight(), "ngram", lexical.lexical().ngram()));
     facts.put("regularisation", "L2 1e-3 on standardised features (MLlib LogisticRegression)");
     return new Result(blend, facts);
+  }
+
+  /**
+   * The evaluate job's metrics ({@link Evaluation#metrics}) of the candidates ranked by {@code blend}: best score
+   * first, ties to the lower corpus id.
+   */
+  static Map<String, Object> metrics(List<QueryCandidates> candidates, Blend blend, Map<String, Set<String>> truth) {
+    Map<String, List<RankedLists.Neighbor>> lists = new HashMap<>();
+    for (QueryCandidates q : candidates) {
+      List<RankedLists.Neighbor> list = new ArrayList<>();
+      for (int i = 0; i < q.ids().size(); i++) {
+        list.add(new RankedLists.Neighbor(q.ids().get(i), blend.score(q.features().get(i))));
+      }
+      // ids are in corpus order; a stable sort keeps the lower one first on ties
+      list.sort(Comparator.comparing(RankedLists.Neighbor::score, Comparator.reverseOrder()));
+      lists.put(q.query(), list);
+    }
+    Map<String, Set<String>> queried = new TreeMap<>();
+    candidates.forEach(q -> queried.put(q.query(), truth.get(q.query())));
+    return Evaluation.metrics(new RankedLists(lists), queried);
   }
 
   private static int[] unionOf(int[] a, int[] b) {

@@ -9,6 +9,7 @@ import dev.itemsim.embed.SentenceEncoder;
 import dev.itemsim.eval.Evaluation;
 import dev.itemsim.eval.MatchGraph;
 import dev.itemsim.eval.RankedLists;
+import dev.itemsim.similarity.Blend;
 import dev.itemsim.similarity.EmbeddingRetriever;
 import dev.itemsim.similarity.LexicalRetriever;
 import dev.itemsim.similarity.NeighborSearch;
@@ -75,11 +76,28 @@ public final class FineTuning {
    * @param validationFraction share of the training pairs held out to choose the epoch (0: none, keep the last)
    * @param patience epochs without a better validation MRR before stopping
    * @param seed shuffling, splitting and dropout seed
-   * @param learnBlend fit the hybrid blend with the tuned model and write {@value #BLEND_JSON}
+   * @param learnBlend fit the hybrid blend and write {@value #BLEND_JSON}
+   * @param blendFolds 0: fit the blend with the kept model on the validation slice; k ≥ 2: cross-fit it on the
+   *     training pairs' queries, each fold's candidates gathered with a model trained (as the kept one, for its
+   *     number of epochs) on the other folds, so that the blend sees the tuned embedding as it scores unseen
+   *     items; the validation slice then compares the fitted blend with the hand-tuned one
    */
   public record Options(int epochs, int batchSize, double learningRate, double warmupFraction, double weightDecay,
       double maxGradNorm, double scale, double dropout, boolean hardNegatives, double validationFraction,
-      int patience, long seed, boolean learnBlend) {
+      int patience, long seed, boolean learnBlend, int blendFolds) {
+    public Options {
+      if (blendFolds == 1 || blendFolds < 0) {
+        throw new InvalidInputException("finetune.blendFolds = " + blendFolds + ": use 0 (fit on the validation "
+            + "slice) or at least 2 folds");
+      }
+    }
+
+    /** The same with {@code folds} blend folds. */
+    public Options withBlendFolds(int folds) {
+      return new Options(epochs, batchSize, learningRate, warmupFraction, weightDecay, maxGradNorm, scale, dropout,
+          hardNegatives, validationFraction, patience, seed, learnBlend, folds);
+    }
+
     public Map<String, Object> asMap() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("epochs", epochs);
@@ -95,6 +113,7 @@ public final class FineTuning {
       m.put("patience", patience);
       m.put("seed", seed);
       m.put("learn_blend", learnBlend);
+      m.put("blend_folds", blendFolds);
       m.put("loss", "multiple-negatives ranking, symmetric, in-batch negatives");
       m.put("optimizer", "AdamW (no decay on biases and LayerNorms), linear warm-up then linear decay, "
           + "global-norm clipping");
@@ -111,6 +130,7 @@ public final class FineTuning {
   private final EncoderSettings encoder;
   private final EmbeddingRetriever retriever;
   private final LexicalRetriever.Options lexical;
+  private final double embeddingWeight;
   private final String scratchDir;
   private final Options options;
 
@@ -118,14 +138,16 @@ public final class FineTuning {
    * @param encoder the base model and how to encode (PyTorch engine, device, pooling, token limit)
    * @param search the top-N kernel and blocks for validation and mining
    * @param lexical the hybrid's lexical side, for fitting the blend
+   * @param embeddingWeight the hand-tuned blend's weight, which a cross-fitted blend is compared with
    * @param scratchDir where the top-N may write vector block files
    */
   public FineTuning(SparkSession spark, EncoderSettings encoder, EmbeddingRetriever.Options search,
-      LexicalRetriever.Options lexical, String scratchDir, Options options) {
+      LexicalRetriever.Options lexical, double embeddingWeight, String scratchDir, Options options) {
     this.spark = spark;
     this.encoder = encoder;
     this.retriever = new EmbeddingRetriever(search);
     this.lexical = lexical;
+    this.embeddingWeight = embeddingWeight;
     this.scratchDir = scratchDir;
     this.options = options;
   }
@@ -145,11 +167,6 @@ public final class FineTuning {
       throw new InvalidInputException("No training pairs are left after holding out the validation slice "
           + "(finetune.validationFraction = " + options.validationFraction() + ")");
     }
-    int stepsPerEpoch = (split.train().positives().size() + options.batchSize() - 1) / options.batchSize();
-    int totalSteps = Math.max(1, stepsPerEpoch * options.epochs());
-    ContrastiveTrainer.Options trainerOptions = new ContrastiveTrainer.Options(options.learningRate(), totalSteps,
-        (int) Math.round(options.warmupFraction() * totalSteps), options.weightDecay(), options.maxGradNorm(),
-        options.scale(), options.dropout(), options.seed());
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("created", Instant.now().toString());
     report.put("base_model", encoder.model().value());
@@ -160,137 +177,271 @@ public final class FineTuning {
     report.put("data", dataReport);
     report.put("split", split.facts());
     report.put("hyper_parameters", options.asMap());
-    List<Double> losses = new ArrayList<>();
-    List<Map<String, Object>> epochs = new ArrayList<>();
 
-    try (ContrastiveTrainer trainer = ContrastiveTrainer.open(encoder, trainerOptions)) {
+    try (ContrastiveTrainer trainer = ContrastiveTrainer.open(encoder, trainerOptions(split))) {
       report.put("pooling", trainer.pooling().name().toLowerCase(Locale.ROOT));
       report.put("max_tokens", encoder.maxTokens());
-      ContrastiveTrainer.Snapshot current = trainer.snapshot();
-      long evalStart = System.nanoTime();
-      Epoch state = evaluate(trainer, current, sides, split);
-      double evaluationSeconds = (System.nanoTime() - evalStart) / 1e9;
-      Map<String, Object> before = state.metrics();
-      LOG.info("finetune: {} training pairs, {} validation pairs; validation before training {}",
-          split.facts().get("train_pairs"), split.facts().get("validation_pairs"), before);
-      ContrastiveTrainer.Snapshot best = current;
-      double bestScore = state.score();
-      int bestEpoch = 0;
-      int sinceBest = 0;
-      int epochsRun = 0;
-      long trainingNanos = 0;
-      long examples = 0;
-      int step = 0;
-      for (int epoch = 1; epoch <= options.epochs(); epoch++) {
-        Random random = new Random(options.seed() * 1_000_003L + epoch);
-        List<Batches.Example> list = examples(split.train(), state.lists(), sides, random);
-        List<List<Batches.Example>> batches = Batches.pack(list, options.batchSize(), split.train()::relatedTo);
-        if (epoch == 1) {
-          // the packing decides the number of steps: the schedule decays to 0 at the last one
-          totalSteps = batches.size() * options.epochs();
-          trainer.planSteps(totalSteps, (int) Math.round(options.warmupFraction() * totalSteps));
-        }
-        long epochStart = System.nanoTime();
-        long tokensBefore = trainer.tokens();
-        double lossSum = 0;
-        Progress progress = new Progress(epoch, batches.size(), list.size());
-        for (List<Batches.Example> batch : batches) {
-          double loss = trainer.step(batch(batch, sides));
-          losses.add(Math.round(loss * 1e6) / 1e6);
-          lossSum += loss;
-          step++;
-          examples += batch.size();
-          progress.stepDone(batch.size(), loss, trainer.tokens() - tokensBefore, totalSteps - step);
-        }
-        long nanos = System.nanoTime() - epochStart;
-        trainingNanos += nanos;
-        epochsRun = epoch;
-        current = trainer.snapshot();
-        long t0 = System.nanoTime();
-        state = evaluate(trainer, current, sides, split);
-        evaluationSeconds += (System.nanoTime() - t0) / 1e9;
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("epoch", epoch);
-        e.put("steps", batches.size());
-        e.put("pairs", list.size());
-        e.put("mean_loss", Math.round(lossSum / Math.max(1, batches.size()) * 1e6) / 1e6);
-        e.put("seconds", Math.round(nanos / 1e7) / 100.0);
-        e.put("pairs_per_s", Math.round(list.size() / (nanos / 1e9) * 10) / 10.0);
-        e.put("tokens_per_s", Math.round((trainer.tokens() - tokensBefore) / (nanos / 1e9)));
-        e.put("validation", state.metrics());
-        epochs.add(e);
-        LOG.info("finetune epoch {}/{} done: mean loss {}, validation {}", epoch, options.epochs(),
-            e.get("mean_loss"), state.metrics());
-        if (split.validation().isEmpty() || state.score() > bestScore) {
-          best = current;
-          bestScore = state.score();
-          bestEpoch = epoch;
-          sinceBest = 0;
-        } else if (++sinceBest >= options.patience()) {
-          LOG.info("finetune: stopping early after epoch {}: validation {} has not improved on epoch {} for {} "
-              + "epoch(s)", epoch, SELECTION_METRIC, bestEpoch, sinceBest);
-          break;
-        }
-      }
-      Map<String, Object> after = bestEpoch == 0 ? before : metricsOf(epochs.get(bestEpoch - 1));
-      double trainingSeconds = trainingNanos / 1e9;
-      report.put("best_epoch", bestEpoch);
-      report.put("epochs_run", epochsRun);
-      report.put("stopped_early", epochsRun < options.epochs());
-      report.put("validation_before", before);
-      report.put("validation_after", after);
-      report.put("epochs", epochs);
+      Trained t = train(trainer, split, sides, options.epochs(), "");
+      report.put("validation_before", t.before());
+      report.put("validation_after", t.after());
+      report.put("epochs", t.epochs());
       Map<String, Object> time = new LinkedHashMap<>();
-      time.put("training_s", Math.round(trainingSeconds * 100) / 100.0);
-      time.put("evaluation_s", Math.round(evaluationSeconds * 100) / 100.0);
-      time.put("steps", step);
-      time.put("pairs_per_s", Math.round(examples / Math.max(trainingSeconds, 1e-9) * 10) / 10.0);
-      time.put("tokens_per_s", Math.round(trainer.tokens() / Math.max(trainingSeconds, 1e-9)));
+      time.put("training_s", Math.round(t.trainingSeconds() * 100) / 100.0);
+      time.put("evaluation_s", Math.round(t.evaluationSeconds() * 100) / 100.0);
+      time.put("steps", t.losses().size());
+      time.put("pairs_per_s", Math.round(t.examples() / Math.max(t.trainingSeconds(), 1e-9) * 10) / 10.0);
+      time.put("tokens_per_s", Math.round(t.tokens() / Math.max(t.trainingSeconds(), 1e-9)));
       report.put("time", time);
-      report.put("loss_per_step", losses);
-      trainer.writeModel(modelDir, best);
+      report.put("loss_per_step", t.losses());
+      report.put("best_epoch", t.bestEpoch());
+      report.put("epochs_run", t.epochsRun());
+      report.put("stopped_early", t.epochsRun() < options.epochs());
+      trainer.writeModel(modelDir, t.best());
       if (options.learnBlend()) {
-        report.put("blend", fitBlend(trainer, best, sides, split, modelDir));
+        report.put("blend", fitBlend(trainer, t, sides, split, modelDir));
       }
       writeJson(modelDir.resolve(TRAINING_JSON), report);
-      if (bestEpoch == 0 && !split.validation().isEmpty()) {
+      if (t.bestEpoch() == 0 && !split.validation().isEmpty()) {
         LOG.warn("finetune: no epoch improved validation {} over the base model ({}); the folder holds the base "
-            + "weights", SELECTION_METRIC, before.get(SELECTION_METRIC));
+            + "weights", SELECTION_METRIC, t.before().get(SELECTION_METRIC));
       }
-      return new Outcome(report, bestEpoch, epochsRun, before, after, split.train().positives().size(),
-          ((Number) split.facts().get("validation_pairs")).intValue(), trainingSeconds);
+      return new Outcome(report, t.bestEpoch(), t.epochsRun(), t.before(), t.after(),
+          split.train().positives().size(), ((Number) split.facts().get("validation_pairs")).intValue(),
+          t.trainingSeconds());
     }
   }
 
+  private ContrastiveTrainer.Options trainerOptions(Split split) {
+    int stepsPerEpoch = (split.train().positives().size() + options.batchSize() - 1) / options.batchSize();
+    int totalSteps = Math.max(1, stepsPerEpoch * options.epochs());
+    return new ContrastiveTrainer.Options(options.learningRate(), totalSteps,
+        (int) Math.round(options.warmupFraction() * totalSteps), options.weightDecay(), options.maxGradNorm(),
+        options.scale(), options.dropout(), options.seed());
+  }
+
   /**
-   * Fits the hybrid blend with the kept model on the validation pairs (never trained on), else on the training
-   * pairs, and writes {@value #BLEND_JSON}.
+   * What the epoch loop produced: the kept weights and epoch, the validation metrics before training and of
+   * the kept epoch, each epoch's report, and the time and work spent in optimiser steps.
    */
-  private Map<String, Object> fitBlend(ContrastiveTrainer trainer, ContrastiveTrainer.Snapshot best, Sides sides,
-      Split split, Path modelDir) {
-    boolean onValidation = !split.validation().isEmpty();
-    Map<String, Set<String>> truth = onValidation ? split.validation() : new TreeMap<>();
-    if (!onValidation) {
-      for (TrainingPairs.Pair p : split.train().positives()) {
-        truth.computeIfAbsent(p.a(), k -> new HashSet<>()).add(p.b());
+  private record Trained(ContrastiveTrainer.Snapshot best, int bestEpoch, int epochsRun, Map<String, Object> before,
+      Map<String, Object> after, List<Map<String, Object>> epochs, List<Double> losses, double trainingSeconds,
+      double evaluationSeconds, long examples, long tokens) {}
+
+  /**
+   * Trains {@code trainer} epoch by epoch on {@code split}'s training pairs, at most {@code maxEpochs} of the
+   * {@code finetune.epochs} the learning-rate schedule is planned for. With a validation slice the best epoch
+   * (by validation MRR) is kept and training stops after {@code patience} epochs without improvement; without
+   * one, the last epoch is kept. {@code label} prefixes the log lines.
+   */
+  private Trained train(ContrastiveTrainer trainer, Split split, Sides sides, int maxEpochs, String label) {
+    List<Double> losses = new ArrayList<>();
+    List<Map<String, Object>> epochs = new ArrayList<>();
+    ContrastiveTrainer.Snapshot current = trainer.snapshot();
+    long evalStart = System.nanoTime();
+    Epoch state = evaluate(trainer, current, sides, split);
+    double evaluationSeconds = (System.nanoTime() - evalStart) / 1e9;
+    Map<String, Object> before = state.metrics();
+    LOG.info("finetune{}: {} training pairs, {} validation pairs; validation before training {}", label,
+        split.train().positives().size(), split.validation().size(), before);
+    ContrastiveTrainer.Snapshot best = current;
+    double bestScore = state.score();
+    int bestEpoch = 0;
+    int sinceBest = 0;
+    int epochsRun = 0;
+    long trainingNanos = 0;
+    long examples = 0;
+    long tokensStart = trainer.tokens();
+    int step = 0;
+    int totalSteps = 0;
+    for (int epoch = 1; epoch <= maxEpochs; epoch++) {
+      Random random = new Random(options.seed() * 1_000_003L + epoch);
+      List<Batches.Example> list = examples(split.train(), state.lists(), sides, random);
+      List<List<Batches.Example>> batches = Batches.pack(list, options.batchSize(), split.train()::relatedTo);
+      if (epoch == 1) {
+        // the packing decides the number of steps: the schedule decays to 0 at the last planned one
+        totalSteps = batches.size() * options.epochs();
+        trainer.planSteps(totalSteps, (int) Math.round(options.warmupFraction() * totalSteps));
+      }
+      long epochStart = System.nanoTime();
+      long tokensBefore = trainer.tokens();
+      double lossSum = 0;
+      Progress progress = new Progress(label, epoch, batches.size(), list.size());
+      for (List<Batches.Example> batch : batches) {
+        double loss = trainer.step(batch(batch, sides));
+        losses.add(Math.round(loss * 1e6) / 1e6);
+        lossSum += loss;
+        step++;
+        examples += batch.size();
+        progress.stepDone(batch.size(), loss, trainer.tokens() - tokensBefore, totalSteps - step);
+      }
+      long nanos = System.nanoTime() - epochStart;
+      trainingNanos += nanos;
+      epochsRun = epoch;
+      current = trainer.snapshot();
+      long t0 = System.nanoTime();
+      state = evaluate(trainer, current, sides, split);
+      evaluationSeconds += (System.nanoTime() - t0) / 1e9;
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("epoch", epoch);
+      e.put("steps", batches.size());
+      e.put("pairs", list.size());
+      e.put("mean_loss", Math.round(lossSum / Math.max(1, batches.size()) * 1e6) / 1e6);
+      e.put("seconds", Math.round(nanos / 1e7) / 100.0);
+      e.put("pairs_per_s", Math.round(list.size() / (nanos / 1e9) * 10) / 10.0);
+      e.put("tokens_per_s", Math.round((trainer.tokens() - tokensBefore) / (nanos / 1e9)));
+      e.put("validation", state.metrics());
+      epochs.add(e);
+      LOG.info("finetune{} epoch {}/{} done: mean loss {}, validation {}", label, epoch, options.epochs(),
+          e.get("mean_loss"), state.metrics());
+      if (split.validation().isEmpty() || state.score() > bestScore) {
+        best = current;
+        bestScore = state.score();
+        bestEpoch = epoch;
+        sinceBest = 0;
+      } else if (++sinceBest >= options.patience()) {
+        LOG.info("finetune{}: stopping early after epoch {}: validation {} has not improved on epoch {} for {} "
+            + "epoch(s)", label, epoch, SELECTION_METRIC, bestEpoch, sinceBest);
+        break;
       }
     }
+    Map<String, Object> after = bestEpoch == 0 ? before : metricsOf(epochs.get(bestEpoch - 1));
+    return new Trained(best, bestEpoch, epochsRun, before, after, epochs, losses, trainingNanos / 1e9,
+        evaluationSeconds, examples, trainer.tokens() - tokensStart);
+  }
+
+  /**
+   * Fits the hybrid blend and writes {@value #BLEND_JSON}: with {@code blendFolds} ≥ 2 cross-fitted on the
+   * training pairs ({@link #crossFitted}) and compared with the hand-tuned blend on the validation slice;
+   * otherwise with the kept model on the validation pairs (never trained on), or on the training pairs when
+   * there is no validation slice.
+   */
+  private Map<String, Object> fitBlend(ContrastiveTrainer trainer, Trained trained, Sides sides, Split split,
+      Path modelDir) {
     long start = System.nanoTime();
-    BlendFitting.Result result;
-    try (SentenceEncoder model = trainer.encoder(best)) {
-      result = BlendFitting.fit(spark, model, sides.a(), sides.b(), sides.self(), truth, lexical,
-          retriever.options().kernel(), BLEND_JSON);
+    BlendFitting.Corpus corpus = new BlendFitting.Corpus(spark, sides.a(), sides.b(), sides.self(), lexical);
+    String kernel = retriever.options().kernel();
+    boolean crossFit = options.blendFolds() >= 2;
+    boolean onValidation = !crossFit && !split.validation().isEmpty();
+    List<BlendFitting.QueryCandidates> validation = List.of();
+    if (!split.validation().isEmpty()) {
+      try (SentenceEncoder model = trainer.encoder(trained.best())) {
+        validation = corpus.candidates(model, split.validation(), kernel);
+      }
     }
+    Map<String, Set<String>> truth;
+    List<BlendFitting.QueryCandidates> fitOn;
+    List<Map<String, Object>> folds = new ArrayList<>();
+    if (crossFit) {
+      truth = truthOf(split.train().positives());
+      fitOn = crossFitted(corpus, split, sides, Math.max(1, trained.bestEpoch()), kernel, folds);
+    } else {
+      truth = onValidation ? split.validation() : truthOf(split.train().positives());
+      if (onValidation) {
+        fitOn = validation;
+      } else {
+        try (SentenceEncoder model = trainer.encoder(trained.best())) {
+          fitOn = corpus.candidates(model, truth, kernel);
+        }
+      }
+    }
+    BlendFitting.Result result = BlendFitting.fit(spark, fitOn, truth, lexical, BLEND_JSON);
     Map<String, Object> facts = new LinkedHashMap<>();
     facts.put("file", BLEND_JSON);
-    facts.put("fitted_on", onValidation ? "validation pairs" : "training pairs (no validation slice)");
+    facts.put("fitted_on", crossFit ? "training pairs, cross-fitted in " + options.blendFolds() + " folds"
+        : onValidation ? "validation pairs" : "training pairs (no validation slice)");
     facts.putAll(result.facts());
+    if (crossFit) {
+      facts.put("folds", folds);
+    }
+    if (crossFit && !validation.isEmpty()) {
+      Map<String, Object> compared = new LinkedHashMap<>();
+      compared.put("hand_tuned", BlendFitting.metrics(validation, Blend.linear(embeddingWeight), split.validation()));
+      compared.put("learned", BlendFitting.metrics(validation, result.blend(), split.validation()));
+      facts.put("validation", compared);
+      LOG.info("finetune: on the validation slice the hand-tuned blend (embeddingWeight {}) gives {}, the learned "
+          + "one {}", embeddingWeight, compared.get("hand_tuned"), compared.get("learned"));
+    }
     facts.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
     result.blend().write(modelDir.resolve(BLEND_JSON), facts);
     Map<String, Object> out = new LinkedHashMap<>(facts);
     out.put("coefficients", result.blend().namedCoefficients());
-    LOG.info("finetune: fitted the hybrid blend on {} queries: {}", truth.size(), out.get("coefficients"));
+    LOG.info("finetune: fitted the hybrid blend on {} queries: {}", fitOn.size(), out.get("coefficients"));
     return out;
+  }
+
+  /**
+   * Every training query's hybrid candidates gathered out of fold: the training pairs are cut into
+   * {@code blendFolds} folds (by match-graph component for labelled pairs, so no fold's item or partner is
+   * trained on by its model; pair by pair for co-engagement), and for each fold a model is trained from the
+   * base weights on the other folds, as the kept model was (same settings, schedule and seed) for
+   * {@code epochs} epochs, then gathers that fold's candidates. Each fold's facts are added to {@code facts}.
+   */
+  private List<BlendFitting.QueryCandidates> crossFitted(BlendFitting.Corpus corpus, Split split, Sides sides,
+      int epochs, String kernel, List<Map<String, Object>> facts) {
+    List<List<TrainingPairs.Pair>> folds = folds(split.train());
+    List<BlendFitting.QueryCandidates> out = new ArrayList<>();
+    for (int f = 0; f < folds.size(); f++) {
+      List<TrainingPairs.Pair> rest = new ArrayList<>();
+      for (int g = 0; g < folds.size(); g++) {
+        if (g != f) {
+          rest.addAll(folds.get(g));
+        }
+      }
+      if (folds.get(f).isEmpty() || rest.isEmpty()) {
+        continue;
+      }
+      Split foldSplit = new Split(split.train().subset(rest), Map.of(), Map.of());
+      String label = " (blend fold " + (f + 1) + "/" + folds.size() + ")";
+      try (ContrastiveTrainer trainer = ContrastiveTrainer.open(encoder, trainerOptions(foldSplit))) {
+        Trained t = train(trainer, foldSplit, sides, epochs, label);
+        List<BlendFitting.QueryCandidates> gathered;
+        try (SentenceEncoder model = trainer.encoder(t.best())) {
+          gathered = corpus.candidates(model, truthOf(folds.get(f)), kernel);
+        }
+        out.addAll(gathered);
+        Map<String, Object> fold = new LinkedHashMap<>();
+        fold.put("fold", f + 1);
+        fold.put("train_pairs", rest.size());
+        fold.put("epochs", t.epochsRun());
+        fold.put("training_s", Math.round(t.trainingSeconds() * 100) / 100.0);
+        fold.put("queries", gathered.size());
+        facts.add(fold);
+      }
+    }
+    if (out.isEmpty()) {
+      throw new InvalidInputException("finetune.blendFolds = " + options.blendFolds() + ": the training pairs do "
+          + "not fill two folds; lower it, or set it to 0 to fit the blend on the validation slice");
+    }
+    return out;
+  }
+
+  private List<List<TrainingPairs.Pair>> folds(TrainingPairs train) {
+    int k = options.blendFolds();
+    List<List<TrainingPairs.Pair>> out = new ArrayList<>();
+    if (train.byComponent()) {
+      for (List<String[]> fold : new MatchGraph(train.rows()).folds(k, options.seed())) {
+        out.add(fold.stream().map(r -> new TrainingPairs.Pair(r[0], r[1])).toList());
+      }
+      return out;
+    }
+    List<TrainingPairs.Pair> shuffled = new ArrayList<>(train.positives());
+    Collections.shuffle(shuffled, new Random(options.seed()));
+    for (int f = 0; f < k; f++) {
+      out.add(new ArrayList<>());
+    }
+    for (int i = 0; i < shuffled.size(); i++) {
+      out.get(i % k).add(shuffled.get(i));
+    }
+    return out;
+  }
+
+  /** Query (anchor) → partners of {@code pairs}. */
+  private static Map<String, Set<String>> truthOf(List<TrainingPairs.Pair> pairs) {
+    Map<String, Set<String>> truth = new TreeMap<>();
+    for (TrainingPairs.Pair p : pairs) {
+      truth.computeIfAbsent(p.a(), k -> new HashSet<>()).add(p.b());
+    }
+    return truth;
   }
 
   @SuppressWarnings("unchecked")
@@ -456,6 +607,7 @@ public final class FineTuning {
 
   /** The progress line: step, loss, pairs/s, tokens/s, ETA; logged every 10 s and at the end of an epoch. */
   private final class Progress {
+    private final String label;
     private final int epoch;
     private final int steps;
     private final int pairs;
@@ -465,7 +617,8 @@ public final class FineTuning {
     private int done;
     private double recentLoss = Double.NaN;
 
-    Progress(int epoch, int steps, int pairs) {
+    Progress(String label, int epoch, int steps, int pairs) {
+      this.label = label;
       this.epoch = epoch;
       this.steps = steps;
       this.pairs = pairs;
@@ -482,8 +635,8 @@ public final class FineTuning {
       lastLog = now;
       double seconds = (now - start) / 1e9;
       double perStep = seconds / step;
-      LOG.info(String.format(Locale.ROOT, "finetune epoch %d/%d step %d/%d loss %.4f (smoothed %.4f) %.1f pairs/s "
-              + "%.0f tokens/s, epoch %d/%d pairs, ETA %s", epoch, options.epochs(), step, steps, loss, recentLoss,
+      LOG.info(String.format(Locale.ROOT, "finetune%s epoch %d/%d step %d/%d loss %.4f (smoothed %.4f) %.1f pairs/s "
+              + "%.0f tokens/s, epoch %d/%d pairs, ETA %s", label, epoch, options.epochs(), step, steps, loss, recentLoss,
           done / seconds, tokens / seconds, done, pairs, duration(perStep * stepsLeft)));
     }
   }

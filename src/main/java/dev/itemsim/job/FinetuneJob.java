@@ -93,7 +93,7 @@ public final class FinetuneJob {
 
     Path model = publisher.stage(OutputLayout.MODEL);
     FineTuning fineTuning = new FineTuning(spark, config.trainingEncoder(), config.search(), config.lexical(),
-        publisher.scratch("finetune").toString(), config.training());
+        config.embeddingWeight(), publisher.scratch("finetune").toString(), config.training());
     FineTuning.Outcome outcome = stages.run("train", "Fine-tune " + config.corpus().encoder().model() + " on "
         + pairs.positives().size() + " pairs", () -> writeLocally(model, dir -> fineTuning.run(pairs, textsA,
         textsB, data, dir)));

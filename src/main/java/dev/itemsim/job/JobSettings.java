@@ -63,8 +63,8 @@ final class JobSettings {
    * blend is fitted on the lexical retriever's features and candidates.
    */
   static final Keys FINETUNE = new Keys("finetune", concat(CORPUS_SECTIONS, List.of("finetune.")),
-      Set.copyOf(concat(List.of("similarity.blas"), concat(EmbeddingRetriever.Options.KEYS,
-          LexicalRetriever.Options.KEYS))));
+      Set.copyOf(concat(List.of("similarity.blas", "similarity.hybrid.embeddingWeight"),
+          concat(EmbeddingRetriever.Options.KEYS, LexicalRetriever.Options.KEYS))));
   private static final List<Keys> ALL = List.of(SIMILAR_ITEMS, EVALUATE, MATCH, FINETUNE);
 
   private JobSettings() {}

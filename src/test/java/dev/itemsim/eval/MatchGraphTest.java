@@ -62,6 +62,33 @@ class MatchGraphTest {
     assertThat(other.test()).isNotEqualTo(split.test());
   }
 
+  @ParameterizedTest
+  @ValueSource(ints = {2, 3, 5})
+  void foldsKeepEveryComponentInOneFoldAndShareThePairsEvenly(int k) throws Exception {
+    List<String[]> pairs = read(Path.of("sample-data/abt-buy/matches.csv"));
+    List<List<String[]>> folds = new MatchGraph(pairs).folds(k, 42);
+    assertThat(folds).hasSize(k);
+    for (int f = 0; f < k; f++) {
+      List<String[]> rest = new ArrayList<>();
+      for (int g = 0; g < k; g++) {
+        if (g != f) {
+          rest.addAll(folds.get(g));
+        }
+      }
+      assertNoLeak(rest, folds.get(f), pairs);
+      // components are small (at most a few pairs), so greedy filling keeps folds within a few pairs of even
+      assertThat(folds.get(f).size()).isBetween(pairs.size() / k - 5, pairs.size() / k + 5);
+    }
+    assertThat(new MatchGraph(pairs).folds(k, 42).get(0)).containsExactlyElementsOf(folds.get(0));
+    assertThat(new MatchGraph(pairs).folds(k, 7).get(0)).isNotEqualTo(folds.get(0));
+  }
+
+  @Test
+  void foldsNeedAtLeastTwo() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new MatchGraph(List.<String[]>of(new String[] {"a", "b"}))
+        .folds(1, 42)).hasMessageContaining("at least 2 folds");
+  }
+
   @Test
   void chainsOfPartnersStayTogether() {
     // a1-b1-a2-b2-a3 is one product group even though a1 and b2 are never paired directly

@@ -134,6 +134,42 @@ class FinetuneJobTest {
   }
 
   @Test
+  void aCrossFittedBlendIsFittedOnEveryTrainingQueryAndComparedOnTheValidationSlice() throws Exception {
+    Path[] sample = labelledSample();
+    Path out = dir.resolve("crossfit");
+    JobTestSupport.Result result = finetune(sample, out, "finetune.blendFolds=2", "finetune.epochs=1");
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    Path model = out.resolve(OutputLayout.MODEL);
+    JsonNode training = new ObjectMapper().readTree(model.resolve("training.json").toFile());
+    JsonNode blend = training.get("blend");
+    assertThat(blend.get("fitted_on").asText()).isEqualTo("training pairs, cross-fitted in 2 folds");
+    // every training pair's anchor is a query of its fold (among Abt-Buy's first 60 pairs one anchor has two)
+    int trainPairs = training.get("split").get("train_pairs").asInt();
+    assertThat(blend.get("queries").asInt()).isBetween(trainPairs - 1, trainPairs);
+    assertThat(blend.get("positives").asLong()).isPositive();
+    // two models, each trained on the other fold's pairs only, for the one epoch the kept model ran
+    assertThat(blend.get("folds")).hasSize(2);
+    int foldQueries = 0;
+    for (JsonNode fold : blend.get("folds")) {
+      assertThat(fold.get("epochs").asInt()).isEqualTo(1);
+      assertThat(fold.get("train_pairs").asInt()).isBetween(1, trainPairs - 1);
+      foldQueries += fold.get("queries").asInt();
+    }
+    assertThat(blend.get("folds").get(0).get("train_pairs").asInt() + blend.get("folds").get(1).get("train_pairs")
+        .asInt()).isEqualTo(trainPairs);
+    assertThat(foldQueries).isEqualTo(blend.get("queries").asInt());
+    int validationPairs = training.get("split").get("validation_pairs").asInt();
+    for (String which : List.of("hand_tuned", "learned")) {
+      assertThat(blend.get("validation").get(which).get("pairs").asInt()).as(which).isEqualTo(validationPairs);
+      assertThat(blend.get("validation").get(which).get("recall@10").asDouble()).as(which).isGreaterThan(0.8);
+    }
+    assertThat(training.get("hyper_parameters").get("blend_folds").asInt()).isEqualTo(2);
+    JobTestSupport.Result bad = finetune(sample, dir.resolve("bad"), "finetune.blendFolds=1");
+    assertThat(bad.exitCode()).isNotZero();
+    assertThat(bad.err()).contains("finetune.blendFolds = 1");
+  }
+
+  @Test
   void badPairsFilesFailNamingTheFile() throws Exception {
     Path[] sample = labelledSample();
     Files.writeString(sample[2], "id_a,id_b\n" + Files.readAllLines(sample[2]).get(1) + "\n999999,10011646\n");
