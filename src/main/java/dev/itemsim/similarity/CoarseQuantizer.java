@@ -4,15 +4,20 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.embed.Vectors;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.util.random.BernoulliCellSampler;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The coarse quantiser of IVF search: spherical k-means ({@link SphericalKMeans}) on the driver over a random
@@ -30,20 +35,102 @@ final class CoarseQuantizer {
   }
 
   /**
-   * Trains about {@code lists} centroids on about {@code sampleSize} of the {@code count} corpus vectors
-   * (column {@value SearchItems#EMBEDDING}), a Bernoulli sample drawn with {@code seed} and collected to the
-   * driver, so the driver holds about {@code sampleSize} vectors whatever the corpus size: zero vectors are
-   * left out, vectors equal once normalised counted once, at most as many lists as distinct sampled vectors.
-   * When the sample holds no usable vector, the first {@code sampleSize} non-zero corpus vectors are used.
-   * {@code kernel} names the exact search's kernel ({@link Kernels#select}; {@code gpu} runs on the CPU
-   * here, as the driver has no GPU assigned).
+   * What one pass over the corpus gathers before training: the vector length of its first row (−1 when that
+   * row has no vector; the layout checks every row against it), the sample's usable vectors, and, when asked
+   * for, every id (rows without one are counted, not kept).
    */
-  static Trained train(Dataset<Row> corpus, long count, int lists, long sampleSize, int iterations, long seed,
+  record Scan(int dim, List<float[]> sample, List<String> ids, long missingIds) {}
+
+  /** One partition's share of a {@link Scan}. */
+  private record PartScan(int partition, int firstDim, boolean seen, ArrayList<String> ids, long missingIds,
+      ArrayList<float[]> sample) implements Serializable {}
+
+  /**
+   * Reads the corpus ({@value SearchItems#ID}, {@value SearchItems#EMBEDDING}) once: a Bernoulli sample of about
+   * {@code sampleSize} of its {@code count} rows drawn with {@code seed} (Spark's own sampler, seeded per
+   * partition as {@code Dataset.sample} seeds it) keeps its non-zero, finite vectors; with {@code withIds} every
+   * id comes back too, so the driver holds about {@code sampleSize} vectors, and the ids only when asked.
+   */
+  static Scan scan(Dataset<Row> corpus, long count, long sampleSize, long seed, boolean withIds) {
+    double fraction = sampleSize >= count ? 1.0 : (double) sampleSize / count;
+    List<PartScan> parts = corpus.select(col(SearchItems.ID), col(SearchItems.EMBEDDING)).queryExecution().toRdd()
+        .toJavaRDD().mapPartitionsWithIndex((index, rows) -> {
+          int[] firstDim = {-1};
+          boolean[] seen = {false};
+          long[] missing = {0};
+          ArrayList<String> ids = new ArrayList<>();
+          Iterator<InternalRow> recorded = new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+              return rows.hasNext();
+            }
+
+            @Override
+            public InternalRow next() {
+              InternalRow r = rows.next();
+              if (!seen[0]) {
+                seen[0] = true;
+                firstDim[0] = r.isNullAt(1) ? -1 : r.getArray(1).numElements();
+              }
+              if (withIds) {
+                if (r.isNullAt(0)) {
+                  missing[0]++;
+                } else {
+                  ids.add(r.getUTF8String(0).toString());
+                }
+              }
+              return r;
+            }
+          };
+          BernoulliCellSampler<InternalRow> sampler = new BernoulliCellSampler<>(0.0, fraction, false);
+          sampler.setSeed(seed + index);
+          scala.collection.Iterator<InternalRow> sampled = sampler.sample(CollectionConverters.asScala(recorded));
+          ArrayList<float[]> sample = new ArrayList<>();
+          while (sampled.hasNext()) {
+            float[] v = usable(sampled.next());
+            if (v != null) {
+              sample.add(v);
+            }
+          }
+          while (recorded.hasNext()) {  // the sampler may stop early: every id is still wanted
+            recorded.next();
+          }
+          return List.of(new PartScan(index, firstDim[0], seen[0], ids, missing[0], sample)).iterator();
+        }, false).collect();
+    int dim = 0;
+    List<float[]> sample = new ArrayList<>();
+    List<String> ids = withIds ? new ArrayList<>((int) Math.min(count, Integer.MAX_VALUE - 8)) : null;
+    long missing = 0;
+    List<PartScan> ordered = new ArrayList<>(parts);
+    ordered.sort(java.util.Comparator.comparingInt(PartScan::partition));
+    boolean found = false;
+    for (PartScan part : ordered) {
+      if (!found && part.seen()) {
+        dim = part.firstDim();
+        found = true;
+      }
+      sample.addAll(part.sample());
+      if (withIds) {
+        ids.addAll(part.ids());
+      }
+      missing += part.missingIds();
+    }
+    return new Scan(dim, sample, ids, missing);
+  }
+
+  /**
+   * Trains about {@code lists} centroids on the scan's sample (drawn from about {@code sampleSize} of the corpus
+   * rows, so the driver holds that many vectors whatever the corpus size): zero vectors are left out, vectors
+   * equal once normalised counted once, at most as many lists as distinct sampled vectors. When the sample
+   * holds no usable vector, the first {@code sampleSize} non-zero corpus vectors are used. {@code kernel} names
+   * the exact search's kernel ({@link Kernels#select}; {@code gpu} runs on the CPU here, as the driver has no
+   * GPU assigned).
+   */
+  static Trained train(Dataset<Row> corpus, Scan scan, int lists, long sampleSize, int iterations, long seed,
       String kernel) {
-    Dataset<Row> vectors = corpus.select(col(SearchItems.EMBEDDING));
-    List<float[]> sample = distinctUnit(usable(sampleSize >= count ? vectors
-        : vectors.sample(false, (double) sampleSize / count, seed)).collect());
+    List<float[]> sample = distinctUnit(scan.sample());
     if (sample.isEmpty()) {
+      Dataset<Row> vectors = corpus.select(col(SearchItems.EMBEDDING));
       sample = distinctUnit(usable(vectors).take((int) Math.min(Integer.MAX_VALUE - 8, Math.max(1, sampleSize))));
       if (sample.isEmpty()) {
         throw new InvalidInputException("Every embedding of the corpus is a zero vector: cosine neighbours are "
@@ -83,21 +170,30 @@ final class CoarseQuantizer {
     return embeddings.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> {
       List<float[]> out = new ArrayList<>();
       while (rows.hasNext()) {
-        org.apache.spark.sql.catalyst.InternalRow r = rows.next();
-        if (r.isNullAt(0)) {
-          continue;
-        }
-        float[] v = CollectedItems.floats(r.getArray(0));
-        double norm = 0;
-        for (float x : v) {
-          norm += x * x;
-        }
-        if (norm > 0 && Double.isFinite(norm)) {
+        float[] v = usable(rows.next(), 0);
+        if (v != null) {
           out.add(v);
         }
       }
       return out.iterator();
     });
+  }
+
+  /** The vector of a scanned row (column 1) when it is non-zero and finite, else null. */
+  private static float[] usable(InternalRow r) {
+    return usable(r, 1);
+  }
+
+  private static float[] usable(InternalRow r, int column) {
+    if (r.isNullAt(column)) {
+      return null;
+    }
+    float[] v = CollectedItems.floats(r.getArray(column));
+    double norm = 0;
+    for (float x : v) {
+      norm += x * x;
+    }
+    return norm > 0 && Double.isFinite(norm) ? v : null;
   }
 
   /** The vectors normalised in place, each distinct one once, in order of first appearance. */

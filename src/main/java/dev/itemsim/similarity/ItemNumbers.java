@@ -110,6 +110,26 @@ final class ItemNumbers {
     }
   }
 
+  /**
+   * Item numbers known on the driver, for corpora whose ids it may hold: the ids in id order, each once, so
+   * that an item's number is its position ({@link #numberOf}). Fails naming an id two corpus rows share.
+   */
+  static String[] sortedOnDriver(List<String> ids) {
+    String[] sorted = ids.toArray(String[]::new);
+    java.util.Arrays.parallelSort(sorted, ID_ORDER);
+    for (int i = 1; i < sorted.length; i++) {
+      if (sorted[i].equals(sorted[i - 1])) {
+        throw new InvalidInputException("Item id '" + sorted[i] + "' appears twice among the items to search");
+      }
+    }
+    return sorted;
+  }
+
+  /** The number of {@code id} among {@code sorted} ({@link #sortedOnDriver}); negative when it is not there. */
+  static int numberOf(String[] sorted, String id) {
+    return java.util.Arrays.binarySearch(sorted, id, ID_ORDER);
+  }
+
   /** Segment, replica and row of a membership in one long: segment in the high word, replica and row below. */
   private static long location(int segment, int replica, int row) {
     return (long) segment << 32 | (long) replica << 24 | row;

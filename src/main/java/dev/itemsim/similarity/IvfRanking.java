@@ -2,10 +2,15 @@ package dev.itemsim.similarity;
 
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.udf;
 
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
 
 /**
  * The lists of an IVF search: computed and kept on the executors' disks (neighbours as corpus item
@@ -19,21 +24,32 @@ final class IvfRanking implements Ranking {
    */
   static final long BROADCAST_IDS_UP_TO = 500_000;
 
+  /** How neighbour numbers become ids: a broadcast array of the ids in id order, or a join with a numbers table. */
+  record Names(Broadcast<String[]> sorted, Dataset<Row> numbers, long corpusItems) {
+    /** Every id in id order, indexed by item number ({@link ItemNumbers#sortedOnDriver}). */
+    static Names broadcast(Broadcast<String[]> sorted) {
+      return new Names(sorted, null, sorted.value().length);
+    }
+
+    /** {@link ItemNumbers#SCHEMA} rows of {@code corpusItems} items, joined (by broadcast up to the threshold). */
+    static Names joined(Dataset<Row> numbers, long corpusItems) {
+      return new Names(null, numbers, corpusItems);
+    }
+  }
+
   private final SparkSession spark;
   private final Dataset<Row> index;
-  private final Dataset<Row> numbers;
-  private final long corpusItems;
+  private final Names names;
   private final SearchFacts facts;
   private final SearchRequest request;
   private final IvfPlan plan;
   private final Runnable cleanup;
 
-  IvfRanking(SparkSession spark, Dataset<Row> index, Dataset<Row> numbers, long corpusItems, SearchFacts facts,
-      SearchRequest request, IvfPlan plan, Runnable cleanup) {
+  IvfRanking(SparkSession spark, Dataset<Row> index, Names names, SearchFacts facts, SearchRequest request,
+      IvfPlan plan, Runnable cleanup) {
     this.spark = spark;
     this.index = index;
-    this.numbers = numbers;
-    this.corpusItems = corpusItems;
+    this.names = names;
     this.facts = facts;
     this.request = request;
     this.plan = plan;
@@ -42,9 +58,16 @@ final class IvfRanking implements Ranking {
 
   @Override
   public Dataset<Row> rows() {
-    Dataset<Row> selected = numbers.select(col(SearchItems.ID).as("_neighbor_id"), col("_item"));
-    Dataset<Row> names = corpusItems <= BROADCAST_IDS_UP_TO ? broadcast(selected) : selected;
-    return index.join(names, index.col("_neighbor").equalTo(names.col("_item")))
+    if (names.sorted() != null) {
+      Broadcast<String[]> sorted = names.sorted();
+      UserDefinedFunction name = udf((UDF1<Integer, String>) n -> sorted.value()[n], DataTypes.StringType)
+          .asNonNullable();
+      return index.select(col(SearchItems.ID), col("rank"), name.apply(col("_neighbor")).as("neighbor_id"),
+          col("score"));
+    }
+    Dataset<Row> selected = names.numbers().select(col(SearchItems.ID).as("_neighbor_id"), col("_item"));
+    Dataset<Row> joined = names.corpusItems() <= BROADCAST_IDS_UP_TO ? broadcast(selected) : selected;
+    return index.join(joined, index.col("_neighbor").equalTo(joined.col("_item")))
         .select(index.col(SearchItems.ID), col("rank"), col("_neighbor_id").as("neighbor_id"), col("score"));
   }
 

@@ -41,8 +41,10 @@ import scala.Tuple2;
  *       notes its {@code nprobe} nearest lists (computed with the exact search's kernel), and the executors
  *       write each list as segment files of at most a block's rows ({@link ListSegments}) — one shuffle of
  *       the vectors, to their lists.
- *   <li><b>Number</b>: corpus items get their position in id order, sorting only ids ({@link ItemNumbers}):
- *       ties go to the lower id as in exact search; the driver holds no per-item data.
+ *   <li><b>Number</b>: corpus items get their position in id order, so ties go to the lower id as in exact
+ *       search: up to {@link #idsOnDriverUpTo} items the training pass gathers the ids, the driver sorts them and
+ *       the layout numbers its rows by that broadcast array; above it the executors sort only ids
+ *       ({@link ItemNumbers#assign}) and the driver holds no per-item data.
  *   <li><b>Search</b>: each query's candidates are the items of the lists it probes, scored with the same
  *       kernel, candidate test and top-N lists as exact search, list segment by list segment, in tasks of
  *       bounded work ({@link IvfPlan}, {@link IvfTaskRunner}); partial lists are merged per query segment.
@@ -57,6 +59,13 @@ import scala.Tuple2;
 public record IvfSearch(Options options) implements SearchMethod {
   public static final String NAME = "ivf";
   private static final Logger LOG = LoggerFactory.getLogger(IvfSearch.class);
+  /**
+   * Corpus sizes up to which the ids are gathered on the driver by the sampling pass and items are numbered as
+   * the lists are written; above it a distributed pass numbers them ({@link ItemNumbers#assign}). The ids are
+   * broadcast to the rows step up to this size anyway. Tests lower it to run the distributed numbering on small
+   * corpora.
+   */
+  static volatile long idsOnDriverUpTo = IvfRanking.BROADCAST_IDS_UP_TO;
   /** Vectors per nearest-centroid product while laying out the lists. */
   private static final int ASSIGN_BATCH = 1024;
 
@@ -214,12 +223,11 @@ public record IvfSearch(Options options) implements SearchMethod {
       throw new InvalidInputException("IVF search numbers corpus items with 32-bit integers: " + corpusCount
           + " items are too many");
     }
-    int dim = corpus.selectExpr("size(" + SearchItems.EMBEDDING + ")").first().getInt(0);
     Cleanup cleanup = new Cleanup();
     KernelUsage usage = KernelUsage.register(spark.sparkContext());
     cleanup.add(usage::log);  // steps run last first: this one once the rows are written
     try {
-      return search(spark, jsc, request, corpus, queries, corpusCount, queryCount, dim, kernelName, kernel, usage,
+      return search(spark, jsc, request, corpus, queries, corpusCount, queryCount, kernelName, kernel, usage,
           exact.blockSize(), same, exclude, cleanup);
     } catch (RuntimeException | Error e) {
       try {
@@ -232,7 +240,7 @@ public record IvfSearch(Options options) implements SearchMethod {
   }
 
   private Ranking search(SparkSession spark, JavaSparkContext jsc, SearchRequest request, Dataset<Row> corpus,
-      Dataset<Row> queries, long corpusCount, long queryCount, int dim, String kernelName, String kernel,
+      Dataset<Row> queries, long corpusCount, long queryCount, String kernelName, String kernel,
       KernelUsage usage, int blockSize, int same, int exclude, Cleanup cleanup) {
     boolean self = request.self();
     int filters = request.filter().columns().size();
@@ -240,8 +248,14 @@ public record IvfSearch(Options options) implements SearchMethod {
 
     long t0 = System.nanoTime();
     int wantedLists = options.listsFor(corpusCount);
-    CoarseQuantizer.Trained trained = CoarseQuantizer.train(corpus, corpusCount, wantedLists,
-        options.sampleFor(corpusCount, wantedLists), options.iterations(), options.seed(), kernelName);
+    long sampleSize = options.sampleFor(corpusCount, wantedLists);
+    // up to idsOnDriverUpTo, the one pass that samples also gathers the ids, and items are numbered as the lists
+    // are written
+    boolean idsOnDriver = corpusCount <= idsOnDriverUpTo;
+    CoarseQuantizer.Scan scan = CoarseQuantizer.scan(corpus, corpusCount, sampleSize, options.seed(), idsOnDriver);
+    int dim = scan.dim();
+    CoarseQuantizer.Trained trained = CoarseQuantizer.train(corpus, scan, wantedLists, sampleSize,
+        options.iterations(), options.seed(), kernelName);
     int lists = trained.lists();
     int nprobe = Math.min(options.nprobe(), lists);
     int assignments = Math.min(options.assignments(), lists);
@@ -253,14 +267,26 @@ public record IvfSearch(Options options) implements SearchMethod {
     String root = new Path(request.scratchDir(), "ivf-" + UUID.randomUUID()).toString();
     int partitions = (int) Math.max(jsc.defaultParallelism(),
         Math.min(lists, (corpusCount * assignments + blockSize - 1) / blockSize));
+    Broadcast<String[]> names = null;
+    if (idsOnDriver && scan.missingIds() == 0) {
+      names = jsc.broadcast(ItemNumbers.sortedOnDriver(scan.ids()));
+      cleanup.add(names::destroy);
+    }
+    scan = null;
     ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? nprobe : 0, assignments, filters);
     ListSegments written = ListSegments.write(memberships(corpus, centroids, corpusShape, self, kernelName, usage),
-        partitions, blockSize, corpusShape, root + "/corpus", jsc.hadoopConfiguration());
+        partitions, blockSize, corpusShape, root + "/corpus", jsc.hadoopConfiguration(), names);
     cleanup.add(written::delete);
-    ItemNumbers.Numbered numbered = ItemNumbers.assign(spark, written);
-    cleanup.add(numbered.release());
-    ListSegments corpusLists = numbered.segments();
-    Dataset<Row> numbers = numbered.numbers();
+    ListSegments corpusLists = written;
+    IvfRanking.Names neighborNames;
+    if (names != null) {
+      neighborNames = IvfRanking.Names.broadcast(names);
+    } else {
+      ItemNumbers.Numbered numbered = ItemNumbers.assign(spark, written);
+      cleanup.add(numbered.release());
+      corpusLists = numbered.segments();
+      neighborNames = IvfRanking.Names.joined(numbered.numbers(), corpusCount);
+    }
     ListSegments queryLists = corpusLists;
     if (!self) {
       ListSegments.Shape queryShape = new ListSegments.Shape(dim, nprobe, 1, filters);
@@ -317,7 +343,7 @@ public record IvfSearch(Options options) implements SearchMethod {
         String.format(Locale.ROOT, "%.2f%%", 100 * ivf.scoredFraction()), pairs, topN,
         ivf.recall() == null ? "not measured" : String.format(Locale.ROOT, "%.4f", ivf.recall()),
         ivf.recallQueries(), phases);
-    IvfRanking ranking = new IvfRanking(spark, indexRows, numbers, corpusCount, facts, request, plan, cleanup);
+    IvfRanking ranking = new IvfRanking(spark, indexRows, neighborNames, facts, request, plan, cleanup);
     if (ivf.recall() != null && ivf.recall() < options.minRecall()) {
       String message = String.format(Locale.ROOT, "Approximate top-%d (ivf: %d lists, nprobe %d, %d list(s) per "
           + "item) found %.2f%% of the exact neighbours of %d sampled queries, below similarity.ivf.minRecall = %s: "

@@ -162,6 +162,16 @@ final class ListSegments implements Serializable {
    */
   static ListSegments write(JavaPairRDD<Integer, byte[]> rows, int partitions, int maxRows, Shape shape, String dir,
       Configuration conf) {
+    return write(rows, partitions, maxRows, shape, dir, conf, null);
+  }
+
+  /**
+   * The same, numbering the rows as they are written when {@code names} holds every id in id order
+   * ({@link ItemNumbers#sortedOnDriver}): each segment then gets its item number file, and no numbering pass is
+   * needed. A row whose id is not among them fails the write (the corpus changed while it was searched).
+   */
+  static ListSegments write(JavaPairRDD<Integer, byte[]> rows, int partitions, int maxRows, Shape shape, String dir,
+      Configuration conf, Broadcast<String[]> names) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(rows.context());
     Path path = new Path(dir);
     try {
@@ -181,7 +191,8 @@ final class ListSegments implements Serializable {
       List<Written> written = new ArrayList<>(rows
           .repartitionAndSortWithinPartitions(new HashPartitioner(Math.max(1, partitions)))
           .mapPartitionsWithIndex((p, it) -> writePartition(p, it, shape, maxRows, dir,
-              BlockFiles.attempt(TaskContext.get()), shared.value().value()).iterator(), true)
+              BlockFiles.attempt(TaskContext.get()), shared.value().value(), names == null ? null : names.value())
+              .iterator(), true)
           .collect());
       written.sort(java.util.Comparator.comparingInt((Written w) -> w.segment().list())
           .thenComparing(w -> w.segment().path()));
@@ -202,9 +213,9 @@ final class ListSegments implements Serializable {
 
   /** One writer task: its rows arrive sorted by list; every list is cut into files of at most maxRows rows. */
   private static List<Written> writePartition(int partition, Iterator<Tuple2<Integer, byte[]>> rows, Shape shape,
-      int maxRows, String dir, String attempt, Configuration conf) throws IOException {
+      int maxRows, String dir, String attempt, Configuration conf, String[] names) throws IOException {
     List<Written> out = new ArrayList<>();
-    Chunk chunk = new Chunk(shape, maxRows);
+    Chunk chunk = new Chunk(shape, maxRows, names);
     FileSystem fs = new Path(dir).getFileSystem(conf);
     int files = 0;
     while (rows.hasNext()) {
@@ -229,13 +240,16 @@ final class ListSegments implements Serializable {
     final int[] lists;
     final String[][] values;
     final String[] ids;
+    final String[] names;
     final Map<Integer, Integer> probed = new TreeMap<>();
     int list = -1;
     int rows;
     int queryRows;
 
-    Chunk(Shape shape, int maxRows) {
+    /** @param names every corpus id in id order, to number the rows by; null: rows stay unnumbered */
+    Chunk(Shape shape, int maxRows, String[] names) {
       this.shape = shape;
+      this.names = names;
       vectors = new float[maxRows * shape.dim()];
       replicas = new byte[maxRows];
       probes = new int[maxRows * shape.nprobe()];
@@ -301,10 +315,24 @@ final class ListSegments implements Serializable {
         }
         out.writeInt(MAGIC);
       }
+      String itemsPath = null;
+      if (names != null) {
+        int[] items = new int[rows];
+        for (int r = 0; r < rows; r++) {
+          items[r] = ItemNumbers.numberOf(names, ids[r]);
+          if (items[r] < 0) {
+            throw new IllegalStateException("Item '" + ids[r] + "' was not among the corpus ids read before the "
+                + "lists were laid out: the corpus changed while it was searched");
+          }
+        }
+        Path itemsFile = new Path(dir, name + ".items");
+        writeItems(fs, itemsFile, items);
+        itemsPath = itemsFile.toString();
+      }
       int[] probedLists = probed.keySet().stream().mapToInt(Integer::intValue).toArray();
       int[] probedCounts = probed.values().stream().mapToInt(Integer::intValue).toArray();
-      Written written = new Written(new Segment(list, rows, queryRows, file.toString(), idsFile.toString(), null),
-          probedLists, probedCounts);
+      Written written = new Written(new Segment(list, rows, queryRows, file.toString(), idsFile.toString(),
+          itemsPath), probedLists, probedCounts);
       rows = 0;
       queryRows = 0;
       probed.clear();

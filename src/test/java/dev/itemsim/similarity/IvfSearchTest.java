@@ -17,11 +17,13 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 @Tag("integration")
 class IvfSearchTest {
@@ -43,9 +45,11 @@ class IvfSearchTest {
    * last tie, with items stored in one list or two (each pair still scored once), with and without filters,
    * on one catalogue and against a second one.
    */
-  @ParameterizedTest(name = "self={0} filters={1} assignments={2}")
-  @CsvSource({"true, true, 2", "false, true, 1", "true, false, 1", "false, false, 2"})
-  void everyListProbedEqualsExactSearch(boolean self, boolean filters, int assignments) {
+  @ParameterizedTest(name = "self={0} filters={1} assignments={2} ids on the driver={3}")
+  @CsvSource({"true, true, 2, true", "false, true, 1, true", "true, false, 1, true", "false, false, 2, true",
+      "true, true, 2, false", "false, false, 1, false"})
+  void everyListProbedEqualsExactSearch(boolean self, boolean filters, int assignments, boolean idsOnDriver) {
+    IvfSearch.idsOnDriverUpTo = idsOnDriver ? IvfRanking.BROADCAST_IDS_UP_TO : 0;
     Random random = new Random(17);
     Dataset<Row> corpus = items(tiedVectors(520, 16, random), "c", random);
     Dataset<Row> queries = self ? corpus : items(tiedVectors(150, 16, random), "q", random);
@@ -200,8 +204,15 @@ class IvfSearchTest {
     }
   }
 
-  @Test
-  void repeatedIdsAreRefusedByName() {
+  @AfterEach
+  void numberOnTheDriverAgain() {
+    IvfSearch.idsOnDriverUpTo = IvfRanking.BROADCAST_IDS_UP_TO;
+  }
+
+  @ParameterizedTest(name = "ids on the driver={0}")
+  @ValueSource(booleans = {true, false})
+  void repeatedIdsAreRefusedByName(boolean idsOnDriver) {
+    IvfSearch.idsOnDriverUpTo = idsOnDriver ? IvfRanking.BROADCAST_IDS_UP_TO : 0;
     Random random = new Random(31);
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
