@@ -34,7 +34,7 @@ class TorchBertEncoderTest {
     assertThat(titles).hasSize(200);
     float[][] ort = SharedEncoders.get(on(model, EngineChoice.ONNXRUNTIME)).encode(titles).vectors();
     SentenceEncoder torch = SharedEncoders.get(on(model, EngineChoice.PYTORCH));
-    assertThat(torch).isInstanceOf(TorchBertEncoder.class);
+    assertThat(SharedEncoders.unwrap(torch)).isInstanceOf(TorchBertEncoder.class);
     float[][] pt = torch.encode(titles).vectors();
     for (int i = 0; i < titles.size(); i++) {
       assertThat(Vectors.cosine(pt[i], ort[i])).as("%s title %d '%s'", model, i, titles.get(i))
@@ -72,7 +72,8 @@ class TorchBertEncoderTest {
 
   @Test
   void builtinChineseModelUsesClsPooling() {
-    BatchingEncoder encoder = (BatchingEncoder) SharedEncoders.get(on("builtin:bge-small-zh-v15", EngineChoice.PYTORCH));
+    BatchingEncoder encoder = (BatchingEncoder) SharedEncoders.unwrap(SharedEncoders.get(on("builtin:bge-small-zh-v15",
+        EngineChoice.PYTORCH)));
     assertThat(encoder.pooling()).isEqualTo(Pooling.CLS);
     assertThat(encoder.dimension()).isEqualTo(512);
   }
