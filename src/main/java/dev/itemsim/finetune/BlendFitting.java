@@ -134,23 +134,41 @@ final class BlendFitting {
     }
   }
 
-  /** Fits a logistic blend on {@code examples}; {@code truth} counts the partners they miss. */
+  /**
+   * Fits a logistic blend on {@code examples}; {@code truth} counts the partners they miss. {@code pairwise}: the
+   * regression sees, for every query, each (partner, other candidate) pair as the difference of their features in
+   * both orders, labelled by which comes first, without an intercept; the fitted weights then only order a query's
+   * candidates (the blend's score is no longer a match probability).
+   */
   static Result fit(SparkSession spark, List<QueryCandidates> examples, Map<String, Set<String>> truth,
-      LexicalRetriever.Options lexical, String source) {
+      LexicalRetriever.Options lexical, boolean pairwise, String source) {
     List<Row> rows = new ArrayList<>();
     long positives = 0;
     long partners = 0;
     for (QueryCandidates q : examples) {
+      List<double[]> x = new ArrayList<>(q.ids().size());
       for (int i = 0; i < q.ids().size(); i++) {
         positives += q.matches()[i] ? 1 : 0;
-        rows.add(RowFactory.create(q.matches()[i] ? 1.0 : 0.0,
-            Vectors.dense(LogisticBlend.vector(q.features().get(i), lexical.lexical()))));
+        x.add(LogisticBlend.vector(q.features().get(i), lexical.lexical()));
+        if (!pairwise) {
+          rows.add(RowFactory.create(q.matches()[i] ? 1.0 : 0.0, Vectors.dense(x.get(i))));
+        }
+      }
+      if (pairwise) {
+        for (int p = 0; p < x.size(); p++) {
+          for (int n = 0; n < x.size() && q.matches()[p]; n++) {
+            if (!q.matches()[n]) {
+              rows.add(RowFactory.create(1.0, Vectors.dense(difference(x.get(p), x.get(n)))));
+              rows.add(RowFactory.create(0.0, Vectors.dense(difference(x.get(n), x.get(p)))));
+            }
+          }
+        }
       }
       partners += truth.get(q.query()).size();
     }
     Dataset<Row> data = spark.createDataFrame(rows, EXAMPLES);
     LogisticRegressionModel fitted = new LogisticRegression().setMaxIter(200).setRegParam(1e-3)
-        .setElasticNetParam(0).setStandardization(true).fit(data);
+        .setElasticNetParam(0).setStandardization(true).setFitIntercept(!pairwise).fit(data);
     LogisticBlend blend = new LogisticBlend(fitted.intercept(), fitted.coefficients().toArray(),
         lexical.lexical().ngram(), lexical.lexical(), source);
     Map<String, Object> facts = new LinkedHashMap<>();
@@ -161,6 +179,7 @@ final class BlendFitting {
     facts.put("partners_not_among_candidates", partners - positives);
     facts.put("lexical", Map.of("wordWeight", lexical.lexical().wordWeight(), "modelWeight",
         lexical.lexical().modelWeight(), "ngram", lexical.lexical().ngram()));
+    facts.put("objective", pairwise ? "pairwise: a partner against each other candidate of its query" : "pointwise");
     facts.put("regularisation", "L2 1e-3 on standardised features (MLlib LogisticRegression)");
     return new Result(blend, facts);
   }
@@ -183,6 +202,14 @@ final class BlendFitting {
     Map<String, Set<String>> queried = new TreeMap<>();
     candidates.forEach(q -> queried.put(q.query(), truth.get(q.query())));
     return Evaluation.metrics(new RankedLists(lists), queried);
+  }
+
+  private static double[] difference(double[] a, double[] b) {
+    double[] d = new double[a.length];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = a[i] - b[i];
+    }
+    return d;
   }
 
   private static int[] unionOf(int[] a, int[] b) {

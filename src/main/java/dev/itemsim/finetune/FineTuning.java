@@ -81,11 +81,20 @@ public final class FineTuning {
    *     training pairs' queries, each fold's candidates gathered with a model trained (as the kept one, for its
    *     number of epochs) on the other folds, so that the blend sees the tuned embedding as it scores unseen
    *     items; the validation slice then compares the fitted blend with the hand-tuned one
+   * @param blendObjective what the blend's logistic regression classifies: {@code pointwise}, each candidate as a
+   *     partner or not; {@code pairwise}, which of a partner and another candidate of the same query ranks first
+   *     (the difference of their features, no intercept), so that only the order within a query is fitted
    */
   public record Options(int epochs, int batchSize, double learningRate, double warmupFraction, double weightDecay,
       double maxGradNorm, double scale, double dropout, boolean hardNegatives, double validationFraction,
-      int patience, long seed, boolean learnBlend, int blendFolds) {
+      int patience, long seed, boolean learnBlend, int blendFolds, String blendObjective) {
+    public static final Set<String> BLEND_OBJECTIVES = Set.of("pointwise", "pairwise");
+
     public Options {
+      if (!BLEND_OBJECTIVES.contains(blendObjective)) {
+        throw new InvalidInputException("finetune.blendObjective = '" + blendObjective + "' is not one of pointwise, "
+            + "pairwise");
+      }
       if (blendFolds == 1 || blendFolds < 0) {
         throw new InvalidInputException("finetune.blendFolds = " + blendFolds + ": use 0 (fit on the validation "
             + "slice) or at least 2 folds");
@@ -95,7 +104,7 @@ public final class FineTuning {
     /** The same with {@code folds} blend folds. */
     public Options withBlendFolds(int folds) {
       return new Options(epochs, batchSize, learningRate, warmupFraction, weightDecay, maxGradNorm, scale, dropout,
-          hardNegatives, validationFraction, patience, seed, learnBlend, folds);
+          hardNegatives, validationFraction, patience, seed, learnBlend, folds, blendObjective);
     }
 
     public Map<String, Object> asMap() {
@@ -114,6 +123,7 @@ public final class FineTuning {
       m.put("seed", seed);
       m.put("learn_blend", learnBlend);
       m.put("blend_folds", blendFolds);
+      m.put("blend_objective", blendObjective);
       m.put("loss", "multiple-negatives ranking, symmetric, in-batch negatives");
       m.put("optimizer", "AdamW (no decay on biases and LayerNorms), linear warm-up then linear decay, "
           + "global-norm clipping");
@@ -344,7 +354,8 @@ public final class FineTuning {
         }
       }
     }
-    BlendFitting.Result result = BlendFitting.fit(spark, fitOn, truth, lexical, BLEND_JSON);
+    BlendFitting.Result result = BlendFitting.fit(spark, fitOn, truth, lexical, options.blendObjective().equals(
+        "pairwise"), BLEND_JSON);
     Map<String, Object> facts = new LinkedHashMap<>();
     facts.put("file", BLEND_JSON);
     facts.put("fitted_on", crossFit ? "training pairs, cross-fitted in " + options.blendFolds() + " folds"

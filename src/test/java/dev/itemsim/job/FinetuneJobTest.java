@@ -134,10 +134,11 @@ class FinetuneJobTest {
   }
 
   @Test
-  void aCrossFittedBlendIsFittedOnEveryTrainingQueryAndComparedOnTheValidationSlice() throws Exception {
+  void aCrossFittedPairwiseBlendIsFittedOnEveryTrainingQueryAndComparedOnTheValidationSlice() throws Exception {
     Path[] sample = labelledSample();
     Path out = dir.resolve("crossfit");
-    JobTestSupport.Result result = finetune(sample, out, "finetune.blendFolds=2", "finetune.epochs=1");
+    JobTestSupport.Result result = finetune(sample, out, "finetune.blendFolds=2", "finetune.epochs=1",
+        "finetune.blendObjective=pairwise");
     assertThat(result.exitCode()).as(result.err()).isZero();
     Path model = out.resolve(OutputLayout.MODEL);
     JsonNode training = new ObjectMapper().readTree(model.resolve("training.json").toFile());
@@ -164,6 +165,14 @@ class FinetuneJobTest {
       assertThat(blend.get("validation").get(which).get("recall@10").asDouble()).as(which).isGreaterThan(0.8);
     }
     assertThat(training.get("hyper_parameters").get("blend_folds").asInt()).isEqualTo(2);
+    assertThat(blend.get("objective").asText()).startsWith("pairwise");
+    JsonNode file = new ObjectMapper().readTree(model.resolve("hybrid-blend.json").toFile());
+    assertThat(file.get("intercept").asDouble()).isZero();  // differences of features carry no intercept
+    // the partner outranks the other candidates: the cosines weigh positively
+    assertThat(blend.get("coefficients").get("embedding").asDouble()).isPositive();
+    JobTestSupport.Result unknown = finetune(sample, dir.resolve("unknown"), "finetune.blendObjective=listwise");
+    assertThat(unknown.exitCode()).isNotZero();
+    assertThat(unknown.err()).contains("finetune.blendObjective");
     JobTestSupport.Result bad = finetune(sample, dir.resolve("bad"), "finetune.blendFolds=1");
     assertThat(bad.exitCode()).isNotZero();
     assertThat(bad.err()).contains("finetune.blendFolds = 1");
