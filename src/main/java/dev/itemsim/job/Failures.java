@@ -3,6 +3,7 @@ package dev.itemsim.job;
 import dev.itemsim.InvalidInputException;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Tells bad input from faults. Spark reports an unreadable input file (a corrupt or truncated Parquet part,
@@ -20,10 +21,41 @@ final class Failures {
   private static final java.util.regex.Pattern STAGE_FAILURE = java.util.regex.Pattern.compile(
       "^Job aborted due to stage failure: .*?most recent failure: Lost task [^:]*?\\): ");
 
+  /** Set once the JVM begins to shut down (a termination signal, or System.exit), by {@link #watchShutdown}. */
+  private static final AtomicBoolean STOPPING = new AtomicBoolean();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> STOPPING.set(true), "itemsim-note-shutdown"));
+  }
+
   private Failures() {}
 
-  /** The exception the command line should see: bad input as {@link InvalidInputException}, the rest as is. */
+  /**
+   * Makes sure a shutdown of the JVM is noticed: a run killed while it works (SIGTERM from a scheduler's timeout)
+   * then fails with {@link JobStoppedException} instead of whatever Spark reports once its context is gone.
+   * Call before the work starts (a JVM that is already shutting down accepts no new hook).
+   */
+  static void watchShutdown() {
+    // loading the class registers the hook
+  }
+
+  /** A run stopped by the JVM's shutdown, not by its own fault. */
+  static final class JobStoppedException extends RuntimeException {
+    JobStoppedException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /**
+   * The exception the command line should see: bad input as {@link InvalidInputException}, a run cut short by
+   * the JVM's shutdown as {@link JobStoppedException}, the rest as is.
+   */
   static RuntimeException classify(Throwable failure) {
+    if (STOPPING.get()) {
+      return new JobStoppedException("The run was stopped: the JVM is shutting down (a termination signal such as "
+          + "SIGTERM, or an exit) while the job ran; nothing was published. Spark reported: " + oneLine(failure),
+          failure);
+    }
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof InvalidInputException invalid) {
         return invalid;

@@ -33,6 +33,7 @@ final class JobRun {
   static <T> T execute(SparkSession spark, RunSummary summary, OutputLayout layout, String runId, String name,
       Map<String, String> inputs, Function<OutputPublisher, T> work) {
     long start = System.nanoTime();
+    Failures.watchShutdown();
     OutputLock.requireOutsideInputs(spark.sparkContext().hadoopConfiguration(), layout.root(), inputs);
     FileSystem fs = fileSystem(spark, layout.path());
     // qualified on the driver (file:/abs/..., hdfs://nn/...): executors resolve relative paths against their
