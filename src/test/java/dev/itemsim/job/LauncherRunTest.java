@@ -39,6 +39,35 @@ class LauncherRunTest {
     allCoresLog = run.log();
   }
 
+  /**
+   * A scheduler's timeout sends SIGTERM: the run stops saying so (not with the error Spark raises once its
+   * context is gone), publishes nothing, and the JVM exits with the signal's code and no crash file (its exit
+   * hook used to free the ONNX Runtime session under a running encode call: SIGSEGV).
+   */
+  @Test
+  void aRunStoppedBySigtermSaysSoPublishesNothingAndDoesNotCrash() throws Exception {
+    Path out = dir.resolve("stopped");
+    try (Launcher.Submission run = Launcher.start(dir.resolve("stopped.log"), List.of("run",
+        "jobs/similar-items.conf", "--set", "input.path=" + catalog, "--set", "output.path=" + out,
+        "--set", "run.date=" + DATE), Map.of())) {
+      assertThat(run.awaitLog("Stage encode started", Duration.ofMinutes(3))).as(run.log()).isTrue();
+      Thread.sleep(500);
+      run.process().destroy();  // SIGTERM
+      assertThat(run.await(Duration.ofMinutes(2))).as(run.log()).isEqualTo(143);
+      assertThat(run.log()).contains("The run was stopped: the JVM is shutting down").doesNotContain("SIGSEGV")
+          .doesNotContain("INTERNAL_ERROR");
+      assertThat(Launcher.ROOT.resolve("hs_err_pid" + run.pid() + ".log")).doesNotExist();
+    }
+    assertThat(out.resolve("similar_items")).doesNotExist();
+    try (var runs = java.nio.file.Files.list(out.resolve(OutputLayout.RUNS))) {
+      Path summary = runs.filter(p -> p.toString().endsWith(".json")).findFirst().orElseThrow();
+      com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(summary.toFile());
+      assertThat(json.get("status").asText()).isEqualTo("failed");
+      assertThat(json.get("error").asText()).startsWith("The run was stopped");
+    }
+  }
+
   @Test
   void aDefaultRunPrintsNoNoise() {
     assertThat(allCoresLog).contains("itemsim similar-items succeeded for run_date=" + DATE)
