@@ -156,7 +156,10 @@ final class BlendFitting {
       }
       if (pairwise) {
         for (int p = 0; p < x.size(); p++) {
-          for (int n = 0; n < x.size() && q.matches()[p]; n++) {
+          if (!q.matches()[p]) {
+            continue;
+          }
+          for (int n = 0; n < x.size(); n++) {
             if (!q.matches()[n]) {
               rows.add(RowFactory.create(1.0, Vectors.dense(difference(x.get(p), x.get(n)))));
               rows.add(RowFactory.create(0.0, Vectors.dense(difference(x.get(n), x.get(p)))));

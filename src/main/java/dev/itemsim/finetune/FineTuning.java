@@ -101,12 +101,6 @@ public final class FineTuning {
       }
     }
 
-    /** The same with {@code folds} blend folds. */
-    public Options withBlendFolds(int folds) {
-      return new Options(epochs, batchSize, learningRate, warmupFraction, weightDecay, maxGradNorm, scale, dropout,
-          hardNegatives, validationFraction, patience, seed, learnBlend, folds, blendObjective);
-    }
-
     public Map<String, Object> asMap() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("epochs", epochs);
@@ -251,7 +245,7 @@ public final class FineTuning {
     Epoch state = evaluate(trainer, current, sides, split);
     double evaluationSeconds = (System.nanoTime() - evalStart) / 1e9;
     Map<String, Object> before = state.metrics();
-    LOG.info("finetune{}: {} training pairs, {} validation pairs; validation before training {}", label,
+    LOG.info("finetune{}: {} training pairs, {} validation queries; validation before training {}", label,
         split.train().positives().size(), split.validation().size(), before);
     ContrastiveTrainer.Snapshot best = current;
     double bestScore = state.score();

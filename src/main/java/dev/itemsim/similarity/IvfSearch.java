@@ -272,7 +272,7 @@ public record IvfSearch(Options options) implements SearchMethod {
       names = jsc.broadcast(ItemNumbers.sortedOnDriver(scan.ids()));
       cleanup.add(names::destroy);
     }
-    scan = null;
+    scan = null;  // the sample and the id list are not needed any more: the driver lets them go before the layout
     ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? nprobe : 0, assignments, filters);
     ListSegments written = ListSegments.write(memberships(corpus, centroids, corpusShape, self, kernelName, usage),
         partitions, blockSize, corpusShape, root + "/corpus", jsc.hadoopConfiguration(), names);
