@@ -8,6 +8,7 @@ import dev.itemsim.job.EvaluateConfig;
 import dev.itemsim.job.EvaluateJob;
 import dev.itemsim.job.FinetuneConfig;
 import dev.itemsim.job.FinetuneJob;
+import dev.itemsim.job.JobStoppedException;
 import dev.itemsim.job.MatchConfig;
 import dev.itemsim.job.MatchJob;
 import dev.itemsim.job.OutputLayout;
@@ -76,6 +77,10 @@ public final class Main implements Runnable {
       if (e instanceof RecallBelowMinimumException) {
         err.println("itemsim: " + e.getMessage());
         return EXIT_LOW_RECALL;
+      }
+      if (e instanceof JobStoppedException) {
+        err.println("itemsim: failed: " + e.getMessage());  // not a fault: no stack trace to report
+        return EXIT_FAILED;
       }
       err.println("itemsim: failed: " + e.getMessage());
       err.println("(a fault, not a problem with the input: the stack trace follows for a bug report)");

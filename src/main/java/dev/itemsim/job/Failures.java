@@ -23,26 +23,22 @@ final class Failures {
 
   /** Set once the JVM begins to shut down (a termination signal, or System.exit), by {@link #watchShutdown}. */
   private static final AtomicBoolean STOPPING = new AtomicBoolean();
-
-  static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> STOPPING.set(true), "itemsim-note-shutdown"));
-  }
+  private static final AtomicBoolean WATCHING = new AtomicBoolean();
 
   private Failures() {}
 
   /**
    * Makes sure a shutdown of the JVM is noticed: a run killed while it works (SIGTERM from a scheduler's timeout)
    * then fails with {@link JobStoppedException} instead of whatever Spark reports once its context is gone.
-   * Call before the work starts (a JVM that is already shutting down accepts no new hook).
+   * Call before the work starts; the first call registers one shutdown hook for the JVM, later calls do nothing.
    */
   static void watchShutdown() {
-    // loading the class registers the hook
-  }
-
-  /** A run stopped by the JVM's shutdown, not by its own fault. */
-  static final class JobStoppedException extends RuntimeException {
-    JobStoppedException(String message, Throwable cause) {
-      super(message, cause);
+    if (WATCHING.compareAndSet(false, true)) {
+      try {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> STOPPING.set(true), "itemsim-note-shutdown"));
+      } catch (IllegalStateException shuttingDown) {
+        STOPPING.set(true);  // the JVM accepts no new hook once its shutdown has begun
+      }
     }
   }
 
@@ -52,9 +48,9 @@ final class Failures {
    */
   static RuntimeException classify(Throwable failure) {
     if (STOPPING.get()) {
+      // what Spark raises once its context is gone (often "[INTERNAL_ERROR] ... a bug in Spark") stays the cause
       return new JobStoppedException("The run was stopped: the JVM is shutting down (a termination signal such as "
-          + "SIGTERM, or an exit) while the job ran; nothing was published. Spark reported: " + oneLine(failure),
-          failure);
+          + "SIGTERM, or an exit) while the job ran; nothing was published", failure);
     }
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof InvalidInputException invalid) {
