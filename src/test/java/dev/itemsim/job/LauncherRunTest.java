@@ -2,7 +2,10 @@ package dev.itemsim.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.itemsim.SparkTestSupport;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -59,10 +62,9 @@ class LauncherRunTest {
       assertThat(Launcher.ROOT.resolve("hs_err_pid" + run.pid() + ".log")).doesNotExist();
     }
     assertThat(out.resolve("similar_items")).doesNotExist();
-    try (var runs = java.nio.file.Files.list(out.resolve(OutputLayout.RUNS))) {
+    try (var runs = Files.list(out.resolve(OutputLayout.RUNS))) {
       Path summary = runs.filter(p -> p.toString().endsWith(".json")).findFirst().orElseThrow();
-      com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
-          .readTree(summary.toFile());
+      JsonNode json = new ObjectMapper().readTree(summary.toFile());
       assertThat(json.get("status").asText()).isEqualTo("failed");
       assertThat(json.get("error").asText()).startsWith("The run was stopped");
     }
