@@ -130,6 +130,24 @@ final class ItemNumbers {
     return java.util.Arrays.binarySearch(sorted, id, ID_ORDER);
   }
 
+  private static final java.util.Map<String[], java.util.Map<String, Integer>> NUMBERS_BY_ID =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  /**
+   * Every id of {@code sorted} ({@link #sortedOnDriver}) to its number, built once per JVM for that array (a
+   * broadcast value is one array per executor) and dropped with it: a hash lookup per row instead of a binary
+   * search comparing ids.
+   */
+  static java.util.Map<String, Integer> numbersById(String[] sorted) {
+    return NUMBERS_BY_ID.computeIfAbsent(sorted, ids -> {
+      java.util.Map<String, Integer> numbers = new java.util.HashMap<>(Math.max(16, ids.length * 4 / 3 + 1));
+      for (int i = 0; i < ids.length; i++) {
+        numbers.put(ids[i], i);
+      }
+      return numbers;
+    });
+  }
+
   /** Segment, replica and row of a membership in one long: segment in the high word, replica and row below. */
   private static long location(int segment, int replica, int row) {
     return (long) segment << 32 | (long) replica << 24 | row;

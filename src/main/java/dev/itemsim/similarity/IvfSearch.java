@@ -316,18 +316,21 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
     String computation = UUID.randomUUID().toString();
     int topN = request.topN();
-    JavaRDD<Row> index = jsc.parallelize(plan.tasks(), Math.max(1, plan.tasks().size()))
+    // the merged lists are kept in their compact form (neighbour numbers and scores, by query segment); rows
+    // with ids are made from them only when written
+    JavaPairRDD<Integer, TopNBuffer> merged = jsc.parallelize(plan.tasks(), Math.max(1, plan.tasks().size()))
         .flatMapToPair(task -> new IvfTaskRunner(sharedQueries.value(), sharedCorpus.value(), task, topN,
             KernelUsage.select(usage, kernelName), self, same, exclude, computation))
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(queryLists.size(), 4 * jsc.defaultParallelism())))
-        .flatMap(block -> indexRows(sharedQueries.value().read(block._1(), true), block._2()));
-    Dataset<Row> indexRows = spark.createDataFrame(index, INDEX_SCHEMA).persist(StorageLevel.DISK_ONLY());
-    cleanup.add(indexRows::unpersist);
-    long pairs = indexRows.count();
+        .persist(StorageLevel.MEMORY_AND_DISK_SER());
+    cleanup.add(merged::unpersist);
+    long pairs = merged.map(block -> (long) block._2().kept()).fold(0L, Long::sum);
+    Dataset<Row> indexRows = spark.createDataFrame(
+        merged.flatMap(block -> indexRows(sharedQueries.value().readIds(block._1()), block._2())), INDEX_SCHEMA);
     phases.put("search", millisSince(t2));
 
     long t3 = System.nanoTime();
-    SampledRecall.Result recall = measureRecall(jsc, sharedQueries, indexRows, sharedCorpus, topN, kernelName, usage,
+    SampledRecall.Result recall = measureRecall(jsc, sharedQueries, merged, sharedCorpus, topN, kernelName, usage,
         self, same, exclude);
     phases.put("recall", millisSince(t3));
 
@@ -451,11 +454,11 @@ public record IvfSearch(Options options) implements SearchMethod {
   }
 
   /** {@link #INDEX_SCHEMA} rows of a query segment's merged lists: one list per query row. */
-  private static Iterator<Row> indexRows(ListSegment q, TopNBuffer top) {
+  private static Iterator<Row> indexRows(ListSegments.Ids q, TopNBuffer top) {
     List<Row> out = new ArrayList<>();
     int[] neighbors = new int[top.n()];
     float[] scores = new float[top.n()];
-    for (int r = 0; r < q.rows(); r++) {
+    for (int r = 0; r < q.ids().length; r++) {
       if (q.replicas()[r] != 0) {
         continue;
       }
@@ -472,16 +475,14 @@ public record IvfSearch(Options options) implements SearchMethod {
    * exact lists against their approximate ones in {@code indexRows}; null when not measured.
    */
   private SampledRecall.Result measureRecall(JavaSparkContext jsc, Broadcast<ListSegments> queries,
-      Dataset<Row> indexRows, Broadcast<ListSegments> corpus, int topN, String kernelName, KernelUsage usage,
-      boolean self, int same, int exclude) {
+      JavaPairRDD<Integer, TopNBuffer> merged, Broadcast<ListSegments> corpus, int topN, String kernelName,
+      KernelUsage usage, boolean self, int same, int exclude) {
     if (options.recallSample() == 0) {
       return null;
     }
     SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L);
     TopNBuffer exact = SampledRecall.exact(jsc, corpus, sample, topN, kernelName, usage, self, same, exclude);
-    List<Row> approximate = indexRows.filter(col(SearchItems.ID).isin((Object[]) sample.ids()))
-        .select(SearchItems.ID, "_neighbor").collectAsList();
-    return SampledRecall.compare(sample, exact, SampledRecall.lists(approximate));
+    return SampledRecall.compare(sample, exact, SampledRecall.approximate(jsc, sample, merged));
   }
 
   /** What a search holds until its ranking is closed: undone in reverse order, each once. */

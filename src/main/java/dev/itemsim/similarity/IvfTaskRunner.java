@@ -57,7 +57,7 @@ final class IvfTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
       throw new NoSuchElementException();
     }
     int a = units[next].querySegment();
-    ListSegment q = queries.read(a, false);
+    ListSegment q = queries.read(a);
     TopNBuffer top = new TopNBuffer(q.rows(), topN);
     ThresholdFloors.seed(computation, a, top);
     Map<Integer, int[]> rowsByList = rowsByProbedList(q);
@@ -65,7 +65,7 @@ final class IvfTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
       int list = units[next].list();
       Gathered rows = Gathered.of(q, rowsByList.get(list));
       while (next < units.length && units[next].querySegment() == a && units[next].list() == list) {
-        ListSegment c = corpus.read(units[next].corpusSegment(), false);
+        ListSegment c = corpus.read(units[next].corpusSegment());
         multiply(rows, q, c, top, a);
         next++;
       }

@@ -3,7 +3,7 @@ package dev.itemsim.similarity;
 /**
  * The rows of one list segment in memory ({@link ListSegments}): their vectors as one row-major float32
  * block, and per row its item number, replica number, the lists it probes (queries), the lists it is stored
- * in, its filter values and, when read for output, its id.
+ * in and its filter values (ids are read apart: {@link ListSegments#readIds}).
  *
  * @param list the inverted list the rows belong to
  * @param vectors rows × dim floats, row-major
@@ -14,10 +14,9 @@ package dev.itemsim.similarity;
  * @param probes rows × nprobe list numbers, nearest first (−1 for rows that do not rank)
  * @param lists rows × assignments list numbers the item is stored in, nearest first
  * @param values filter values, one array per filter column (null for a missing or blank value)
- * @param ids item ids, or null when not read
  */
 record ListSegment(int list, int rows, int dim, float[] vectors, int[] items, byte[] replicas, int nprobe,
-    int[] probes, int assignments, int[] lists, String[][] values, String[] ids) {
+    int[] probes, int assignments, int[] lists, String[][] values) {
 
   /** Whether row {@code r} probes list {@code l}. */
   boolean probes(int r, int l) {
@@ -31,8 +30,6 @@ record ListSegment(int list, int rows, int dim, float[] vectors, int[] items, by
 
   /** Bytes this segment holds in memory (vectors and numbers; strings estimated), for the read cache. */
   long bytes() {
-    long strings = ids == null ? 0 : 64L * rows;
-    return 4L * vectors.length + 5L * rows + 4L * (probes.length + lists.length) + 48L * rows * values.length
-        + strings;
+    return 4L * vectors.length + 5L * rows + 4L * (probes.length + lists.length) + 48L * rows * values.length;
   }
 }

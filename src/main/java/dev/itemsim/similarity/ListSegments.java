@@ -117,7 +117,7 @@ final class ListSegments implements Serializable {
       valueBytes[k] = utf8(v == null || v.isBlank() ? null : v);
       size += 4 + (valueBytes[k] == null ? 0 : valueBytes[k].length);
     }
-    ByteBuffer buf = ByteBuffer.allocate(size);
+    ByteBuffer buf = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     buf.put((byte) replica);
     putBytes(buf, idBytes);
     buf.asFloatBuffer().put(vector);
@@ -158,7 +158,7 @@ final class ListSegments implements Serializable {
   /**
    * Writes {@code rows} — (list, {@link #encode encoded row}) — as segments of at most {@code maxRows} rows
    * into {@code dir} (created; must be new), the lists hashed over {@code partitions} writer tasks, each
-   * sorting its rows by list. A failed write deletes {@code dir}.
+   * holding a bounded number of rows ({@link #writePartition}). A failed write deletes {@code dir}.
    */
   static ListSegments write(JavaPairRDD<Integer, byte[]> rows, int partitions, int maxRows, Shape shape, String dir,
       Configuration conf) {
@@ -189,7 +189,7 @@ final class ListSegments implements Serializable {
     Broadcast<SerializableConfiguration> shared = jsc.broadcast(new SerializableConfiguration(conf));
     try {
       List<Written> written = new ArrayList<>(rows
-          .repartitionAndSortWithinPartitions(new HashPartitioner(Math.max(1, partitions)))
+          .partitionBy(new HashPartitioner(Math.max(1, partitions)))
           .mapPartitionsWithIndex((p, it) -> writePartition(p, it, shape, maxRows, dir,
               BlockFiles.attempt(TaskContext.get()), shared.value().value(), names == null ? null : names.value())
               .iterator(), true)
@@ -211,22 +211,44 @@ final class ListSegments implements Serializable {
     }
   }
 
-  /** One writer task: its rows arrive sorted by list; every list is cut into files of at most maxRows rows. */
+  /**
+   * One writer task: rows arrive in any order. A list's rows are held until there are {@code maxRows} of them,
+   * then written as a segment; when the task holds {@code 2 × maxRows} rows in all, its largest held list is
+   * written early; what is held at the end is written list by list. So a task holds at most about
+   * {@code 2 × maxRows} rows whatever the lists' sizes, and no sort is needed.
+   */
   private static List<Written> writePartition(int partition, Iterator<Tuple2<Integer, byte[]>> rows, Shape shape,
       int maxRows, String dir, String attempt, Configuration conf, String[] names) throws IOException {
     List<Written> out = new ArrayList<>();
     Chunk chunk = new Chunk(shape, maxRows, names);
     FileSystem fs = new Path(dir).getFileSystem(conf);
-    int files = 0;
+    Map<Integer, List<byte[]>> held = new TreeMap<>();
+    long heldRows = 0;
     while (rows.hasNext()) {
       Tuple2<Integer, byte[]> row = rows.next();
-      if (chunk.rows > 0 && (row._1() != chunk.list || chunk.rows == maxRows)) {
-        out.add(chunk.write(fs, dir, String.format("seg-%05d-%05d-%s", partition, files++, attempt)));
+      int list = row._1();
+      List<byte[]> rowsOfList = held.computeIfAbsent(list, l -> new ArrayList<>());
+      rowsOfList.add(row._2());
+      heldRows++;
+      if (rowsOfList.size() < maxRows && heldRows < 2L * maxRows) {
+        continue;
       }
-      chunk.add(row._1(), row._2());
+      if (rowsOfList.size() < maxRows) {
+        for (Map.Entry<Integer, List<byte[]>> e : held.entrySet()) {
+          if (e.getValue().size() > rowsOfList.size()) {
+            list = e.getKey();
+            rowsOfList = e.getValue();
+          }
+        }
+      }
+      out.add(chunk.write(fs, dir, list, rowsOfList, String.format("seg-%05d-%05d-%s", partition, out.size(),
+          attempt)));
+      heldRows -= rowsOfList.size();
+      held.remove(list);
     }
-    if (chunk.rows > 0) {
-      out.add(chunk.write(fs, dir, String.format("seg-%05d-%05d-%s", partition, files, attempt)));
+    for (Map.Entry<Integer, List<byte[]>> e : held.entrySet()) {
+      out.add(chunk.write(fs, dir, e.getKey(), e.getValue(), String.format("seg-%05d-%05d-%s", partition, out.size(),
+          attempt)));
     }
     return out;
   }
@@ -240,7 +262,7 @@ final class ListSegments implements Serializable {
     final int[] lists;
     final String[][] values;
     final String[] ids;
-    final String[] names;
+    final Map<String, Integer> numbers;
     final Map<Integer, Integer> probed = new TreeMap<>();
     int list = -1;
     int rows;
@@ -249,7 +271,7 @@ final class ListSegments implements Serializable {
     /** @param names every corpus id in id order, to number the rows by; null: rows stay unnumbered */
     Chunk(Shape shape, int maxRows, String[] names) {
       this.shape = shape;
-      this.names = names;
+      this.numbers = names == null ? null : ItemNumbers.numbersById(names);
       vectors = new float[maxRows * shape.dim()];
       replicas = new byte[maxRows];
       probes = new int[maxRows * shape.nprobe()];
@@ -260,7 +282,7 @@ final class ListSegments implements Serializable {
 
     void add(int list, byte[] bytes) {
       this.list = list;
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
       int r = rows++;
       replicas[r] = buf.get();
       ids[r] = getString(buf);
@@ -282,6 +304,14 @@ final class ListSegments implements Serializable {
       for (int k = 0; k < shape.filters(); k++) {
         values[k][r] = getString(buf);
       }
+    }
+
+    /** Writes {@code rows} of {@code list} ({@link #encode encoded}) as one segment named {@code name}. */
+    Written write(FileSystem fs, String dir, int list, List<byte[]> rows, String name) throws IOException {
+      for (byte[] row : rows) {
+        add(list, row);
+      }
+      return write(fs, dir, name);
     }
 
     /** Writes the segment as {@code name} (vectors and numbers) and {@code name.ids} (replicas and ids). */
@@ -316,10 +346,10 @@ final class ListSegments implements Serializable {
         out.writeInt(MAGIC);
       }
       String itemsPath = null;
-      if (names != null) {
+      if (numbers != null) {
         int[] items = new int[rows];
         for (int r = 0; r < rows; r++) {
-          items[r] = ItemNumbers.numberOf(names, ids[r]);
+          items[r] = numbers.getOrDefault(ids[r], -1);
           if (items[r] < 0) {
             throw new IllegalStateException("Item '" + ids[r] + "' was not among the corpus ids read before the "
                 + "lists were laid out: the corpus changed while it was searched");
@@ -397,41 +427,27 @@ final class ListSegments implements Serializable {
   }
 
   /**
-   * Segment {@code s}: from this JVM's cache of recently read segments when there; ids are read only when
-   * asked for (to write output rows), and such reads are not cached. Item numbers are −1 until numbered.
+   * Segment {@code s} (vectors, numbers and filter values; ids are read apart, {@link #readIds}): from this
+   * JVM's cache of recently read segments when there. Item numbers are −1 until numbered.
    */
-  ListSegment read(int s, boolean withIds) {
+  ListSegment read(int s) {
     Segment info = segments[s];
     String key = info.path() + "#" + info.itemsPath();
-    if (!withIds) {
-      ListSegment cached = Cache.get(key);
-      if (cached != null) {
-        return cached;
-      }
+    ListSegment cached = Cache.get(key);
+    if (cached != null) {
+      return cached;
     }
-    ListSegment segment = readFile(info, withIds);
-    if (!withIds) {
-      Cache.put(key, segment);
-    }
+    ListSegment segment = readFile(info);
+    Cache.put(key, segment);
     return segment;
   }
 
-  private ListSegment readFile(Segment info, boolean withIds) {
+  private ListSegment readFile(Segment info) {
     Path file = new Path(info.path());
     try (FSDataInputStream stream = file.getFileSystem(conf()).open(file)) {
       DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(stream, 64 << 10));
-      int[] header = new int[7];
-      for (int k = 0; k < header.length; k++) {
-        header[k] = in.readInt();
-      }
+      checkHeader(file, info, in);
       int rows = info.rows();
-      if (header[0] != MAGIC || header[1] != shape.dim() || header[2] != shape.nprobe()
-          || header[3] != shape.assignments() || header[4] != shape.filters() || header[5] != rows
-          || header[6] != info.list()) {
-        throw new IllegalStateException("List segment file " + file + " has header " + Arrays.toString(header)
-            + ", expected a segment of list " + info.list() + " with " + rows + " rows of " + shape
-            + ": the file is not this search's");
-      }
       byte[] chunk = new byte[IO_CHUNK];
       float[] vectors = new float[rows * shape.dim()];
       readFloats(in, chunk, vectors);
@@ -451,14 +467,85 @@ final class ListSegments implements Serializable {
         throw new IllegalStateException("List segment file " + file + " is truncated or corrupt (bad trailer)");
       }
       int[] items = info.itemsPath() == null ? unnumbered(rows) : readItems(info);
-      String[] ids = withIds ? readIds(info).ids() : null;
       return new ListSegment(info.list(), rows, shape.dim(), vectors, items, replicas, shape.nprobe(), probes,
-          shape.assignments(), lists, values, ids);
+          shape.assignments(), lists, values);
     } catch (java.io.EOFException e) {
       throw new IllegalStateException("List segment file " + file + " is truncated: it ends before its "
           + info.rows() + " rows", e);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read list segment " + file, e);
+    }
+  }
+
+  /** Some rows of a segment: their vectors (row-major), item numbers (−1 until numbered) and filter values. */
+  record Rows(float[] vectors, int[] items, String[][] values) {}
+
+  /**
+   * Rows {@code rows} (ascending row numbers) of segment {@code s}, read by seeking to them instead of reading the
+   * whole segment: for picking a few rows out of many segments.
+   */
+  Rows readRows(int s, int[] rows) {
+    Segment info = segments[s];
+    Path file = new Path(info.path());
+    int dim = shape.dim();
+    try (FSDataInputStream stream = file.getFileSystem(conf()).open(file)) {
+      DataInputStream header = new DataInputStream(stream);
+      checkHeader(file, info, header);
+      float[] vectors = new float[rows.length * dim];
+      byte[] row = new byte[4 * dim];
+      for (int i = 0; i < rows.length; i++) {
+        stream.seek(HEADER_BYTES + 4L * dim * rows[i]);
+        stream.readFully(row);
+        ByteBuffer.wrap(row).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(vectors, i * dim, dim);
+      }
+      String[][] values = new String[shape.filters()][rows.length];
+      if (shape.filters() > 0) {
+        long n = info.rows();
+        stream.seek(HEADER_BYTES + n * (4L * dim + 1 + 4L * shape.nprobe() + 4L * shape.assignments()));
+        DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(stream, 64 << 10));
+        for (String[] column : values) {
+          for (int r = 0, next = 0; r < n; r++) {
+            String value = readString(in);
+            if (next < rows.length && rows[next] == r) {
+              column[next++] = value;
+            }
+          }
+        }
+      }
+      int[] items = unnumbered(rows.length);
+      if (info.itemsPath() != null) {
+        Path itemsFile = new Path(info.itemsPath());
+        try (FSDataInputStream itemsIn = itemsFile.getFileSystem(conf()).open(itemsFile)) {
+          byte[] number = new byte[4];
+          for (int i = 0; i < rows.length; i++) {
+            itemsIn.seek(8 + 4L * rows[i]);
+            itemsIn.readFully(number);
+            items[i] = ByteBuffer.wrap(number).order(ByteOrder.LITTLE_ENDIAN).getInt();
+          }
+        }
+      }
+      return new Rows(vectors, items, values);
+    } catch (java.io.EOFException e) {
+      throw new IllegalStateException("List segment file " + file + " is truncated: it ends before its "
+          + info.rows() + " rows", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read list segment " + file, e);
+    }
+  }
+
+  private static final int HEADER_BYTES = 7 * 4;
+
+  private void checkHeader(Path file, Segment info, DataInputStream in) throws IOException {
+    int[] header = new int[7];
+    for (int k = 0; k < header.length; k++) {
+      header[k] = in.readInt();
+    }
+    if (header[0] != MAGIC || header[1] != shape.dim() || header[2] != shape.nprobe()
+        || header[3] != shape.assignments() || header[4] != shape.filters() || header[5] != info.rows()
+        || header[6] != info.list()) {
+      throw new IllegalStateException("List segment file " + file + " has header " + Arrays.toString(header)
+          + ", expected a segment of list " + info.list() + " with " + info.rows() + " rows of " + shape
+          + ": the file is not this search's");
     }
   }
 

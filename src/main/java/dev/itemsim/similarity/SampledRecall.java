@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import scala.Tuple2;
@@ -22,10 +23,11 @@ final class SampledRecall {
   private SampledRecall() {}
 
   /**
-   * Sampled queries: their vectors (rows × dim), item numbers (−1 for queries of another catalogue), ids and
-   * filter values (one array per filter column).
+   * Sampled queries: their vectors (rows × dim), item numbers (−1 for queries of another catalogue), ids,
+   * filter values (one array per filter column), and where each is among the query lists: segment and row.
    */
-  record Sample(float[] vectors, int dim, int[] items, String[] ids, String[][] values) implements Serializable {
+  record Sample(float[] vectors, int dim, int[] items, String[] ids, String[][] values, int[] segments, int[] rows)
+      implements Serializable {
     int size() {
       return ids.length;
     }
@@ -75,14 +77,18 @@ final class SampledRecall {
     int dim = segments.shape().dim();
     int filters = segments.shape().filters();
     List<Picked> rows = new ArrayList<>(jsc.parallelize(picks, Math.max(1, Math.min(picks.size(),
-        4 * jsc.defaultParallelism()))).flatMap(p -> picked(queries.value().read(p._1(), true), p._2())).collect());
+        4 * jsc.defaultParallelism()))).flatMap(p -> picked(p._1(), queries.value(), p._2())).collect());
     rows.sort(Comparator.comparing(Picked::id, CollectedItems::compareIds));
     float[] vectors = new float[rows.size() * dim];
     int[] items = new int[rows.size()];
     String[] ids = new String[rows.size()];
     String[][] values = new String[filters][rows.size()];
+    int[] segmentOf = new int[rows.size()];
+    int[] rowOf = new int[rows.size()];
     for (int q = 0; q < rows.size(); q++) {
       Picked r = rows.get(q);
+      segmentOf[q] = r.segment();
+      rowOf[q] = r.row();
       System.arraycopy(r.vector(), 0, vectors, q * dim, dim);
       items[q] = r.item();
       ids[q] = r.id();
@@ -90,30 +96,39 @@ final class SampledRecall {
         values[k][q] = r.values()[k];
       }
     }
-    return new Sample(vectors, dim, items, ids, values);
+    return new Sample(vectors, dim, items, ids, values, segmentOf, rowOf);
   }
 
-  /** One sampled query row. */
-  private record Picked(String id, int item, float[] vector, String[] values) implements Serializable {}
+  /** One sampled query row: id, item number, vector, filter values, segment and row. */
+  private record Picked(String id, int item, float[] vector, String[] values, int segment, int row)
+      implements Serializable {}
 
-  /** The query rows of {@code segment} whose ordinals among its query rows are {@code ordinals} (ascending). */
-  private static java.util.Iterator<Picked> picked(ListSegment segment, int[] ordinals) {
-    List<Picked> out = new ArrayList<>(ordinals.length);
-    int ordinal = 0;
+  /**
+   * The query rows of segment {@code s} whose ordinals among its query rows are {@code ordinals} (ascending):
+   * only their vectors are read.
+   */
+  private static java.util.Iterator<Picked> picked(int s, ListSegments segments, int[] ordinals) {
+    ListSegments.Ids ids = segments.readIds(s);
+    int[] rows = new int[ordinals.length];
     int next = 0;
-    for (int r = 0; r < segment.rows() && next < ordinals.length; r++) {
-      if (segment.probes()[r * segment.nprobe()] < 0) {
+    for (int r = 0, ordinal = 0; r < ids.ids().length && next < ordinals.length; r++) {
+      if (ids.replicas()[r] != 0) {
         continue;  // a copy of an item stored in several lists: it ranks through its nearest list
       }
       if (ordinal++ == ordinals[next]) {
-        next++;
-        String[] values = new String[segment.values().length];
-        for (int k = 0; k < values.length; k++) {
-          values[k] = segment.values()[k][r];
-        }
-        out.add(new Picked(segment.ids()[r], segment.items()[r], java.util.Arrays.copyOfRange(segment.vectors(),
-            r * segment.dim(), (r + 1) * segment.dim()), values));
+        rows[next++] = r;
       }
+    }
+    ListSegments.Rows read = segments.readRows(s, java.util.Arrays.copyOf(rows, next));
+    int dim = segments.shape().dim();
+    List<Picked> out = new ArrayList<>(next);
+    for (int i = 0; i < next; i++) {
+      String[] values = new String[read.values().length];
+      for (int k = 0; k < values.length; k++) {
+        values[k] = read.values()[k][i];
+      }
+      out.add(new Picked(ids.ids()[rows[i]], read.items()[i], java.util.Arrays.copyOfRange(read.vectors(), i * dim,
+          (i + 1) * dim), values, s, rows[i]));
     }
     return out.iterator();
   }
@@ -168,7 +183,7 @@ final class SampledRecall {
     TopNBuffer top = new TopNBuffer(sample.size(), topN);
     float[] product = IvfScan.productBuffer();
     for (int s : group) {
-      ListSegment c = corpus.read(s, false);
+      ListSegment c = corpus.read(s);
       IvfTaskRunner.Gathered nearest = IvfTaskRunner.Gathered.of(c, nearestListRows(c));
       IvfScan.Check check = (q, cr) -> !(self && sample.items()[q] == c.items()[cr])
           && IvfScan.filtersAllow(sample.values(), q, c.values(), cr, same, exclude);
@@ -219,11 +234,37 @@ final class SampledRecall {
     return new Result(sample.size(), total, found);
   }
 
-  /** Approximate lists as sets of neighbour item numbers, from {@code (item_id, neighbour item)} pairs. */
-  static Map<String, Set<Integer>> lists(List<org.apache.spark.sql.Row> pairs) {
+  /**
+   * The approximate lists of the sampled queries (query id → neighbour item numbers), from the merged lists
+   * of the search ({@code merged}: query segment → its rows' lists); only the sample's lists reach the driver.
+   */
+  static Map<String, Set<Integer>> approximate(JavaSparkContext jsc, Sample sample,
+      JavaPairRDD<Integer, TopNBuffer> merged) {
+    Map<Integer, List<Integer>> bySegment = new HashMap<>();
+    for (int q = 0; q < sample.size(); q++) {
+      bySegment.computeIfAbsent(sample.segments()[q], k -> new ArrayList<>()).add(q);
+    }
+    HashMap<Integer, int[]> wanted = new HashMap<>();
+    bySegment.forEach((segment, qs) -> wanted.put(segment, qs.stream().mapToInt(Integer::intValue).toArray()));
+    int[] rows = sample.rows();
+    List<Tuple2<Integer, int[]>> lists = merged.filter(block -> wanted.containsKey(block._1()))
+        .flatMap(block -> {
+          TopNBuffer top = block._2();
+          int[] neighbors = new int[top.n()];
+          float[] scores = new float[top.n()];
+          List<Tuple2<Integer, int[]>> out = new ArrayList<>();
+          for (int q : wanted.get(block._1())) {
+            int count = top.sorted(rows[q], neighbors, scores);
+            out.add(new Tuple2<>(q, java.util.Arrays.copyOf(neighbors, count)));
+          }
+          return out.iterator();
+        }).collect();
     Map<String, Set<Integer>> out = new HashMap<>();
-    for (org.apache.spark.sql.Row r : pairs) {
-      out.computeIfAbsent(r.getString(0), k -> new HashSet<>()).add(r.getInt(1));
+    for (Tuple2<Integer, int[]> list : lists) {
+      Set<Integer> neighbors = out.computeIfAbsent(sample.ids()[list._1()], k -> new HashSet<>());
+      for (int neighbor : list._2()) {
+        neighbors.add(neighbor);
+      }
     }
     return out;
   }

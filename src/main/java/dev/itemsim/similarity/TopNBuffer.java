@@ -108,6 +108,15 @@ public final class TopNBuffer implements Serializable {
     return this;
   }
 
+  /** Entries kept over all rows. */
+  public long kept() {
+    long count = 0;
+    for (long entry : entries) {
+      count += entry != EMPTY_ENTRY ? 1 : 0;
+    }
+    return count;
+  }
+
   /**
    * Writes {@code row}'s entries best first into the arrays and returns how many there are (fewer than n
    * when the row had fewer candidates).
