@@ -12,7 +12,14 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.SerializableConfiguration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -39,26 +46,46 @@ final class CoarseQuantizer {
    * row has no vector; the layout checks every row against it), the sample's usable vectors, and, when asked
    * for, every id (rows without one are counted, not kept).
    */
-  record Scan(int dim, List<float[]> sample, List<String> ids, long missingIds) {}
-
-  /** One partition's share of a {@link Scan}. */
-  private record PartScan(int partition, int firstDim, boolean seen, ArrayList<String> ids, long missingIds,
-      ArrayList<float[]> sample) implements Serializable {}
+  record Scan(int dim, List<float[]> sample, List<String> ids, long missingIds, ListSegments rows) {}
 
   /**
-   * Reads the corpus ({@value SearchItems#ID}, {@value SearchItems#EMBEDDING}) once: a Bernoulli sample of about
-   * {@code sampleSize} of its {@code count} rows drawn with {@code seed} (Spark's own sampler, seeded per
-   * partition as {@code Dataset.sample} seeds it) keeps its non-zero, finite vectors; with {@code withIds} every
-   * id comes back too, so the driver holds about {@code sampleSize} vectors, and the ids only when asked.
+   * Where a scan lays the corpus rows down ({@link ListSegments.Appender}): a new folder, the number of filter
+   * columns after id and vector, rows per segment.
    */
-  static Scan scan(Dataset<Row> corpus, long count, long sampleSize, long seed, boolean withIds) {
+  record RowDump(String dir, int filters, int maxRows) implements Serializable {}
+
+  /** One partition's share of a {@link Scan}. */
+  private record PartScan(int partition, int firstDim, String firstId, boolean seen, ArrayList<String> ids,
+      long missingIds, ArrayList<float[]> sample, ArrayList<ListSegments.Written> dumped) implements Serializable {}
+
+  /**
+   * Reads the corpus ({@value SearchItems#ID}, {@value SearchItems#EMBEDDING}, then {@code dump.filters()} filter
+   * columns when dumping) once: a Bernoulli sample of about {@code sampleSize} of its {@code count} rows drawn
+   * with {@code seed} (Spark's own sampler, seeded per partition as {@code Dataset.sample} seeds it) keeps its
+   * non-zero, finite vectors; with {@code withIds} every id comes back too, so the driver holds about
+   * {@code sampleSize} vectors, and the ids only when asked. With a {@code dump} (null: none) every row is also
+   * written into {@code dump.dir()} as it is read ({@link Scan#rows}), failing on a row without a vector or with
+   * another vector length; the caller deletes those files.
+   */
+  static Scan scan(Dataset<Row> corpus, long count, long sampleSize, long seed, boolean withIds, RowDump dump) {
     double fraction = sampleSize >= count ? 1.0 : (double) sampleSize / count;
-    List<PartScan> parts = corpus.select(col(SearchItems.ID), col(SearchItems.EMBEDDING)).queryExecution().toRdd()
-        .toJavaRDD().mapPartitionsWithIndex((index, rows) -> {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(corpus.sparkSession().sparkContext());
+    Configuration hadoop = jsc.hadoopConfiguration();
+    if (dump != null) {
+      createFolder(new org.apache.hadoop.fs.Path(dump.dir()), hadoop);
+    }
+    Broadcast<SerializableConfiguration> conf = dump == null ? null
+        : jsc.broadcast(new SerializableConfiguration(hadoop));
+    Dataset<Row> read = dump == null ? corpus.select(col(SearchItems.ID), col(SearchItems.EMBEDDING)) : corpus;
+    List<PartScan> parts;
+    try {
+      parts = read.queryExecution().toRdd().toJavaRDD().mapPartitionsWithIndex((index, rows) -> {
           int[] firstDim = {-1};
+          String[] firstId = {null};
           boolean[] seen = {false};
           long[] missing = {0};
           ArrayList<String> ids = new ArrayList<>();
+          ListSegments.Appender[] appender = {null};
           Iterator<InternalRow> recorded = new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -71,15 +98,43 @@ final class CoarseQuantizer {
               if (!seen[0]) {
                 seen[0] = true;
                 firstDim[0] = r.isNullAt(1) ? -1 : r.getArray(1).numElements();
+                firstId[0] = r.isNullAt(0) ? null : r.getUTF8String(0).toString();
+              }
+              String id = null;
+              if (withIds || dump != null) {
+                id = r.isNullAt(0) ? null : r.getUTF8String(0).toString();
               }
               if (withIds) {
-                if (r.isNullAt(0)) {
+                if (id == null) {
                   missing[0]++;
                 } else {
-                  ids.add(r.getUTF8String(0).toString());
+                  ids.add(id);
                 }
               }
+              if (dump != null) {
+                append(r, id);
+              }
               return r;
+            }
+
+            private void append(InternalRow r, String id) {
+              if (r.isNullAt(1)) {
+                throw new IllegalArgumentException("Item '" + id + "' has no embedding");
+              }
+              String[] values = new String[dump.filters()];
+              for (int k = 0; k < values.length; k++) {
+                values[k] = r.isNullAt(2 + k) ? null : r.getUTF8String(2 + k).toString();
+              }
+              try {
+                if (appender[0] == null) {
+                  appender[0] = new ListSegments.Appender(new ListSegments.Shape(firstDim[0], 0, 0, dump.filters()),
+                      dump.maxRows(), dump.dir(), "scan-" + index + "-" + BlockFiles.attempt(TaskContext.get()),
+                      conf.value().value());
+                }
+                appender[0].add(id, r.getArray(1), values);
+              } catch (IOException e) {
+                throw new UncheckedIOException("Cannot write the scanned rows into " + dump.dir(), e);
+              }
             }
           };
           BernoulliCellSampler<InternalRow> sampler = new BernoulliCellSampler<>(0.0, fraction, false);
@@ -92,11 +147,22 @@ final class CoarseQuantizer {
               sample.add(v);
             }
           }
-          while (recorded.hasNext()) {  // the sampler may stop early: every id is still wanted
+          while (recorded.hasNext()) {  // the sampler may stop early: every id (and row) is still wanted
             recorded.next();
           }
-          return List.of(new PartScan(index, firstDim[0], seen[0], ids, missing[0], sample)).iterator();
+          ArrayList<ListSegments.Written> dumped = new ArrayList<>();
+          if (appender[0] != null) {
+            dumped.addAll(appender[0].finish());
+          }
+          return List.of(new PartScan(index, firstDim[0], firstId[0], seen[0], ids, missing[0], sample, dumped))
+              .iterator();
         }, false).collect();
+    } catch (Throwable e) {  // collect() throws SparkException, checked for Java yet undeclared
+      if (conf != null) {
+        conf.destroy();
+      }
+      throw e;
+    }
     int dim = 0;
     List<float[]> sample = new ArrayList<>();
     List<String> ids = withIds ? new ArrayList<>((int) Math.min(count, Integer.MAX_VALUE - 8)) : null;
@@ -115,7 +181,36 @@ final class CoarseQuantizer {
       }
       missing += part.missingIds();
     }
-    return new Scan(dim, sample, ids, missing);
+    ListSegments rows = null;
+    if (dump != null) {
+      conf.destroy();
+      List<ListSegments.Written> dumped = new ArrayList<>();
+      for (PartScan part : ordered) {
+        if (part.seen() && part.firstDim() != dim) {
+          throw new IllegalArgumentException("The vector of item '" + part.firstId() + "' has length "
+              + part.firstDim() + ", expected " + dim + ": every vector must come from the same model");
+        }
+        dumped.addAll(part.dumped());
+      }
+      rows = ListSegments.of(jsc, dump.dir(), new ListSegments.Shape(dim, 0, 0, dump.filters()), dumped, hadoop);
+    }
+    return new Scan(dim, sample, ids, missing, rows);
+  }
+
+  /** Creates {@code dir}, which must not exist yet (rows are laid down into a new folder only). */
+  private static void createFolder(org.apache.hadoop.fs.Path dir, Configuration conf) {
+    try {
+      org.apache.hadoop.fs.FileSystem fs = dir.getFileSystem(conf);
+      if (fs.exists(dir)) {
+        throw new IllegalArgumentException("Scan folder " + dir + " exists already: rows are laid down into a new "
+            + "folder");
+      }
+      if (!fs.mkdirs(dir)) {
+        throw new IOException("mkdirs returned false");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create the scan folder " + dir, e);
+    }
   }
 
   /**

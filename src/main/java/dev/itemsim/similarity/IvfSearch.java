@@ -252,7 +252,14 @@ public record IvfSearch(Options options) implements SearchMethod {
     // up to idsOnDriverUpTo, the one pass that samples also gathers the ids, and items are numbered as the lists
     // are written
     boolean idsOnDriver = corpusCount <= idsOnDriverUpTo;
-    CoarseQuantizer.Scan scan = CoarseQuantizer.scan(corpus, corpusCount, sampleSize, options.seed(), idsOnDriver);
+    // the same pass lays the corpus rows down as files, so the layout reads them instead of the input table
+    String root = new Path(request.scratchDir(), "ivf-" + UUID.randomUUID()).toString();
+    Path scanned = new Path(root, "scan");
+    cleanup.add(() -> deleteFolder(scanned, jsc));
+    CoarseQuantizer.Scan scan = CoarseQuantizer.scan(corpus, corpusCount, sampleSize, options.seed(), idsOnDriver,
+        new CoarseQuantizer.RowDump(scanned.toString(), filters, blockSize));
+    ListSegments scannedRows = scan.rows();
+    cleanup.add(scannedRows::delete);
     int dim = scan.dim();
     CoarseQuantizer.Trained trained = CoarseQuantizer.train(corpus, scan, wantedLists, sampleSize,
         options.iterations(), options.seed(), kernelName);
@@ -264,7 +271,6 @@ public record IvfSearch(Options options) implements SearchMethod {
     long t1 = System.nanoTime();
     Broadcast<VectorBlocks> centroids = jsc.broadcast(trained.centroids());
     cleanup.add(centroids::destroy);
-    String root = new Path(request.scratchDir(), "ivf-" + UUID.randomUUID()).toString();
     int partitions = (int) Math.max(jsc.defaultParallelism(),
         Math.min(lists, (corpusCount * assignments + blockSize - 1) / blockSize));
     Broadcast<String[]> names = null;
@@ -274,9 +280,10 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
     scan = null;  // the sample and the id list are not needed any more: the driver lets them go before the layout
     ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? nprobe : 0, assignments, filters);
-    ListSegments written = ListSegments.write(memberships(corpus, centroids, corpusShape, self, kernelName, usage),
-        partitions, blockSize, corpusShape, root + "/corpus", jsc.hadoopConfiguration(), names);
+    ListSegments written = ListSegments.write(memberships(members(jsc, scannedRows), centroids, corpusShape, self,
+        kernelName, usage), partitions, blockSize, corpusShape, root + "/corpus", jsc.hadoopConfiguration(), names);
     cleanup.add(written::delete);
+    scannedRows.delete();  // read once: its disk space is given back now
     ListSegments corpusLists = written;
     IvfRanking.Names neighborNames;
     if (names != null) {
@@ -290,9 +297,8 @@ public record IvfSearch(Options options) implements SearchMethod {
     ListSegments queryLists = corpusLists;
     if (!self) {
       ListSegments.Shape queryShape = new ListSegments.Shape(dim, nprobe, 1, filters);
-      queryLists = ListSegments.write(memberships(queries, centroids, queryShape, true, kernelName, usage),
-          partitions,
-          blockSize, queryShape, root + "/queries", jsc.hadoopConfiguration());
+      queryLists = ListSegments.write(memberships(members(queries, filters), centroids, queryShape, true, kernelName,
+          usage), partitions, blockSize, queryShape, root + "/queries", jsc.hadoopConfiguration());
       cleanup.add(queryLists::delete);
     }
     phases.put("layout", millisSince(t1));
@@ -377,12 +383,12 @@ public record IvfSearch(Options options) implements SearchMethod {
    * {@code assignments} nearest lists, and, when {@code queries}, its copy in the nearest one carries the
    * {@code nprobe} lists it probes.
    */
-  private static JavaPairRDD<Integer, byte[]> memberships(Dataset<Row> rows, Broadcast<VectorBlocks> centroids,
-      ListSegments.Shape shape, boolean queries, String kernelName, KernelUsage usage) {
+  private static JavaPairRDD<Integer, byte[]> memberships(JavaRDD<Member> members,
+      Broadcast<VectorBlocks> centroids, ListSegments.Shape shape, boolean queries, String kernelName,
+      KernelUsage usage) {
     int nprobe = shape.nprobe();
     int assignments = shape.assignments();
-    int filters = shape.filters();
-    return members(rows, filters).mapPartitionsToPair(partition -> batched(partition, ASSIGN_BATCH, batch -> {
+    return members.mapPartitionsToPair(partition -> batched(partition, ASSIGN_BATCH, batch -> {
       List<float[]> vectors = new ArrayList<>(batch.size());
       batch.forEach(member -> vectors.add(member.vector()));
       int m = Math.max(nprobe, assignments);
@@ -407,6 +413,33 @@ public record IvfSearch(Options options) implements SearchMethod {
 
   /** A row as the layout reads it: id, vector, filter values. */
   private record Member(String id, float[] vector, String[] values) {}
+
+  /** The rows a scan laid down ({@link CoarseQuantizer#scan}), one task per segment file. */
+  private static JavaRDD<Member> members(JavaSparkContext jsc, ListSegments rows) {
+    List<Integer> segments = java.util.stream.IntStream.range(0, rows.size()).boxed().toList();
+    return jsc.parallelize(segments, Math.max(1, segments.size())).flatMap(s -> {
+      ListSegment segment = rows.readOnce(s);
+      String[] ids = rows.readIds(s).ids();
+      int dim = segment.dim();
+      List<Member> out = new ArrayList<>(segment.rows());
+      for (int r = 0; r < segment.rows(); r++) {
+        String[] values = new String[segment.values().length];
+        for (int k = 0; k < values.length; k++) {
+          values[k] = segment.values()[k][r];
+        }
+        out.add(new Member(ids[r], java.util.Arrays.copyOfRange(segment.vectors(), r * dim, (r + 1) * dim), values));
+      }
+      return out.iterator();
+    });
+  }
+
+  private static void deleteFolder(Path folder, JavaSparkContext jsc) {
+    try {
+      folder.getFileSystem(jsc.hadoopConfiguration()).delete(folder, true);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot delete " + folder, e);
+    }
+  }
 
   /**
    * The rows {@code (id, vector, filter values...)} of {@code rows}, read from Spark's internal rows (each

@@ -212,6 +212,82 @@ final class ListSegments implements Serializable {
   }
 
   /**
+   * Rows appended by one task as they come, before they belong to a list (list −1), in segments of at most
+   * {@code maxRows} rows: the scan of the corpus lays its rows down once this way, so later passes read these
+   * files instead of the input table. Filter values are kept as given.
+   */
+  static final class Appender {
+    private final Chunk chunk;
+    private final FileSystem fs;
+    private final String dir;
+    private final String prefix;
+    private final List<Written> written = new ArrayList<>();
+
+    /** @param prefix unique per task attempt: segment files are named {@code prefix-NNNNN} */
+    Appender(Shape shape, int maxRows, String dir, String prefix, Configuration conf) throws IOException {
+      if (shape.nprobe() != 0 || shape.assignments() != 0) {
+        throw new IllegalArgumentException("Appended rows belong to no list yet: " + shape);
+      }
+      this.chunk = new Chunk(shape, maxRows, null);
+      this.fs = new Path(dir).getFileSystem(conf);
+      this.dir = dir;
+      this.prefix = prefix;
+    }
+
+    /**
+     * Appends a row: its id, its vector ({@code dim} floats, none null) and its filter values.
+     */
+    void add(String id, org.apache.spark.sql.catalyst.util.ArrayData vector, String[] values) throws IOException {
+      int dim = chunk.shape.dim();
+      if (vector.numElements() != dim) {
+        throw new IllegalArgumentException("The vector of item '" + id + "' has length " + vector.numElements()
+            + ", expected " + dim + ": every vector must come from the same model");
+      }
+      int r = chunk.rows++;
+      int at = r * dim;
+      for (int k = 0; k < dim; k++) {
+        if (vector.isNullAt(k)) {
+          throw new IllegalArgumentException("The embedding of item '" + id + "' holds a null at position " + k);
+        }
+        chunk.vectors[at + k] = vector.getFloat(k);
+      }
+      chunk.list = -1;
+      chunk.replicas[r] = 0;
+      chunk.ids[r] = id;
+      for (int k = 0; k < values.length; k++) {
+        chunk.values[k][r] = values[k];
+      }
+      if (chunk.rows == chunk.replicas.length) {
+        flush();
+      }
+    }
+
+    private void flush() throws IOException {
+      if (chunk.rows > 0) {
+        written.add(chunk.write(fs, dir, String.format("%s-%05d", prefix, written.size())));
+      }
+    }
+
+    /** Writes what is left; the segments written. */
+    List<Written> finish() throws IOException {
+      flush();
+      return written;
+    }
+  }
+
+  /**
+   * The segments {@code written} by tasks into {@code dir} (by {@link Appender}s), in the order given; the
+   * configuration is broadcast for reading them until {@link #delete}.
+   */
+  static ListSegments of(JavaSparkContext jsc, String dir, Shape shape, List<Written> written, Configuration conf) {
+    ListSegments segments = new ListSegments(dir, shape, written,
+        written.stream().map(Written::segment).toArray(Segment[]::new),
+        jsc.broadcast(new SerializableConfiguration(conf)));
+    segments.conf = conf;
+    return segments;
+  }
+
+  /**
    * One writer task: rows arrive in any order. A list's rows are held until there are {@code maxRows} of them,
    * then written as a segment; when the task holds {@code 2 × maxRows} rows in all, its largest held list is
    * written early; what is held at the end is written list by list. So a task holds at most about
@@ -440,6 +516,11 @@ final class ListSegments implements Serializable {
     ListSegment segment = readFile(info);
     Cache.put(key, segment);
     return segment;
+  }
+
+  /** Segment {@code s} read from its file, not kept in this JVM's cache: for reading each segment once. */
+  ListSegment readOnce(int s) {
+    return readFile(segments[s]);
   }
 
   private ListSegment readFile(Segment info) {
