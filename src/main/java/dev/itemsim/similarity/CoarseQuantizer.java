@@ -24,7 +24,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.util.random.BernoulliCellSampler;
-import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The coarse quantiser of IVF search: spherical k-means ({@link SphericalKMeans}) on the driver over a random
@@ -79,84 +78,9 @@ final class CoarseQuantizer {
     Dataset<Row> read = dump == null ? corpus.select(col(SearchItems.ID), col(SearchItems.EMBEDDING)) : corpus;
     List<PartScan> parts;
     try {
-      parts = read.queryExecution().toRdd().toJavaRDD().mapPartitionsWithIndex((index, rows) -> {
-          int[] firstDim = {-1};
-          String[] firstId = {null};
-          boolean[] seen = {false};
-          long[] missing = {0};
-          ArrayList<String> ids = new ArrayList<>();
-          ListSegments.Appender[] appender = {null};
-          Iterator<InternalRow> recorded = new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-              return rows.hasNext();
-            }
-
-            @Override
-            public InternalRow next() {
-              InternalRow r = rows.next();
-              if (!seen[0]) {
-                seen[0] = true;
-                firstDim[0] = r.isNullAt(1) ? -1 : r.getArray(1).numElements();
-                firstId[0] = r.isNullAt(0) ? null : r.getUTF8String(0).toString();
-              }
-              String id = null;
-              if (withIds || dump != null) {
-                id = r.isNullAt(0) ? null : r.getUTF8String(0).toString();
-              }
-              if (withIds) {
-                if (id == null) {
-                  missing[0]++;
-                } else {
-                  ids.add(id);
-                }
-              }
-              if (dump != null) {
-                append(r, id);
-              }
-              return r;
-            }
-
-            private void append(InternalRow r, String id) {
-              if (r.isNullAt(1)) {
-                throw new IllegalArgumentException("Item '" + id + "' has no embedding");
-              }
-              String[] values = new String[dump.filters()];
-              for (int k = 0; k < values.length; k++) {
-                values[k] = r.isNullAt(2 + k) ? null : r.getUTF8String(2 + k).toString();
-              }
-              try {
-                if (appender[0] == null) {
-                  appender[0] = new ListSegments.Appender(new ListSegments.Shape(firstDim[0], 0, 0, dump.filters()),
-                      dump.maxRows(), dump.dir(), "scan-" + index + "-" + BlockFiles.attempt(TaskContext.get()),
-                      conf.value().value());
-                }
-                appender[0].add(id, r.getArray(1), values);
-              } catch (IOException e) {
-                throw new UncheckedIOException("Cannot write the scanned rows into " + dump.dir(), e);
-              }
-            }
-          };
-          BernoulliCellSampler<InternalRow> sampler = new BernoulliCellSampler<>(0.0, fraction, false);
-          sampler.setSeed(seed + index);
-          scala.collection.Iterator<InternalRow> sampled = sampler.sample(CollectionConverters.asScala(recorded));
-          ArrayList<float[]> sample = new ArrayList<>();
-          while (sampled.hasNext()) {
-            float[] v = usable(sampled.next());
-            if (v != null) {
-              sample.add(v);
-            }
-          }
-          while (recorded.hasNext()) {  // the sampler may stop early: every id (and row) is still wanted
-            recorded.next();
-          }
-          ArrayList<ListSegments.Written> dumped = new ArrayList<>();
-          if (appender[0] != null) {
-            dumped.addAll(appender[0].finish());
-          }
-          return List.of(new PartScan(index, firstDim[0], firstId[0], seen[0], ids, missing[0], sample, dumped))
-              .iterator();
-        }, false).collect();
+      parts = read.queryExecution().toRdd().toJavaRDD().mapPartitionsWithIndex((index, rows) -> List.of(
+          scanPartition(index, rows, fraction, seed, withIds, dump, conf == null ? null : conf.value().value()))
+          .iterator(), false).collect();
     } catch (Throwable e) {  // collect() throws SparkException, checked for Java yet undeclared
       if (conf != null) {
         conf.destroy();
@@ -211,6 +135,65 @@ final class CoarseQuantizer {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create the scan folder " + dir, e);
     }
+  }
+
+  /**
+   * One partition's share of {@link #scan}, in one loop over its rows: the first row's vector length and id,
+   * the ids, the Bernoulli sample (one draw per row, as Spark's sampler filters an iterator) and, with a
+   * {@code dump}, every row appended to segment files.
+   */
+  private static PartScan scanPartition(int index, Iterator<InternalRow> rows, double fraction, long seed,
+      boolean withIds, RowDump dump, Configuration conf) throws IOException {
+    BernoulliCellSampler<InternalRow> sampler = new BernoulliCellSampler<>(0.0, fraction, false);
+    sampler.setSeed(seed + index);
+    int firstDim = -1;
+    String firstId = null;
+    boolean seen = false;
+    long missing = 0;
+    ArrayList<String> ids = new ArrayList<>();
+    ArrayList<float[]> sample = new ArrayList<>();
+    ListSegments.Appender appender = null;
+    String[] values = dump == null ? null : new String[dump.filters()];  // the appender keeps the strings only
+    while (rows.hasNext()) {
+      InternalRow r = rows.next();
+      String id = (withIds || dump != null || !seen) && !r.isNullAt(0) ? r.getUTF8String(0).toString() : null;
+      if (!seen) {
+        seen = true;
+        firstDim = r.isNullAt(1) ? -1 : r.getArray(1).numElements();
+        firstId = id;
+      }
+      if (withIds) {
+        if (id == null) {
+          missing++;
+        } else {
+          ids.add(id);
+        }
+      }
+      if (dump != null) {
+        if (r.isNullAt(1)) {
+          throw new IllegalArgumentException("Item '" + id + "' has no embedding");
+        }
+        for (int k = 0; k < values.length; k++) {
+          values[k] = r.isNullAt(2 + k) ? null : r.getUTF8String(2 + k).toString();
+        }
+        if (appender == null) {
+          appender = new ListSegments.Appender(new ListSegments.Shape(firstDim, 0, 0, dump.filters()),
+              dump.maxRows(), dump.dir(), "scan-" + index + "-" + BlockFiles.attempt(TaskContext.get()), conf);
+        }
+        appender.add(id, r.getArray(1), values);
+      }
+      if (sampler.sample() > 0) {
+        float[] v = usable(r);
+        if (v != null) {
+          sample.add(v);
+        }
+      }
+    }
+    ArrayList<ListSegments.Written> dumped = new ArrayList<>();
+    if (appender != null) {
+      dumped.addAll(appender.finish());
+    }
+    return new PartScan(index, firstDim, firstId, seen, ids, missing, sample, dumped);
   }
 
   /**

@@ -223,6 +223,45 @@ class IvfSearchTest {
         SearchRequest.FilterColumns.NONE)).hasStackTraceContaining("Item id 'id-3' appears twice");
   }
 
+  /**
+   * The pass that samples the corpus also lays its rows down, so it is the one that refuses a row without a
+   * vector, with a null inside it, or with another length (in any partition), naming the item.
+   */
+  @ParameterizedTest(name = "bad row {0}")
+  @ValueSource(strings = {"no vector", "null inside", "shorter", "shorter first in its partition"})
+  void aBadVectorIsRefusedNamingTheItem(String bad) {
+    StructType nullable = new StructType().add("item_id", DataTypes.StringType)
+        .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, true)).add("category", DataTypes.StringType)
+        .add("seller", DataTypes.StringType).add("text", DataTypes.StringType);
+    Random random = new Random(37);
+    List<Row> first = new ArrayList<>();
+    List<Row> second = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      List<Float> vector = toList(unit(8, random));
+      if (bad.equals("shorter first in its partition") ? i >= 30 : i == 41) {
+        switch (bad) {
+          case "no vector" -> vector = null;
+          case "null inside" -> vector.set(5, null);
+          default -> vector = new ArrayList<>(vector.subList(0, 6));
+        }
+      }
+      (i < 30 ? first : second).add(RowFactory.create("id-" + i, vector == null ? null : vector.toArray(Float[]::new),
+          null, null, "t"));
+    }
+    // two partitions in this order: the first row of the second one is id-30
+    var jsc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Dataset<Row> items = spark.createDataFrame(jsc.parallelize(first, 1).union(jsc.parallelize(second, 1)), nullable);
+    assertThat(items.rdd().getNumPartitions()).isEqualTo(2);
+    String expected = switch (bad) {
+      case "no vector" -> "Item 'id-41' has no embedding";
+      case "null inside" -> "The embedding of item 'id-41' holds a null at position 5";
+      case "shorter" -> "The vector of item 'id-41' has length 6, expected 8";
+      default -> "The vector of item 'id-30' has length 6, expected 8";
+    };
+    assertThatThrownBy(() -> rank(ivf(IvfSearch.Options.defaults().withLists(4)), items, items, 3,
+        SearchRequest.FilterColumns.NONE)).hasStackTraceContaining(expected);
+  }
+
   private IvfSearch ivf(IvfSearch.Options options) {
     return new IvfSearch(new IvfSearch.Options(options.lists(), options.nprobe(), options.sampleSize(), 8,
         options.assignments(), options.seed(), options.recallSample(), options.minRecall(), options.onLowRecall()));
