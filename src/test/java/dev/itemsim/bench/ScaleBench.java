@@ -612,6 +612,13 @@ public final class ScaleBench {
         .withRecall(recallQueries, 0, "warn"));
     Retriever retriever = new EmbeddingRetriever(new EmbeddingRetriever.Options(KERNEL, BLOCK), ivf);
     Timed timed = topN(spark, retriever, items, out);
+    // diagnostic: -Dbench.repeat=K runs the same search K−1 more times in this JVM (warm); the figures reported
+    // are the first, cold run's
+    for (int i = 1; i < Integer.getInteger("bench.repeat", 1); i++) {
+      Timed again = topN(spark, retriever, items, out);
+      System.out.printf(Locale.ROOT, "  repeat %d in the same JVM: %.1f s, phases (ms) %s%n", i, again.seconds,
+          again.facts.ivf().phaseMs());
+    }
     IvfFacts facts = timed.facts.ivf();
     List<Object> result = new ArrayList<>(List.of("seconds", String.format(Locale.ROOT, "%.3f", timed.seconds),
         "rows", timed.rows, "rss_mb", BenchSupport.peakRssMb(), "live_heap_mb", BenchSupport.peakLiveHeapMb(),
