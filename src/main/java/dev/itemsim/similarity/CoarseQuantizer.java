@@ -41,9 +41,9 @@ final class CoarseQuantizer {
   }
 
   /**
-   * What one pass over the corpus gathers before training: the vector length of its first row (−1 when that
-   * row has no vector; the layout checks every row against it), the sample's usable vectors, and, when asked
-   * for, every id (rows without one are counted, not kept).
+   * What one pass over the corpus gathers before training: the vector length (every row checked against it),
+   * the sample's usable vectors, every id when asked for (rows without one are counted, not kept), and the
+   * rows as segment files of no list yet ({@code rows}, deleted by the caller).
    */
   record Scan(int dim, List<float[]> sample, List<String> ids, long missingIds, ListSegments rows) {}
 
@@ -59,32 +59,26 @@ final class CoarseQuantizer {
 
   /**
    * Reads the corpus ({@value SearchItems#ID}, {@value SearchItems#EMBEDDING}, then {@code dump.filters()} filter
-   * columns when dumping) once: a Bernoulli sample of about {@code sampleSize} of its {@code count} rows drawn
-   * with {@code seed} (Spark's own sampler, seeded per partition as {@code Dataset.sample} seeds it) keeps its
+   * columns) once: a Bernoulli sample of about {@code sampleSize} of its {@code count} rows drawn with
+   * {@code seed} (Spark's own sampler, seeded per partition as {@code Dataset.sample} seeds it) keeps its
    * non-zero, finite vectors; with {@code withIds} every id comes back too, so the driver holds about
-   * {@code sampleSize} vectors, and the ids only when asked. With a {@code dump} (null: none) every row is also
-   * written into {@code dump.dir()} as it is read ({@link Scan#rows}), failing on a row without a vector or with
-   * another vector length; the caller deletes those files.
+   * {@code sampleSize} vectors, and the ids only when asked. Every row is also written into {@code dump.dir()}
+   * (a new folder) as it is read ({@link Scan#rows}); a row without a vector, with a null in it or with another
+   * vector length fails the scan naming the item. The caller deletes those files, also when the scan fails.
    */
   static Scan scan(Dataset<Row> corpus, long count, long sampleSize, long seed, boolean withIds, RowDump dump) {
     double fraction = sampleSize >= count ? 1.0 : (double) sampleSize / count;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(corpus.sparkSession().sparkContext());
     Configuration hadoop = jsc.hadoopConfiguration();
-    if (dump != null) {
-      createFolder(new org.apache.hadoop.fs.Path(dump.dir()), hadoop);
-    }
-    Broadcast<SerializableConfiguration> conf = dump == null ? null
-        : jsc.broadcast(new SerializableConfiguration(hadoop));
-    Dataset<Row> read = dump == null ? corpus.select(col(SearchItems.ID), col(SearchItems.EMBEDDING)) : corpus;
+    createFolder(new org.apache.hadoop.fs.Path(dump.dir()), hadoop);
+    Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
     List<PartScan> parts;
     try {
-      parts = read.queryExecution().toRdd().toJavaRDD().mapPartitionsWithIndex((index, rows) -> List.of(
-          scanPartition(index, rows, fraction, seed, withIds, dump, conf == null ? null : conf.value().value()))
+      parts = corpus.queryExecution().toRdd().toJavaRDD().mapPartitionsWithIndex((index, rows) -> List.of(
+          scanPartition(index, rows, fraction, seed, withIds, dump, conf.value().value()))
           .iterator(), false).collect();
     } catch (Throwable e) {  // collect() throws SparkException, checked for Java yet undeclared
-      if (conf != null) {
-        conf.destroy();
-      }
+      conf.destroy();
       throw e;
     }
     int dim = 0;
@@ -93,10 +87,12 @@ final class CoarseQuantizer {
     long missing = 0;
     List<PartScan> ordered = new ArrayList<>(parts);
     ordered.sort(java.util.Comparator.comparingInt(PartScan::partition));
+    String dimOf = null;
     boolean found = false;
     for (PartScan part : ordered) {
       if (!found && part.seen()) {
         dim = part.firstDim();
+        dimOf = part.firstId();
         found = true;
       }
       sample.addAll(part.sample());
@@ -105,19 +101,18 @@ final class CoarseQuantizer {
       }
       missing += part.missingIds();
     }
-    ListSegments rows = null;
-    if (dump != null) {
-      conf.destroy();
-      List<ListSegments.Written> dumped = new ArrayList<>();
-      for (PartScan part : ordered) {
-        if (part.seen() && part.firstDim() != dim) {
-          throw new IllegalArgumentException("The vector of item '" + part.firstId() + "' has length "
-              + part.firstDim() + ", expected " + dim + ": every vector must come from the same model");
-        }
-        dumped.addAll(part.dumped());
+    List<ListSegments.Written> dumped = new ArrayList<>();
+    for (PartScan part : ordered) {
+      if (part.seen() && part.firstDim() != dim) {
+        conf.destroy();
+        throw new IllegalArgumentException("The vector of item '" + part.firstId() + "' has length "
+            + part.firstDim() + ", expected " + dim + " (the length of item '" + dimOf + "', the first read): "
+            + "every vector must come from the same model");
       }
-      rows = ListSegments.of(jsc, dump.dir(), new ListSegments.Shape(dim, 0, 0, dump.filters()), dumped, hadoop);
+      dumped.addAll(part.dumped());
     }
+    ListSegments rows = ListSegments.of(dump.dir(), new ListSegments.Shape(dim, 0, 0, dump.filters()), dumped,
+        conf, hadoop);
     return new Scan(dim, sample, ids, missing, rows);
   }
 
@@ -139,8 +134,8 @@ final class CoarseQuantizer {
 
   /**
    * One partition's share of {@link #scan}, in one loop over its rows: the first row's vector length and id,
-   * the ids, the Bernoulli sample (one draw per row, as Spark's sampler filters an iterator) and, with a
-   * {@code dump}, every row appended to segment files.
+   * the ids, the Bernoulli sample (one draw per row, as Spark's sampler filters an iterator) and every row
+   * appended to segment files.
    */
   private static PartScan scanPartition(int index, Iterator<InternalRow> rows, double fraction, long seed,
       boolean withIds, RowDump dump, Configuration conf) throws IOException {
@@ -153,10 +148,10 @@ final class CoarseQuantizer {
     ArrayList<String> ids = new ArrayList<>();
     ArrayList<float[]> sample = new ArrayList<>();
     ListSegments.Appender appender = null;
-    String[] values = dump == null ? null : new String[dump.filters()];  // the appender keeps the strings only
+    String[] values = new String[dump.filters()];  // the appender keeps the strings, not the array
     while (rows.hasNext()) {
       InternalRow r = rows.next();
-      String id = (withIds || dump != null || !seen) && !r.isNullAt(0) ? r.getUTF8String(0).toString() : null;
+      String id = r.isNullAt(0) ? null : r.getUTF8String(0).toString();
       if (!seen) {
         seen = true;
         firstDim = r.isNullAt(1) ? -1 : r.getArray(1).numElements();
@@ -169,19 +164,17 @@ final class CoarseQuantizer {
           ids.add(id);
         }
       }
-      if (dump != null) {
-        if (r.isNullAt(1)) {
-          throw new IllegalArgumentException("Item '" + id + "' has no embedding");
-        }
-        for (int k = 0; k < values.length; k++) {
-          values[k] = r.isNullAt(2 + k) ? null : r.getUTF8String(2 + k).toString();
-        }
-        if (appender == null) {
-          appender = new ListSegments.Appender(new ListSegments.Shape(firstDim, 0, 0, dump.filters()),
-              dump.maxRows(), dump.dir(), "scan-" + index + "-" + BlockFiles.attempt(TaskContext.get()), conf);
-        }
-        appender.add(id, r.getArray(1), values);
+      if (r.isNullAt(1)) {
+        throw new IllegalArgumentException("Item '" + id + "' has no embedding");
       }
+      for (int k = 0; k < values.length; k++) {
+        values[k] = r.isNullAt(2 + k) ? null : r.getUTF8String(2 + k).toString();
+      }
+      if (appender == null) {
+        appender = new ListSegments.Appender(new ListSegments.Shape(firstDim, 0, 0, dump.filters()),
+            dump.maxRows(), dump.dir(), "scan-" + index + "-" + BlockFiles.attempt(TaskContext.get()), conf);
+      }
+      appender.add(id, r.getArray(1), values);
       if (sampler.sample() > 0) {
         float[] v = usable(r);
         if (v != null) {

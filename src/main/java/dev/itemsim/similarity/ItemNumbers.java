@@ -112,7 +112,7 @@ final class ItemNumbers {
 
   /**
    * Item numbers known on the driver, for corpora whose ids it may hold: the ids in id order, each once, so
-   * that an item's number is its position ({@link #numberOf}). Fails naming an id two corpus rows share.
+   * that an item's number is its position ({@link #numbersById}). Fails naming an id two corpus rows share.
    */
   static String[] sortedOnDriver(List<String> ids) {
     String[] sorted = ids.toArray(String[]::new);
@@ -125,27 +125,32 @@ final class ItemNumbers {
     return sorted;
   }
 
-  /** The number of {@code id} among {@code sorted} ({@link #sortedOnDriver}); negative when it is not there. */
-  static int numberOf(String[] sorted, String id) {
-    return java.util.Arrays.binarySearch(sorted, id, ID_ORDER);
-  }
-
-  private static final java.util.Map<String[], java.util.Map<String, Integer>> NUMBERS_BY_ID =
-      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+  /** The array this JVM last numbered ids by, and its numbers by id: one pair at a time. */
+  private static String[] numberedArray;
+  private static java.util.Map<String, Integer> numbersOfArray;
 
   /**
    * Every id of {@code sorted} ({@link #sortedOnDriver}) to its number, built once per JVM for that array (a
-   * broadcast value is one array per executor) and dropped with it: a hash lookup per row instead of a binary
-   * search comparing ids.
+   * broadcast value is one array per executor): a hash lookup per row instead of a binary search comparing
+   * ids. The JVM holds the numbers of one array at a time (another array replaces them) until
+   * {@link #forgetNumbers}.
    */
-  static java.util.Map<String, Integer> numbersById(String[] sorted) {
-    return NUMBERS_BY_ID.computeIfAbsent(sorted, ids -> {
-      java.util.Map<String, Integer> numbers = new java.util.HashMap<>(Math.max(16, ids.length * 4 / 3 + 1));
-      for (int i = 0; i < ids.length; i++) {
-        numbers.put(ids[i], i);
+  static synchronized java.util.Map<String, Integer> numbersById(String[] sorted) {
+    if (numberedArray != sorted) {
+      java.util.Map<String, Integer> numbers = new java.util.HashMap<>(Math.max(16, sorted.length * 4 / 3 + 1));
+      for (int i = 0; i < sorted.length; i++) {
+        numbers.put(sorted[i], i);
       }
-      return numbers;
-    });
+      numberedArray = sorted;
+      numbersOfArray = numbers;
+    }
+    return numbersOfArray;
+  }
+
+  /** Lets go of the numbers this JVM holds ({@link #numbersById}); the next call builds them again. */
+  static synchronized void forgetNumbers() {
+    numberedArray = null;
+    numbersOfArray = null;
   }
 
   /** Segment, replica and row of a membership in one long: segment in the high word, replica and row below. */

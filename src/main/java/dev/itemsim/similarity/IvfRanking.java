@@ -13,8 +13,8 @@ import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
- * The lists of an IVF search: computed and kept on the executors' disks (neighbours as corpus item
- * numbers), corpus ids joined in when the rows are read; pair scores by joining the items' vectors. Closing
+ * The lists of an IVF search: computed and kept on the executors (neighbours as corpus item numbers, query
+ * ids from the list segment files), corpus ids joined in when the rows are read; pair scores by joining the items' vectors. Closing
  * it drops the lists, the item numbers and the list segment files.
  */
 final class IvfRanking implements Ranking {

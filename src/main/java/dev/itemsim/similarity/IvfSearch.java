@@ -53,8 +53,9 @@ import scala.Tuple2;
  *       fails ({@link RecallBelowMinimumException}) or warns.
  * </ol>
  *
- * <p>The lists are kept (on the executors' disks) until the ranking is closed. With every list probed the
- * lists equal exact search's, ties included.
+ * <p>The merged lists are kept on the executors in compact form (neighbour numbers and scores by query segment,
+ * serialized, in memory or on disk) and the list segment files stay until the ranking is closed: output rows
+ * are made from both when read. With every list probed the lists equal exact search's, ties included.
  */
 public record IvfSearch(Options options) implements SearchMethod {
   public static final String NAME = "ivf";
@@ -229,7 +230,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     try {
       return search(spark, jsc, request, corpus, queries, corpusCount, queryCount, kernelName, kernel, usage,
           exact.blockSize(), same, exclude, cleanup);
-    } catch (RuntimeException | Error e) {
+    } catch (Throwable e) {  // Spark's jobs throw SparkException, checked for Java yet undeclared
       try {
         cleanup.run();
       } catch (RuntimeException suppressed) {
@@ -277,6 +278,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     if (idsOnDriver && scan.missingIds() == 0) {
       names = jsc.broadcast(ItemNumbers.sortedOnDriver(scan.ids()));
       cleanup.add(names::destroy);
+      cleanup.add(ItemNumbers::forgetNumbers);  // the driver's copy (local mode: the executors' too)
     }
     scan = null;  // the sample and the id list are not needed any more: the driver lets them go before the layout
     ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? nprobe : 0, assignments, filters);
@@ -284,6 +286,7 @@ public record IvfSearch(Options options) implements SearchMethod {
         kernelName, usage), partitions, blockSize, corpusShape, root + "/corpus", jsc.hadoopConfiguration(), names);
     cleanup.add(written::delete);
     scannedRows.delete();  // read once: its disk space is given back now
+    ItemNumbers.forgetNumbers();
     ListSegments corpusLists = written;
     IvfRanking.Names neighborNames;
     if (names != null) {
@@ -455,7 +458,13 @@ public record IvfSearch(Options options) implements SearchMethod {
       for (int k = 0; k < filters; k++) {
         values[k] = r.isNullAt(2 + k) ? null : r.getUTF8String(2 + k).toString();
       }
-      return new Member(id, CollectedItems.floats(r.getArray(1)), values);
+      org.apache.spark.sql.catalyst.util.ArrayData vector = r.getArray(1);
+      for (int k = 0; k < vector.numElements(); k++) {
+        if (vector.isNullAt(k)) {
+          throw new IllegalArgumentException("The embedding of item '" + id + "' holds a null at position " + k);
+        }
+      }
+      return new Member(id, vector.toFloatArray(), values);
     });
   }
 
@@ -505,7 +514,7 @@ public record IvfSearch(Options options) implements SearchMethod {
 
   /**
    * Recall@N over a random sample of {@code recallSample} query rows (all of them when there are fewer): their
-   * exact lists against their approximate ones in {@code indexRows}; null when not measured.
+   * exact lists against their approximate ones in {@code merged}; null when not measured.
    */
   private SampledRecall.Result measureRecall(JavaSparkContext jsc, Broadcast<ListSegments> queries,
       JavaPairRDD<Integer, TopNBuffer> merged, Broadcast<ListSegments> corpus, int topN, String kernelName,
@@ -515,7 +524,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
     SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L);
     TopNBuffer exact = SampledRecall.exact(jsc, corpus, sample, topN, kernelName, usage, self, same, exclude);
-    return SampledRecall.compare(sample, exact, SampledRecall.approximate(jsc, sample, merged));
+    return SampledRecall.compare(sample, exact, SampledRecall.approximate(sample, merged));
   }
 
   /** What a search holds until its ranking is closed: undone in reverse order, each once. */

@@ -30,7 +30,8 @@ import scala.Tuple2;
 /**
  * Inverted lists as files: the rows of every list, cut into segments of at most a block's rows, one file per
  * segment in a folder of any Hadoop file system, written by the executors from rows shuffled to their list
- * ({@link #write}). A task reads only the segments it multiplies, so no JVM holds all vectors; each JVM keeps
+ * ({@link #write}), or appended by the tasks of a pass over the rows before they belong to a list
+ * ({@link Appender}). A task reads only the segments it multiplies, so no JVM holds all vectors; each JVM keeps
  * recently read segments up to a fixed budget ({@link Cache}).
  *
  * <p>Rows are shuffled as bytes ({@link #encode}); a segment file holds a header, the vectors as one
@@ -168,7 +169,7 @@ final class ListSegments implements Serializable {
   /**
    * The same, numbering the rows as they are written when {@code names} holds every id in id order
    * ({@link ItemNumbers#sortedOnDriver}): each segment then gets its item number file, and no numbering pass is
-   * needed. A row whose id is not among them fails the write (the corpus changed while it was searched).
+   * needed. A row whose id is not among them fails the write (the rows and the ids did not come from one pass).
    */
   static ListSegments write(JavaPairRDD<Integer, byte[]> rows, int partitions, int maxRows, Shape shape, String dir,
       Configuration conf, Broadcast<String[]> names) {
@@ -276,13 +277,13 @@ final class ListSegments implements Serializable {
   }
 
   /**
-   * The segments {@code written} by tasks into {@code dir} (by {@link Appender}s), in the order given; the
-   * configuration is broadcast for reading them until {@link #delete}.
+   * The segments {@code written} by tasks into {@code dir} (by {@link Appender}s), in the order given, read with
+   * {@code shared} ({@code conf} broadcast), which {@link #delete} destroys.
    */
-  static ListSegments of(JavaSparkContext jsc, String dir, Shape shape, List<Written> written, Configuration conf) {
+  static ListSegments of(String dir, Shape shape, List<Written> written, Broadcast<SerializableConfiguration> shared,
+      Configuration conf) {
     ListSegments segments = new ListSegments(dir, shape, written,
-        written.stream().map(Written::segment).toArray(Segment[]::new),
-        jsc.broadcast(new SerializableConfiguration(conf)));
+        written.stream().map(Written::segment).toArray(Segment[]::new), shared);
     segments.conf = conf;
     return segments;
   }
@@ -428,7 +429,7 @@ final class ListSegments implements Serializable {
           items[r] = numbers.getOrDefault(ids[r], -1);
           if (items[r] < 0) {
             throw new IllegalStateException("Item '" + ids[r] + "' was not among the corpus ids read before the "
-                + "lists were laid out: the corpus changed while it was searched");
+                + "lists were laid out: the rows and the ids did not come from one pass over the corpus");
           }
         }
         Path itemsFile = new Path(dir, name + ".items");
@@ -567,6 +568,12 @@ final class ListSegments implements Serializable {
    */
   Rows readRows(int s, int[] rows) {
     Segment info = segments[s];
+    for (int i = 0; i < rows.length; i++) {
+      if (rows[i] < 0 || rows[i] >= info.rows() || (i > 0 && rows[i] <= rows[i - 1])) {
+        throw new IllegalArgumentException("Rows to read must be ascending and within the segment's " + info.rows()
+            + ": " + Arrays.toString(rows));
+      }
+    }
     Path file = new Path(info.path());
     int dim = shape.dim();
     try (FSDataInputStream stream = file.getFileSystem(conf()).open(file)) {

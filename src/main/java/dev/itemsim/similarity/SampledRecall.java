@@ -104,8 +104,8 @@ final class SampledRecall {
       implements Serializable {}
 
   /**
-   * The query rows of segment {@code s} whose ordinals among its query rows are {@code ordinals} (ascending):
-   * only their vectors are read.
+   * The query rows (replica 0) of segment {@code s} whose ordinals among its query rows are {@code ordinals}
+   * (ascending): the segment's ids, and only the picked rows' vectors, numbers and filter values.
    */
   private static java.util.Iterator<Picked> picked(int s, ListSegments segments, int[] ordinals) {
     ListSegments.Ids ids = segments.readIds(s);
@@ -119,7 +119,11 @@ final class SampledRecall {
         rows[next++] = r;
       }
     }
-    ListSegments.Rows read = segments.readRows(s, java.util.Arrays.copyOf(rows, next));
+    if (next != ordinals.length) {  // the writers count query rows as rows that probe: those are replica 0
+      throw new IllegalStateException("Segment " + s + " has " + next + " rows of replica 0 where " + ordinals.length
+          + " query rows were picked: its query rows are not its replica-0 rows");
+    }
+    ListSegments.Rows read = segments.readRows(s, rows);
     int dim = segments.shape().dim();
     List<Picked> out = new ArrayList<>(next);
     for (int i = 0; i < next; i++) {
@@ -238,8 +242,7 @@ final class SampledRecall {
    * The approximate lists of the sampled queries (query id → neighbour item numbers), from the merged lists
    * of the search ({@code merged}: query segment → its rows' lists); only the sample's lists reach the driver.
    */
-  static Map<String, Set<Integer>> approximate(JavaSparkContext jsc, Sample sample,
-      JavaPairRDD<Integer, TopNBuffer> merged) {
+  static Map<String, Set<Integer>> approximate(Sample sample, JavaPairRDD<Integer, TopNBuffer> merged) {
     Map<Integer, List<Integer>> bySegment = new HashMap<>();
     for (int q = 0; q < sample.size(); q++) {
       bySegment.computeIfAbsent(sample.segments()[q], k -> new ArrayList<>()).add(q);

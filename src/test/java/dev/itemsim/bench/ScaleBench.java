@@ -612,8 +612,10 @@ public final class ScaleBench {
         .withRecall(recallQueries, 0, "warn"));
     Retriever retriever = new EmbeddingRetriever(new EmbeddingRetriever.Options(KERNEL, BLOCK), ivf);
     Timed timed = topN(spark, retriever, items, out);
+    long rssMb = BenchSupport.peakRssMb();
+    long liveHeapMb = BenchSupport.peakLiveHeapMb();
     // diagnostic: -Dbench.repeat=K runs the same search K−1 more times in this JVM (warm); the figures reported
-    // are the first, cold run's
+    // are the first, cold run's (the lists are the same in every run)
     for (int i = 1; i < Integer.getInteger("bench.repeat", 1); i++) {
       Timed again = topN(spark, retriever, items, out);
       System.out.printf(Locale.ROOT, "  repeat %d in the same JVM: %.1f s, phases (ms) %s%n", i, again.seconds,
@@ -621,7 +623,7 @@ public final class ScaleBench {
     }
     IvfFacts facts = timed.facts.ivf();
     List<Object> result = new ArrayList<>(List.of("seconds", String.format(Locale.ROOT, "%.3f", timed.seconds),
-        "rows", timed.rows, "rss_mb", BenchSupport.peakRssMb(), "live_heap_mb", BenchSupport.peakLiveHeapMb(),
+        "rows", timed.rows, "rss_mb", rssMb, "live_heap_mb", liveHeapMb,
         "lists", facts.lists(), "segments", facts.segments(), "largest_list", facts.largestList(),
         "scored_fraction", String.format(Locale.ROOT, "%.4f", facts.scoredFraction()),
         "self_recall", facts.recall() == null ? "-" : String.format(Locale.ROOT, "%.4f", facts.recall()),

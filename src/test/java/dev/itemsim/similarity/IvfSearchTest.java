@@ -260,6 +260,12 @@ class IvfSearchTest {
     };
     assertThatThrownBy(() -> rank(ivf(IvfSearch.Options.defaults().withLists(4)), items, items, 3,
         SearchRequest.FilterColumns.NONE)).hasStackTraceContaining(expected);
+    try (var left = java.nio.file.Files.walk(scratch)) {
+      assertThat(left.filter(java.nio.file.Files::isRegularFile).toList()).as("files the failed search left")
+          .isEmpty();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private IvfSearch ivf(IvfSearch.Options options) {

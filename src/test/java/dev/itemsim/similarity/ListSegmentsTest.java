@@ -35,8 +35,9 @@ class ListSegmentsTest {
       rows.add(new Tuple2<>(lists[i], ListSegments.encode(shape, 0, names[i], new float[] {i, -i},
           new int[] {lists[i]}, new int[] {lists[i]}, new String[] {"v" + i})));
     }
+    var sharedNames = jsc.broadcast(names);
     ListSegments segments = ListSegments.write(jsc.parallelizePairs(rows, 1), 1, 4, shape,
-        scratch.resolve("lists").toString(), jsc.hadoopConfiguration(), jsc.broadcast(names));
+        scratch.resolve("lists").toString(), jsc.hadoopConfiguration(), sharedNames);
     try {
       Map<String, Integer> listOf = new HashMap<>();
       Map<Integer, List<Integer>> sizes = new java.util.TreeMap<>();
@@ -67,6 +68,8 @@ class ListSegmentsTest {
       assertThat(sizes).isEqualTo(Map.of(0, List.of(2, 3, 4), 1, List.of(3), 2, List.of(3)));
     } finally {
       segments.delete();
+      sharedNames.destroy();
+      ItemNumbers.forgetNumbers();
     }
   }
 

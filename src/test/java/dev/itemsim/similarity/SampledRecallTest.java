@@ -60,7 +60,7 @@ class SampledRecallTest {
     // q0: segment 0 row 2; q1: segment 4 row 1; q2: segment 0 row 0; q3: segment 0 row 1 (no list)
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[4], 1, new int[] {0, 1, 2, 3},
         new String[] {"q0", "q1", "q2", "q3"}, new String[0][], new int[] {0, 4, 0, 0}, new int[] {2, 1, 0, 1});
-    assertThat(SampledRecall.approximate(jsc, sample, merged)).isEqualTo(Map.of("q0", Set.of(7), "q1", Set.of(8),
+    assertThat(SampledRecall.approximate(sample, merged)).isEqualTo(Map.of("q0", Set.of(7), "q1", Set.of(8),
         "q2", Set.of(5, 6), "q3", Set.of()));
   }
 }
