@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -70,7 +69,7 @@ final class CoarseQuantizer {
     double fraction = sampleSize >= count ? 1.0 : (double) sampleSize / count;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(corpus.sparkSession().sparkContext());
     Configuration hadoop = jsc.hadoopConfiguration();
-    createFolder(new org.apache.hadoop.fs.Path(dump.dir()), hadoop);
+    ListSegments.createNewFolder(new org.apache.hadoop.fs.Path(dump.dir()), hadoop);
     Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
     List<PartScan> parts;
     try {
@@ -114,22 +113,6 @@ final class CoarseQuantizer {
     ListSegments rows = ListSegments.of(dump.dir(), new ListSegments.Shape(dim, 0, 0, dump.filters()), dumped,
         conf, hadoop);
     return new Scan(dim, sample, ids, missing, rows);
-  }
-
-  /** Creates {@code dir}, which must not exist yet (rows are laid down into a new folder only). */
-  private static void createFolder(org.apache.hadoop.fs.Path dir, Configuration conf) {
-    try {
-      org.apache.hadoop.fs.FileSystem fs = dir.getFileSystem(conf);
-      if (fs.exists(dir)) {
-        throw new IllegalArgumentException("Scan folder " + dir + " exists already: rows are laid down into a new "
-            + "folder");
-      }
-      if (!fs.mkdirs(dir)) {
-        throw new IOException("mkdirs returned false");
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot create the scan folder " + dir, e);
-    }
   }
 
   /**

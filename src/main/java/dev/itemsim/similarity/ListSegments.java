@@ -175,18 +175,7 @@ final class ListSegments implements Serializable {
       Configuration conf, Broadcast<String[]> names) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(rows.context());
     Path path = new Path(dir);
-    try {
-      FileSystem fs = path.getFileSystem(conf);
-      if (fs.exists(path)) {
-        throw new IllegalArgumentException("List segment folder " + dir + " exists already: segments are written "
-            + "into a new folder");
-      }
-      if (!fs.mkdirs(path)) {
-        throw new IOException("mkdirs returned false");
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot create the list segment folder " + dir, e);
-    }
+    createNewFolder(path, conf);
     Broadcast<SerializableConfiguration> shared = jsc.broadcast(new SerializableConfiguration(conf));
     try {
       List<Written> written = new ArrayList<>(rows
@@ -209,6 +198,22 @@ final class ListSegments implements Serializable {
       }
       shared.destroy();
       throw e;
+    }
+  }
+
+  /** Creates {@code dir}, which must not exist yet: segments are written into a new folder only. */
+  static void createNewFolder(Path dir, Configuration conf) {
+    try {
+      FileSystem fs = dir.getFileSystem(conf);
+      if (fs.exists(dir)) {
+        throw new IllegalArgumentException("Segment folder " + dir + " exists already: segments are written into a "
+            + "new folder");
+      }
+      if (!fs.mkdirs(dir)) {
+        throw new IOException("mkdirs returned false");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create the segment folder " + dir, e);
     }
   }
 
