@@ -35,10 +35,45 @@ final class Failures {
   static void watchShutdown() {
     if (WATCHING.compareAndSet(false, true)) {
       try {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> STOPPING.set(true), "itemsim-note-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          STOPPING.set(true);
+          awaitRunsEnded(SHUTDOWN_WAIT_MILLIS);
+        }, "itemsim-note-shutdown"));
       } catch (IllegalStateException shuttingDown) {
         STOPPING.set(true);  // the JVM accepts no new hook once its shutdown has begun
       }
+    }
+  }
+
+  /**
+   * How long a shutdown waits for the runs in progress to end: the JVM halts once every shutdown hook has
+   * returned, and a run stopped by a signal still has to abort its staged outputs, write its summary and say
+   * how it ended.
+   */
+  static final long SHUTDOWN_WAIT_MILLIS = 10_000;
+  /** Runs in progress in this JVM ({@link #runStarted}, {@link #runEnded}); guarded by the class. */
+  private static int running;
+
+  /** A run begins: a shutdown from now on waits for it ({@link #watchShutdown}). */
+  static synchronized void runStarted() {
+    running++;
+  }
+
+  /** A run has ended, whatever its outcome, and reported it. */
+  static synchronized void runEnded() {
+    running--;
+    Failures.class.notifyAll();
+  }
+
+  /** Waits until no run is in progress, at most {@code millis}. */
+  static synchronized void awaitRunsEnded(long millis) {
+    long deadline = System.nanoTime() + millis * 1_000_000;
+    try {
+      for (long left = millis; running > 0 && left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
+        Failures.class.wait(left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

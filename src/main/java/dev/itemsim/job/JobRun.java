@@ -32,8 +32,18 @@ final class JobRun {
    */
   static <T> T execute(SparkSession spark, RunSummary summary, OutputLayout layout, String runId, String name,
       Map<String, String> inputs, Function<OutputPublisher, T> work) {
-    long start = System.nanoTime();
     Failures.watchShutdown();
+    Failures.runStarted();  // a shutdown (SIGTERM) waits for this run to report how it ended
+    try {
+      return executeWatched(spark, summary, layout, runId, name, inputs, work);
+    } finally {
+      Failures.runEnded();
+    }
+  }
+
+  private static <T> T executeWatched(SparkSession spark, RunSummary summary, OutputLayout layout, String runId,
+      String name, Map<String, String> inputs, Function<OutputPublisher, T> work) {
+    long start = System.nanoTime();
     OutputLock.requireOutsideInputs(spark.sparkContext().hadoopConfiguration(), layout.root(), inputs);
     FileSystem fs = fileSystem(spark, layout.path());
     // qualified on the driver (file:/abs/..., hdfs://nn/...): executors resolve relative paths against their
