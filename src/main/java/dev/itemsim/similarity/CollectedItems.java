@@ -62,8 +62,23 @@ public record CollectedItems(String[] ids, VectorBlocks blocks, String[] texts, 
 
   /**
    * An {@code array<float>} value of Spark's internal rows ({@code Dataset.queryExecution().toRdd()}) as a float
-   * array, copied in one piece with no boxed value per float; fails on a null element.
+   * array, copied in one piece with no boxed value per float; fails on a null element, naming item {@code id}.
    */
+  static float[] floats(org.apache.spark.sql.catalyst.util.ArrayData values, String id) {
+    requireNoNull(values, id);
+    return values.toFloatArray();
+  }
+
+  /** Fails naming item {@code id} when its embedding {@code values} holds a null. */
+  static void requireNoNull(org.apache.spark.sql.catalyst.util.ArrayData values, String id) {
+    for (int k = 0; k < values.numElements(); k++) {
+      if (values.isNullAt(k)) {
+        throw new IllegalArgumentException("The embedding of item '" + id + "' holds a null at position " + k);
+      }
+    }
+  }
+
+  /** The same, for a value whose item is not known here. */
   static float[] floats(org.apache.spark.sql.catalyst.util.ArrayData values) {
     for (int k = 0; k < values.numElements(); k++) {
       if (values.isNullAt(k)) {

@@ -458,13 +458,7 @@ public record IvfSearch(Options options) implements SearchMethod {
       for (int k = 0; k < filters; k++) {
         values[k] = r.isNullAt(2 + k) ? null : r.getUTF8String(2 + k).toString();
       }
-      org.apache.spark.sql.catalyst.util.ArrayData vector = r.getArray(1);
-      for (int k = 0; k < vector.numElements(); k++) {
-        if (vector.isNullAt(k)) {
-          throw new IllegalArgumentException("The embedding of item '" + id + "' holds a null at position " + k);
-        }
-      }
-      return new Member(id, vector.toFloatArray(), values);
+      return new Member(id, CollectedItems.floats(r.getArray(1), id), values);
     });
   }
 

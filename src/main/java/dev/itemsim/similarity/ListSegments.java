@@ -249,12 +249,10 @@ final class ListSegments implements Serializable {
         throw new IllegalArgumentException("The vector of item '" + id + "' has length " + vector.numElements()
             + ", expected " + dim + ": every vector must come from the same model");
       }
+      CollectedItems.requireNoNull(vector, id);
       int r = chunk.rows++;
       int at = r * dim;
       for (int k = 0; k < dim; k++) {
-        if (vector.isNullAt(k)) {
-          throw new IllegalArgumentException("The embedding of item '" + id + "' holds a null at position " + k);
-        }
         chunk.vectors[at + k] = vector.getFloat(k);
       }
       chunk.list = -1;
