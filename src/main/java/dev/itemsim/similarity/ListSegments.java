@@ -106,10 +106,7 @@ final class ListSegments implements Serializable {
    */
   static byte[] encode(Shape shape, int replica, String id, float[] vector, int[] probes, int[] lists,
       String[] values) {
-    if (vector.length != shape.dim()) {
-      throw new IllegalArgumentException("The vector of item '" + id + "' has length " + vector.length
-          + ", expected " + shape.dim() + ": every vector must come from the same model");
-    }
+    requireLength(id, vector.length, shape.dim());
     byte[] idBytes = utf8(id);
     byte[][] valueBytes = new byte[shape.filters()][];
     int size = 1 + 4 + idBytes.length + 4 * shape.dim() + 4 * shape.nprobe() + 4 * shape.assignments();
@@ -133,6 +130,14 @@ final class ListSegments implements Serializable {
       putBytes(buf, v);
     }
     return buf.array();
+  }
+
+  /** Fails naming item {@code id} when its vector's {@code length} is not the segments' {@code dim}. */
+  private static void requireLength(String id, int length, int dim) {
+    if (length != dim) {
+      throw new IllegalArgumentException("The vector of item '" + id + "' has length " + length + ", expected " + dim
+          + ": every vector must come from the same model");
+    }
   }
 
   private static byte[] utf8(String s) {
@@ -245,10 +250,7 @@ final class ListSegments implements Serializable {
      */
     void add(String id, org.apache.spark.sql.catalyst.util.ArrayData vector, String[] values) throws IOException {
       int dim = chunk.shape.dim();
-      if (vector.numElements() != dim) {
-        throw new IllegalArgumentException("The vector of item '" + id + "' has length " + vector.numElements()
-            + ", expected " + dim + ": every vector must come from the same model");
-      }
+      requireLength(id, vector.numElements(), dim);
       CollectedItems.requireNoNull(vector, id);
       int r = chunk.rows++;
       int at = r * dim;
