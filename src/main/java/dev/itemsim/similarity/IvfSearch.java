@@ -339,8 +339,8 @@ public record IvfSearch(Options options) implements SearchMethod {
     phases.put("search", millisSince(t2));
 
     long t3 = System.nanoTime();
-    SampledRecall.Result recall = measureRecall(jsc, sharedQueries, merged, sharedCorpus, topN, kernelName, usage,
-        self, same, exclude);
+    SampledRecall.Result recall = measureRecall(jsc, sharedQueries, merged, sharedCorpus, centroids, topN,
+        kernelName, usage, self, same, exclude);
     phases.put("recall", millisSince(t3));
 
     IvfFacts ivf = new IvfFacts(lists, nprobe, assignments, trained.sampleSize(), corpusLists.size(), largestList,
@@ -508,17 +508,20 @@ public record IvfSearch(Options options) implements SearchMethod {
 
   /**
    * Recall@N over a random sample of {@code recallSample} query rows (all of them when there are fewer): their
-   * exact lists against their approximate ones in {@code merged}; null when not measured.
+   * exact lists against their approximate ones in {@code merged}, whose N-th scores let the exact pass skip
+   * segments that cannot reach them; null when not measured.
    */
   private SampledRecall.Result measureRecall(JavaSparkContext jsc, Broadcast<ListSegments> queries,
-      JavaPairRDD<Integer, TopNBuffer> merged, Broadcast<ListSegments> corpus, int topN, String kernelName,
-      KernelUsage usage, boolean self, int same, int exclude) {
+      JavaPairRDD<Integer, TopNBuffer> merged, Broadcast<ListSegments> corpus, Broadcast<VectorBlocks> centroids,
+      int topN, String kernelName, KernelUsage usage, boolean self, int same, int exclude) {
     if (options.recallSample() == 0) {
       return null;
     }
     SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L);
-    TopNBuffer exact = SampledRecall.exact(jsc, corpus, sample, topN, kernelName, usage, self, same, exclude);
-    return SampledRecall.compare(sample, exact, SampledRecall.approximate(sample, merged));
+    SampledRecall.Approximate approximate = SampledRecall.approximate(sample, merged);
+    TopNBuffer exact = SampledRecall.exact(jsc, corpus, sample, approximate.floors(), centroids, topN, kernelName,
+        usage, self, same, exclude);
+    return SampledRecall.compare(sample, exact, approximate.lists());
   }
 
   /** What a search holds until its ranking is closed: undone in reverse order, each once. */

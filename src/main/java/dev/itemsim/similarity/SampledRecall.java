@@ -141,19 +141,28 @@ final class SampledRecall {
    * The exact top-{@code topN} of every sampled query over {@code corpus}: rows follow the sample, neighbour
    * values are item numbers. Tasks take whole segments, about {@code 4 × parallelism} of them, and report their
    * kernel to {@code usage} (null: none).
+   *
+   * <p>A segment is multiplied only by the queries it may hold a neighbour for: {@code floors[q]} is a score the
+   * exact N-th neighbour of query {@code q} reaches for sure (its approximate N-th score, or −∞), and a
+   * segment whose rows cannot score that high with the query, by how far they lie from their list's centroid
+   * ({@code centroids}, the lists' unit centroids), is left out for it ({@link Reach}). The lists are those of
+   * the full product.
    */
-  static TopNBuffer exact(JavaSparkContext jsc, Broadcast<ListSegments> corpus, Sample sample, int topN,
-      String kernelName, KernelUsage usage, boolean self, int same, int exclude) {
+  static TopNBuffer exact(JavaSparkContext jsc, Broadcast<ListSegments> corpus, Sample sample, float[] floors,
+      Broadcast<VectorBlocks> centroids, int topN, String kernelName, KernelUsage usage, boolean self, int same,
+      int exclude) {
     ListSegments segments = corpus.value();
     List<int[]> groups = groups(segments, 4 * jsc.defaultParallelism());
     Broadcast<Sample> shared = jsc.broadcast(sample);
+    Broadcast<float[]> sharedFloors = jsc.broadcast(floors);
     try {
       return jsc.parallelize(groups, Math.max(1, groups.size()))
-          .map(group -> exactOver(corpus.value(), group, shared.value(), topN, KernelUsage.select(usage, kernelName),
-              self, same, exclude))
+          .map(group -> exactOver(corpus.value(), group, shared.value(), sharedFloors.value(), centroids.value(),
+              topN, KernelUsage.select(usage, kernelName), self, same, exclude))
           .reduce(TopNBuffer::mergeFrom);
     } finally {
       shared.destroy();
+      sharedFloors.destroy();
     }
   }
 
@@ -182,25 +191,109 @@ final class SampledRecall {
     return groups;
   }
 
-  private static TopNBuffer exactOver(ListSegments corpus, int[] group, Sample sample, int topN, MatMulKernel kernel,
-      boolean self, int same, int exclude) {
+  private static TopNBuffer exactOver(ListSegments corpus, int[] group, Sample sample, float[] floors,
+      VectorBlocks centroids, int topN, MatMulKernel kernel, boolean self, int same, int exclude) {
     TopNBuffer top = new TopNBuffer(sample.size(), topN);
     float[] product = IvfScan.productBuffer();
+    double[] norms = new double[sample.size()];
+    for (int q = 0; q < norms.length; q++) {
+      norms[q] = Math.sqrt(Reach.dot(sample.vectors(), q * sample.dim(), sample.vectors(), q * sample.dim(),
+          sample.dim()));
+    }
     for (int s : group) {
       ListSegment c = corpus.read(s);
-      IvfTaskRunner.Gathered nearest = IvfTaskRunner.Gathered.of(c, nearestListRows(c));
+      int[] nearestRows = nearestListRows(c);
+      if (nearestRows.length == 0) {
+        continue;
+      }
+      IvfTaskRunner.Gathered nearest = IvfTaskRunner.Gathered.of(c, nearestRows);
+      float[] centroid = centroids.vector(c.list());
+      Reach reach = Reach.of(nearest, c.dim(), centroid);
+      int[] queries = reach.queries(sample, norms, centroid, floors);
+      if (queries.length == 0) {
+        continue;
+      }
+      float[] vectors = new float[queries.length * sample.dim()];
+      for (int i = 0; i < queries.length; i++) {
+        System.arraycopy(sample.vectors(), queries[i] * sample.dim(), vectors, i * sample.dim(), sample.dim());
+      }
       IvfScan.Check check = (q, cr) -> !(self && sample.items()[q] == c.items()[cr])
           && IvfScan.filtersAllow(sample.values(), q, c.values(), cr, same, exclude);
-      for (int from = 0; from < sample.size(); from += BlockTaskRunner.STRIP_ROWS) {
-        int strip = Math.min(BlockTaskRunner.STRIP_ROWS, sample.size() - from);
+      for (int from = 0; from < queries.length; from += BlockTaskRunner.STRIP_ROWS) {
+        int strip = Math.min(BlockTaskRunner.STRIP_ROWS, queries.length - from);
         for (int col = 0; col < nearest.count(); col += BlockTaskRunner.TILE_COLUMNS) {
           int cols = Math.min(BlockTaskRunner.TILE_COLUMNS, nearest.count() - col);
-          kernel.multiplyTransposed(sample.vectors(), from, strip, nearest.vectors(), col, cols, sample.dim(), product);
-          IvfScan.scan(product, strip, cols, null, from, nearest.rows(), col, c.items(), top, check);
+          kernel.multiplyTransposed(vectors, from, strip, nearest.vectors(), col, cols, sample.dim(), product);
+          IvfScan.scan(product, strip, cols, queries, from, nearest.rows(), col, c.items(), top, check);
         }
       }
     }
     return top;
+  }
+
+  /**
+   * How far a segment's rows lie from their list's centroid: the lowest cosine of a non-zero row with it, and
+   * the rows' smallest and largest norms. By the triangle inequality on the sphere, a query at angle θ from the
+   * centroid is at least {@code θ − acos(minCosine)} from every row, which bounds its dot products with them.
+   */
+  record Reach(double minCosine, double minNorm, double maxNorm) {
+    /** Slack on a bound, relative to the query's and the largest row's norms: covers float rounding in scores. */
+    static final double SLACK = 1e-3;
+
+    static Reach of(IvfTaskRunner.Gathered rows, int dim, float[] centroid) {
+      double centroidNorm = Math.sqrt(dot(centroid, 0, centroid, 0, dim));
+      double minCosine = 1;
+      double minNorm = Double.POSITIVE_INFINITY;
+      double maxNorm = 0;
+      for (int r = 0; r < rows.count(); r++) {
+        double norm = Math.sqrt(dot(rows.vectors(), r * dim, rows.vectors(), r * dim, dim));
+        minNorm = Math.min(minNorm, norm);
+        maxNorm = Math.max(maxNorm, norm);
+        if (norm > 0 && centroidNorm > 0) {
+          minCosine = Math.min(minCosine, dot(rows.vectors(), r * dim, centroid, 0, dim) / (norm * centroidNorm));
+        }
+      }
+      return new Reach(centroidNorm > 0 ? minCosine : -1, minNorm, maxNorm);
+    }
+
+    /** The sampled queries ({@code norms}: their norms) that may score {@code floors[q]} with one of the rows. */
+    int[] queries(Sample sample, double[] norms, float[] centroid, float[] floors) {
+      int dim = sample.dim();
+      double centroidNorm = Math.sqrt(dot(centroid, 0, centroid, 0, dim));
+      int[] out = new int[sample.size()];
+      int count = 0;
+      for (int q = 0; q < sample.size(); q++) {
+        double cosine = norms[q] > 0 && centroidNorm > 0
+            ? dot(sample.vectors(), q * dim, centroid, 0, dim) / (norms[q] * centroidNorm) : -1;
+        if (mayReach(cosine, norms[q], floors[q])) {
+          out[count++] = q;
+        }
+      }
+      return java.util.Arrays.copyOf(out, count);
+    }
+
+    /**
+     * Whether a query of norm {@code norm} at cosine {@code cosine} from the centroid may score at least
+     * {@code floor} with a row: a zero query, a zero centroid or no floor always may.
+     */
+    boolean mayReach(double cosine, double norm, float floor) {
+      if (floor == Float.NEGATIVE_INFINITY || norm == 0 || minCosine < -1 + 1e-12) {
+        return true;
+      }
+      double theta = Math.acos(Math.max(-1, Math.min(1, cosine)));
+      double radius = Math.acos(Math.max(-1, Math.min(1, minCosine)));
+      double cosineBound = theta <= radius ? 1 : Math.cos(theta - radius);
+      double bound = norm * (cosineBound >= 0 ? maxNorm * cosineBound : minNorm * cosineBound);
+      return bound + SLACK * norm * maxNorm >= floor;
+    }
+
+    static double dot(float[] a, int at, float[] b, int bt, int dim) {
+      double s = 0;
+      for (int k = 0; k < dim; k++) {
+        s += (double) a[at + k] * b[bt + k];
+      }
+      return s;
+    }
   }
 
   /** Rows stored in their item's nearest list (replica 0): every item exactly once over all segments. */
@@ -239,10 +332,11 @@ final class SampledRecall {
   }
 
   /**
-   * The approximate lists of the sampled queries (query id → neighbour item numbers), from the merged lists
-   * of the search ({@code merged}: query segment → its rows' lists); only the sample's lists reach the driver.
+   * The approximate lists of the sampled queries: query id → neighbour item numbers, and each query's N-th
+   * score (−∞ when its list is shorter), rows following the sample; from the merged lists of the search
+   * ({@code merged}: query segment → its rows' lists); only the sample's lists reach the driver.
    */
-  static Map<String, Set<Integer>> approximate(Sample sample, JavaPairRDD<Integer, TopNBuffer> merged) {
+  static Approximate approximate(Sample sample, JavaPairRDD<Integer, TopNBuffer> merged) {
     Map<Integer, List<Integer>> bySegment = new HashMap<>();
     for (int q = 0; q < sample.size(); q++) {
       bySegment.computeIfAbsent(sample.segments()[q], k -> new ArrayList<>()).add(q);
@@ -250,25 +344,33 @@ final class SampledRecall {
     HashMap<Integer, int[]> wanted = new HashMap<>();
     bySegment.forEach((segment, qs) -> wanted.put(segment, qs.stream().mapToInt(Integer::intValue).toArray()));
     int[] rows = sample.rows();
-    List<Tuple2<Integer, int[]>> lists = merged.filter(block -> wanted.containsKey(block._1()))
+    List<Tuple2<Integer, Tuple2<int[], Float>>> lists = merged.filter(block -> wanted.containsKey(block._1()))
         .flatMap(block -> {
           TopNBuffer top = block._2();
           int[] neighbors = new int[top.n()];
           float[] scores = new float[top.n()];
-          List<Tuple2<Integer, int[]>> out = new ArrayList<>();
+          List<Tuple2<Integer, Tuple2<int[], Float>>> out = new ArrayList<>();
           for (int q : wanted.get(block._1())) {
             int count = top.sorted(rows[q], neighbors, scores);
-            out.add(new Tuple2<>(q, java.util.Arrays.copyOf(neighbors, count)));
+            float floor = count == top.n() ? scores[count - 1] : Float.NEGATIVE_INFINITY;
+            out.add(new Tuple2<>(q, new Tuple2<>(java.util.Arrays.copyOf(neighbors, count), floor)));
           }
           return out.iterator();
         }).collect();
     Map<String, Set<Integer>> out = new HashMap<>();
-    for (Tuple2<Integer, int[]> list : lists) {
+    float[] floors = new float[sample.size()];
+    java.util.Arrays.fill(floors, Float.NEGATIVE_INFINITY);
+    for (Tuple2<Integer, Tuple2<int[], Float>> list : lists) {
       Set<Integer> neighbors = out.computeIfAbsent(sample.ids()[list._1()], k -> new HashSet<>());
-      for (int neighbor : list._2()) {
+      for (int neighbor : list._2()._1()) {
         neighbors.add(neighbor);
       }
+      floors[list._1()] = list._2()._2();
     }
-    return out;
+    return new Approximate(out, floors);
   }
+
+  /** The sampled queries' approximate lists (id → neighbour item numbers) and N-th scores (rows as the sample). */
+  record Approximate(Map<String, Set<Integer>> lists, float[] floors) {}
+
 }

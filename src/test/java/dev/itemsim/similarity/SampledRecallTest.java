@@ -60,7 +60,69 @@ class SampledRecallTest {
     // q0: segment 0 row 2; q1: segment 4 row 1; q2: segment 0 row 0; q3: segment 0 row 1 (no list)
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[4], 1, new int[] {0, 1, 2, 3},
         new String[] {"q0", "q1", "q2", "q3"}, new String[0][], new int[] {0, 4, 0, 0}, new int[] {2, 1, 0, 1});
-    assertThat(SampledRecall.approximate(sample, merged)).isEqualTo(Map.of("q0", Set.of(7), "q1", Set.of(8),
-        "q2", Set.of(5, 6), "q3", Set.of()));
+    SampledRecall.Approximate approximate = SampledRecall.approximate(sample, merged);
+    assertThat(approximate.lists()).isEqualTo(Map.of("q0", Set.of(7), "q1", Set.of(8), "q2", Set.of(5, 6),
+        "q3", Set.of()));
+    // a floor only where the list is full (q2: 0.9, 0.8); shorter lists leave every segment in reach
+    float none = Float.NEGATIVE_INFINITY;
+    assertThat(approximate.floors()).containsExactly(none, none, 0.8f, none);
+  }
+
+  /**
+   * The bound that lets the exact pass skip a segment for a query never skips a row that reaches the floor: for
+   * rows around a centroid (norms from 0.5 to 2, one zero row) and queries near and far, a floor equal to a
+   * query's best dot product with the rows is always within reach; far queries with a floor a little above
+   * the bound are out of reach, so the test would notice a bound that skips nothing.
+   */
+  @Test
+  void aSegmentIsSkippedOnlyWhenNoRowCanReachTheFloor() {
+    java.util.Random random = new java.util.Random(7);
+    int dim = 16;
+    int skipped = 0;
+    for (int trial = 0; trial < 200; trial++) {
+      float[] centroid = unit(randomVector(random, dim, null, 0));
+      int rows = 1 + random.nextInt(40);
+      float[] vectors = new float[rows * dim];
+      double spread = 0.05 + random.nextDouble();
+      for (int r = 0; r < rows; r++) {
+        float[] v = randomVector(random, dim, centroid, spread);
+        double scale = r == 0 && trial % 5 == 0 ? 0 : 0.5 + 1.5 * random.nextDouble();
+        for (int k = 0; k < dim; k++) {
+          vectors[r * dim + k] = (float) (v[k] * scale);
+        }
+      }
+      SampledRecall.Reach reach = SampledRecall.Reach.of(new IvfTaskRunner.Gathered(vectors, new int[rows], rows),
+          dim, centroid);
+      for (int q = 0; q < 20; q++) {
+        float[] query = randomVector(random, dim, q % 2 == 0 ? centroid : null, 0.3);
+        double norm = Math.sqrt(SampledRecall.Reach.dot(query, 0, query, 0, dim));
+        double cosine = SampledRecall.Reach.dot(query, 0, centroid, 0, dim) / norm;
+        float best = Float.NEGATIVE_INFINITY;
+        for (int r = 0; r < rows; r++) {
+          best = Math.max(best, (float) SampledRecall.Reach.dot(query, 0, vectors, r * dim, dim));
+        }
+        assertThat(reach.mayReach(cosine, norm, best)).as("trial %d query %d", trial, q).isTrue();
+        skipped += reach.mayReach(cosine, norm, best + 0.5f) ? 0 : 1;
+      }
+    }
+    assertThat(skipped).isGreaterThan(100);
+  }
+
+  /** A random vector: uniform when {@code around} is null, else {@code around} plus noise of size {@code spread}. */
+  private static float[] randomVector(java.util.Random random, int dim, float[] around, double spread) {
+    float[] v = new float[dim];
+    for (int k = 0; k < dim; k++) {
+      v[k] = around == null ? (float) random.nextGaussian()
+          : (float) (around[k] + spread * random.nextGaussian() / Math.sqrt(dim));
+    }
+    return v;
+  }
+
+  private static float[] unit(float[] v) {
+    double norm = Math.sqrt(SampledRecall.Reach.dot(v, 0, v, 0, v.length));
+    for (int k = 0; k < v.length; k++) {
+      v[k] = (float) (v[k] / norm);
+    }
+    return v;
   }
 }
