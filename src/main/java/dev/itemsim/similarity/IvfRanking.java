@@ -2,20 +2,17 @@ package dev.itemsim.similarity;
 
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.udf;
 
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.expressions.UserDefinedFunction;
-import org.apache.spark.sql.types.DataTypes;
 
 /**
  * The lists of an IVF search: computed and kept on the executors (neighbours as corpus item numbers, query
- * ids from the list segment files), corpus ids joined in when the rows are read; pair scores by joining the items' vectors. Closing
- * it drops the lists, the item numbers and the list segment files.
+ * ids from the list segment files); corpus ids looked up in a broadcast array as the rows are made, or joined
+ * in when they are read (large corpora); pair scores by joining the items' vectors. Closing it drops the
+ * lists, the item numbers and the list segment files.
  */
 final class IvfRanking implements Ranking {
   /**
@@ -24,7 +21,10 @@ final class IvfRanking implements Ranking {
    */
   static final long BROADCAST_IDS_UP_TO = 500_000;
 
-  /** How neighbour numbers become ids: a broadcast array of the ids in id order, or a join with a numbers table. */
+  /**
+   * How neighbour numbers become ids: a broadcast array of the ids in id order (the index rows are then named
+   * already), or a join with a numbers table.
+   */
   record Names(Broadcast<String[]> sorted, Dataset<Row> numbers, long corpusItems) {
     /** Every id in id order, indexed by item number ({@link ItemNumbers#sortedOnDriver}). */
     static Names broadcast(Broadcast<String[]> sorted) {
@@ -58,12 +58,8 @@ final class IvfRanking implements Ranking {
 
   @Override
   public Dataset<Row> rows() {
-    if (names.sorted() != null) {
-      Broadcast<String[]> sorted = names.sorted();
-      UserDefinedFunction name = udf((UDF1<Integer, String>) n -> sorted.value()[n], DataTypes.StringType)
-          .asNonNullable();
-      return index.select(col(SearchItems.ID), col("rank"), name.apply(col("_neighbor")).as("neighbor_id"),
-          col("score"));
+    if (names.sorted() != null) {  // named as they were made
+      return index;
     }
     Dataset<Row> selected = names.numbers().select(col(SearchItems.ID).as("_neighbor_id"), col("_item"));
     Dataset<Row> joined = names.corpusItems() <= BROADCAST_IDS_UP_TO ? broadcast(selected) : selected;

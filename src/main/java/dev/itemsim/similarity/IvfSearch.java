@@ -334,8 +334,11 @@ public record IvfSearch(Options options) implements SearchMethod {
         .persist(StorageLevel.MEMORY_AND_DISK_SER());
     cleanup.add(merged::unpersist);
     long pairs = merged.map(block -> (long) block._2().kept()).fold(0L, Long::sum);
-    Dataset<Row> indexRows = spark.createDataFrame(
-        merged.flatMap(block -> indexRows(sharedQueries.value().readIds(block._1()), block._2())), INDEX_SCHEMA);
+    // with every id broadcast, rows are named as they are made; otherwise neighbours stay numbers until joined
+    Broadcast<String[]> named = neighborNames.sorted();
+    Dataset<Row> indexRows = spark.createDataFrame(merged.flatMap(block -> indexRows(
+        sharedQueries.value().readIds(block._1()), block._2(), named == null ? null : named.value())),
+        named == null ? INDEX_SCHEMA : Ranking.SCHEMA);
     phases.put("search", millisSince(t2));
 
     long t3 = System.nanoTime();
@@ -489,8 +492,11 @@ public record IvfSearch(Options options) implements SearchMethod {
     };
   }
 
-  /** {@link #INDEX_SCHEMA} rows of a query segment's merged lists: one list per query row. */
-  private static Iterator<Row> indexRows(ListSegments.Ids q, TopNBuffer top) {
+  /**
+   * Rows of a query segment's merged lists, one list per query row: {@link Ranking#SCHEMA} rows named by
+   * {@code sorted} (every corpus id in id order), or {@link #INDEX_SCHEMA} rows when it is null.
+   */
+  private static Iterator<Row> indexRows(ListSegments.Ids q, TopNBuffer top, String[] sorted) {
     List<Row> out = new ArrayList<>();
     int[] neighbors = new int[top.n()];
     float[] scores = new float[top.n()];
@@ -500,7 +506,8 @@ public record IvfSearch(Options options) implements SearchMethod {
       }
       int count = top.sorted(r, neighbors, scores);
       for (int k = 0; k < count; k++) {
-        out.add(RowFactory.create(q.ids()[r], k + 1, neighbors[k], scores[k]));
+        out.add(RowFactory.create(q.ids()[r], k + 1, sorted == null ? (Object) neighbors[k] : sorted[neighbors[k]],
+            scores[k]));
       }
     }
     return out.iterator();
