@@ -49,7 +49,8 @@ import scala.Tuple2;
  *       kernel, candidate test and top-N lists as exact search, list segment by list segment, in tasks of
  *       bounded work ({@link IvfPlan}, {@link IvfTaskRunner}); partial lists are merged per query segment.
  *   <li><b>Measure</b>: the exact top-N of a random sample of queries against the whole corpus
- *       ({@link SampledRecall}) gives recall@N of the approximate lists; below {@code minRecall} the search
+ *       ({@link SampledRecall}; a segment is skipped for a query when no row of it can reach the query's
+ *       approximate N-th score) gives recall@N of the approximate lists; below {@code minRecall} the search
  *       fails ({@link RecallBelowMinimumException}) or warns.
  * </ol>
  *
