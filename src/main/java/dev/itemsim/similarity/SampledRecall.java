@@ -237,7 +237,11 @@ final class SampledRecall {
    * centroid is at least {@code θ − acos(minCosine)} from every row, which bounds its dot products with them.
    */
   record Reach(double minCosine, double minNorm, double maxNorm) {
-    /** Slack on a bound, relative to the query's and the largest row's norms: covers float rounding in scores. */
+    /**
+     * Slack on a bound, relative to the query's and the largest row's norms: covers the rounding of float32
+     * products (of the order of dim × 2⁻²⁴), by which the search's and this pass's scores of one pair may differ.
+     * Kernels of lower precision (TF32, bf16) would need more.
+     */
     static final double SLACK = 1e-3;
 
     static Reach of(IvfTaskRunner.Gathered rows, int dim, float[] centroid) {
@@ -274,17 +278,18 @@ final class SampledRecall {
 
     /**
      * Whether a query of norm {@code norm} at cosine {@code cosine} from the centroid may score at least
-     * {@code floor} with a row: a zero query, a zero centroid or no floor always may.
+     * {@code floor} with a row: a zero query, no floor, or a bound that is not a number (a non-finite vector)
+     * always may. A zero centroid gives a radius of π, so the bound is Cauchy–Schwarz's.
      */
     boolean mayReach(double cosine, double norm, float floor) {
-      if (floor == Float.NEGATIVE_INFINITY || norm == 0 || minCosine < -1 + 1e-12) {
+      if (floor == Float.NEGATIVE_INFINITY || norm == 0) {
         return true;
       }
       double theta = Math.acos(Math.max(-1, Math.min(1, cosine)));
       double radius = Math.acos(Math.max(-1, Math.min(1, minCosine)));
       double cosineBound = theta <= radius ? 1 : Math.cos(theta - radius);
       double bound = norm * (cosineBound >= 0 ? maxNorm * cosineBound : minNorm * cosineBound);
-      return bound + SLACK * norm * maxNorm >= floor;
+      return !(bound + SLACK * norm * maxNorm < floor);
     }
 
     static double dot(float[] a, int at, float[] b, int bt, int dim) {

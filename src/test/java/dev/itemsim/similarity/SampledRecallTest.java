@@ -108,6 +108,20 @@ class SampledRecallTest {
     assertThat(skipped).isGreaterThan(100);
   }
 
+  /** A query or a row that is not finite gives no bound: its segment is never skipped for it. */
+  @Test
+  void aBoundThatIsNotANumberSkipsNothing() {
+    float[] centroid = {1, 0};
+    SampledRecall.Reach reach = SampledRecall.Reach.of(new IvfTaskRunner.Gathered(new float[] {1, 0,
+        Float.POSITIVE_INFINITY, 0}, new int[2], 2), 2, centroid);
+    assertThat(reach.mayReach(Double.NaN, 1, 0.5f)).isTrue();
+    assertThat(reach.mayReach(1, Double.POSITIVE_INFINITY, 0.5f)).isTrue();
+    SampledRecall.Reach zeroCentroid = SampledRecall.Reach.of(new IvfTaskRunner.Gathered(new float[] {1, 0}, new int[1],
+        1), 2, new float[] {0, 0});
+    assertThat(zeroCentroid.mayReach(-1, 1, 1f)).isTrue();   // |q|·maxNorm = 1 reaches 1
+    assertThat(zeroCentroid.mayReach(-1, 1, 1.01f)).isFalse();
+  }
+
   /** A random vector: uniform when {@code around} is null, else {@code around} plus noise of size {@code spread}. */
   private static float[] randomVector(java.util.Random random, int dim, float[] around, double spread) {
     float[] v = new float[dim];
