@@ -143,10 +143,14 @@ final class IvfTaskRunner implements Iterator<Tuple2<Integer, TopNBuffer>> {
   /** Rows of a segment copied into one dense matrix, with their row numbers. */
   record Gathered(float[] vectors, int[] rows, int count) {
     static Gathered of(ListSegment segment, int[] rows) {
-      int dim = segment.dim();
+      return of(segment.vectors(), segment.dim(), rows);
+    }
+
+    /** Rows {@code rows} of the row-major matrix {@code from} ({@code dim} floats a row). */
+    static Gathered of(float[] from, int dim, int[] rows) {
       float[] vectors = new float[rows.length * dim];
       for (int i = 0; i < rows.length; i++) {
-        System.arraycopy(segment.vectors(), rows[i] * dim, vectors, i * dim, dim);
+        System.arraycopy(from, rows[i] * dim, vectors, i * dim, dim);
       }
       return new Gathered(vectors, rows, rows.length);
     }

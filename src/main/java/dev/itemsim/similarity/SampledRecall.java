@@ -213,10 +213,7 @@ final class SampledRecall {
       if (queries.length == 0) {
         continue;
       }
-      float[] vectors = new float[queries.length * sample.dim()];
-      for (int i = 0; i < queries.length; i++) {
-        System.arraycopy(sample.vectors(), queries[i] * sample.dim(), vectors, i * sample.dim(), sample.dim());
-      }
+      float[] vectors = IvfTaskRunner.Gathered.of(sample.vectors(), sample.dim(), queries).vectors();
       IvfScan.Check check = (q, cr) -> !(self && sample.items()[q] == c.items()[cr])
           && IvfScan.filtersAllow(sample.values(), q, c.values(), cr, same, exclude);
       for (int from = 0; from < queries.length; from += BlockTaskRunner.STRIP_ROWS) {
@@ -232,11 +229,12 @@ final class SampledRecall {
   }
 
   /**
-   * How far a segment's rows lie from their list's centroid: the lowest cosine of a non-zero row with it, and
-   * the rows' smallest and largest norms. By the triangle inequality on the sphere, a query at angle θ from the
-   * centroid is at least {@code θ − acos(minCosine)} from every row, which bounds its dot products with them.
+   * How far a segment's rows lie from their list's centroid (of norm {@code centroidNorm}): the lowest cosine of
+   * a non-zero row with it, and the rows' smallest and largest norms. By the triangle inequality on the sphere, a
+   * query at angle θ from the centroid is at least {@code θ − acos(minCosine)} from every row, which bounds its
+   * dot products with them.
    */
-  record Reach(double minCosine, double minNorm, double maxNorm) {
+  record Reach(double centroidNorm, double minCosine, double minNorm, double maxNorm) {
     /**
      * Slack on a bound, relative to the query's and the largest row's norms: covers the rounding of float32
      * products (of the order of dim × 2⁻²⁴), by which the search's and this pass's scores of one pair may differ.
@@ -257,13 +255,12 @@ final class SampledRecall {
           minCosine = Math.min(minCosine, dot(rows.vectors(), r * dim, centroid, 0, dim) / (norm * centroidNorm));
         }
       }
-      return new Reach(centroidNorm > 0 ? minCosine : -1, minNorm, maxNorm);
+      return new Reach(centroidNorm, centroidNorm > 0 ? minCosine : -1, minNorm, maxNorm);
     }
 
     /** The sampled queries ({@code norms}: their norms) that may score {@code floors[q]} with one of the rows. */
     int[] queries(Sample sample, double[] norms, float[] centroid, float[] floors) {
       int dim = sample.dim();
-      double centroidNorm = Math.sqrt(dot(centroid, 0, centroid, 0, dim));
       int[] out = new int[sample.size()];
       int count = 0;
       for (int q = 0; q < sample.size(); q++) {
