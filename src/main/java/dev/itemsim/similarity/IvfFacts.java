@@ -1,6 +1,7 @@
 package dev.itemsim.similarity;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,11 +18,18 @@ import java.util.Map;
  * @param recall recall@N of the approximate lists over those queries (null: not measured)
  * @param minRecall the recall below which the run fails or warns ({@code similarity.ivf.minRecall})
  * @param onLowRecall fail or warn
+ * @param auto what {@code nprobe = auto} measured before choosing {@code nprobe} (null when nprobe was set)
  * @param phaseMs wall time of each phase: train, layout, search, recall
  */
 public record IvfFacts(int lists, int nprobe, int assignments, long trainingSample, int segments, long largestList,
-    double scoredFraction, int recallQueries, Double recall, double minRecall, String onLowRecall,
+    double scoredFraction, int recallQueries, Double recall, double minRecall, String onLowRecall, AutoNprobe auto,
     Map<String, Long> phaseMs) {
+
+  /**
+   * How {@code nprobe = auto} chose: the recall@N it aimed at, and the recall@N of the sampled queries with
+   * nprobe 1, 2, ... (as many as the layout stored), read from their exact lists before the search.
+   */
+  public record AutoNprobe(double aimedRecall, List<Double> recallByNprobe) {}
 
   /** The JSON form written to the run summary. */
   public Map<String, Object> asMap() {
@@ -39,6 +47,9 @@ public record IvfFacts(int lists, int nprobe, int assignments, long trainingSamp
     }
     out.put("min_recall", minRecall);
     out.put("on_low_recall", onLowRecall);
+    if (auto != null) {
+      out.put("nprobe_auto", Map.of("aimed_recall", auto.aimedRecall(), "recall_by_nprobe", auto.recallByNprobe()));
+    }
     out.put("phase_ms", phaseMs);
     return out;
   }

@@ -80,25 +80,34 @@ public record IvfSearch(Options options) implements SearchMethod {
 
   /**
    * @param lists inverted lists; 0 = the square root of the corpus size ({@code similarity.ivf.lists})
-   * @param nprobe lists each query searches ({@code similarity.ivf.nprobe})
+   * @param nprobe lists each query searches ({@code similarity.ivf.nprobe}); {@value #AUTO} = auto: the smallest
+   *     number, up to {@code maxNprobe}, whose recall on the recall sample reaches {@code targetRecall}
    * @param sampleSize corpus vectors k-means trains on, on the driver; 0 = 64 per list, at least 10,000 and at
    *     most {@value #MAX_DEFAULT_SAMPLE} (never fewer than the lists)
    * @param iterations k-means iterations at most (it stops once the lists settle)
    * @param assignments lists each corpus item is stored in (its nearest ones)
    * @param seed seed of the training sample, k-means and the recall sample
-   * @param recallSample queries whose exact lists measure recall; 0 = not measured
+   * @param recallSample queries whose exact lists measure recall; 0 = not measured (not allowed with auto)
    * @param minRecall recall@N below which the search fails or warns
    * @param onLowRecall fail or warn
+   * @param targetRecall recall@N an automatic nprobe aims at on the recall sample (or {@code minRecall} when higher)
+   * @param maxNprobe the largest nprobe auto may choose: each query row stores this many probes
    */
   public record Options(int lists, int nprobe, int sampleSize, int iterations, int assignments, int seed,
-      int recallSample, double minRecall, String onLowRecall) implements java.io.Serializable {
+      int recallSample, double minRecall, String onLowRecall, double targetRecall, int maxNprobe)
+      implements java.io.Serializable {
     public static final Set<String> ON_LOW_RECALL = Set.of("fail", "warn");
+    /** {@link #nprobe} chosen by measurement ({@code similarity.ivf.nprobe = auto}). */
+    public static final int AUTO = 0;
     /** The keys {@link #from} reads. */
     public static final List<String> KEYS = List.of("similarity.ivf.lists", "similarity.ivf.nprobe",
         "similarity.ivf.sampleSize", "similarity.ivf.iterations", "similarity.ivf.assignments", "similarity.ivf.seed",
-        "similarity.ivf.recallSample", "similarity.ivf.minRecall", "similarity.ivf.onLowRecall");
+        "similarity.ivf.recallSample", "similarity.ivf.minRecall", "similarity.ivf.onLowRecall",
+        "similarity.ivf.targetRecall", "similarity.ivf.maxNprobe");
     static final int MAX_LISTS = 1_000_000;
     static final int MAX_ASSIGNMENTS = 8;
+    /** Most probes a query row stores for auto: they are written with every query row of the layout. */
+    static final int MAX_STORED_PROBES = 256;
     /** Largest training sample: the driver holds it (at 384 floats a vector, 1.5 GB). */
     static final int MAX_SAMPLE = 1_000_000;
     /** Largest default training sample, so the driver's share does not grow with the corpus. */
@@ -106,20 +115,26 @@ public record IvfSearch(Options options) implements SearchMethod {
 
     public Options {
       check("similarity.ivf.lists", lists, 0, MAX_LISTS);
-      check("similarity.ivf.nprobe", nprobe, 1, MAX_LISTS);
+      if (nprobe != AUTO) {
+        check("similarity.ivf.nprobe", nprobe, 1, MAX_LISTS);
+      }
       check("similarity.ivf.sampleSize", sampleSize, 0, MAX_SAMPLE);
       check("similarity.ivf.iterations", iterations, 1, 1000);
       check("similarity.ivf.assignments", assignments, 1, MAX_ASSIGNMENTS);
       check("similarity.ivf.recallSample", recallSample, 0, 1_000_000);
-      if (!(minRecall >= 0 && minRecall <= 1)) {
-        throw new InvalidInputException("similarity.ivf.minRecall = " + minRecall + " is out of range 0..1");
-      }
+      check("similarity.ivf.maxNprobe", maxNprobe, 1, MAX_STORED_PROBES);
+      fraction("similarity.ivf.minRecall", minRecall);
+      fraction("similarity.ivf.targetRecall", targetRecall);
       if (!ON_LOW_RECALL.contains(onLowRecall)) {
         throw new InvalidInputException("similarity.ivf.onLowRecall = '" + onLowRecall + "' is not one of fail, warn");
       }
       if (lists > 0 && sampleSize > 0 && sampleSize < lists) {
         throw new InvalidInputException("similarity.ivf.sampleSize = " + sampleSize
             + " is below similarity.ivf.lists = " + lists + ": k-means needs at least one sampled vector per list");
+      }
+      if (nprobe == AUTO && recallSample == 0) {
+        throw new InvalidInputException("similarity.ivf.nprobe = auto chooses nprobe by the recall of the "
+            + "similarity.ivf.recallSample queries: set recallSample above 0, or set nprobe to a number");
       }
     }
 
@@ -129,20 +144,50 @@ public record IvfSearch(Options options) implements SearchMethod {
       }
     }
 
+    private static void fraction(String key, double value) {
+      if (!(value >= 0 && value <= 1)) {
+        throw new InvalidInputException(key + " = " + value + " is out of range 0..1");
+      }
+    }
+
     public static Options defaults() {
-      return new Options(0, 16, 0, 10, 1, 42, 1000, 0.9, "fail");
+      return new Options(0, AUTO, 0, 10, 1, 42, 1000, 0.9, "fail", 0.96, 32);
     }
 
     public static Options from(TypedConfig c) {
-      return new Options(c.intIn("similarity.ivf.lists", 0, MAX_LISTS), c.intIn("similarity.ivf.nprobe", 1, MAX_LISTS),
+      return new Options(c.intIn("similarity.ivf.lists", 0, MAX_LISTS), nprobe(c),
           c.intIn("similarity.ivf.sampleSize", 0, MAX_SAMPLE), c.intIn("similarity.ivf.iterations", 1, 1000),
           c.intIn("similarity.ivf.assignments", 1, MAX_ASSIGNMENTS),
           c.intIn("similarity.ivf.seed", Integer.MIN_VALUE, Integer.MAX_VALUE),
           c.intIn("similarity.ivf.recallSample", 0, 1_000_000), c.doubleIn("similarity.ivf.minRecall", 0, 1),
-          c.oneOf("similarity.ivf.onLowRecall", ON_LOW_RECALL));
+          c.oneOf("similarity.ivf.onLowRecall", ON_LOW_RECALL), c.doubleIn("similarity.ivf.targetRecall", 0, 1),
+          c.intIn("similarity.ivf.maxNprobe", 1, MAX_STORED_PROBES));
     }
 
-    /** Lists for a corpus of {@code n} items: as set, or its square root; never more than the items. */
+    /** {@code similarity.ivf.nprobe}: {@code auto} or a number of lists. */
+    private static int nprobe(TypedConfig c) {
+      String key = "similarity.ivf.nprobe";
+      return "auto".equals(c.string(key).trim()) ? AUTO : c.intIn(key, 1, MAX_LISTS);
+    }
+
+    /** The recall@N auto aims at: {@code targetRecall}, or {@code minRecall} when that is higher. */
+    public double aimedRecall() {
+      return Math.max(targetRecall, minRecall);
+    }
+
+    /** Whether nprobe is chosen by measurement. */
+    public boolean autoNprobe() {
+      return nprobe == AUTO;
+    }
+
+    /** Probes each query row stores for {@code lists} lists: nprobe as set, or auto's largest choice. */
+    int storedProbes(int lists) {
+      return Math.min(autoNprobe() ? maxNprobe : nprobe, lists);
+    }
+
+    /**
+     * Lists for a corpus of {@code n} items: as set, or its square root; never more than the items.
+     */
     public int listsFor(long n) {
       long wanted = lists > 0 ? lists : Math.round(Math.sqrt(n));
       return (int) Math.max(1, Math.min(n, wanted));
@@ -159,20 +204,29 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
 
     public Options withNprobe(int value) {
-      return new Options(lists, value, sampleSize, iterations, assignments, seed, recallSample, minRecall, onLowRecall);
+      return new Options(lists, value, sampleSize, iterations, assignments, seed, recallSample, minRecall, onLowRecall,
+          targetRecall, maxNprobe);
+    }
+
+    /** nprobe = auto, aiming at {@code target} recall with at most {@code max} probes. */
+    public Options withAutoNprobe(double target, int max) {
+      return new Options(lists, AUTO, sampleSize, iterations, assignments, seed, recallSample, minRecall, onLowRecall,
+          target, max);
     }
 
     public Options withLists(int value) {
       return new Options(value, nprobe, sampleSize, iterations, assignments, seed, recallSample, minRecall,
-          onLowRecall);
+          onLowRecall, targetRecall, maxNprobe);
     }
 
     public Options withAssignments(int value) {
-      return new Options(lists, nprobe, sampleSize, iterations, value, seed, recallSample, minRecall, onLowRecall);
+      return new Options(lists, nprobe, sampleSize, iterations, value, seed, recallSample, minRecall, onLowRecall,
+          targetRecall, maxNprobe);
     }
 
     public Options withRecall(int sample, double min, String action) {
-      return new Options(lists, nprobe, sampleSize, iterations, assignments, seed, sample, min, action);
+      return new Options(lists, nprobe, sampleSize, iterations, assignments, seed, sample, min, action, targetRecall,
+          maxNprobe);
     }
   }
 
@@ -186,7 +240,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("method", NAME);
     out.put("ivf.lists", options.lists());
-    out.put("ivf.nprobe", options.nprobe());
+    out.put("ivf.nprobe", options.autoNprobe() ? "auto" : options.nprobe());
     out.put("ivf.sampleSize", options.sampleSize());
     out.put("ivf.iterations", options.iterations());
     out.put("ivf.assignments", options.assignments());
@@ -194,6 +248,10 @@ public record IvfSearch(Options options) implements SearchMethod {
     out.put("ivf.recallSample", options.recallSample());
     out.put("ivf.minRecall", options.minRecall());
     out.put("ivf.onLowRecall", options.onLowRecall());
+    if (options.autoNprobe()) {
+      out.put("ivf.targetRecall", options.targetRecall());
+      out.put("ivf.maxNprobe", options.maxNprobe());
+    }
     return out;
   }
 
@@ -266,7 +324,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     CoarseQuantizer.Trained trained = CoarseQuantizer.train(corpus, scan, wantedLists, sampleSize,
         options.iterations(), options.seed(), kernelName);
     int lists = trained.lists();
-    int nprobe = Math.min(options.nprobe(), lists);
+    int storedProbes = options.storedProbes(lists);
     int assignments = Math.min(options.assignments(), lists);
     phases.put("train", millisSince(t0));
 
@@ -282,7 +340,7 @@ public record IvfSearch(Options options) implements SearchMethod {
       cleanup.add(ItemNumbers::forgetNumbers);  // the driver's copy (local mode: the executors' too)
     }
     scan = null;  // the sample and the id list are not needed any more: the driver lets them go before the layout
-    ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? nprobe : 0, assignments, filters);
+    ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? storedProbes : 0, assignments, filters);
     ListSegments written = ListSegments.write(memberships(members(jsc, scannedRows), centroids, corpusShape, self,
         kernelName, usage), partitions, blockSize, corpusShape, root + "/corpus", jsc.hadoopConfiguration(), names);
     cleanup.add(written::delete);
@@ -300,12 +358,24 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
     ListSegments queryLists = corpusLists;
     if (!self) {
-      ListSegments.Shape queryShape = new ListSegments.Shape(dim, nprobe, 1, filters);
+      ListSegments.Shape queryShape = new ListSegments.Shape(dim, storedProbes, 1, filters);
       queryLists = ListSegments.write(memberships(members(queries, filters), centroids, queryShape, true, kernelName,
           usage), partitions, blockSize, queryShape, root + "/queries", jsc.hadoopConfiguration());
       cleanup.add(queryLists::delete);
     }
     phases.put("layout", millisSince(t1));
+
+    int topN = request.topN();
+    int nprobe = storedProbes;
+    Chosen chosen = null;
+    if (options.autoNprobe()) {
+      long tc = System.nanoTime();
+      chosen = chooseNprobe(jsc, queryLists, corpusLists, self, centroids, topN, kernelName, usage, same, exclude);
+      nprobe = chosen.nprobe();
+      queryLists = queryLists.probing(jsc, nprobe);
+      corpusLists = self ? queryLists : corpusLists;
+      phases.put("recall", millisSince(tc));
+    }
 
     long t2 = System.nanoTime();
     int[] corpusRows = new int[corpusLists.size()];
@@ -325,7 +395,6 @@ public record IvfSearch(Options options) implements SearchMethod {
       cleanup.add(sharedCorpus::destroy);
     }
     String computation = UUID.randomUUID().toString();
-    int topN = request.topN();
     // the merged lists are kept in their compact form (neighbour numbers and scores, by query segment); rows
     // with ids are made from them only when written
     JavaPairRDD<Integer, TopNBuffer> merged = jsc.parallelize(plan.tasks(), Math.max(1, plan.tasks().size()))
@@ -343,13 +412,17 @@ public record IvfSearch(Options options) implements SearchMethod {
     phases.put("search", millisSince(t2));
 
     long t3 = System.nanoTime();
-    SampledRecall.Result recall = measureRecall(jsc, sharedQueries, merged, sharedCorpus, centroids, topN,
-        kernelName, usage, self, same, exclude);
-    phases.put("recall", millisSince(t3));
+    SampledRecall.Result recall = chosen != null
+        ? SampledRecall.compare(chosen.sample(), chosen.exact().top(),
+            SampledRecall.approximate(chosen.sample(), merged).lists())
+        : measureRecall(jsc, sharedQueries, merged, sharedCorpus, centroids, topN, kernelName, usage, self, same,
+            exclude);
+    phases.merge("recall", millisSince(t3), Long::sum);
 
     IvfFacts ivf = new IvfFacts(lists, nprobe, assignments, trained.sampleSize(), corpusLists.size(), largestList,
         (double) plan.totalCost() / ((double) queryCount * corpusCount), recall == null ? 0 : recall.queries(),
-        recall == null ? null : recall.recall(), options.minRecall(), options.onLowRecall(), phases);
+        recall == null ? null : recall.recall(), options.minRecall(), options.onLowRecall(),
+        chosen == null ? null : new IvfFacts.AutoNprobe(options.aimedRecall(), chosen.curve().recalls()), phases);
     SearchFacts facts = new SearchFacts(EmbeddingRetriever.NAME, kernel, ScoreChunks.best().name(), dim,
         queryLists.size(), blockSize, "list files", null, NAME, ivf, usage);
     LOG.info("IVF top-{} of {} queries over {} items: {} lists (k-means on {} vectors), nprobe {}, {} list(s) per "
@@ -363,8 +436,9 @@ public record IvfSearch(Options options) implements SearchMethod {
     if (ivf.recall() != null && ivf.recall() < options.minRecall()) {
       String message = String.format(Locale.ROOT, "Approximate top-%d (ivf: %d lists, nprobe %d, %d list(s) per "
           + "item) found %.2f%% of the exact neighbours of %d sampled queries, below similarity.ivf.minRecall = %s: "
-          + "raise similarity.ivf.nprobe or similarity.ivf.assignments, or set similarity.method = exact", topN,
-          lists, nprobe, assignments, 100 * ivf.recall(), ivf.recallQueries(), options.minRecall());
+          + "raise similarity.ivf.%s or similarity.ivf.assignments, or set similarity.method = exact", topN,
+          lists, nprobe, assignments, 100 * ivf.recall(), ivf.recallQueries(), options.minRecall(),
+          chosen == null ? "nprobe" : "maxNprobe (nprobe = auto chose its largest)");
       if (options.onLowRecall().equals("fail")) {
         ranking.close();
         throw new RecallBelowMinimumException(message + " (or similarity.ivf.onLowRecall = warn to keep such lists)",
@@ -514,6 +588,45 @@ public record IvfSearch(Options options) implements SearchMethod {
     return out.iterator();
   }
 
+  /** What nprobe = auto measured: the recall sample, its exact lists, the recall by nprobe, the nprobe chosen. */
+  private record Chosen(SampledRecall.Sample sample, SampledRecall.Exact exact, SampledRecall.Curve curve,
+      int nprobe) {}
+
+  /**
+   * The smallest nprobe whose recall@N over a random sample of {@code recallSample} query rows reaches
+   * {@link Options#aimedRecall} (the largest stored when none does): the sample's exact lists against the whole
+   * corpus, and for every exact neighbour the first of the query's stored probes that holds it
+   * ({@link SampledRecall#curve}). The exact lists then measure the search's recall without a second pass.
+   */
+  private Chosen chooseNprobe(JavaSparkContext jsc, ListSegments queryLists, ListSegments corpusLists, boolean self,
+      Broadcast<VectorBlocks> centroids, int topN, String kernelName, KernelUsage usage, int same, int exclude) {
+    Broadcast<ListSegments> queries = jsc.broadcast(queryLists);
+    Broadcast<ListSegments> corpus = self ? queries : jsc.broadcast(corpusLists);
+    try {
+      SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L);
+      float[] noFloors = new float[sample.size()];
+      java.util.Arrays.fill(noFloors, Float.NEGATIVE_INFINITY);
+      SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, noFloors, centroids, topN, kernelName,
+          usage, self, same, exclude);
+      SampledRecall.Curve curve = SampledRecall.curve(sample, exact);
+      int nprobe = curve.smallestReaching(options.aimedRecall());
+      List<String> byNprobe = curve.recalls().stream().map(r -> String.format(Locale.ROOT, "%.4f", r)).toList();
+      if (curve.recall(nprobe) < options.aimedRecall()) {
+        LOG.warn("nprobe = auto: no nprobe up to {} reaches recall@{} {} on {} sampled queries (by nprobe: {}); "
+            + "searching with {}", sample.stored(), topN, options.aimedRecall(), sample.size(), byNprobe, nprobe);
+      } else {
+        LOG.info("nprobe = auto: nprobe {} reaches recall@{} {} on {} sampled queries (by nprobe: {})", nprobe, topN,
+            options.aimedRecall(), sample.size(), byNprobe);
+      }
+      return new Chosen(sample, exact, curve, nprobe);
+    } finally {
+      queries.destroy();
+      if (!self) {
+        corpus.destroy();
+      }
+    }
+  }
+
   /**
    * Recall@N over a random sample of {@code recallSample} query rows (all of them when there are fewer): their
    * exact lists against their approximate ones in {@code merged}, whose N-th scores let the exact pass skip
@@ -527,9 +640,9 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
     SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L);
     SampledRecall.Approximate approximate = SampledRecall.approximate(sample, merged);
-    TopNBuffer exact = SampledRecall.exact(jsc, corpus, sample, approximate.floors(), centroids, topN, kernelName,
-        usage, self, same, exclude);
-    return SampledRecall.compare(sample, exact, approximate.lists());
+    SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, approximate.floors(), centroids, topN,
+        kernelName, usage, self, same, exclude);
+    return SampledRecall.compare(sample, exact.top(), approximate.lists());
   }
 
   /** What a search holds until its ranking is closed: undone in reverse order, each once. */

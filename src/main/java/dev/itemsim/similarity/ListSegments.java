@@ -65,17 +65,25 @@ final class ListSegments implements Serializable {
   private final Shape shape;
   private final Segment[] segments;
   private final Broadcast<SerializableConfiguration> sharedConf;
+  /** Probes per query row that readers see: the first of the stored ones, nearest first. */
+  private final int probesUsed;
   private transient Configuration conf;
   private transient List<Written> written;
   private transient boolean deleted;
 
   private ListSegments(String dir, Shape shape, List<Written> written, Segment[] segments,
       Broadcast<SerializableConfiguration> conf) {
+    this(dir, shape, written, segments, conf, shape.nprobe());
+  }
+
+  private ListSegments(String dir, Shape shape, List<Written> written, Segment[] segments,
+      Broadcast<SerializableConfiguration> conf, int probesUsed) {
     this.dir = new Path(dir).toString();
     this.shape = shape;
     this.written = written;
     this.segments = segments;
     this.sharedConf = conf;
+    this.probesUsed = probesUsed;
   }
 
   /** The same segments with their rows' item numbers in {@code itemsPaths} (one file per segment). */
@@ -84,9 +92,71 @@ final class ListSegments implements Serializable {
     for (int s = 0; s < segments.length; s++) {
       numbered[s] = segments[s].withItems(itemsPaths[s]);
     }
-    ListSegments out = new ListSegments(dir, shape, written, numbered, sharedConf);
+    ListSegments out = new ListSegments(dir, shape, written, numbered, sharedConf, probesUsed);
     out.conf = conf;
     return out;
+  }
+
+  /** Probes per query row that {@link #read} gives: the stored ones, or the nearest of them ({@link #probing}). */
+  int probesUsed() {
+    return probesUsed;
+  }
+
+  /**
+   * The same segments read as if every query row probed only the {@code nprobe} nearest of its stored lists
+   * (at most {@code shape().nprobe()}), with what {@link #written} says of each segment (the lists its query rows
+   * probe, how many rows probe each) counted again for that many: one pass over the segments' probe numbers, no
+   * vector read. Driver only.
+   */
+  ListSegments probing(JavaSparkContext jsc, int nprobe) {
+    if (nprobe < 1 || nprobe > shape.nprobe()) {
+      throw new IllegalArgumentException("Query rows store " + shape.nprobe() + " probes: cannot use " + nprobe);
+    }
+    if (nprobe == probesUsed) {
+      return this;
+    }
+    List<Integer> all = java.util.stream.IntStream.range(0, segments.length).boxed().toList();
+    List<Tuple2<Integer, int[][]>> counted = jsc.parallelize(all, Math.max(1, Math.min(all.size(),
+        4 * jsc.defaultParallelism()))).map(s -> new Tuple2<>(s, probedWithin(readProbes(s), nprobe))).collect();
+    Written[] recounted = new Written[segments.length];
+    for (Tuple2<Integer, int[][]> c : counted) {
+      recounted[c._1()] = new Written(segments[c._1()], c._2()[0], c._2()[1]);
+    }
+    ListSegments out = new ListSegments(dir, shape, List.of(recounted), segments, sharedConf, nprobe);
+    out.conf = conf;
+    return out;
+  }
+
+  /** The lists among the first {@code nprobe} of each row's stored probes, ascending, and how many rows probe each. */
+  private int[][] probedWithin(int[] probes, int nprobe) {
+    Map<Integer, Integer> probed = new TreeMap<>();
+    for (int at = 0; at < probes.length; at += shape.nprobe()) {
+      for (int k = at; k < at + nprobe; k++) {
+        if (probes[k] >= 0) {
+          probed.merge(probes[k], 1, Integer::sum);
+        }
+      }
+    }
+    return new int[][] {probed.keySet().stream().mapToInt(Integer::intValue).toArray(),
+        probed.values().stream().mapToInt(Integer::intValue).toArray()};
+  }
+
+  /** The stored probes of segment {@code s}'s rows (rows × {@code shape().nprobe()}, −1 for rows that do not rank). */
+  int[] readProbes(int s) {
+    Segment info = segments[s];
+    Path file = new Path(info.path());
+    try (FSDataInputStream stream = file.getFileSystem(conf()).open(file)) {
+      checkHeader(file, info, new DataInputStream(stream));
+      stream.seek(HEADER_BYTES + (long) info.rows() * (4L * shape.dim() + 1));
+      int[] probes = new int[info.rows() * shape.nprobe()];
+      readInts(new DataInputStream(new java.io.BufferedInputStream(stream, 64 << 10)), new byte[IO_CHUNK], probes);
+      return probes;
+    } catch (java.io.EOFException e) {
+      throw new IllegalStateException("List segment file " + file + " is truncated: it ends before its "
+          + info.rows() + " rows", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read list segment " + file, e);
+    }
   }
 
   /** The folder the segments are in (item number files go there too). */
@@ -514,7 +584,7 @@ final class ListSegments implements Serializable {
    */
   ListSegment read(int s) {
     Segment info = segments[s];
-    String key = info.path() + "#" + info.itemsPath();
+    String key = info.path() + "#" + info.itemsPath() + "#" + probesUsed;
     ListSegment cached = Cache.get(key);
     if (cached != null) {
       return cached;
@@ -554,8 +624,8 @@ final class ListSegments implements Serializable {
         throw new IllegalStateException("List segment file " + file + " is truncated or corrupt (bad trailer)");
       }
       int[] items = info.itemsPath() == null ? unnumbered(rows) : readItems(info);
-      return new ListSegment(info.list(), rows, shape.dim(), vectors, items, replicas, shape.nprobe(), probes,
-          shape.assignments(), lists, values);
+      return new ListSegment(info.list(), rows, shape.dim(), vectors, items, replicas, probesUsed,
+          nearestProbes(probes, rows), shape.assignments(), lists, values);
     } catch (java.io.EOFException e) {
       throw new IllegalStateException("List segment file " + file + " is truncated: it ends before its "
           + info.rows() + " rows", e);
@@ -564,8 +634,23 @@ final class ListSegments implements Serializable {
     }
   }
 
-  /** Some rows of a segment: their vectors (row-major), item numbers (−1 until numbered) and filter values. */
-  record Rows(float[] vectors, int[] items, String[][] values) {}
+  /** The first {@link #probesUsed} of each row's stored probes (rows × that many). */
+  private int[] nearestProbes(int[] stored, int rows) {
+    if (probesUsed == shape.nprobe()) {
+      return stored;
+    }
+    int[] out = new int[rows * probesUsed];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(stored, r * shape.nprobe(), out, r * probesUsed, probesUsed);
+    }
+    return out;
+  }
+
+  /**
+   * Some rows of a segment: their vectors (row-major), item numbers (−1 until numbered), filter values, and
+   * all their stored probes (rows × {@code shape().nprobe()}, nearest first, −1 for rows that do not rank).
+   */
+  record Rows(float[] vectors, int[] items, String[][] values, int[] probes) {}
 
   /**
    * Rows {@code rows} (ascending row numbers) of segment {@code s}, read by seeking to them instead of reading the
@@ -590,6 +675,14 @@ final class ListSegments implements Serializable {
         stream.seek(HEADER_BYTES + 4L * dim * rows[i]);
         stream.readFully(row);
         ByteBuffer.wrap(row).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(vectors, i * dim, dim);
+      }
+      int stored = shape.nprobe();
+      int[] probes = new int[rows.length * stored];
+      byte[] rowProbes = new byte[4 * stored];
+      for (int i = 0; i < rows.length && stored > 0; i++) {
+        stream.seek(HEADER_BYTES + (long) info.rows() * (4L * dim + 1) + 4L * stored * rows[i]);
+        stream.readFully(rowProbes);
+        ByteBuffer.wrap(rowProbes).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(probes, i * stored, stored);
       }
       String[][] values = new String[shape.filters()][rows.length];
       if (shape.filters() > 0) {
@@ -617,7 +710,7 @@ final class ListSegments implements Serializable {
           }
         }
       }
-      return new Rows(vectors, items, values);
+      return new Rows(vectors, items, values, probes);
     } catch (java.io.EOFException e) {
       throw new IllegalStateException("List segment file " + file + " is truncated: it ends before its "
           + info.rows() + " rows", e);

@@ -24,10 +24,11 @@ final class SampledRecall {
 
   /**
    * Sampled queries: their vectors (rows × dim), item numbers (−1 for queries of another catalogue), ids,
-   * filter values (one array per filter column), and where each is among the query lists: segment and row.
+   * filter values (one array per filter column), where each is among the query lists (segment and row), and
+   * the lists each would probe (rows × {@code stored}, nearest first: every probe the layout stored).
    */
-  record Sample(float[] vectors, int dim, int[] items, String[] ids, String[][] values, int[] segments, int[] rows)
-      implements Serializable {
+  record Sample(float[] vectors, int dim, int[] items, String[] ids, String[][] values, int[] segments, int[] rows,
+      int[] probes, int stored) implements Serializable {
     int size() {
       return ids.length;
     }
@@ -85,10 +86,13 @@ final class SampledRecall {
     String[][] values = new String[filters][rows.size()];
     int[] segmentOf = new int[rows.size()];
     int[] rowOf = new int[rows.size()];
+    int stored = segments.shape().nprobe();
+    int[] probes = new int[rows.size() * stored];
     for (int q = 0; q < rows.size(); q++) {
       Picked r = rows.get(q);
       segmentOf[q] = r.segment();
       rowOf[q] = r.row();
+      System.arraycopy(r.probes(), 0, probes, q * stored, stored);
       System.arraycopy(r.vector(), 0, vectors, q * dim, dim);
       items[q] = r.item();
       ids[q] = r.id();
@@ -96,11 +100,11 @@ final class SampledRecall {
         values[k][q] = r.values()[k];
       }
     }
-    return new Sample(vectors, dim, items, ids, values, segmentOf, rowOf);
+    return new Sample(vectors, dim, items, ids, values, segmentOf, rowOf, probes, stored);
   }
 
-  /** One sampled query row: id, item number, vector, filter values, segment and row. */
-  private record Picked(String id, int item, float[] vector, String[] values, int segment, int row)
+  /** One sampled query row: id, item number, vector, filter values, segment and row, stored probes. */
+  private record Picked(String id, int item, float[] vector, String[] values, int segment, int row, int[] probes)
       implements Serializable {}
 
   /**
@@ -125,6 +129,7 @@ final class SampledRecall {
     }
     ListSegments.Rows read = segments.readRows(s, rows);
     int dim = segments.shape().dim();
+    int stored = segments.shape().nprobe();
     List<Picked> out = new ArrayList<>(next);
     for (int i = 0; i < next; i++) {
       String[] values = new String[read.values().length];
@@ -132,14 +137,27 @@ final class SampledRecall {
         values[k] = read.values()[k][i];
       }
       out.add(new Picked(ids.ids()[rows[i]], read.items()[i], java.util.Arrays.copyOfRange(read.vectors(), i * dim,
-          (i + 1) * dim), values, s, rows[i]));
+          (i + 1) * dim), values, s, rows[i], java.util.Arrays.copyOfRange(read.probes(), i * stored,
+          (i + 1) * stored)));
     }
     return out.iterator();
   }
 
   /**
-   * The exact top-{@code topN} of every sampled query over {@code corpus}: rows follow the sample, neighbour
-   * values are item numbers. Tasks take whole segments, about {@code 4 × parallelism} of them, and report their
+   * Exact lists of the sampled queries ({@code top}: rows follow the sample, neighbours are item numbers) and the
+   * lists every listed neighbour is stored in ({@code listsOf}: item number → its lists, nearest first).
+   */
+  record Exact(TopNBuffer top, HashMap<Integer, int[]> listsOf) implements Serializable {
+    Exact mergeFrom(Exact other) {
+      top.mergeFrom(other.top);
+      listsOf.putAll(other.listsOf);
+      return this;
+    }
+  }
+
+  /**
+   * The exact top-{@code topN} of every sampled query over {@code corpus}, with the lists its neighbours are
+   * stored in. Tasks take whole segments, about {@code 4 × parallelism} of them, and report their
    * kernel to {@code usage} (null: none).
    *
    * <p>A segment is multiplied only by the queries it may hold a neighbour for: {@code floors[q]} is a score the
@@ -148,7 +166,7 @@ final class SampledRecall {
    * ({@code centroids}, the lists' unit centroids), is left out for it ({@link Reach}). The lists are those of
    * the full product.
    */
-  static TopNBuffer exact(JavaSparkContext jsc, Broadcast<ListSegments> corpus, Sample sample, float[] floors,
+  static Exact exact(JavaSparkContext jsc, Broadcast<ListSegments> corpus, Sample sample, float[] floors,
       Broadcast<VectorBlocks> centroids, int topN, String kernelName, KernelUsage usage, boolean self, int same,
       int exclude) {
     ListSegments segments = corpus.value();
@@ -159,7 +177,7 @@ final class SampledRecall {
       return jsc.parallelize(groups, Math.max(1, groups.size()))
           .map(group -> exactOver(corpus.value(), group, shared.value(), sharedFloors.value(), centroids.value(),
               topN, KernelUsage.select(usage, kernelName), self, same, exclude))
-          .reduce(TopNBuffer::mergeFrom);
+          .reduce(Exact::mergeFrom);
     } finally {
       shared.destroy();
       sharedFloors.destroy();
@@ -191,9 +209,10 @@ final class SampledRecall {
     return groups;
   }
 
-  private static TopNBuffer exactOver(ListSegments corpus, int[] group, Sample sample, float[] floors,
+  private static Exact exactOver(ListSegments corpus, int[] group, Sample sample, float[] floors,
       VectorBlocks centroids, int topN, MatMulKernel kernel, boolean self, int same, int exclude) {
     TopNBuffer top = new TopNBuffer(sample.size(), topN);
+    List<ListSegment> scored = new ArrayList<>();
     float[] product = IvfScan.productBuffer();
     double[] norms = new double[sample.size()];
     for (int q = 0; q < norms.length; q++) {
@@ -213,6 +232,7 @@ final class SampledRecall {
       if (queries.length == 0) {
         continue;
       }
+      scored.add(c);
       float[] vectors = IvfTaskRunner.Gathered.of(sample.vectors(), sample.dim(), queries).vectors();
       IvfScan.Check check = (q, cr) -> !(self && sample.items()[q] == c.items()[cr])
           && IvfScan.filtersAllow(sample.values(), q, c.values(), cr, same, exclude);
@@ -225,7 +245,30 @@ final class SampledRecall {
         }
       }
     }
-    return top;
+    return new Exact(top, listsOf(top, scored));
+  }
+
+  /** The lists the neighbours in {@code top} are stored in, read from their replica-0 rows among {@code scored}. */
+  private static HashMap<Integer, int[]> listsOf(TopNBuffer top, List<ListSegment> scored) {
+    Set<Integer> listed = new HashSet<>();
+    int[] neighbors = new int[top.n()];
+    float[] scores = new float[top.n()];
+    for (int q = 0; q < top.rows(); q++) {
+      int count = top.sorted(q, neighbors, scores);
+      for (int k = 0; k < count; k++) {
+        listed.add(neighbors[k]);
+      }
+    }
+    HashMap<Integer, int[]> out = new HashMap<>();
+    for (ListSegment c : scored) {
+      for (int r = 0; r < c.rows(); r++) {
+        if (c.replicas()[r] == 0 && listed.contains(c.items()[r])) {
+          out.put(c.items()[r], java.util.Arrays.copyOfRange(c.lists(), r * c.assignments(),
+              (r + 1) * c.assignments()));
+        }
+      }
+    }
+    return out;
   }
 
   /**
@@ -331,6 +374,76 @@ final class SampledRecall {
       }
     }
     return new Result(sample.size(), total, found);
+  }
+
+  /**
+   * The recall@N every nprobe from 1 to {@code sample.stored()} gives the sampled queries, read from their exact
+   * lists without searching: an exact neighbour is found with nprobe p exactly when one of the lists it is stored
+   * in is among the query's p nearest, since the approximate search ranks the items of those lists with the same
+   * scores, rules and tie order as the exact pass (so no item it misses can push it out).
+   */
+  static Curve curve(Sample sample, Exact exact) {
+    int stored = sample.stored();
+    long[] foundWithin = new long[stored];
+    int[] neighbors = new int[exact.top().n()];
+    float[] scores = new float[exact.top().n()];
+    long total = 0;
+    for (int q = 0; q < sample.size(); q++) {
+      int count = exact.top().sorted(q, neighbors, scores);
+      total += count;
+      for (int k = 0; k < count; k++) {
+        int[] lists = exact.listsOf().get(neighbors[k]);
+        if (lists == null) {
+          throw new IllegalStateException("Exact neighbour " + neighbors[k] + " of sampled query '" + sample.ids()[q]
+              + "' has no list: the exact pass did not report where it is stored");
+        }
+        int first = stored;
+        for (int rank = 0; rank < stored && first == stored; rank++) {
+          for (int list : lists) {
+            if (sample.probes()[q * stored + rank] == list) {
+              first = rank;
+            }
+          }
+        }
+        if (first < stored) {
+          foundWithin[first]++;
+        }
+      }
+    }
+    for (int p = 1; p < stored; p++) {
+      foundWithin[p] += foundWithin[p - 1];
+    }
+    return new Curve(sample.size(), total, foundWithin);
+  }
+
+  /**
+   * Recall@N of the sampled queries by nprobe: {@code foundWithin[p - 1]} of their {@code exactNeighbors} exact
+   * neighbours are stored in one of the query's {@code p} nearest lists.
+   */
+  record Curve(int queries, long exactNeighbors, long[] foundWithin) {
+    /** Recall@N with the {@code nprobe} nearest lists probed (1 ≤ nprobe ≤ stored); 1 with nothing to find. */
+    double recall(int nprobe) {
+      return exactNeighbors == 0 ? 1 : (double) foundWithin[nprobe - 1] / exactNeighbors;
+    }
+
+    /** The smallest nprobe whose recall reaches {@code target}, or the largest one when none does. */
+    int smallestReaching(double target) {
+      for (int p = 1; p <= foundWithin.length; p++) {
+        if (recall(p) >= target) {
+          return p;
+        }
+      }
+      return foundWithin.length;
+    }
+
+    /** Recall@N for nprobe 1, 2, ... up to the stored probes. */
+    List<Double> recalls() {
+      List<Double> out = new ArrayList<>(foundWithin.length);
+      for (int p = 1; p <= foundWithin.length; p++) {
+        out.add(recall(p));
+      }
+      return out;
+    }
   }
 
   /**

@@ -162,6 +162,47 @@ class IvfSearchTest {
     }
   }
 
+  /**
+   * nprobe = auto reads the recall each nprobe would give from the recall sample's exact lists, before any
+   * search: searches with nprobe set to 1, 2 and 3 (the same seed, so the same sampled queries) measure exactly
+   * those recalls (the vectors' products are exact in float32, so no rounding moves a tie), and auto searches
+   * with the smallest nprobe reaching its aim, giving that search's lists.
+   */
+  @ParameterizedTest(name = "self={0} filters={1} assignments={2}")
+  @CsvSource({"true, false, 1", "false, true, 2"})
+  void autoNprobeReadsTheRecallOfEachNprobeAndSearchesWithTheSmallestReachingItsAim(boolean self, boolean filters,
+      int assignments) {
+    Random random = new Random(41);
+    Dataset<Row> corpus = items(tiedVectors(600, 16, random), "c", random);
+    Dataset<Row> queries = self ? corpus : items(tiedVectors(200, 16, random), "q", random);
+    SearchRequest.FilterColumns rules = filters ? FILTERS : SearchRequest.FilterColumns.NONE;
+    IvfSearch.Options base = IvfSearch.Options.defaults().withLists(12).withAssignments(assignments)
+        .withRecall(150, 0, "fail");
+    List<Double> curve;
+    try (Ranking ranking = rank(ivf(base.withAutoNprobe(1.0, 6)), queries, corpus, 5, rules)) {
+      IvfFacts facts = ranking.facts().ivf();
+      curve = facts.auto().recallByNprobe();
+      assertThat(curve).hasSize(6).isSorted();
+      assertThat(facts.nprobe()).isEqualTo(curve.contains(1.0) ? curve.indexOf(1.0) + 1 : 6);
+      assertThat(facts.recall()).isEqualTo(curve.get(facts.nprobe() - 1));
+      assertThat(facts.recallQueries()).isEqualTo(150);
+    }
+    assertThat(curve.get(0)).as("one probe misses some").isLessThan(curve.get(1));
+    List<String> atTwo = null;
+    for (int nprobe = 1; nprobe <= 3; nprobe++) {
+      try (Ranking ranking = rank(ivf(base.withNprobe(nprobe)), queries, corpus, 5, rules)) {
+        assertThat(ranking.facts().ivf().recall()).as("nprobe %d", nprobe).isEqualTo(curve.get(nprobe - 1));
+        assertThat(ranking.facts().ivf().auto()).isNull();
+        atTwo = nprobe == 2 ? sorted(ranking.rows()) : atTwo;
+      }
+    }
+    try (Ranking ranking = rank(ivf(base.withAutoNprobe(curve.get(1), 6)), queries, corpus, 5, rules)) {
+      assertThat(ranking.facts().ivf().nprobe()).isEqualTo(2);
+      assertThat(ranking.facts().ivf().recall()).isEqualTo(curve.get(1));
+      assertThat(sorted(ranking.rows())).containsExactlyElementsOf(atTwo);
+    }
+  }
+
   @Test
   void recallBelowTheMinimumFailsOrWarns() {
     Random random = new Random(29);
@@ -270,7 +311,8 @@ class IvfSearchTest {
 
   private IvfSearch ivf(IvfSearch.Options options) {
     return new IvfSearch(new IvfSearch.Options(options.lists(), options.nprobe(), options.sampleSize(), 8,
-        options.assignments(), options.seed(), options.recallSample(), options.minRecall(), options.onLowRecall()));
+        options.assignments(), options.seed(), options.recallSample(), options.minRecall(), options.onLowRecall(),
+        options.targetRecall(), options.maxNprobe()));
   }
 
   private static EmbeddingRetriever.Options options() {

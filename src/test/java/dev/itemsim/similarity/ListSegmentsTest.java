@@ -81,7 +81,7 @@ class ListSegmentsTest {
     List<Tuple2<Integer, byte[]>> rows = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       rows.add(new Tuple2<>(7, ListSegments.encode(shape, 0, "id" + i, new float[] {i, i + 0.5f, -i},
-          new int[] {7, 3}, new int[] {7}, new String[] {"a" + i, i % 3 == 0 ? null : "b" + i})));
+          new int[] {7, 100 + i}, new int[] {7}, new String[] {"a" + i, i % 3 == 0 ? null : "b" + i})));
     }
     ListSegments segments = ListSegments.write(jsc.parallelizePairs(rows, 1), 1, 16, shape,
         scratch.resolve("picked").toString(), jsc.hadoopConfiguration());
@@ -97,9 +97,57 @@ class ListSegmentsTest {
         assertThat(picked.values()[0][i]).isEqualTo("a" + item);
         assertThat(picked.values()[1][i]).isEqualTo(item % 3 == 0 ? null : "b" + item);
         assertThat(picked.items()[i]).isEqualTo(-1);
+        assertThat(java.util.Arrays.copyOfRange(picked.probes(), 2 * i, 2 * i + 2)).containsExactly(7, 100 + item);
       }
     } finally {
       segments.delete();
+    }
+  }
+
+  /**
+   * Segments read as probing fewer lists than stored: each query row keeps its nearest probes, and what the
+   * plan reads of each segment (lists probed, rows probing each) is counted again for that many; rows that do
+   * not rank (a further copy of an item) probe nothing either way. The stored probes stay readable in full.
+   */
+  @Test
+  void probingFewerListsKeepsEachRowsNearestAndRecountsThePlan() {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+    ListSegments.Shape shape = new ListSegments.Shape(2, 3, 2, 0);
+    List<Tuple2<Integer, byte[]>> rows = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {  // rows i < 4 rank (probes 5, 10 + i % 2, 20 + i); rows 4, 5 are copies
+      int[] probes = i < 4 ? new int[] {5, 10 + i % 2, 20 + i} : null;
+      rows.add(new Tuple2<>(5, ListSegments.encode(shape, i < 4 ? 0 : 1, "id" + i, new float[] {i, 1}, probes,
+          new int[] {5, 6}, new String[0])));
+    }
+    ListSegments stored = ListSegments.write(jsc.parallelizePairs(rows, 1), 1, 16, shape,
+        scratch.resolve("probing").toString(), jsc.hadoopConfiguration());
+    try {
+      assertThat(stored.size()).isEqualTo(1);
+      assertThat(stored.written().get(0).probedLists()).containsExactly(5, 10, 11, 20, 21, 22, 23);
+      ListSegments two = stored.probing(jsc, 2);
+      assertThat(two.probesUsed()).isEqualTo(2);
+      assertThat(two.written().get(0).probedLists()).containsExactly(5, 10, 11);
+      assertThat(two.written().get(0).probedCounts()).containsExactly(4, 2, 2);
+      assertThat(stored.probing(jsc, 1).written().get(0).probedLists()).containsExactly(5);
+      assertThat(stored.probing(jsc, 3).written().get(0).probedCounts()).containsExactly(4, 2, 2, 1, 1, 1, 1);
+
+      ListSegment read = two.read(0);
+      ListSegment full = stored.read(0);
+      assertThat(read.nprobe()).isEqualTo(2);
+      assertThat(full.nprobe()).as("the cache keeps the two apart").isEqualTo(3);
+      String[] ids = two.readIds(0).ids();
+      for (int r = 0; r < 6; r++) {
+        int i = Integer.parseInt(ids[r].substring(2));
+        int[] nearest = java.util.Arrays.copyOfRange(read.probes(), 2 * r, 2 * r + 2);
+        assertThat(nearest).containsExactly(i < 4 ? new int[] {5, 10 + i % 2} : new int[] {-1, -1});
+        assertThat(read.probes(r, 20 + i)).isFalse();
+        assertThat(full.probes(r, 20 + i)).isEqualTo(i < 4);
+      }
+      assertThat(two.readProbes(0)).containsExactly(full.probes());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> stored.probing(jsc, 4))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("store 3 probes");
+    } finally {
+      stored.delete();
     }
   }
 }

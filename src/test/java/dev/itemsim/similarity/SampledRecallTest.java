@@ -23,7 +23,7 @@ class SampledRecallTest {
     }
     exact.offer(2, 0.5f, 30);                     // q2 has one neighbour only (a filter left one)
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[3], 1, new int[] {0, 1, 2},
-        new String[] {"q0", "q1", "q2"}, new String[0][], new int[3], new int[3]);
+        new String[] {"q0", "q1", "q2"}, new String[0][], new int[3], new int[3], new int[0], 0);
     Map<String, Set<Integer>> approximate = Map.of(
         "q0", Set.of(13, 11, 10, 99),   // 3 of 4, one wrong
         "q1", Set.of(20),               // 1 of 4
@@ -36,10 +36,47 @@ class SampledRecallTest {
     assertThat(SampledRecall.compare(sample, exact, Map.of()).recall()).isZero();
   }
 
+  /**
+   * Planted probes and exact lists: an exact neighbour counts from the first of the query's probes that holds
+   * one of its lists (an item stored in two lists from the nearer probed one), never when none of its lists is
+   * among the stored probes.
+   */
+  @Test
+  void theRecallByNprobeCountsEachNeighbourFromItsFirstProbedList() {
+    TopNBuffer top = new TopNBuffer(2, 3);
+    top.offer(0, 0.9f, 1);
+    top.offer(0, 0.8f, 2);
+    top.offer(0, 0.7f, 3);
+    top.offer(1, 0.6f, 4);
+    top.offer(1, 0.5f, 1);
+    java.util.HashMap<Integer, int[]> listsOf = new java.util.HashMap<>(Map.of(1, new int[] {40, 30}, 2,
+        new int[] {20, 99}, 3, new int[] {77, 88}, 4, new int[] {10, 40}));
+    // q0 probes 30, 20, 40 (item 1 from 30 at rank 0, item 2 from 20 at rank 1, item 3 never);
+    // q1 probes 50, 10, 40 (item 4 from 10 at rank 1, item 1 from 40 at rank 2)
+    SampledRecall.Sample sample = new SampledRecall.Sample(new float[2], 1, new int[] {0, 5}, new String[] {"q0",
+        "q1"}, new String[0][], new int[2], new int[2], new int[] {30, 20, 40, 50, 10, 40}, 3);
+    SampledRecall.Curve curve = SampledRecall.curve(sample, new SampledRecall.Exact(top, listsOf));
+    assertThat(curve.exactNeighbors()).isEqualTo(5);
+    assertThat(curve.foundWithin()).containsExactly(1, 3, 4);
+    assertThat(curve.recalls()).containsExactly(0.2, 0.6, 0.8);
+    assertThat(curve.smallestReaching(0.6)).isEqualTo(2);
+    assertThat(curve.smallestReaching(0.61)).isEqualTo(3);
+    assertThat(curve.smallestReaching(0.9)).as("none reaches: the largest").isEqualTo(3);
+    assertThat(curve.smallestReaching(0)).isEqualTo(1);
+
+    listsOf.remove(3);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> SampledRecall.curve(sample,
+        new SampledRecall.Exact(top, listsOf))).hasMessageContaining("Exact neighbour 3 of sampled query 'q0'");
+    SampledRecall.Curve nothing = SampledRecall.curve(sample, new SampledRecall.Exact(new TopNBuffer(2, 3),
+        new java.util.HashMap<>()));
+    assertThat(nothing.recall(1)).as("nothing to find").isEqualTo(1.0);
+    assertThat(nothing.smallestReaching(0.99)).isEqualTo(1);
+  }
+
   @Test
   void noExactNeighboursMeansNoRecall() {
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[1], 1, new int[] {0}, new String[] {"q"},
-        new String[0][], new int[1], new int[1]);
+        new String[0][], new int[1], new int[1], new int[0], 0);
     assertThat(SampledRecall.compare(sample, new TopNBuffer(1, 3), Map.of()).recall()).isNull();
   }
 
@@ -59,7 +96,8 @@ class SampledRecallTest {
         new Tuple2<>(4, second), new Tuple2<>(7, unsampled)), 2);
     // q0: segment 0 row 2; q1: segment 4 row 1; q2: segment 0 row 0; q3: segment 0 row 1 (no list)
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[4], 1, new int[] {0, 1, 2, 3},
-        new String[] {"q0", "q1", "q2", "q3"}, new String[0][], new int[] {0, 4, 0, 0}, new int[] {2, 1, 0, 1});
+        new String[] {"q0", "q1", "q2", "q3"}, new String[0][], new int[] {0, 4, 0, 0}, new int[] {2, 1, 0, 1},
+        new int[0], 0);
     SampledRecall.Approximate approximate = SampledRecall.approximate(sample, merged);
     assertThat(approximate.lists()).isEqualTo(Map.of("q0", Set.of(7), "q1", Set.of(8), "q2", Set.of(5, 6),
         "q3", Set.of()));

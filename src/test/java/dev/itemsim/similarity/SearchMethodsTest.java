@@ -37,6 +37,27 @@ class SearchMethodsTest {
         .containsEntry("ivf.lists", 100).containsEntry("kernel", "auto");
   }
 
+  /** nprobe is chosen by measurement unless set: auto, its aim and its largest choice are read and reported. */
+  @Test
+  void nprobeIsAutoByDefaultWithItsAimAndLimit() {
+    IvfSearch byDefault = (IvfSearch) SearchMethods.from(config("similarity.method = ivf"));
+    assertThat(byDefault.options().autoNprobe()).isTrue();
+    assertThat(byDefault.options()).isEqualTo(IvfSearch.Options.defaults());
+    assertThat(byDefault.settings()).containsEntry("ivf.nprobe", "auto").containsEntry("ivf.targetRecall", 0.96)
+        .containsEntry("ivf.maxNprobe", 32);
+    IvfSearch set = (IvfSearch) SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.nprobe = \"auto\"",
+        "similarity.ivf.targetRecall = 0.99", "similarity.ivf.maxNprobe = 64", "similarity.ivf.minRecall = 0.95"));
+    assertThat(set.options()).isEqualTo(IvfSearch.Options.defaults().withRecall(1000, 0.95, "fail")
+        .withAutoNprobe(0.99, 64));
+    assertThat(set.options().aimedRecall()).isEqualTo(0.99);
+    assertThat(set.options().storedProbes(40)).isEqualTo(40);
+    assertThat(set.options().storedProbes(1000)).isEqualTo(64);
+    assertThat(set.options().withNprobe(7).storedProbes(1000)).isEqualTo(7);
+    assertThat(set.options().withAutoNprobe(0.8, 64).aimedRecall()).as("never below minRecall").isEqualTo(0.95);
+    assertThat(((IvfSearch) SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.nprobe = 5")))
+        .settings()).containsEntry("ivf.nprobe", 5).doesNotContainKey("ivf.targetRecall");
+  }
+
   @Test
   void listsAndSampleDefaultToTheCorpusSize() {
     IvfSearch.Options auto = IvfSearch.Options.defaults();
@@ -66,5 +87,17 @@ class SearchMethodsTest {
         .hasMessageContaining("similarity.ivf.sampleSize");
     assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.minRecall = 1.5")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.minRecall");
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.nprobe = automatic")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.nprobe");
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.recallSample = 0")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.recallSample")
+        .hasMessageContaining("nprobe = auto");
+    assertThat(((IvfSearch) SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.recallSample = 0",
+        "similarity.ivf.nprobe = 8"))).options().recallSample()).isZero();
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.maxNprobe = 0")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.maxNprobe");
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf",
+        "similarity.ivf.targetRecall = 2"))).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("similarity.ivf.targetRecall");
   }
 }
