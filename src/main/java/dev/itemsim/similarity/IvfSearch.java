@@ -38,20 +38,25 @@ import scala.Tuple2;
  *   <li><b>Train</b>: spherical k-means centroids, one per list, on the driver over a bounded random sample of
  *       the corpus ({@link CoarseQuantizer}).
  *   <li><b>Lay out</b>: every corpus item is stored in its {@code assignments} nearest lists, every query
- *       notes its {@code nprobe} nearest lists (computed with the exact search's kernel), and the executors
- *       write each list as segment files of at most a block's rows ({@link ListSegments}) — one shuffle of
- *       the vectors, to their lists.
+ *       notes its nearest lists ({@code nprobe}, or {@code maxNprobe} for auto; computed with the exact
+ *       search's kernel), and the executors write each list as segment files of at most a block's rows
+ *       ({@link ListSegments}) — one shuffle of the vectors, to their lists.
  *   <li><b>Number</b>: corpus items get their position in id order, so ties go to the lower id as in exact
  *       search: up to {@link #idsOnDriverUpTo} items the training pass gathers the ids, the driver sorts them and
  *       the layout numbers its rows by that broadcast array; above it the executors sort only ids
  *       ({@link ItemNumbers#assign}) and the driver holds no per-item data.
+ *   <li><b>Choose nprobe</b> (auto): the exact top-N of a random sample of queries against the whole corpus,
+ *       and the lists its neighbours are stored in, give the recall@N every nprobe up to {@code maxNprobe}
+ *       would reach on the sample ({@link SampledRecall#curve}); the search uses the smallest reaching
+ *       {@link Options#aimedRecall}, its query rows reading only that many of their stored probes
+ *       ({@link ListSegments#probing}).
  *   <li><b>Search</b>: each query's candidates are the items of the lists it probes, scored with the same
  *       kernel, candidate test and top-N lists as exact search, list segment by list segment, in tasks of
  *       bounded work ({@link IvfPlan}, {@link IvfTaskRunner}); partial lists are merged per query segment.
- *   <li><b>Measure</b>: the exact top-N of a random sample of queries against the whole corpus
- *       ({@link SampledRecall}; a segment is skipped for a query when no row of it can reach the query's
- *       approximate N-th score) gives recall@N of the approximate lists; below {@code minRecall} the search
- *       fails ({@link RecallBelowMinimumException}) or warns.
+ *   <li><b>Measure</b>: the exact top-N of a random sample of queries against the whole corpus (auto: the
+ *       one that chose nprobe; otherwise computed now by {@link SampledRecall}, a segment skipped for a query
+ *       when no row of it can reach the query's approximate N-th score) gives recall@N of the approximate
+ *       lists; below {@code minRecall} the search fails ({@link RecallBelowMinimumException}) or warns.
  * </ol>
  *
  * <p>The merged lists are kept on the executors in compact form (neighbour numbers and scores by query segment,
@@ -603,11 +608,11 @@ public record IvfSearch(Options options) implements SearchMethod {
     Broadcast<ListSegments> queries = jsc.broadcast(queryLists);
     Broadcast<ListSegments> corpus = self ? queries : jsc.broadcast(corpusLists);
     try {
-      SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L);
-      float[] noFloors = new float[sample.size()];
-      java.util.Arrays.fill(noFloors, Float.NEGATIVE_INFINITY);
-      SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, noFloors, centroids, topN, kernelName,
-          usage, self, same, exclude);
+      // one catalogue: each query's N-th score within its own segment lets the exact pass skip far segments
+      SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L,
+          self ? new SampledRecall.OwnSegment(topN, same, exclude) : null);
+      SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, sample.floors(), centroids, topN,
+          kernelName, usage, self, same, exclude);
       SampledRecall.Curve curve = SampledRecall.curve(sample, exact);
       int nprobe = curve.smallestReaching(options.aimedRecall());
       List<String> byNprobe = curve.recalls().stream().map(r -> String.format(Locale.ROOT, "%.4f", r)).toList();
@@ -638,7 +643,8 @@ public record IvfSearch(Options options) implements SearchMethod {
     if (options.recallSample() == 0) {
       return null;
     }
-    SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L);
+    SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L,
+        null);
     SampledRecall.Approximate approximate = SampledRecall.approximate(sample, merged);
     SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, approximate.floors(), centroids, topN,
         kernelName, usage, self, same, exclude);

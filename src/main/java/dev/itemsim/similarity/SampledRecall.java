@@ -24,11 +24,12 @@ final class SampledRecall {
 
   /**
    * Sampled queries: their vectors (rows × dim), item numbers (−1 for queries of another catalogue), ids,
-   * filter values (one array per filter column), where each is among the query lists (segment and row), and
-   * the lists each would probe (rows × {@code stored}, nearest first: every probe the layout stored).
+   * filter values (one array per filter column), where each is among the query lists (segment and row), the
+   * lists each would probe (rows × {@code stored}, nearest first: every probe the layout stored), and a score
+   * each query's exact N-th neighbour reaches for sure ({@code floors}; −∞ when none is known).
    */
   record Sample(float[] vectors, int dim, int[] items, String[] ids, String[][] values, int[] segments, int[] rows,
-      int[] probes, int stored) implements Serializable {
+      int[] probes, int stored, float[] floors) implements Serializable {
     int size() {
       return ids.length;
     }
@@ -42,11 +43,23 @@ final class SampledRecall {
   }
 
   /**
+   * How the sample's own segments bound each query's exact N-th score, when the queries are the corpus (one
+   * catalogue): a query row lies in a segment of its nearest list, and the N-th best score of the query with
+   * the other rows of that segment allowed by the filters is one its exact N-th neighbour reaches.
+   *
+   * @param same index of the {@code sameValueOf} column among the filter values, or −1
+   * @param exclude index of the {@code excludeSameValueOf} column, or −1
+   */
+  record OwnSegment(int topN, int same, int exclude) implements Serializable {}
+
+  /**
    * {@code size} query rows of {@code queries} drawn at random with {@code seed} (all of them when there are
    * fewer), read from their segments: no pass over the catalogue. Query rows are the rows that probe lists
-   * (an item's copy in its nearest list).
+   * (an item's copy in its nearest list). With {@code floors} (one catalogue only; null: none) each query's floor
+   * is its N-th score within its own segment.
    */
-  static Sample sample(JavaSparkContext jsc, Broadcast<ListSegments> queries, int size, long seed) {
+  static Sample sample(JavaSparkContext jsc, Broadcast<ListSegments> queries, int size, long seed,
+      OwnSegment floors) {
     ListSegments segments = queries.value();
     long total = 0;
     for (int s = 0; s < segments.size(); s++) {
@@ -78,7 +91,7 @@ final class SampledRecall {
     int dim = segments.shape().dim();
     int filters = segments.shape().filters();
     List<Picked> rows = new ArrayList<>(jsc.parallelize(picks, Math.max(1, Math.min(picks.size(),
-        4 * jsc.defaultParallelism()))).flatMap(p -> picked(p._1(), queries.value(), p._2())).collect());
+        4 * jsc.defaultParallelism()))).flatMap(p -> picked(p._1(), queries.value(), p._2(), floors)).collect());
     rows.sort(Comparator.comparing(Picked::id, CollectedItems::compareIds));
     float[] vectors = new float[rows.size() * dim];
     int[] items = new int[rows.size()];
@@ -88,8 +101,10 @@ final class SampledRecall {
     int[] rowOf = new int[rows.size()];
     int stored = segments.shape().nprobe();
     int[] probes = new int[rows.size() * stored];
+    float[] floorOf = new float[rows.size()];
     for (int q = 0; q < rows.size(); q++) {
       Picked r = rows.get(q);
+      floorOf[q] = r.floor();
       segmentOf[q] = r.segment();
       rowOf[q] = r.row();
       System.arraycopy(r.probes(), 0, probes, q * stored, stored);
@@ -100,18 +115,19 @@ final class SampledRecall {
         values[k][q] = r.values()[k];
       }
     }
-    return new Sample(vectors, dim, items, ids, values, segmentOf, rowOf, probes, stored);
+    return new Sample(vectors, dim, items, ids, values, segmentOf, rowOf, probes, stored, floorOf);
   }
 
-  /** One sampled query row: id, item number, vector, filter values, segment and row, stored probes. */
-  private record Picked(String id, int item, float[] vector, String[] values, int segment, int row, int[] probes)
-      implements Serializable {}
+  /** One sampled query row: id, item number, vector, filter values, segment and row, stored probes, floor. */
+  private record Picked(String id, int item, float[] vector, String[] values, int segment, int row, int[] probes,
+      float floor) implements Serializable {}
 
   /**
    * The query rows (replica 0) of segment {@code s} whose ordinals among its query rows are {@code ordinals}
    * (ascending): the segment's ids, and only the picked rows' vectors, numbers and filter values.
    */
-  private static java.util.Iterator<Picked> picked(int s, ListSegments segments, int[] ordinals) {
+  private static java.util.Iterator<Picked> picked(int s, ListSegments segments, int[] ordinals,
+      OwnSegment floors) {
     ListSegments.Ids ids = segments.readIds(s);
     int[] rows = new int[ordinals.length];
     int next = 0;
@@ -130,6 +146,7 @@ final class SampledRecall {
     ListSegments.Rows read = segments.readRows(s, rows);
     int dim = segments.shape().dim();
     int stored = segments.shape().nprobe();
+    float[] floorOf = floors == null ? null : ownSegmentFloors(segments.read(s), read, floors);
     List<Picked> out = new ArrayList<>(next);
     for (int i = 0; i < next; i++) {
       String[] values = new String[read.values().length];
@@ -138,9 +155,45 @@ final class SampledRecall {
       }
       out.add(new Picked(ids.ids()[rows[i]], read.items()[i], java.util.Arrays.copyOfRange(read.vectors(), i * dim,
           (i + 1) * dim), values, s, rows[i], java.util.Arrays.copyOfRange(read.probes(), i * stored,
-          (i + 1) * stored)));
+          (i + 1) * stored), floorOf == null ? Float.NEGATIVE_INFINITY : floorOf[i]));
     }
     return out.iterator();
+  }
+
+  /**
+   * For each of {@code picked} (rows of {@code segment}), its N-th best dot product with the segment's other
+   * rows that the filters allow, or −∞ when fewer than N are allowed.
+   */
+  static float[] ownSegmentFloors(ListSegment segment, ListSegments.Rows picked, OwnSegment rule) {
+    int dim = segment.dim();
+    int count = picked.items().length;
+    float[] floors = new float[count];
+    float[] best = new float[rule.topN()];
+    for (int i = 0; i < count; i++) {
+      int kept = 0;
+      for (int r = 0; r < segment.rows(); r++) {
+        if (segment.items()[r] == picked.items()[i]
+            || !IvfScan.filtersAllow(picked.values(), i, segment.values(), r, rule.same(), rule.exclude())) {
+          continue;
+        }
+        float score = (float) Reach.dot(picked.vectors(), i * dim, segment.vectors(), r * dim, dim);
+        if (kept < best.length) {
+          best[kept++] = score;
+          if (kept == best.length) {
+            java.util.Arrays.sort(best);
+          }
+        } else if (score > best[0]) {  // best holds the N highest, ascending: drop the lowest
+          int at = 1;
+          while (at < best.length && best[at] < score) {
+            best[at - 1] = best[at];
+            at++;
+          }
+          best[at - 1] = score;
+        }
+      }
+      floors[i] = kept == best.length ? best[0] : Float.NEGATIVE_INFINITY;
+    }
+    return floors;
   }
 
   /**

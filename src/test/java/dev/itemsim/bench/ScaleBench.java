@@ -54,10 +54,11 @@ import org.apache.spark.sql.expressions.Window;
  * is that run's.
  *
  * <p>Usage: {@code ScaleBench [--only all|ivf|ivf-medium|ivf-large|lsh|hybrid|crossover] [--medium 200000]
- * [--large 1000000] [--nprobes 4,8,16,32,64] [--large-nprobe 0] [--lists 0] [--recall-queries 1000] [--lsh-tune-n 5000]
+ * [--large 1000000] [--nprobes 0,1,2,4,8,16] [--large-nprobe 0] [--lists 0] [--recall-queries 1000] [--lsh-tune-n 5000]
  * [--lsh-sizes 5000,10000,20000,50000,100000,200000] [--lsh-timeout 1800] [--lsh-heap 8g] [--crossover-sizes
- * 20000,50000,100000,200000] [--quick] [-- HybridScaleBench options]}. {@code --large-nprobe 0} runs the
- * default {@code similarity.ivf.nprobe}; {@code --quick} shrinks every size for a smoke run.
+ * 20000,50000,100000,200000] [--quick] [-- HybridScaleBench options]}. An nprobe of 0 is {@code auto} (chosen
+ * by the job from its recall sample); {@code --large-nprobe 0} runs the default {@code similarity.ivf.nprobe}
+ * (auto); {@code --quick} shrinks every size for a smoke run.
  */
 public final class ScaleBench {
   private static final int DIM = 384;
@@ -81,7 +82,7 @@ public final class ScaleBench {
     String only = "all";
     int medium = 200_000;
     int large = 1_000_000;
-    List<Integer> nprobes = List.of(4, 8, 16, 32, 64);
+    List<Integer> nprobes = List.of(0, 1, 2, 4, 8, 16);
     int largeNprobe = 0;
     int lists = 0;
     int recallQueries = 1000;
@@ -193,11 +194,11 @@ public final class ScaleBench {
         r.requireSuccess("ivf n=" + medium + " nprobe=" + nprobe);
         double seconds = r.number("seconds");
         double recall = r.number("recall_all");
-        System.out.printf(Locale.ROOT, "  %6d %6s %7.1f %7.1fx %21.4f %34s %13s %12d  %s%n", nprobe,
-            r.result.get("lists"), seconds, exactSeconds / seconds, recall, r.result.get("self_recall"),
+        System.out.printf(Locale.ROOT, "  %6s %6s %7.1f %7.1fx %21.4f %34s %13s %12d  %s%n",
+            nprobeLabel(nprobe, r), r.result.get("lists"), seconds, exactSeconds / seconds, recall, r.result.get("self_recall"),
             r.result.get("scored_fraction"), r.peakRssMb, r.result.get("phases"));
         if (recall >= RECALL_GOAL && (best.isEmpty() || seconds < best.get("seconds"))) {
-          best = new HashMap<>(Map.of("seconds", seconds, "nprobe", (double) nprobe, "recall", recall,
+          best = new HashMap<>(Map.of("seconds", seconds, "nprobe", r.number("nprobe"), "recall", recall,
               "rss_mb", (double) r.peakRssMb));
         }
       }
@@ -214,7 +215,8 @@ public final class ScaleBench {
     int nprobe = largeNprobe > 0 ? largeNprobe : IvfSearch.Options.defaults().nprobe();
     Path largeTable = table(large);
     System.out.println();
-    System.out.println("n = " + large + ": IVF with nprobe " + nprobe + (largeNprobe > 0 ? "" : " (the default)")
+    System.out.println("n = " + large + ": IVF with nprobe " + (nprobe == IvfSearch.Options.AUTO ? "auto" : nprobe)
+        + (largeNprobe > 0 ? "" : " (the default)")
         + ", lists " + (lists == 0 ? "= sqrt(n)" : lists) + ", the JVM (driver and local executors) capped at -Xmx"
         + LARGE_HEAP + "; recall@" + TOP_N + " against exact lists the bench computes for " + recallQueries
         + " random items (its own sample, not the job's)");
@@ -230,9 +232,10 @@ public final class ScaleBench {
     }
     double seconds = big.number("seconds");
     double recall = big.number("recall_sample");
-    System.out.printf(Locale.ROOT, "  %.1f s of top-N (%s rows), recall@%d %.4f over the bench's %s sampled items "
-        + "(self-measured by the job: %s), peak RSS %d MB, peak heap after GC %s MB, lists %s, segments %s, largest "
-        + "list %s, scored %s of all pairs, phases (ms) %s%n", seconds, big.result.get("rows"), TOP_N, recall,
+    System.out.printf(Locale.ROOT, "  nprobe %s: %.1f s of top-N (%s rows), recall@%d %.4f over the bench's %s sampled "
+        + "items (self-measured by the job: %s), peak RSS %d MB, peak heap after GC %s MB, lists %s, segments %s, "
+        + "largest list %s, scored %s of all pairs, phases (ms) %s%n", nprobeLabel(nprobe, big), seconds,
+        big.result.get("rows"), TOP_N, recall,
         big.result.get("recall_sample_queries"), big.result.get("self_recall"), big.peakRssMb,
         big.result.get("live_heap_mb"), big.result.get("lists"), big.result.get("segments"),
         big.result.get("largest_list"), big.result.get("scored_fraction"), big.result.get("phases"));
@@ -624,10 +627,15 @@ public final class ScaleBench {
     IvfFacts facts = timed.facts.ivf();
     List<Object> result = new ArrayList<>(List.of("seconds", String.format(Locale.ROOT, "%.3f", timed.seconds),
         "rows", timed.rows, "rss_mb", rssMb, "live_heap_mb", liveHeapMb,
-        "lists", facts.lists(), "segments", facts.segments(), "largest_list", facts.largestList(),
+        "lists", facts.lists(), "nprobe", facts.nprobe(), "segments", facts.segments(),
+        "largest_list", facts.largestList(),
         "scored_fraction", String.format(Locale.ROOT, "%.4f", facts.scoredFraction()),
         "self_recall", facts.recall() == null ? "-" : String.format(Locale.ROOT, "%.4f", facts.recall()),
         "phases", facts.phaseMs().toString().replace(" ", "")));
+    if (facts.auto() != null) {
+      result.addAll(List.of("recall_by_nprobe", facts.auto().recallByNprobe().stream()
+          .map(r -> String.format(Locale.ROOT, "%.4f", r)).toList().toString().replace(" ", "")));
+    }
     if (!exactOut.isEmpty()) {
       result.addAll(List.of("recall_all", String.format(Locale.ROOT, "%.5f", recallAgainst(spark, exactOut, out))));
     }
@@ -641,6 +649,11 @@ public final class ScaleBench {
   }
 
   private record Timed(double seconds, long rows, SearchFacts facts) {}
+
+  /** The nprobe a run was given, and for auto the one it chose ({@code auto→2}). */
+  private static String nprobeLabel(int given, Outcome run) {
+    return given == IvfSearch.Options.AUTO ? "auto→" + run.result.get("nprobe") : Integer.toString(given);
+  }
 
   /** The job's top-N stage: the search through {@link NeighborSearch}, the lists written as Parquet, counted. */
   private static Timed topN(SparkSession spark, Retriever retriever, Dataset<Row> items, String out) throws Exception {
