@@ -14,22 +14,27 @@ import java.util.Map;
  * @param segments list segments written (lists longer than a block are cut into several)
  * @param largestList items in the longest list
  * @param scoredFraction candidate pairs scored, as a fraction of all query × corpus pairs
- * @param recallQueries queries whose exact lists were computed to measure recall (0: not measured)
+ * @param recallQueries queries whose exact lists measure recall (0: not measured; with auto, the half of the
+ *     sample that did not choose nprobe)
  * @param recall recall@N of the approximate lists over those queries (null: not measured)
  * @param minRecall the recall below which the run fails or warns ({@code similarity.ivf.minRecall})
  * @param onLowRecall fail or warn
  * @param auto what {@code nprobe = auto} measured before choosing {@code nprobe} (null when nprobe was set)
- * @param phaseMs wall time of each phase: train, layout, search, recall
+ * @param phaseMs wall time of each phase: train, layout, search, recall (with auto: train, layout, recall, search;
+ *     recall then includes the comparison after the search)
  */
 public record IvfFacts(int lists, int nprobe, int assignments, long trainingSample, int segments, long largestList,
     double scoredFraction, int recallQueries, Double recall, double minRecall, String onLowRecall, AutoNprobe auto,
     Map<String, Long> phaseMs) {
 
   /**
-   * How {@code nprobe = auto} chose: the recall@N it aimed at, and the recall@N of the sampled queries with
-   * nprobe 1, 2, ... (as many as the layout stored), read from their exact lists before the search.
+   * How {@code nprobe = auto} chose, from the sampled queries' exact lists before the search: the recall@N it
+   * aimed at, and the recall@N with nprobe 1, 2, ... (as many as the layout stored) of all sampled queries, of the
+   * {@code choiceQueries} that chose (the smallest nprobe reaching the aim), and of the others, whose measured
+   * recall after the search is {@link IvfFacts#recall}.
    */
-  public record AutoNprobe(double aimedRecall, List<Double> recallByNprobe) {}
+  public record AutoNprobe(double aimedRecall, List<Double> recallByNprobe, int choiceQueries,
+      List<Double> choiceRecallByNprobe, List<Double> checkRecallByNprobe) {}
 
   /** The JSON form written to the run summary. */
   public Map<String, Object> asMap() {
@@ -48,7 +53,13 @@ public record IvfFacts(int lists, int nprobe, int assignments, long trainingSamp
     out.put("min_recall", minRecall);
     out.put("on_low_recall", onLowRecall);
     if (auto != null) {
-      out.put("nprobe_auto", Map.of("aimed_recall", auto.aimedRecall(), "recall_by_nprobe", auto.recallByNprobe()));
+      Map<String, Object> chose = new LinkedHashMap<>();
+      chose.put("aimed_recall", auto.aimedRecall());
+      chose.put("recall_by_nprobe", auto.recallByNprobe());
+      chose.put("choice_queries", auto.choiceQueries());
+      chose.put("choice_recall_by_nprobe", auto.choiceRecallByNprobe());
+      chose.put("check_recall_by_nprobe", auto.checkRecallByNprobe());
+      out.put("nprobe_auto", chose);
     }
     out.put("phase_ms", phaseMs);
     return out;

@@ -48,13 +48,13 @@ import scala.Tuple2;
  *   <li><b>Choose nprobe</b> (auto): the exact top-N of a random sample of queries against the whole corpus,
  *       and the lists its neighbours are stored in, give the recall@N every nprobe up to {@code maxNprobe}
  *       would reach on the sample ({@link SampledRecall#curve}); the search uses the smallest reaching
- *       {@link Options#aimedRecall}, its query rows reading only that many of their stored probes
- *       ({@link ListSegments#probing}).
+ *       {@link Options#aimedRecall} on half of the sample, its query rows reading only that many of their
+ *       stored probes ({@link ListSegments#probing}).
  *   <li><b>Search</b>: each query's candidates are the items of the lists it probes, scored with the same
  *       kernel, candidate test and top-N lists as exact search, list segment by list segment, in tasks of
  *       bounded work ({@link IvfPlan}, {@link IvfTaskRunner}); partial lists are merged per query segment.
  *   <li><b>Measure</b>: the exact top-N of a random sample of queries against the whole corpus (auto: the
- *       one that chose nprobe; otherwise computed now by {@link SampledRecall}, a segment skipped for a query
+ *       half of its sample that did not choose nprobe; otherwise computed now by {@link SampledRecall}, a segment skipped for a query
  *       when no row of it can reach the query's approximate N-th score) gives recall@N of the approximate
  *       lists; below {@code minRecall} the search fails ({@link RecallBelowMinimumException}) or warns.
  * </ol>
@@ -73,6 +73,8 @@ public record IvfSearch(Options options) implements SearchMethod {
    * corpora.
    */
   static volatile long idsOnDriverUpTo = IvfRanking.BROADCAST_IDS_UP_TO;
+  /** The merged lists stay in memory up to this fraction (1/n) of the heap, on disk above it. */
+  private static final int MERGED_IN_MEMORY_SHARE = 16;
   /** Vectors per nearest-centroid product while laying out the lists. */
   private static final int ASSIGN_BATCH = 1024;
 
@@ -172,7 +174,14 @@ public record IvfSearch(Options options) implements SearchMethod {
     /** {@code similarity.ivf.nprobe}: {@code auto} or a number of lists. */
     private static int nprobe(TypedConfig c) {
       String key = "similarity.ivf.nprobe";
-      return "auto".equals(c.string(key).trim()) ? AUTO : c.intIn(key, 1, MAX_LISTS);
+      String value = c.string(key).trim();
+      if (value.equalsIgnoreCase("auto")) {
+        return AUTO;
+      }
+      if (!value.matches("[+-]?\\d+")) {
+        throw new InvalidInputException(key + " must be auto or an integer 1.." + MAX_LISTS + ": got '" + value + "'");
+      }
+      return c.intIn(key, 1, MAX_LISTS);
     }
 
     /** The recall@N auto aims at: {@code targetRecall}, or {@code minRecall} when that is higher. */
@@ -208,7 +217,11 @@ public record IvfSearch(Options options) implements SearchMethod {
       return Math.min(n, wanted);
     }
 
+    /** nprobe set to {@code value} lists (at least 1; {@link #withAutoNprobe} for auto). */
     public Options withNprobe(int value) {
+      if (value < 1) {
+        throw new IllegalArgumentException("nprobe must be at least 1 (withAutoNprobe for auto): " + value);
+      }
       return new Options(lists, value, sampleSize, iterations, assignments, seed, recallSample, minRecall, onLowRecall,
           targetRecall, maxNprobe);
     }
@@ -401,12 +414,16 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
     String computation = UUID.randomUUID().toString();
     // the merged lists are kept in their compact form (neighbour numbers and scores, by query segment); rows
-    // with ids are made from them only when written
+    // with ids are made from them only when written. Kept in memory while small against the heap; else on disk,
+    // so that the stages reading them (a hybrid search's joins at a million items × 50) keep the heap
+    long mergedBytes = 8L * queryCount * topN;
+    StorageLevel keep = mergedBytes <= Runtime.getRuntime().maxMemory() / MERGED_IN_MEMORY_SHARE
+        ? StorageLevel.MEMORY_AND_DISK_SER() : StorageLevel.DISK_ONLY();
     JavaPairRDD<Integer, TopNBuffer> merged = jsc.parallelize(plan.tasks(), Math.max(1, plan.tasks().size()))
         .flatMapToPair(task -> new IvfTaskRunner(sharedQueries.value(), sharedCorpus.value(), task, topN,
             KernelUsage.select(usage, kernelName), self, same, exclude, computation))
         .reduceByKey(TopNBuffer::mergeFrom, Math.max(1, Math.min(queryLists.size(), 4 * jsc.defaultParallelism())))
-        .persist(StorageLevel.MEMORY_AND_DISK_SER());
+        .persist(keep);
     cleanup.add(merged::unpersist);
     long pairs = merged.map(block -> (long) block._2().kept()).fold(0L, Long::sum);
     // with every id broadcast, rows are named as they are made; otherwise neighbours stay numbers until joined
@@ -419,7 +436,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     long t3 = System.nanoTime();
     SampledRecall.Result recall = chosen != null
         ? SampledRecall.compare(chosen.sample(), chosen.exact().top(),
-            SampledRecall.approximate(chosen.sample(), merged).lists())
+            SampledRecall.approximate(chosen.sample(), merged).lists(), chosen.check())
         : measureRecall(jsc, sharedQueries, merged, sharedCorpus, centroids, topN, kernelName, usage, self, same,
             exclude);
     phases.merge("recall", millisSince(t3), Long::sum);
@@ -427,7 +444,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     IvfFacts ivf = new IvfFacts(lists, nprobe, assignments, trained.sampleSize(), corpusLists.size(), largestList,
         (double) plan.totalCost() / ((double) queryCount * corpusCount), recall == null ? 0 : recall.queries(),
         recall == null ? null : recall.recall(), options.minRecall(), options.onLowRecall(),
-        chosen == null ? null : new IvfFacts.AutoNprobe(options.aimedRecall(), chosen.curve().recalls()), phases);
+        chosen == null ? null : chosen.facts(options.aimedRecall()), phases);
     SearchFacts facts = new SearchFacts(EmbeddingRetriever.NAME, kernel, ScoreChunks.best().name(), dim,
         queryLists.size(), blockSize, "list files", null, NAME, ivf, usage);
     LOG.info("IVF top-{} of {} queries over {} items: {} lists (k-means on {} vectors), nprobe {}, {} list(s) per "
@@ -443,7 +460,8 @@ public record IvfSearch(Options options) implements SearchMethod {
           + "item) found %.2f%% of the exact neighbours of %d sampled queries, below similarity.ivf.minRecall = %s: "
           + "raise similarity.ivf.%s or similarity.ivf.assignments, or set similarity.method = exact", topN,
           lists, nprobe, assignments, 100 * ivf.recall(), ivf.recallQueries(), options.minRecall(),
-          chosen == null ? "nprobe" : "maxNprobe (nprobe = auto chose its largest)");
+          chosen == null ? "nprobe" : chosen.nprobe() == storedProbes && storedProbes < lists
+              ? "maxNprobe (nprobe = auto chose its largest)" : "targetRecall (nprobe = auto)");
       if (options.onLowRecall().equals("fail")) {
         ranking.close();
         throw new RecallBelowMinimumException(message + " (or similarity.ivf.onLowRecall = warn to keep such lists)",
@@ -593,15 +611,40 @@ public record IvfSearch(Options options) implements SearchMethod {
     return out.iterator();
   }
 
-  /** What nprobe = auto measured: the recall sample, its exact lists, the recall by nprobe, the nprobe chosen. */
-  private record Chosen(SampledRecall.Sample sample, SampledRecall.Exact exact, SampledRecall.Curve curve,
-      int nprobe) {}
+  /**
+   * What nprobe = auto measured: the recall sample and its exact lists; the recall by nprobe over all of it, over
+   * the half that chose nprobe and over the other half, which checks the search; the nprobe chosen.
+   */
+  private record Chosen(SampledRecall.Sample sample, SampledRecall.Exact exact, SampledRecall.Curve all,
+      SampledRecall.Curve choice, SampledRecall.Curve checked, int nprobe) {
+    /**
+     * The sampled queries (rows of the sample, in id order) that choose nprobe: every other one, or all of a
+     * sample of one.
+     */
+    static java.util.function.IntPredicate choosing(int size) {
+      return size < 2 ? q -> true : q -> q % 2 == 0;
+    }
+
+    /** The sampled queries whose recall checks the search: those that did not choose, or all of a sample of one. */
+    static java.util.function.IntPredicate checking(int size) {
+      return size < 2 ? q -> true : q -> q % 2 == 1;
+    }
+
+    java.util.function.IntPredicate check() {
+      return checking(sample.size());
+    }
+
+    IvfFacts.AutoNprobe facts(double aimed) {
+      return new IvfFacts.AutoNprobe(aimed, all.recalls(), choice.queries(), choice.recalls(), checked.recalls());
+    }
+  }
 
   /**
-   * The smallest nprobe whose recall@N over a random sample of {@code recallSample} query rows reaches
+   * The smallest nprobe whose recall@N over half of a random sample of {@code recallSample} query rows reaches
    * {@link Options#aimedRecall} (the largest stored when none does): the sample's exact lists against the whole
    * corpus, and for every exact neighbour the first of the query's stored probes that holds it
-   * ({@link SampledRecall#curve}). The exact lists then measure the search's recall without a second pass.
+   * ({@link SampledRecall#curve}). The other half's exact lists then measure the search's recall, without a
+   * second pass and independently of the choice.
    */
   private Chosen chooseNprobe(JavaSparkContext jsc, ListSegments queryLists, ListSegments corpusLists, boolean self,
       Broadcast<VectorBlocks> centroids, int topN, String kernelName, KernelUsage usage, int same, int exclude) {
@@ -613,17 +656,20 @@ public record IvfSearch(Options options) implements SearchMethod {
           self ? new SampledRecall.OwnSegment(topN, same, exclude) : null);
       SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, sample.floors(), centroids, topN,
           kernelName, usage, self, same, exclude);
-      SampledRecall.Curve curve = SampledRecall.curve(sample, exact);
-      int nprobe = curve.smallestReaching(options.aimedRecall());
-      List<String> byNprobe = curve.recalls().stream().map(r -> String.format(Locale.ROOT, "%.4f", r)).toList();
-      if (curve.recall(nprobe) < options.aimedRecall()) {
+      SampledRecall.Curve choice = SampledRecall.curve(sample, exact, Chosen.choosing(sample.size()));
+      int nprobe = choice.smallestReaching(options.aimedRecall());
+      Chosen chosen = new Chosen(sample, exact, SampledRecall.curve(sample, exact, q -> true), choice,
+          SampledRecall.curve(sample, exact, Chosen.checking(sample.size())), nprobe);
+      List<String> byNprobe = choice.recalls().stream().map(r -> String.format(Locale.ROOT, "%.4f", r)).toList();
+      if (choice.recall(nprobe) < options.aimedRecall()) {
         LOG.warn("nprobe = auto: no nprobe up to {} reaches recall@{} {} on {} sampled queries (by nprobe: {}); "
-            + "searching with {}", sample.stored(), topN, options.aimedRecall(), sample.size(), byNprobe, nprobe);
+            + "searching with {}", sample.stored(), topN, options.aimedRecall(), choice.queries(), byNprobe, nprobe);
       } else {
-        LOG.info("nprobe = auto: nprobe {} reaches recall@{} {} on {} sampled queries (by nprobe: {})", nprobe, topN,
-            options.aimedRecall(), sample.size(), byNprobe);
+        LOG.info("nprobe = auto: nprobe {} reaches recall@{} {} on {} sampled queries (by nprobe: {}); the other {} "
+            + "check the search", nprobe, topN, options.aimedRecall(), choice.queries(), byNprobe,
+            sample.size() - choice.queries());
       }
-      return new Chosen(sample, exact, curve, nprobe);
+      return chosen;
     } finally {
       queries.destroy();
       if (!self) {

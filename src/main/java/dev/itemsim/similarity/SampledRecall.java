@@ -162,13 +162,19 @@ final class SampledRecall {
 
   /**
    * For each of {@code picked} (rows of {@code segment}), its N-th best dot product with the segment's other
-   * rows that the filters allow, or −∞ when fewer than N are allowed.
+   * rows that the filters allow, lowered by {@link Reach#SLACK} of its norm times the segment's largest (so the
+   * kernel's rounding of the same products cannot put the exact N-th score under it), or −∞ when fewer than N
+   * are allowed.
    */
   static float[] ownSegmentFloors(ListSegment segment, ListSegments.Rows picked, OwnSegment rule) {
     int dim = segment.dim();
     int count = picked.items().length;
     float[] floors = new float[count];
     float[] best = new float[rule.topN()];
+    double maxNorm = 0;
+    for (int r = 0; r < segment.rows(); r++) {
+      maxNorm = Math.max(maxNorm, Math.sqrt(Reach.dot(segment.vectors(), r * dim, segment.vectors(), r * dim, dim)));
+    }
     for (int i = 0; i < count; i++) {
       int kept = 0;
       for (int r = 0; r < segment.rows(); r++) {
@@ -191,7 +197,8 @@ final class SampledRecall {
           best[at - 1] = score;
         }
       }
-      floors[i] = kept == best.length ? best[0] : Float.NEGATIVE_INFINITY;
+      double norm = Math.sqrt(Reach.dot(picked.vectors(), i * dim, picked.vectors(), i * dim, dim));
+      floors[i] = kept == best.length ? (float) (best[0] - Reach.SLACK * norm * maxNorm) : Float.NEGATIVE_INFINITY;
     }
     return floors;
   }
@@ -214,7 +221,8 @@ final class SampledRecall {
    * kernel to {@code usage} (null: none).
    *
    * <p>A segment is multiplied only by the queries it may hold a neighbour for: {@code floors[q]} is a score the
-   * exact N-th neighbour of query {@code q} reaches for sure (its approximate N-th score, or −∞), and a
+   * exact N-th neighbour of query {@code q} reaches for sure (its approximate N-th score, its N-th score within
+   * its own segment, or −∞), and a
    * segment whose rows cannot score that high with the query, by how far they lie from their list's centroid
    * ({@code centroids}, the lists' unit centroids), is left out for it ({@link Reach}). The lists are those of
    * the full product.
@@ -333,8 +341,8 @@ final class SampledRecall {
   record Reach(double centroidNorm, double minCosine, double minNorm, double maxNorm) {
     /**
      * Slack on a bound, relative to the query's and the largest row's norms: covers the rounding of float32
-     * products (of the order of dim × 2⁻²⁴), by which the search's and this pass's scores of one pair may differ.
-     * Kernels of lower precision (TF32, bf16) would need more.
+     * products (of the order of dim × 2⁻²⁴), by which the search's (or the own-segment floor's) and this pass's
+     * scores of one pair may differ. Kernels of lower precision (TF32, bf16) would need more.
      */
     static final double SLACK = 1e-3;
 
@@ -414,11 +422,22 @@ final class SampledRecall {
    * {@code exact} (rows following {@code sample}).
    */
   static Result compare(Sample sample, TopNBuffer exact, Map<String, Set<Integer>> approximate) {
+    return compare(sample, exact, approximate, q -> true);
+  }
+
+  /** The same over the sampled queries {@code queries} accepts (by row in the sample). */
+  static Result compare(Sample sample, TopNBuffer exact, Map<String, Set<Integer>> approximate,
+      java.util.function.IntPredicate queries) {
     int[] neighbors = new int[exact.n()];
     float[] scores = new float[exact.n()];
     long total = 0;
     long found = 0;
+    int counted = 0;
     for (int q = 0; q < sample.size(); q++) {
+      if (!queries.test(q)) {
+        continue;
+      }
+      counted++;
       int count = exact.sorted(q, neighbors, scores);
       Set<Integer> listed = approximate.getOrDefault(sample.ids()[q], Set.of());
       total += count;
@@ -426,22 +445,28 @@ final class SampledRecall {
         found += listed.contains(neighbors[k]) ? 1 : 0;
       }
     }
-    return new Result(sample.size(), total, found);
+    return new Result(counted, total, found);
   }
 
   /**
-   * The recall@N every nprobe from 1 to {@code sample.stored()} gives the sampled queries, read from their exact
-   * lists without searching: an exact neighbour is found with nprobe p exactly when one of the lists it is stored
-   * in is among the query's p nearest, since the approximate search ranks the items of those lists with the same
-   * scores, rules and tie order as the exact pass (so no item it misses can push it out).
+   * The recall@N every nprobe from 1 to {@code sample.stored()} gives the sampled queries {@code queries} accepts,
+   * read from their exact lists without searching: an exact neighbour is found with nprobe p when one of the
+   * lists it is stored in is among the query's p nearest, since the approximate search ranks the items of those
+   * lists with the same rules and tie order as the exact pass, so no item it misses can push it out. The two
+   * compute each score with different products, so a tie at the N-th place may fall the other way by a rounding.
    */
-  static Curve curve(Sample sample, Exact exact) {
+  static Curve curve(Sample sample, Exact exact, java.util.function.IntPredicate queries) {
     int stored = sample.stored();
     long[] foundWithin = new long[stored];
     int[] neighbors = new int[exact.top().n()];
     float[] scores = new float[exact.top().n()];
     long total = 0;
+    int counted = 0;
     for (int q = 0; q < sample.size(); q++) {
+      if (!queries.test(q)) {
+        continue;
+      }
+      counted++;
       int count = exact.top().sorted(q, neighbors, scores);
       total += count;
       for (int k = 0; k < count; k++) {
@@ -466,12 +491,12 @@ final class SampledRecall {
     for (int p = 1; p < stored; p++) {
       foundWithin[p] += foundWithin[p - 1];
     }
-    return new Curve(sample.size(), total, foundWithin);
+    return new Curve(counted, total, foundWithin);
   }
 
   /**
-   * Recall@N of the sampled queries by nprobe: {@code foundWithin[p - 1]} of their {@code exactNeighbors} exact
-   * neighbours are stored in one of the query's {@code p} nearest lists.
+   * Recall@N of {@code queries} sampled queries by nprobe: {@code foundWithin[p - 1]} of their
+   * {@code exactNeighbors} exact neighbours are stored in one of the query's {@code p} nearest lists.
    */
   record Curve(int queries, long exactNeighbors, long[] foundWithin) {
     /** Recall@N with the {@code nprobe} nearest lists probed (1 ≤ nprobe ≤ stored); 1 with nothing to find. */

@@ -12,10 +12,10 @@ public final class SearchMethods {
   public static final String KEY = "similarity.method";
 
   /**
-   * Corpus size from which {@code auto} searches approximately: below it exact top-N is taken to finish first,
-   * since IVF pays fixed costs (sampling and k-means training, a shuffle of the vectors, numbering, the recall
-   * check) that only a large corpus repays. The smallest size at which {@code scripts/bench-scale --only
-   * crossover} measured IVF (default options) faster than exact; the figures are in docs/BENCHMARKS.md.
+   * Corpus size from which {@code auto} searches approximately. Below it exact top-N costs about what IVF's
+   * fixed costs do (sampling and k-means training, a shuffle of the vectors, the recall check), and its lists
+   * are exact and can be updated incrementally; from it IVF is clearly faster, by a factor that grows with n
+   * ({@code scripts/bench-scale --only crossover}; the figures are in docs/BENCHMARKS.md).
    */
   public static final long AUTO_EXACT_BELOW = 100_000;
 

@@ -611,8 +611,10 @@ public final class ScaleBench {
       int truthQueries) throws Exception {
     SparkSession spark = session();
     Dataset<Row> items = spark.read().parquet(table);
-    IvfSearch ivf = new IvfSearch(IvfSearch.Options.defaults().withNprobe(nprobe).withLists(lists)
-        .withRecall(recallQueries, 0, "warn"));
+    IvfSearch.Options defaults = IvfSearch.Options.defaults();
+    IvfSearch ivf = new IvfSearch((nprobe == IvfSearch.Options.AUTO
+        ? defaults.withAutoNprobe(defaults.targetRecall(), defaults.maxNprobe()) : defaults.withNprobe(nprobe))
+        .withLists(lists).withRecall(recallQueries, 0, "warn"));
     Retriever retriever = new EmbeddingRetriever(new EmbeddingRetriever.Options(KERNEL, BLOCK), ivf);
     Timed timed = topN(spark, retriever, items, out);
     long rssMb = BenchSupport.peakRssMb();

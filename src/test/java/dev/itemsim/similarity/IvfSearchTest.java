@@ -165,8 +165,9 @@ class IvfSearchTest {
   /**
    * nprobe = auto reads the recall each nprobe would give from the recall sample's exact lists, before any
    * search: searches with nprobe set to 1, 2 and 3 (the same seed, so the same sampled queries) measure exactly
-   * those recalls (the vectors' products are exact in float32, so no rounding moves a tie), and auto searches
-   * with the smallest nprobe reaching its aim, giving that search's lists.
+   * those recalls (the vectors' products are exact in float32, so no rounding moves a tie). Auto searches with
+   * the smallest nprobe reaching its aim on half the sample, giving that search's lists, and reports the recall
+   * of the other half, which is what that half's exact lists predicted.
    */
   @ParameterizedTest(name = "self={0} filters={1} assignments={2}")
   @CsvSource({"true, false, 1", "false, true, 2"})
@@ -179,15 +180,21 @@ class IvfSearchTest {
     IvfSearch.Options base = IvfSearch.Options.defaults().withLists(12).withAssignments(assignments)
         .withRecall(150, 0, "fail");
     List<Double> curve;
+    List<Double> choice;
+    List<Double> check;
     try (Ranking ranking = rank(ivf(base.withAutoNprobe(1.0, 6)), queries, corpus, 5, rules)) {
       IvfFacts facts = ranking.facts().ivf();
       curve = facts.auto().recallByNprobe();
+      choice = facts.auto().choiceRecallByNprobe();
+      check = facts.auto().checkRecallByNprobe();
       assertThat(curve).hasSize(6).isSorted();
-      assertThat(facts.nprobe()).isEqualTo(curve.contains(1.0) ? curve.indexOf(1.0) + 1 : 6);
-      assertThat(facts.recall()).isEqualTo(curve.get(facts.nprobe() - 1));
-      assertThat(facts.recallQueries()).isEqualTo(150);
+      assertThat(choice).hasSize(6).isSorted();
+      assertThat(facts.auto().choiceQueries()).isEqualTo(75);
+      assertThat(facts.nprobe()).isEqualTo(choice.contains(1.0) ? choice.indexOf(1.0) + 1 : 6);
+      assertThat(facts.recall()).isEqualTo(check.get(facts.nprobe() - 1));
+      assertThat(facts.recallQueries()).as("the half that did not choose").isEqualTo(75);
     }
-    assertThat(curve.get(0)).as("one probe misses some").isLessThan(curve.get(1));
+    assertThat(choice.get(0)).as("one probe misses some").isLessThan(choice.get(1));
     List<String> atTwo = null;
     for (int nprobe = 1; nprobe <= 3; nprobe++) {
       try (Ranking ranking = rank(ivf(base.withNprobe(nprobe)), queries, corpus, 5, rules)) {
@@ -196,9 +203,9 @@ class IvfSearchTest {
         atTwo = nprobe == 2 ? sorted(ranking.rows()) : atTwo;
       }
     }
-    try (Ranking ranking = rank(ivf(base.withAutoNprobe(curve.get(1), 6)), queries, corpus, 5, rules)) {
+    try (Ranking ranking = rank(ivf(base.withAutoNprobe(choice.get(1), 6)), queries, corpus, 5, rules)) {
       assertThat(ranking.facts().ivf().nprobe()).isEqualTo(2);
-      assertThat(ranking.facts().ivf().recall()).isEqualTo(curve.get(1));
+      assertThat(ranking.facts().ivf().recall()).isEqualTo(check.get(1));
       assertThat(sorted(ranking.rows())).containsExactlyElementsOf(atTwo);
     }
   }

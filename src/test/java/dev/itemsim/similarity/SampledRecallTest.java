@@ -55,7 +55,7 @@ class SampledRecallTest {
     // q1 probes 50, 10, 40 (item 4 from 10 at rank 1, item 1 from 40 at rank 2)
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[2], 1, new int[] {0, 5}, new String[] {"q0",
         "q1"}, new String[0][], new int[2], new int[2], new int[] {30, 20, 40, 50, 10, 40}, 3, new float[2]);
-    SampledRecall.Curve curve = SampledRecall.curve(sample, new SampledRecall.Exact(top, listsOf));
+    SampledRecall.Curve curve = SampledRecall.curve(sample, new SampledRecall.Exact(top, listsOf), q -> true);
     assertThat(curve.exactNeighbors()).isEqualTo(5);
     assertThat(curve.foundWithin()).containsExactly(1, 3, 4);
     assertThat(curve.recalls()).containsExactly(0.2, 0.6, 0.8);
@@ -65,10 +65,14 @@ class SampledRecallTest {
     assertThat(curve.smallestReaching(0)).isEqualTo(1);
 
     listsOf.remove(3);
+    SampledRecall.Curve second = SampledRecall.curve(sample, new SampledRecall.Exact(top, listsOf), q -> q == 1);
+    assertThat(second.queries()).isEqualTo(1);
+    assertThat(second.recalls()).as("q1 alone").containsExactly(0.0, 0.5, 1.0);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> SampledRecall.curve(sample,
-        new SampledRecall.Exact(top, listsOf))).hasMessageContaining("Exact neighbour 3 of sampled query 'q0'");
+        new SampledRecall.Exact(top, listsOf), q -> true))
+        .hasMessageContaining("Exact neighbour 3 of sampled query 'q0'");
     SampledRecall.Curve nothing = SampledRecall.curve(sample, new SampledRecall.Exact(new TopNBuffer(2, 3),
-        new java.util.HashMap<>()));
+        new java.util.HashMap<>()), q -> true);
     assertThat(nothing.recall(1)).as("nothing to find").isEqualTo(1.0);
     assertThat(nothing.smallestReaching(0.99)).isEqualTo(1);
   }
@@ -96,6 +100,10 @@ class SampledRecallTest {
     }
     ListSegment segment = new ListSegment(3, rows, dim, vectors, items, new byte[rows], 0, new int[0], 1,
         new int[rows], values);
+    double maxNorm = 0;
+    for (int r = 0; r < rows; r++) {
+      maxNorm = Math.max(maxNorm, norm(vectors, r * dim, dim));
+    }
     int[] picked = {0, 7, 29};
     ListSegments.Rows read = new ListSegments.Rows(IvfTaskRunner.Gathered.of(vectors, dim, picked).vectors(),
         java.util.Arrays.stream(picked).map(r -> items[r]).toArray(), new String[][] {
@@ -113,9 +121,16 @@ class SampledRecallTest {
             }
           }
           allowed.sort(java.util.Comparator.reverseOrder());
-          float expected = allowed.size() >= topN ? allowed.get(topN - 1) : Float.NEGATIVE_INFINITY;
-          assertThat(floors[i]).as("rule %s, top %d, query %d", java.util.Arrays.toString(rule), topN, i)
-              .isEqualTo(expected);
+          String what = "rule " + java.util.Arrays.toString(rule) + ", top " + topN + ", query " + i;
+          if (allowed.size() < topN) {
+            assertThat(floors[i]).as(what).isEqualTo(Float.NEGATIVE_INFINITY);
+            continue;
+          }
+          // the N-th score, lowered by the slack of the query's norm times the segment's largest norm
+          double slack = SampledRecall.Reach.SLACK * norm(vectors, picked[i] * dim, dim) * maxNorm;
+          assertThat((double) floors[i]).as(what).isCloseTo(allowed.get(topN - 1) - slack,
+              org.assertj.core.data.Offset.offset(1e-5));
+          assertThat(floors[i]).as(what).isLessThan(allowed.get(topN - 1));
         }
       }
     }
@@ -206,6 +221,10 @@ class SampledRecallTest {
         1), 2, new float[] {0, 0});
     assertThat(zeroCentroid.mayReach(-1, 1, 1f)).isTrue();   // |q|·maxNorm = 1 reaches 1
     assertThat(zeroCentroid.mayReach(-1, 1, 1.01f)).isFalse();
+  }
+
+  private static double norm(float[] v, int at, int dim) {
+    return Math.sqrt(SampledRecall.Reach.dot(v, at, v, at, dim));
   }
 
   /** A random vector: uniform when {@code around} is null, else {@code around} plus noise of size {@code spread}. */

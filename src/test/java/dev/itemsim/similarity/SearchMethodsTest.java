@@ -88,7 +88,13 @@ class SearchMethodsTest {
     assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.minRecall = 1.5")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.minRecall");
     assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.nprobe = automatic")))
-        .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.nprobe");
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("similarity.ivf.nprobe must be auto or an integer 1..1000000: got 'automatic'");
+    assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.nprobe = 2.5")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("auto or an integer");
+    assertThat(((IvfSearch) SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.nprobe = Auto")))
+        .options().autoNprobe()).isTrue();
+    assertThatThrownBy(() -> IvfSearch.Options.defaults().withNprobe(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.recallSample = 0")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("similarity.ivf.recallSample")
         .hasMessageContaining("nprobe = auto");
