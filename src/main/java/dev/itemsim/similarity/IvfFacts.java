@@ -30,11 +30,12 @@ public record IvfFacts(int lists, int nprobe, int assignments, long trainingSamp
   /**
    * How {@code nprobe = auto} chose, from the sampled queries' exact lists before the search: the recall@N it
    * aimed at, and the recall@N with nprobe 1, 2, ... (as many as the layout stored) of all sampled queries, of the
-   * {@code choiceQueries} that chose (the smallest nprobe reaching the aim), and of the others, whose measured
-   * recall after the search is {@link IvfFacts#recall}.
+   * {@code choiceQueries} that chose (the smallest nprobe whose one-sided 95 % lower confidence bound, in
+   * {@code choiceLowerBoundByNprobe}, reaches the aim), and of the others, whose measured recall after the search
+   * is {@link IvfFacts#recall}.
    */
   public record AutoNprobe(double aimedRecall, List<Double> recallByNprobe, int choiceQueries,
-      List<Double> choiceRecallByNprobe, List<Double> checkRecallByNprobe) {}
+      List<Double> choiceRecallByNprobe, List<Double> choiceLowerBoundByNprobe, List<Double> checkRecallByNprobe) {}
 
   /** The JSON form written to the run summary. */
   public Map<String, Object> asMap() {
@@ -58,6 +59,7 @@ public record IvfFacts(int lists, int nprobe, int assignments, long trainingSamp
       chose.put("recall_by_nprobe", auto.recallByNprobe());
       chose.put("choice_queries", auto.choiceQueries());
       chose.put("choice_recall_by_nprobe", auto.choiceRecallByNprobe());
+      chose.put("choice_lower_bound_by_nprobe", auto.choiceLowerBoundByNprobe());
       chose.put("check_recall_by_nprobe", auto.checkRecallByNprobe());
       out.put("nprobe_auto", chose);
     }

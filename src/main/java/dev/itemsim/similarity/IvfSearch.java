@@ -97,7 +97,8 @@ public record IvfSearch(Options options) implements SearchMethod {
    * @param recallSample queries whose exact lists measure recall; 0 = not measured (not allowed with auto)
    * @param minRecall recall@N below which the search fails or warns
    * @param onLowRecall fail or warn
-   * @param targetRecall recall@N an automatic nprobe aims at on the recall sample (or {@code minRecall} when higher)
+   * @param targetRecall recall@N an automatic nprobe reaches with 95 % confidence on half the recall sample (or
+   *     {@code minRecall} when higher)
    * @param maxNprobe the largest nprobe auto may choose: each query row stores this many probes
    */
   public record Options(int lists, int nprobe, int sampleSize, int iterations, int assignments, int seed,
@@ -158,7 +159,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
 
     public static Options defaults() {
-      return new Options(0, AUTO, 0, 10, 1, 42, 1000, 0.9, "fail", 0.96, 32);
+      return new Options(0, AUTO, 0, 10, 1, 42, 1000, 0.9, "fail", 0.95, 32);
     }
 
     public static Options from(TypedConfig c) {
@@ -635,13 +636,14 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
 
     IvfFacts.AutoNprobe facts(double aimed) {
-      return new IvfFacts.AutoNprobe(aimed, all.recalls(), choice.queries(), choice.recalls(), checked.recalls());
+      return new IvfFacts.AutoNprobe(aimed, all.recalls(), choice.queries(), choice.recalls(),
+          choice.lowerBounds(), checked.recalls());
     }
   }
 
   /**
    * The smallest nprobe whose recall@N over half of a random sample of {@code recallSample} query rows reaches
-   * {@link Options#aimedRecall} (the largest stored when none does): the sample's exact lists against the whole
+   * {@link Options#aimedRecall} with 95 % confidence (the largest stored when none does): the sample's exact lists against the whole
    * corpus, and for every exact neighbour the first of the query's stored probes that holds it
    * ({@link SampledRecall#curve}). The other half's exact lists then measure the search's recall, without a
    * second pass and independently of the choice.
@@ -661,13 +663,15 @@ public record IvfSearch(Options options) implements SearchMethod {
       Chosen chosen = new Chosen(sample, exact, SampledRecall.curve(sample, exact, q -> true), choice,
           SampledRecall.curve(sample, exact, Chosen.checking(sample.size())), nprobe);
       List<String> byNprobe = choice.recalls().stream().map(r -> String.format(Locale.ROOT, "%.4f", r)).toList();
-      if (choice.recall(nprobe) < options.aimedRecall()) {
-        LOG.warn("nprobe = auto: no nprobe up to {} reaches recall@{} {} on {} sampled queries (by nprobe: {}); "
-            + "searching with {}", sample.stored(), topN, options.aimedRecall(), choice.queries(), byNprobe, nprobe);
+      String bound = String.format(Locale.ROOT, "%.4f", choice.lowerBound(nprobe));
+      if (choice.lowerBound(nprobe) < options.aimedRecall()) {
+        LOG.warn("nprobe = auto: no nprobe up to {} reaches recall@{} {} with 95% confidence on {} sampled queries "
+            + "(by nprobe: {}); searching with {} (lower bound {})", sample.stored(), topN, options.aimedRecall(),
+            choice.queries(), byNprobe, nprobe, bound);
       } else {
-        LOG.info("nprobe = auto: nprobe {} reaches recall@{} {} on {} sampled queries (by nprobe: {}); the other {} "
-            + "check the search", nprobe, topN, options.aimedRecall(), choice.queries(), byNprobe,
-            sample.size() - choice.queries());
+        LOG.info("nprobe = auto: nprobe {} reaches recall@{} {} with 95% confidence on {} sampled queries (lower "
+            + "bound {}; by nprobe: {}); the other {} check the search", nprobe, topN, options.aimedRecall(),
+            choice.queries(), bound, byNprobe, sample.size() - choice.queries());
       }
       return chosen;
     } finally {

@@ -458,8 +458,12 @@ final class SampledRecall {
   static Curve curve(Sample sample, Exact exact, java.util.function.IntPredicate queries) {
     int stored = sample.stored();
     long[] foundWithin = new long[stored];
+    long[] squares = new long[stored];
+    long[] timesExact = new long[stored];
+    long exactSquares = 0;
     int[] neighbors = new int[exact.top().n()];
     float[] scores = new float[exact.top().n()];
+    long[] byRank = new long[stored];
     long total = 0;
     int counted = 0;
     for (int q = 0; q < sample.size(); q++) {
@@ -469,6 +473,8 @@ final class SampledRecall {
       counted++;
       int count = exact.top().sorted(q, neighbors, scores);
       total += count;
+      exactSquares += (long) count * count;
+      java.util.Arrays.fill(byRank, 0);
       for (int k = 0; k < count; k++) {
         int[] lists = exact.listsOf().get(neighbors[k]);
         if (lists == null) {
@@ -484,30 +490,62 @@ final class SampledRecall {
           }
         }
         if (first < stored) {
-          foundWithin[first]++;
+          byRank[first]++;
         }
       }
+      long found = 0;
+      for (int p = 0; p < stored; p++) {
+        found += byRank[p];
+        foundWithin[p] += found;
+        squares[p] += found * found;
+        timesExact[p] += found * count;
+      }
     }
-    for (int p = 1; p < stored; p++) {
-      foundWithin[p] += foundWithin[p - 1];
-    }
-    return new Curve(counted, total, foundWithin);
+    return new Curve(counted, total, foundWithin, squares, timesExact, exactSquares);
   }
 
   /**
    * Recall@N of {@code queries} sampled queries by nprobe: {@code foundWithin[p - 1]} of their
-   * {@code exactNeighbors} exact neighbours are stored in one of the query's {@code p} nearest lists.
+   * {@code exactNeighbors} exact neighbours are stored in one of the query's {@code p} nearest lists. For the
+   * sampling error, per nprobe the sums over queries of found² ({@code squares}) and found × exact neighbours
+   * ({@code timesExact}), and of exact neighbours² ({@code exactSquares}).
    */
-  record Curve(int queries, long exactNeighbors, long[] foundWithin) {
+  record Curve(int queries, long exactNeighbors, long[] foundWithin, long[] squares, long[] timesExact,
+      long exactSquares) {
+    /** One-sided 95 % normal quantile: the lower bound {@link #smallestReaching} compares with its target. */
+    static final double Z = 1.645;
+
     /** Recall@N with the {@code nprobe} nearest lists probed (1 ≤ nprobe ≤ stored); 1 with nothing to find. */
     double recall(int nprobe) {
       return exactNeighbors == 0 ? 1 : (double) foundWithin[nprobe - 1] / exactNeighbors;
     }
 
-    /** The smallest nprobe whose recall reaches {@code target}, or the largest one when none does. */
+    /**
+     * The standard error of {@link #recall} as an estimate of the recall over all queries the sample was drawn
+     * from: the ratio estimator's, {@code sqrt(Σ(found − R·exact)² · m / (m − 1)) / Σ exact} over the m queries;
+     * 0 with fewer than two queries or nothing to find.
+     */
+    double standardError(int nprobe) {
+      if (queries < 2 || exactNeighbors == 0) {
+        return 0;
+      }
+      double r = recall(nprobe);
+      double deviations = squares[nprobe - 1] - 2 * r * timesExact[nprobe - 1] + r * r * exactSquares;
+      return Math.sqrt(Math.max(0, deviations) * queries / (queries - 1.0)) / exactNeighbors;
+    }
+
+    /** The one-sided 95 % lower confidence bound of the recall with {@code nprobe} lists probed. */
+    double lowerBound(int nprobe) {
+      return recall(nprobe) - Z * standardError(nprobe);
+    }
+
+    /**
+     * The smallest nprobe whose recall reaches {@code target} with 95 % confidence (its {@link #lowerBound}), or
+     * the largest one when none does.
+     */
     int smallestReaching(double target) {
       for (int p = 1; p <= foundWithin.length; p++) {
-        if (recall(p) >= target) {
+        if (lowerBound(p) >= target) {
           return p;
         }
       }
@@ -516,9 +554,18 @@ final class SampledRecall {
 
     /** Recall@N for nprobe 1, 2, ... up to the stored probes. */
     List<Double> recalls() {
+      return byNprobe(this::recall);
+    }
+
+    /** The {@link #lowerBound}s for nprobe 1, 2, ... up to the stored probes. */
+    List<Double> lowerBounds() {
+      return byNprobe(this::lowerBound);
+    }
+
+    private List<Double> byNprobe(java.util.function.IntToDoubleFunction f) {
       List<Double> out = new ArrayList<>(foundWithin.length);
       for (int p = 1; p <= foundWithin.length; p++) {
-        out.add(recall(p));
+        out.add(f.applyAsDouble(p));
       }
       return out;
     }

@@ -181,11 +181,13 @@ class IvfSearchTest {
         .withRecall(150, 0, "fail");
     List<Double> curve;
     List<Double> choice;
+    List<Double> bounds;
     List<Double> check;
     try (Ranking ranking = rank(ivf(base.withAutoNprobe(1.0, 6)), queries, corpus, 5, rules)) {
       IvfFacts facts = ranking.facts().ivf();
       curve = facts.auto().recallByNprobe();
       choice = facts.auto().choiceRecallByNprobe();
+      bounds = facts.auto().choiceLowerBoundByNprobe();
       check = facts.auto().checkRecallByNprobe();
       assertThat(curve).hasSize(6).isSorted();
       assertThat(choice).hasSize(6).isSorted();
@@ -194,7 +196,8 @@ class IvfSearchTest {
       assertThat(facts.recall()).isEqualTo(check.get(facts.nprobe() - 1));
       assertThat(facts.recallQueries()).as("the half that did not choose").isEqualTo(75);
     }
-    assertThat(choice.get(0)).as("one probe misses some").isLessThan(choice.get(1));
+    assertThat(bounds.get(0)).as("one probe misses some").isLessThan(bounds.get(1));
+    assertThat(bounds.get(1)).as("a lower bound").isLessThan(choice.get(1));
     List<String> atTwo = null;
     for (int nprobe = 1; nprobe <= 3; nprobe++) {
       try (Ranking ranking = rank(ivf(base.withNprobe(nprobe)), queries, corpus, 5, rules)) {
@@ -203,7 +206,7 @@ class IvfSearchTest {
         atTwo = nprobe == 2 ? sorted(ranking.rows()) : atTwo;
       }
     }
-    try (Ranking ranking = rank(ivf(base.withAutoNprobe(choice.get(1), 6)), queries, corpus, 5, rules)) {
+    try (Ranking ranking = rank(ivf(base.withAutoNprobe(bounds.get(1), 6)), queries, corpus, 5, rules)) {
       assertThat(ranking.facts().ivf().nprobe()).isEqualTo(2);
       assertThat(ranking.facts().ivf().recall()).isEqualTo(check.get(1));
       assertThat(sorted(ranking.rows())).containsExactlyElementsOf(atTwo);

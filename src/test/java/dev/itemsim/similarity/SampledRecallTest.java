@@ -59,15 +59,24 @@ class SampledRecallTest {
     assertThat(curve.exactNeighbors()).isEqualTo(5);
     assertThat(curve.foundWithin()).containsExactly(1, 3, 4);
     assertThat(curve.recalls()).containsExactly(0.2, 0.6, 0.8);
-    assertThat(curve.smallestReaching(0.6)).isEqualTo(2);
-    assertThat(curve.smallestReaching(0.61)).isEqualTo(3);
-    assertThat(curve.smallestReaching(0.9)).as("none reaches: the largest").isEqualTo(3);
-    assertThat(curve.smallestReaching(0)).isEqualTo(1);
+    // per query found − recall × exact: ±0.4, ±0.2, ±0.4, so standard errors sqrt(2 · Σ²) / 5 = 0.16, 0.08, 0.16
+    org.assertj.core.data.Offset<Double> close = org.assertj.core.data.Offset.offset(1e-12);
+    assertThat(curve.standardError(1)).isCloseTo(0.16, close);
+    assertThat(curve.standardError(2)).isCloseTo(0.08, close);
+    assertThat(curve.standardError(3)).isCloseTo(0.16, close);
+    assertThat(curve.lowerBound(2)).isCloseTo(0.6 - 1.645 * 0.08, close);
+    assertThat(curve.lowerBounds()).hasSize(3);
+    // the choice goes by the lower bound (−0.063, 0.468, 0.537), not the recall
+    assertThat(curve.smallestReaching(0.45)).isEqualTo(2);
+    assertThat(curve.smallestReaching(0.5)).as("nprobe 2's recall 0.6 is not enough").isEqualTo(3);
+    assertThat(curve.smallestReaching(0.6)).as("none reaches: the largest").isEqualTo(3);
+    assertThat(curve.smallestReaching(-1)).isEqualTo(1);
 
     listsOf.remove(3);
     SampledRecall.Curve second = SampledRecall.curve(sample, new SampledRecall.Exact(top, listsOf), q -> q == 1);
     assertThat(second.queries()).isEqualTo(1);
     assertThat(second.recalls()).as("q1 alone").containsExactly(0.0, 0.5, 1.0);
+    assertThat(second.lowerBounds()).as("one query: no spread to estimate").containsExactly(0.0, 0.5, 1.0);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> SampledRecall.curve(sample,
         new SampledRecall.Exact(top, listsOf), q -> true))
         .hasMessageContaining("Exact neighbour 3 of sampled query 'q0'");

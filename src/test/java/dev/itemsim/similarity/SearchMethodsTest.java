@@ -43,7 +43,7 @@ class SearchMethodsTest {
     IvfSearch byDefault = (IvfSearch) SearchMethods.from(config("similarity.method = ivf"));
     assertThat(byDefault.options().autoNprobe()).isTrue();
     assertThat(byDefault.options()).isEqualTo(IvfSearch.Options.defaults());
-    assertThat(byDefault.settings()).containsEntry("ivf.nprobe", "auto").containsEntry("ivf.targetRecall", 0.96)
+    assertThat(byDefault.settings()).containsEntry("ivf.nprobe", "auto").containsEntry("ivf.targetRecall", 0.95)
         .containsEntry("ivf.maxNprobe", 32);
     IvfSearch set = (IvfSearch) SearchMethods.from(config("similarity.method = ivf", "similarity.ivf.nprobe = \"auto\"",
         "similarity.ivf.targetRecall = 0.99", "similarity.ivf.maxNprobe = 64", "similarity.ivf.minRecall = 0.95"));
