@@ -54,9 +54,10 @@ import scala.Tuple2;
  *       kernel, candidate test and top-N lists as exact search, list segment by list segment, in tasks of
  *       bounded work ({@link IvfPlan}, {@link IvfTaskRunner}); partial lists are merged per query segment.
  *   <li><b>Measure</b>: the exact top-N of a random sample of queries against the whole corpus (auto: the
- *       half of its sample that did not choose nprobe; otherwise computed now by {@link SampledRecall}, a segment skipped for a query
- *       when no row of it can reach the query's approximate N-th score) gives recall@N of the approximate
- *       lists; below {@code minRecall} the search fails ({@link RecallBelowMinimumException}) or warns.
+ *       half of its sample that did not choose nprobe; otherwise computed now by {@link SampledRecall}, a
+ *       segment skipped for a query when no row of it can reach the query's approximate N-th score) gives
+ *       recall@N of the approximate lists; below {@code minRecall} the search fails
+ *       ({@link RecallBelowMinimumException}) or warns.
  * </ol>
  *
  * <p>The merged lists are kept on the executors in compact form (neighbour numbers and scores by query segment,
@@ -643,9 +644,9 @@ public record IvfSearch(Options options) implements SearchMethod {
 
   /**
    * The smallest nprobe whose recall@N over half of a random sample of {@code recallSample} query rows reaches
-   * {@link Options#aimedRecall} with 95 % confidence (the largest stored when none does): the sample's exact lists against the whole
-   * corpus, and for every exact neighbour the first of the query's stored probes that holds it
-   * ({@link SampledRecall#curve}). The other half's exact lists then measure the search's recall, without a
+   * {@link Options#aimedRecall} with 95 % confidence (the largest stored when none does): the sample's exact
+   * lists against the whole corpus, and for every exact neighbour the first of the query's stored probes that
+   * holds it ({@link SampledRecall#curve}). The other half's exact lists then measure the search's recall, without a
    * second pass and independently of the choice.
    */
   private Chosen chooseNprobe(JavaSparkContext jsc, ListSegments queryLists, ListSegments corpusLists, boolean self,

@@ -116,29 +116,50 @@ final class ListSegments implements Serializable {
       return this;
     }
     List<Integer> all = java.util.stream.IntStream.range(0, segments.length).boxed().toList();
-    List<Tuple2<Integer, int[][]>> counted = jsc.parallelize(all, Math.max(1, Math.min(all.size(),
-        4 * jsc.defaultParallelism()))).map(s -> new Tuple2<>(s, probedWithin(readProbes(s), nprobe))).collect();
+    int stored = shape.nprobe();
+    List<Tuple2<Integer, Probed>> counted = jsc.parallelize(all, Math.max(1, Math.min(all.size(),
+        4 * jsc.defaultParallelism())))
+        .map(s -> new Tuple2<>(s, Probed.count(readProbes(s), segments[s].rows(), stored, nprobe))).collect();
     Written[] recounted = new Written[segments.length];
-    for (Tuple2<Integer, int[][]> c : counted) {
-      recounted[c._1()] = new Written(segments[c._1()], c._2()[0], c._2()[1]);
+    for (Tuple2<Integer, Probed> c : counted) {
+      recounted[c._1()] = new Written(segments[c._1()], c._2().lists(), c._2().counts());
     }
     ListSegments out = new ListSegments(dir, shape, List.of(recounted), segments, sharedConf, nprobe);
     out.conf = conf;
     return out;
   }
 
-  /** The lists among the first {@code nprobe} of each row's stored probes, ascending, and how many rows probe each. */
-  private int[][] probedWithin(int[] probes, int nprobe) {
-    Map<Integer, Integer> probed = new TreeMap<>();
-    for (int at = 0; at < probes.length; at += shape.nprobe()) {
-      for (int k = at; k < at + nprobe; k++) {
-        if (probes[k] >= 0) {
-          probed.merge(probes[k], 1, Integer::sum);
+  /** The lists some query rows probe, ascending, and how many rows probe each. */
+  record Probed(int[] lists, int[] counts) implements Serializable {
+    /**
+     * Counted over the first {@code used} of each of the first {@code rows} rows' probes in {@code probes}
+     * ({@code stored} a row, −1 for rows that do not rank); a row probes each list once.
+     */
+    static Probed count(int[] probes, int rows, int stored, int used) {
+      int[] all = new int[rows * used];
+      int n = 0;
+      for (int r = 0; r < rows; r++) {
+        for (int k = r * stored; k < r * stored + used; k++) {
+          if (probes[k] >= 0) {
+            all[n++] = probes[k];
+          }
         }
       }
+      Arrays.sort(all, 0, n);
+      int distinct = 0;
+      for (int i = 0; i < n; i++) {
+        distinct += i == 0 || all[i] != all[i - 1] ? 1 : 0;
+      }
+      int[] lists = new int[distinct];
+      int[] counts = new int[distinct];
+      for (int i = 0, d = -1; i < n; i++) {
+        if (i == 0 || all[i] != all[i - 1]) {
+          lists[++d] = all[i];
+        }
+        counts[d]++;
+      }
+      return new Probed(lists, counts);
     }
-    return new int[][] {probed.keySet().stream().mapToInt(Integer::intValue).toArray(),
-        probed.values().stream().mapToInt(Integer::intValue).toArray()};
   }
 
   /** The stored probes of segment {@code s}'s rows (rows × {@code shape().nprobe()}, −1 for rows that do not rank). */
@@ -415,7 +436,6 @@ final class ListSegments implements Serializable {
     final String[][] values;
     final String[] ids;
     final Map<String, Integer> numbers;
-    final Map<Integer, Integer> probed = new TreeMap<>();
     int list = -1;
     int rows;
     int queryRows;
@@ -444,10 +464,7 @@ final class ListSegments implements Serializable {
       for (int k = 0; k < shape.nprobe(); k++) {
         int probe = buf.getInt();
         probes[r * shape.nprobe() + k] = probe;
-        if (probe >= 0) {
-          probed.merge(probe, 1, Integer::sum);
-          query = true;
-        }
+        query |= probe >= 0;
       }
       queryRows += query ? 1 : 0;
       for (int k = 0; k < shape.assignments(); k++) {
@@ -511,13 +528,11 @@ final class ListSegments implements Serializable {
         writeItems(fs, itemsFile, items);
         itemsPath = itemsFile.toString();
       }
-      int[] probedLists = probed.keySet().stream().mapToInt(Integer::intValue).toArray();
-      int[] probedCounts = probed.values().stream().mapToInt(Integer::intValue).toArray();
+      Probed probed = Probed.count(probes, rows, shape.nprobe(), shape.nprobe());
       Written written = new Written(new Segment(list, rows, queryRows, file.toString(), idsFile.toString(),
-          itemsPath), probedLists, probedCounts);
+          itemsPath), probed.lists(), probed.counts());
       rows = 0;
       queryRows = 0;
-      probed.clear();
       Arrays.fill(ids, null);
       return written;
     }

@@ -170,35 +170,23 @@ final class SampledRecall {
     int dim = segment.dim();
     int count = picked.items().length;
     float[] floors = new float[count];
-    float[] best = new float[rule.topN()];
+    TopNBuffer best = new TopNBuffer(count, rule.topN());
     double maxNorm = 0;
     for (int r = 0; r < segment.rows(); r++) {
       maxNorm = Math.max(maxNorm, Math.sqrt(Reach.dot(segment.vectors(), r * dim, segment.vectors(), r * dim, dim)));
     }
+    int[] neighbors = new int[rule.topN()];
+    float[] scores = new float[rule.topN()];
     for (int i = 0; i < count; i++) {
-      int kept = 0;
       for (int r = 0; r < segment.rows(); r++) {
-        if (segment.items()[r] == picked.items()[i]
-            || !IvfScan.filtersAllow(picked.values(), i, segment.values(), r, rule.same(), rule.exclude())) {
-          continue;
-        }
-        float score = (float) Reach.dot(picked.vectors(), i * dim, segment.vectors(), r * dim, dim);
-        if (kept < best.length) {
-          best[kept++] = score;
-          if (kept == best.length) {
-            java.util.Arrays.sort(best);
-          }
-        } else if (score > best[0]) {  // best holds the N highest, ascending: drop the lowest
-          int at = 1;
-          while (at < best.length && best[at] < score) {
-            best[at - 1] = best[at];
-            at++;
-          }
-          best[at - 1] = score;
+        if (segment.items()[r] != picked.items()[i]
+            && IvfScan.filtersAllow(picked.values(), i, segment.values(), r, rule.same(), rule.exclude())) {
+          best.offer(i, (float) Reach.dot(picked.vectors(), i * dim, segment.vectors(), r * dim, dim), r);
         }
       }
       double norm = Math.sqrt(Reach.dot(picked.vectors(), i * dim, picked.vectors(), i * dim, dim));
-      floors[i] = kept == best.length ? (float) (best[0] - Reach.SLACK * norm * maxNorm) : Float.NEGATIVE_INFINITY;
+      floors[i] = best.sorted(i, neighbors, scores) == rule.topN()
+          ? (float) (scores[rule.topN() - 1] - Reach.SLACK * norm * maxNorm) : Float.NEGATIVE_INFINITY;
     }
     return floors;
   }

@@ -195,8 +195,8 @@ public final class ScaleBench {
         double seconds = r.number("seconds");
         double recall = r.number("recall_all");
         System.out.printf(Locale.ROOT, "  %6s %6s %7.1f %7.1fx %21.4f %34s %13s %12d  %s%n",
-            nprobeLabel(nprobe, r), r.result.get("lists"), seconds, exactSeconds / seconds, recall, r.result.get("self_recall"),
-            r.result.get("scored_fraction"), r.peakRssMb, r.result.get("phases"));
+            nprobeLabel(nprobe, r), r.result.get("lists"), seconds, exactSeconds / seconds, recall,
+            r.result.get("self_recall"), r.result.get("scored_fraction"), r.peakRssMb, r.result.get("phases"));
         if (recall >= RECALL_GOAL && (best.isEmpty() || seconds < best.get("seconds"))) {
           best = new HashMap<>(Map.of("seconds", seconds, "nprobe", r.number("nprobe"), "recall", recall,
               "rss_mb", (double) r.peakRssMb));
