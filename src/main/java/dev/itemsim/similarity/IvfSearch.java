@@ -306,9 +306,10 @@ public record IvfSearch(Options options) implements SearchMethod {
     Cleanup cleanup = new Cleanup();
     KernelUsage usage = KernelUsage.register(spark.sparkContext());
     cleanup.add(usage::log);  // steps run last first: this one once the rows are written
+    Run run = new Run(spark, jsc, request, kernelName, kernel, usage, exact.blockSize(), same, exclude, cleanup,
+        new LinkedHashMap<>());
     try {
-      return search(spark, jsc, request, corpus, queries, corpusCount, queryCount, kernelName, kernel, usage,
-          exact.blockSize(), same, exclude, cleanup);
+      return search(run, corpus, queries, corpusCount, queryCount);
     } catch (Throwable e) {  // Spark's jobs throw SparkException, checked for Java yet undeclared
       try {
         cleanup.run();
@@ -319,13 +320,113 @@ public record IvfSearch(Options options) implements SearchMethod {
     }
   }
 
-  private Ranking search(SparkSession spark, JavaSparkContext jsc, SearchRequest request, Dataset<Row> corpus,
-      Dataset<Row> queries, long corpusCount, long queryCount, String kernelName, String kernel,
-      KernelUsage usage, int blockSize, int same, int exclude, Cleanup cleanup) {
-    boolean self = request.self();
-    int filters = request.filter().columns().size();
-    Map<String, Long> phases = new LinkedHashMap<>();
+  /**
+   * What every phase of one search shares: the request, the kernel (its name, its description and where its use
+   * is counted), the block size, the filter columns' places among the filter values ({@code same},
+   * {@code exclude}: −1 for none), what to undo once the rows are written, and each phase's time.
+   */
+  private record Run(SparkSession spark, JavaSparkContext jsc, SearchRequest request, String kernelName,
+      String kernel, KernelUsage usage, int blockSize, int same, int exclude, Cleanup cleanup,
+      Map<String, Long> phases) {
+    boolean self() {
+      return request.self();
+    }
 
+    int filters() {
+      return request.filter().columns().size();
+    }
+
+    int topN() {
+      return request.topN();
+    }
+
+    void timed(String phase, long since) {
+      phases.merge(phase, millisSince(since), Long::sum);
+    }
+  }
+
+  /**
+   * The lists laid out: the quantiser, every corpus row in its lists' segment files, the query rows in theirs
+   * (the same files for one catalogue) with the {@code storedProbes} lists each probes, and how neighbour
+   * numbers become ids.
+   */
+  private record Layout(int dim, CoarseQuantizer.Trained trained, Broadcast<VectorBlocks> centroids,
+      int storedProbes, int assignments, ListSegments corpusLists, ListSegments queryLists,
+      IvfRanking.Names neighborNames) {}
+
+  /** The search done: its plan, the merged lists by query segment, the pairs they hold and their index rows. */
+  private record Searched(IvfPlan plan, JavaPairRDD<Integer, TopNBuffer> merged, long pairs, long largestList,
+      Broadcast<ListSegments> queries, Broadcast<ListSegments> corpus, Dataset<Row> indexRows) {}
+
+  private Ranking search(Run run, Dataset<Row> corpus, Dataset<Row> queries, long corpusCount, long queryCount) {
+    Layout layout = layOut(run, corpus, queries, corpusCount);
+    ListSegments queryLists = layout.queryLists();
+    ListSegments corpusLists = layout.corpusLists();
+    int nprobe = layout.storedProbes();
+    Chosen chosen = null;
+    if (options.autoNprobe()) {
+      long tc = System.nanoTime();
+      chosen = chooseNprobe(run, queryLists, corpusLists, layout.centroids());
+      nprobe = chosen.nprobe();
+      queryLists = queryLists.probing(run.jsc(), nprobe);
+      corpusLists = run.self() ? queryLists : corpusLists;
+      run.timed("recall", tc);
+    }
+    Searched searched = searchLists(run, queryLists, corpusLists, queryCount, layout.neighborNames());
+
+    long t3 = System.nanoTime();
+    SampledRecall.Result recall = chosen != null
+        ? SampledRecall.compare(chosen.sample(), chosen.exact().top(),
+            SampledRecall.approximate(chosen.sample(), searched.merged()).lists(), chosen.check())
+        : measureRecall(run, searched, layout.centroids());
+    run.timed("recall", t3);
+
+    int lists = layout.trained().lists();
+    IvfFacts ivf = new IvfFacts(lists, nprobe, layout.assignments(), layout.trained().sampleSize(),
+        corpusLists.size(), searched.largestList(),
+        (double) searched.plan().totalCost() / ((double) queryCount * corpusCount),
+        recall == null ? 0 : recall.queries(), recall == null ? null : recall.recall(), options.minRecall(),
+        options.onLowRecall(), chosen == null ? null : chosen.facts(options.aimedRecall()), run.phases());
+    SearchFacts facts = new SearchFacts(EmbeddingRetriever.NAME, run.kernel(), ScoreChunks.best().name(),
+        layout.dim(), queryLists.size(), run.blockSize(), "list files", null, NAME, ivf, run.usage());
+    LOG.info("IVF top-{} of {} queries over {} items: {} lists (k-means on {} vectors), nprobe {}, {} list(s) per "
+        + "item, {} segments (largest list {} items), {} tasks scoring {} of all pairs; {} rows; recall@{} {} over "
+        + "{} sampled queries; phases (ms) {}", run.topN(), queryCount, corpusCount, lists,
+        layout.trained().sampleSize(), nprobe, layout.assignments(), corpusLists.size(), searched.largestList(),
+        searched.plan().tasks().size(), String.format(Locale.ROOT, "%.2f%%", 100 * ivf.scoredFraction()),
+        searched.pairs(), run.topN(),
+        ivf.recall() == null ? "not measured" : String.format(Locale.ROOT, "%.4f", ivf.recall()),
+        ivf.recallQueries(), run.phases());
+    IvfRanking ranking = new IvfRanking(run.spark(), searched.indexRows(), layout.neighborNames(), facts,
+        run.request(), searched.plan(), run.cleanup());
+    if (ivf.recall() != null && ivf.recall() < options.minRecall()) {
+      String raise = chosen == null ? "nprobe"
+          : chosen.nprobe() == layout.storedProbes() && layout.storedProbes() < lists
+              ? "maxNprobe (nprobe = auto chose its largest)" : "targetRecall (nprobe = auto)";
+      String message = String.format(Locale.ROOT, "Approximate top-%d (ivf: %d lists, nprobe %d, %d list(s) per "
+          + "item) found %.2f%% of the exact neighbours of %d sampled queries, below similarity.ivf.minRecall = %s: "
+          + "raise similarity.ivf.%s or similarity.ivf.assignments, or set similarity.method = exact", run.topN(),
+          lists, nprobe, layout.assignments(), 100 * ivf.recall(), ivf.recallQueries(), options.minRecall(), raise);
+      if (options.onLowRecall().equals("fail")) {
+        ranking.close();
+        throw new RecallBelowMinimumException(message + " (or similarity.ivf.onLowRecall = warn to keep such lists)",
+            facts);
+      }
+      LOG.warn("\n*** itemsim: {} (similarity.ivf.onLowRecall = warn: the lists are written) ***", message);
+    }
+    return ranking;
+  }
+
+  /**
+   * Trains the quantiser on a sample drawn by the one pass that also lays every corpus row down as files, then
+   * writes each row into its lists' segments (and, searching another catalogue, each query row into its nearest
+   * list's). Times the "train" and "layout" phases.
+   */
+  private Layout layOut(Run run, Dataset<Row> corpus, Dataset<Row> queries, long corpusCount) {
+    JavaSparkContext jsc = run.jsc();
+    Cleanup cleanup = run.cleanup();
+    boolean self = run.self();
+    int filters = run.filters();
     long t0 = System.nanoTime();
     int wantedLists = options.listsFor(corpusCount);
     long sampleSize = options.sampleFor(corpusCount, wantedLists);
@@ -333,26 +434,26 @@ public record IvfSearch(Options options) implements SearchMethod {
     // are written
     boolean idsOnDriver = corpusCount <= idsOnDriverUpTo;
     // the same pass lays the corpus rows down as files, so the layout reads them instead of the input table
-    String root = new Path(request.scratchDir(), "ivf-" + UUID.randomUUID()).toString();
+    String root = new Path(run.request().scratchDir(), "ivf-" + UUID.randomUUID()).toString();
     Path scanned = new Path(root, "scan");
     cleanup.add(() -> deleteFolder(scanned, jsc));
     CoarseQuantizer.Scan scan = CoarseQuantizer.scan(corpus, corpusCount, sampleSize, options.seed(), idsOnDriver,
-        new CoarseQuantizer.RowDump(scanned.toString(), filters, blockSize));
+        new CoarseQuantizer.RowDump(scanned.toString(), filters, run.blockSize()));
     ListSegments scannedRows = scan.rows();
     cleanup.add(scannedRows::delete);
     int dim = scan.dim();
     CoarseQuantizer.Trained trained = CoarseQuantizer.train(corpus, scan, wantedLists, sampleSize,
-        options.iterations(), options.seed(), kernelName);
+        options.iterations(), options.seed(), run.kernelName());
     int lists = trained.lists();
     int storedProbes = options.storedProbes(lists);
     int assignments = Math.min(options.assignments(), lists);
-    phases.put("train", millisSince(t0));
+    run.timed("train", t0);
 
     long t1 = System.nanoTime();
     Broadcast<VectorBlocks> centroids = jsc.broadcast(trained.centroids());
     cleanup.add(centroids::destroy);
     int partitions = (int) Math.max(jsc.defaultParallelism(),
-        Math.min(lists, (corpusCount * assignments + blockSize - 1) / blockSize));
+        Math.min(lists, (corpusCount * assignments + run.blockSize() - 1) / run.blockSize()));
     Broadcast<String[]> names = null;
     if (idsOnDriver && scan.missingIds() == 0) {
       names = jsc.broadcast(ItemNumbers.sortedOnDriver(scan.ids()));
@@ -362,7 +463,8 @@ public record IvfSearch(Options options) implements SearchMethod {
     scan = null;  // the sample and the id list are not needed any more: the driver lets them go before the layout
     ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? storedProbes : 0, assignments, filters);
     ListSegments written = ListSegments.write(memberships(members(jsc, scannedRows), centroids, corpusShape, self,
-        kernelName, usage), partitions, blockSize, corpusShape, root + "/corpus", jsc.hadoopConfiguration(), names);
+        run.kernelName(), run.usage()), partitions, run.blockSize(), corpusShape, root + "/corpus",
+        jsc.hadoopConfiguration(), names);
     cleanup.add(written::delete);
     scannedRows.delete();  // read once: its disk space is given back now
     ItemNumbers.forgetNumbers();
@@ -371,7 +473,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     if (names != null) {
       neighborNames = IvfRanking.Names.broadcast(names);
     } else {
-      ItemNumbers.Numbered numbered = ItemNumbers.assign(spark, written);
+      ItemNumbers.Numbered numbered = ItemNumbers.assign(run.spark(), written);
       cleanup.add(numbered.release());
       corpusLists = numbered.segments();
       neighborNames = IvfRanking.Names.joined(numbered.numbers(), corpusCount);
@@ -379,24 +481,25 @@ public record IvfSearch(Options options) implements SearchMethod {
     ListSegments queryLists = corpusLists;
     if (!self) {
       ListSegments.Shape queryShape = new ListSegments.Shape(dim, storedProbes, 1, filters);
-      queryLists = ListSegments.write(memberships(members(queries, filters), centroids, queryShape, true, kernelName,
-          usage), partitions, blockSize, queryShape, root + "/queries", jsc.hadoopConfiguration());
+      queryLists = ListSegments.write(memberships(members(queries, filters), centroids, queryShape, true,
+          run.kernelName(), run.usage()), partitions, run.blockSize(), queryShape, root + "/queries",
+          jsc.hadoopConfiguration());
       cleanup.add(queryLists::delete);
     }
-    phases.put("layout", millisSince(t1));
+    run.timed("layout", t1);
+    return new Layout(dim, trained, centroids, storedProbes, assignments, corpusLists, queryLists, neighborNames);
+  }
 
-    int topN = request.topN();
-    int nprobe = storedProbes;
-    Chosen chosen = null;
-    if (options.autoNprobe()) {
-      long tc = System.nanoTime();
-      chosen = chooseNprobe(jsc, queryLists, corpusLists, self, centroids, topN, kernelName, usage, same, exclude);
-      nprobe = chosen.nprobe();
-      queryLists = queryLists.probing(jsc, nprobe);
-      corpusLists = self ? queryLists : corpusLists;
-      phases.put("recall", millisSince(tc));
-    }
-
+  /**
+   * Every query segment's rows scored against the corpus segments of the lists they probe, planned as balanced
+   * tasks, and the partial lists merged by query segment. Times the "search" phase.
+   */
+  private Searched searchLists(Run run, ListSegments queryLists, ListSegments corpusLists, long queryCount,
+      IvfRanking.Names neighborNames) {
+    JavaSparkContext jsc = run.jsc();
+    Cleanup cleanup = run.cleanup();
+    boolean self = run.self();
+    int topN = run.topN();
     long t2 = System.nanoTime();
     int[] corpusRows = new int[corpusLists.size()];
     long largestList = 0;
@@ -421,6 +524,10 @@ public record IvfSearch(Options options) implements SearchMethod {
     long mergedBytes = 8L * queryCount * topN;
     StorageLevel keep = mergedBytes <= Runtime.getRuntime().maxMemory() / MERGED_IN_MEMORY_SHARE
         ? StorageLevel.MEMORY_AND_DISK_SER() : StorageLevel.DISK_ONLY();
+    KernelUsage usage = run.usage();
+    String kernelName = run.kernelName();
+    int same = run.same();
+    int exclude = run.exclude();
     JavaPairRDD<Integer, TopNBuffer> merged = jsc.parallelize(plan.tasks(), Math.max(1, plan.tasks().size()))
         .flatMapToPair(task -> new IvfTaskRunner(sharedQueries.value(), sharedCorpus.value(), task, topN,
             KernelUsage.select(usage, kernelName), self, same, exclude, computation))
@@ -430,48 +537,11 @@ public record IvfSearch(Options options) implements SearchMethod {
     long pairs = merged.map(block -> (long) block._2().kept()).fold(0L, Long::sum);
     // with every id broadcast, rows are named as they are made; otherwise neighbours stay numbers until joined
     Broadcast<String[]> named = neighborNames.sorted();
-    Dataset<Row> indexRows = spark.createDataFrame(merged.flatMap(block -> indexRows(
+    Dataset<Row> indexRows = run.spark().createDataFrame(merged.flatMap(block -> indexRows(
         sharedQueries.value().readIds(block._1()), block._2(), named == null ? null : named.value())),
         named == null ? INDEX_SCHEMA : Ranking.SCHEMA);
-    phases.put("search", millisSince(t2));
-
-    long t3 = System.nanoTime();
-    SampledRecall.Result recall = chosen != null
-        ? SampledRecall.compare(chosen.sample(), chosen.exact().top(),
-            SampledRecall.approximate(chosen.sample(), merged).lists(), chosen.check())
-        : measureRecall(jsc, sharedQueries, merged, sharedCorpus, centroids, topN, kernelName, usage, self, same,
-            exclude);
-    phases.merge("recall", millisSince(t3), Long::sum);
-
-    IvfFacts ivf = new IvfFacts(lists, nprobe, assignments, trained.sampleSize(), corpusLists.size(), largestList,
-        (double) plan.totalCost() / ((double) queryCount * corpusCount), recall == null ? 0 : recall.queries(),
-        recall == null ? null : recall.recall(), options.minRecall(), options.onLowRecall(),
-        chosen == null ? null : chosen.facts(options.aimedRecall()), phases);
-    SearchFacts facts = new SearchFacts(EmbeddingRetriever.NAME, kernel, ScoreChunks.best().name(), dim,
-        queryLists.size(), blockSize, "list files", null, NAME, ivf, usage);
-    LOG.info("IVF top-{} of {} queries over {} items: {} lists (k-means on {} vectors), nprobe {}, {} list(s) per "
-        + "item, {} segments (largest list {} items), {} tasks scoring {} of all pairs; {} rows; recall@{} {} over "
-        + "{} sampled queries; phases (ms) {}", topN, queryCount, corpusCount, lists, trained.sampleSize(), nprobe,
-        assignments, corpusLists.size(), largestList, plan.tasks().size(),
-        String.format(Locale.ROOT, "%.2f%%", 100 * ivf.scoredFraction()), pairs, topN,
-        ivf.recall() == null ? "not measured" : String.format(Locale.ROOT, "%.4f", ivf.recall()),
-        ivf.recallQueries(), phases);
-    IvfRanking ranking = new IvfRanking(spark, indexRows, neighborNames, facts, request, plan, cleanup);
-    if (ivf.recall() != null && ivf.recall() < options.minRecall()) {
-      String message = String.format(Locale.ROOT, "Approximate top-%d (ivf: %d lists, nprobe %d, %d list(s) per "
-          + "item) found %.2f%% of the exact neighbours of %d sampled queries, below similarity.ivf.minRecall = %s: "
-          + "raise similarity.ivf.%s or similarity.ivf.assignments, or set similarity.method = exact", topN,
-          lists, nprobe, assignments, 100 * ivf.recall(), ivf.recallQueries(), options.minRecall(),
-          chosen == null ? "nprobe" : chosen.nprobe() == storedProbes && storedProbes < lists
-              ? "maxNprobe (nprobe = auto chose its largest)" : "targetRecall (nprobe = auto)");
-      if (options.onLowRecall().equals("fail")) {
-        ranking.close();
-        throw new RecallBelowMinimumException(message + " (or similarity.ivf.onLowRecall = warn to keep such lists)",
-            facts);
-      }
-      LOG.warn("\n*** itemsim: {} (similarity.ivf.onLowRecall = warn: the lists are written) ***", message);
-    }
-    return ranking;
+    run.timed("search", t2);
+    return new Searched(plan, merged, pairs, largestList, sharedQueries, sharedCorpus, indexRows);
   }
 
   /** A column by its exact name (dots and backticks are part of the name). */
@@ -649,16 +719,19 @@ public record IvfSearch(Options options) implements SearchMethod {
    * holds it ({@link SampledRecall#curve}). The other half's exact lists then measure the search's recall, without a
    * second pass and independently of the choice.
    */
-  private Chosen chooseNprobe(JavaSparkContext jsc, ListSegments queryLists, ListSegments corpusLists, boolean self,
-      Broadcast<VectorBlocks> centroids, int topN, String kernelName, KernelUsage usage, int same, int exclude) {
+  private Chosen chooseNprobe(Run run, ListSegments queryLists, ListSegments corpusLists,
+      Broadcast<VectorBlocks> centroids) {
+    JavaSparkContext jsc = run.jsc();
+    boolean self = run.self();
+    int topN = run.topN();
     Broadcast<ListSegments> queries = jsc.broadcast(queryLists);
     Broadcast<ListSegments> corpus = self ? queries : jsc.broadcast(corpusLists);
     try {
       // one catalogue: each query's N-th score within its own segment lets the exact pass skip far segments
       SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L,
-          self ? new SampledRecall.OwnSegment(topN, same, exclude) : null);
+          self ? new SampledRecall.OwnSegment(topN, run.same(), run.exclude()) : null);
       SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, sample.floors(), centroids, topN,
-          kernelName, usage, self, same, exclude);
+          run.kernelName(), run.usage(), self, run.same(), run.exclude());
       SampledRecall.Curve choice = SampledRecall.curve(sample, exact, Chosen.choosing(sample.size()));
       int nprobe = choice.smallestReaching(options.aimedRecall());
       Chosen chosen = new Chosen(sample, exact, SampledRecall.curve(sample, exact, q -> true), choice,
@@ -688,17 +761,15 @@ public record IvfSearch(Options options) implements SearchMethod {
    * exact lists against their approximate ones in {@code merged}, whose N-th scores let the exact pass skip
    * segments that cannot reach them; null when not measured.
    */
-  private SampledRecall.Result measureRecall(JavaSparkContext jsc, Broadcast<ListSegments> queries,
-      JavaPairRDD<Integer, TopNBuffer> merged, Broadcast<ListSegments> corpus, Broadcast<VectorBlocks> centroids,
-      int topN, String kernelName, KernelUsage usage, boolean self, int same, int exclude) {
+  private SampledRecall.Result measureRecall(Run run, Searched searched, Broadcast<VectorBlocks> centroids) {
     if (options.recallSample() == 0) {
       return null;
     }
-    SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L,
-        null);
-    SampledRecall.Approximate approximate = SampledRecall.approximate(sample, merged);
-    SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, approximate.floors(), centroids, topN,
-        kernelName, usage, self, same, exclude);
+    SampledRecall.Sample sample = SampledRecall.sample(run.jsc(), searched.queries(), options.recallSample(),
+        options.seed() + 1L, null);
+    SampledRecall.Approximate approximate = SampledRecall.approximate(sample, searched.merged());
+    SampledRecall.Exact exact = SampledRecall.exact(run.jsc(), searched.corpus(), sample, approximate.floors(),
+        centroids, run.topN(), run.kernelName(), run.usage(), run.self(), run.same(), run.exclude());
     return SampledRecall.compare(sample, exact.top(), approximate.lists());
   }
 
