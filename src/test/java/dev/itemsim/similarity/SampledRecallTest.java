@@ -145,6 +145,95 @@ class SampledRecallTest {
     }
   }
 
+  /**
+   * Against another catalogue, a sampled query's floor is its N-th best score with the corpus rows of its nearest
+   * list (its first probe; the list spread over several segments) that the filters allow, lowered by the slack of
+   * the largest norm in that list; −∞ when the list has fewer than N allowed rows or no rows at all. Brute force
+   * over random rows, filter values and three N; the corpus ids never count as the query's own.
+   */
+  @Test
+  void againstAnotherCatalogueAQuerysFloorIsItsNthScoreWithinItsNearestList(@org.junit.jupiter.api.io.TempDir
+      java.nio.file.Path scratch) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+    java.util.Random random = new java.util.Random(23);
+    int dim = 6;
+    int rows = 40;
+    ListSegments.Shape shape = new ListSegments.Shape(dim, 0, 1, 2);
+    float[] vectors = new float[rows * dim];
+    int[] listOf = new int[rows];
+    String[][] values = new String[2][rows];
+    List<Tuple2<Integer, byte[]>> encoded = new java.util.ArrayList<>();
+    for (int r = 0; r < rows; r++) {
+      listOf[r] = r % 4 == 3 ? 2 : random.nextInt(2);  // lists 0 and 1 large, list 2 of 10 rows; list 3 empty
+      values[0][r] = "c" + random.nextInt(3);
+      values[1][r] = random.nextInt(4) == 0 ? null : "s" + random.nextInt(5);
+      float[] v = new float[dim];
+      for (int k = 0; k < dim; k++) {
+        v[k] = (float) random.nextGaussian() * (0.5f + r % 3);
+      }
+      System.arraycopy(v, 0, vectors, r * dim, dim);
+      encoded.add(new Tuple2<>(listOf[r], ListSegments.encode(shape, 0, "c" + r, v, null, new int[] {listOf[r]},
+          new String[] {values[0][r], values[1][r]})));
+    }
+    ListSegments corpus = ListSegments.write(jsc.parallelizePairs(encoded, 2), 2, 4, shape,
+        scratch.resolve("corpus").toString(), jsc.hadoopConfiguration());
+    var shared = jsc.broadcast(corpus);
+    try {
+      int queries = 12;
+      float[] queryVectors = new float[queries * dim];
+      String[][] queryValues = new String[2][queries];
+      int[] probes = new int[queries * 2];
+      for (int q = 0; q < queries; q++) {
+        for (int k = 0; k < dim; k++) {
+          queryVectors[q * dim + k] = (float) random.nextGaussian();
+        }
+        queryValues[0][q] = "c" + random.nextInt(3);
+        queryValues[1][q] = random.nextInt(4) == 0 ? null : "s" + random.nextInt(5);
+        probes[2 * q] = q % 4;  // the nearest list first; list 3 has no rows
+        probes[2 * q + 1] = (q + 1) % 4;
+      }
+      SampledRecall.Sample sample = new SampledRecall.Sample(queryVectors, dim, new int[queries],
+          new String[queries], queryValues, new int[queries], new int[queries], probes, 2, new float[queries]);
+      for (int[] rule : new int[][] {{-1, -1}, {0, -1}, {0, 1}}) {
+        for (int topN : new int[] {1, 3, 9}) {
+          float[] floors = SampledRecall.nearestListFloors(jsc, shared, sample,
+              new SampledRecall.OwnSegment(topN, rule[0], rule[1]));
+          for (int q = 0; q < queries; q++) {
+            List<Float> allowed = new java.util.ArrayList<>();
+            double maxNorm = 0;
+            for (int r = 0; r < rows; r++) {
+              if (listOf[r] == probes[2 * q]) {
+                maxNorm = Math.max(maxNorm, norm(vectors, r * dim, dim));
+                if (IvfScan.filtersAllow(queryValues, q, values, r, rule[0], rule[1])) {
+                  allowed.add((float) SampledRecall.Reach.dot(queryVectors, q * dim, vectors, r * dim, dim));
+                }
+              }
+            }
+            allowed.sort(java.util.Comparator.reverseOrder());
+            String what = "rule " + java.util.Arrays.toString(rule) + ", top " + topN + ", query " + q;
+            if (allowed.size() < topN) {
+              assertThat(floors[q]).as(what).isEqualTo(Float.NEGATIVE_INFINITY);
+              continue;
+            }
+            double slack = SampledRecall.Reach.SLACK * norm(queryVectors, q * dim, dim) * maxNorm;
+            assertThat((double) floors[q]).as(what).isCloseTo(allowed.get(topN - 1) - slack,
+                org.assertj.core.data.Offset.offset(1e-5));
+          }
+          if (topN == 1 && rule[0] < 0) {  // the test has finite floors to check, not only −∞
+            int finite = 0;
+            for (float f : floors) {
+              finite += f > Float.NEGATIVE_INFINITY ? 1 : 0;
+            }
+            assertThat(finite).isEqualTo(9);
+          }
+        }
+      }
+    } finally {
+      shared.destroy();
+      corpus.delete();
+    }
+  }
+
   @Test
   void noExactNeighboursMeansNoRecall() {
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[1], 1, new int[] {0}, new String[] {"q"},
