@@ -727,13 +727,10 @@ public record IvfSearch(Options options) implements SearchMethod {
     Broadcast<ListSegments> queries = jsc.broadcast(queryLists);
     Broadcast<ListSegments> corpus = self ? queries : jsc.broadcast(corpusLists);
     try {
-      // each query's N-th score within its own segment (one catalogue) or its nearest corpus list (another) lets
-      // the exact pass skip far segments
-      SampledRecall.OwnSegment rule = new SampledRecall.OwnSegment(topN, run.same(), run.exclude());
+      // one catalogue: each query's N-th score within its own segment lets the exact pass skip far segments
       SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L,
-          self ? rule : null);
-      float[] floors = self ? sample.floors() : SampledRecall.nearestListFloors(jsc, corpus, sample, rule);
-      SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, floors, centroids, topN,
+          self ? new SampledRecall.OwnSegment(topN, run.same(), run.exclude()) : null);
+      SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, sample.floors(), centroids, topN,
           run.kernelName(), run.usage(), self, run.same(), run.exclude());
       SampledRecall.Curve choice = SampledRecall.curve(sample, exact, Chosen.choosing(sample.size()));
       int nprobe = choice.smallestReaching(options.aimedRecall());

@@ -20,6 +20,8 @@ import scala.Tuple2;
  * approximate lists found: recall@N.
  */
 final class SampledRecall {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SampledRecall.class);
+
   private SampledRecall() {}
 
   /**
@@ -43,11 +45,9 @@ final class SampledRecall {
   }
 
   /**
-   * How the sample's nearby rows bound each query's exact N-th score: when the queries are the corpus (one
-   * catalogue), a query row lies in a segment of its nearest list, and the N-th best score of the query with
-   * the other rows of that segment allowed by the filters is one its exact N-th neighbour reaches; against
-   * another catalogue, the rows of the query's nearest corpus list bound it the same way
-   * ({@link #nearestListFloors}).
+   * How the sample's own segments bound each query's exact N-th score, when the queries are the corpus (one
+   * catalogue): a query row lies in a segment of its nearest list, and the N-th best score of the query with
+   * the other rows of that segment allowed by the filters is one its exact N-th neighbour reaches.
    *
    * @param same index of the {@code sameValueOf} column among the filter values, or −1
    * @param exclude index of the {@code excludeSameValueOf} column, or −1
@@ -169,91 +169,24 @@ final class SampledRecall {
    * are allowed.
    */
   static float[] ownSegmentFloors(ListSegment segment, ListSegments.Rows picked, OwnSegment rule) {
+    int dim = segment.dim();
     int count = picked.items().length;
-    return floorsAmong(List.of(segment), picked.vectors(), segment.dim(), picked.items(), picked.values(),
-        java.util.stream.IntStream.range(0, count).toArray(), rule);
-  }
-
-  /**
-   * When the queries are another catalogue: each sampled query's N-th best dot product with the corpus rows of
-   * its nearest list (its first stored probe) that the filters allow, lowered by {@link Reach#SLACK} of its norm
-   * times the largest norm among those rows, or −∞ when fewer than N are allowed. Its exact N-th neighbour reaches
-   * that score, so the exact pass can skip far segments as it does for one catalogue. One small job: the sampled
-   * queries grouped by nearest list, each group scored against its list's segments only.
-   */
-  static float[] nearestListFloors(JavaSparkContext jsc, Broadcast<ListSegments> corpus, Sample sample,
-      OwnSegment rule) {
-    float[] floors = new float[sample.size()];
-    java.util.Arrays.fill(floors, Float.NEGATIVE_INFINITY);
-    Map<Integer, List<Integer>> byList = new java.util.TreeMap<>();
-    for (int q = 0; q < sample.size() && sample.stored() > 0; q++) {
-      byList.computeIfAbsent(sample.probes()[q * sample.stored()], l -> new ArrayList<>()).add(q);
-    }
-    Map<Integer, int[]> segmentsOf = corpus.value().segmentsByList();
-    List<Tuple2<int[], int[]>> groups = new ArrayList<>();  // (segments of a list, the queries nearest to it)
-    byList.forEach((list, queries) -> {
-      if (segmentsOf.containsKey(list)) {
-        groups.add(new Tuple2<>(segmentsOf.get(list), queries.stream().mapToInt(Integer::intValue).toArray()));
-      }
-    });
-    if (groups.isEmpty()) {
-      return floors;
-    }
-    Broadcast<Sample> shared = jsc.broadcast(sample);
-    try {
-      List<Tuple2<int[], float[]>> found = jsc.parallelize(groups, Math.min(groups.size(),
-          4 * jsc.defaultParallelism())).map(group -> {
-            List<ListSegment> rows = new ArrayList<>();
-            for (int s : group._1()) {
-              rows.add(corpus.value().read(s));
-            }
-            Sample queries = shared.value();
-            return new Tuple2<>(group._2(), floorsAmong(rows, queries.vectors(), queries.dim(), null,
-                queries.values(), group._2(), rule));
-          }).collect();
-      for (Tuple2<int[], float[]> group : found) {
-        for (int i = 0; i < group._1().length; i++) {
-          floors[group._1()[i]] = group._2()[i];
-        }
-      }
-      return floors;
-    } finally {
-      shared.destroy();
-    }
-  }
-
-  /**
-   * For each query {@code queries[i]} (a row of {@code vectors}, {@code items} and {@code values}), its N-th best
-   * dot product with the rows of {@code segments} that the filters allow and that are not its own item
-   * ({@code items} null: no item is its own), lowered by {@link Reach#SLACK} of its norm times the largest norm
-   * among those rows, or −∞ when fewer than N are allowed.
-   */
-  private static float[] floorsAmong(List<ListSegment> segments, float[] vectors, int dim, int[] items,
-      String[][] values, int[] queries, OwnSegment rule) {
-    float[] floors = new float[queries.length];
-    TopNBuffer best = new TopNBuffer(queries.length, rule.topN());
+    float[] floors = new float[count];
+    TopNBuffer best = new TopNBuffer(count, rule.topN());
     double maxNorm = 0;
-    for (ListSegment segment : segments) {
-      for (int r = 0; r < segment.rows(); r++) {
-        maxNorm = Math.max(maxNorm, Math.sqrt(Reach.dot(segment.vectors(), r * dim, segment.vectors(), r * dim,
-            dim)));
-      }
+    for (int r = 0; r < segment.rows(); r++) {
+      maxNorm = Math.max(maxNorm, Math.sqrt(Reach.dot(segment.vectors(), r * dim, segment.vectors(), r * dim, dim)));
     }
     int[] neighbors = new int[rule.topN()];
     float[] scores = new float[rule.topN()];
-    for (int i = 0; i < queries.length; i++) {
-      int q = queries[i];
-      int offset = 0;  // rows are told apart by their place among all the segments' rows
-      for (ListSegment segment : segments) {
-        for (int r = 0; r < segment.rows(); r++) {
-          if ((items == null || segment.items()[r] != items[q])
-              && IvfScan.filtersAllow(values, q, segment.values(), r, rule.same(), rule.exclude())) {
-            best.offer(i, (float) Reach.dot(vectors, q * dim, segment.vectors(), r * dim, dim), offset + r);
-          }
+    for (int i = 0; i < count; i++) {
+      for (int r = 0; r < segment.rows(); r++) {
+        if (segment.items()[r] != picked.items()[i]
+            && IvfScan.filtersAllow(picked.values(), i, segment.values(), r, rule.same(), rule.exclude())) {
+          best.offer(i, (float) Reach.dot(picked.vectors(), i * dim, segment.vectors(), r * dim, dim), r);
         }
-        offset += segment.rows();
       }
-      double norm = Math.sqrt(Reach.dot(vectors, q * dim, vectors, q * dim, dim));
+      double norm = Math.sqrt(Reach.dot(picked.vectors(), i * dim, picked.vectors(), i * dim, dim));
       floors[i] = best.sorted(i, neighbors, scores) == rule.topN()
           ? (float) (scores[rule.topN() - 1] - Reach.SLACK * norm * maxNorm) : Float.NEGATIVE_INFINITY;
     }
@@ -264,10 +197,17 @@ final class SampledRecall {
    * Exact lists of the sampled queries ({@code top}: rows follow the sample, neighbours are item numbers) and the
    * lists every listed neighbour is stored in ({@code listsOf}: item number → its lists, nearest first).
    */
-  record Exact(TopNBuffer top, HashMap<Integer, int[]> listsOf) implements Serializable {
+  record Exact(TopNBuffer top, HashMap<Integer, int[]> listsOf, long[] pairs) implements Serializable {
+    /** {@code pairs}: (query, segment) pairs multiplied, and all of them, for the log. */
+    Exact(TopNBuffer top, HashMap<Integer, int[]> listsOf) {
+      this(top, listsOf, new long[2]);
+    }
+
     Exact mergeFrom(Exact other) {
       top.mergeFrom(other.top);
       listsOf.putAll(other.listsOf);
+      pairs[0] += other.pairs[0];
+      pairs[1] += other.pairs[1];
       return this;
     }
   }
@@ -292,10 +232,14 @@ final class SampledRecall {
     Broadcast<Sample> shared = jsc.broadcast(sample);
     Broadcast<float[]> sharedFloors = jsc.broadcast(floors);
     try {
-      return jsc.parallelize(groups, Math.max(1, groups.size()))
+      Exact exact = jsc.parallelize(groups, Math.max(1, groups.size()))
           .map(group -> exactOver(corpus.value(), group, shared.value(), sharedFloors.value(), centroids.value(),
               topN, KernelUsage.select(usage, kernelName), self, same, exclude))
           .reduce(Exact::mergeFrom);
+      LOG.info("Exact lists of {} sampled queries over {} segments: {} of the {} (query, segment) pairs within "
+          + "reach of the queries' floors ({})", sample.size(), segments.size(), exact.pairs()[0], exact.pairs()[1],
+          String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 * exact.pairs()[0] / Math.max(1, exact.pairs()[1])));
+      return exact;
     } finally {
       shared.destroy();
       sharedFloors.destroy();
@@ -331,6 +275,7 @@ final class SampledRecall {
       VectorBlocks centroids, int topN, MatMulKernel kernel, boolean self, int same, int exclude) {
     TopNBuffer top = new TopNBuffer(sample.size(), topN);
     List<ListSegment> scored = new ArrayList<>();
+    long[] pairs = new long[2];
     float[] product = IvfScan.productBuffer();
     double[] norms = new double[sample.size()];
     for (int q = 0; q < norms.length; q++) {
@@ -347,6 +292,8 @@ final class SampledRecall {
       float[] centroid = centroids.vector(c.list());
       Reach reach = Reach.of(nearest, c.dim(), centroid);
       int[] queries = reach.queries(sample, norms, centroid, floors);
+      pairs[0] += queries.length;
+      pairs[1] += sample.size();
       if (queries.length == 0) {
         continue;
       }
@@ -363,7 +310,7 @@ final class SampledRecall {
         }
       }
     }
-    return new Exact(top, listsOf(top, scored));
+    return new Exact(top, listsOf(top, scored), pairs);
   }
 
   /** The lists the neighbours in {@code top} are stored in, read from their replica-0 rows among {@code scored}. */
