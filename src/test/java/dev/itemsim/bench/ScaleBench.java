@@ -53,10 +53,10 @@ import org.apache.spark.sql.expressions.Window;
  * search through {@link NeighborSearch} and the lists written as Parquet — in a JVM of its own, so peak RSS
  * is that run's.
  *
- * <p>Usage: {@code ScaleBench [--only all|ivf|ivf-medium|ivf-large|lsh|hybrid|crossover] [--medium 200000]
+ * <p>Usage: {@code ScaleBench [--only all|ivf|ivf-medium|ivf-large|lsh|hybrid|crossover|against] [--medium 200000]
  * [--large 1000000] [--nprobes 0,1,2,4,8,16] [--large-nprobe 0] [--lists 0] [--recall-queries 1000] [--lsh-tune-n 5000]
  * [--lsh-sizes 5000,10000,20000,50000,100000,200000] [--lsh-timeout 1800] [--lsh-heap 8g] [--crossover-sizes
- * 20000,50000,100000,200000] [--quick] [-- HybridScaleBench options]}. An nprobe of 0 is {@code auto} (chosen
+ * 20000,50000,100000,200000] [--against-queries 20000] [--quick] [-- HybridScaleBench options]}. An nprobe of 0 is {@code auto} (chosen
  * by the job from its recall sample); {@code --large-nprobe 0} runs the default {@code similarity.ivf.nprobe}
  * (auto); {@code --quick} shrinks every size for a smoke run.
  */
@@ -91,6 +91,7 @@ public final class ScaleBench {
     int lshTimeout = 1800;
     String lshHeap = "8g";
     List<Integer> crossoverSizes = List.of(20_000, 50_000, 100_000, 200_000);
+    int againstQueries = 20_000;
     List<String> hybridArgs = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--")) {
@@ -125,12 +126,13 @@ public final class ScaleBench {
         case "--lsh-timeout" -> lshTimeout = Integer.parseInt(value);
         case "--lsh-heap" -> lshHeap = value;
         case "--crossover-sizes" -> crossoverSizes = intList(value);
+        case "--against-queries" -> againstQueries = Integer.parseInt(value);
         default -> throw new IllegalArgumentException("unknown option " + args[i - 1]);
       }
     }
-    if (!List.of("all", "ivf", "ivf-medium", "ivf-large", "lsh", "hybrid", "crossover").contains(only)) {
-      throw new IllegalArgumentException("--only must be all, ivf, ivf-medium, ivf-large, lsh, hybrid or crossover, "
-          + "got " + only);
+    if (!List.of("all", "ivf", "ivf-medium", "ivf-large", "lsh", "hybrid", "crossover", "against").contains(only)) {
+      throw new IllegalArgumentException("--only must be all, ivf, ivf-medium, ivf-large, lsh, hybrid, crossover or "
+          + "against, got " + only);
     }
     System.out.println("bench-scale on " + BenchSupport.machine());
     if (!KERNEL.equals("native-blas")) {
@@ -152,6 +154,9 @@ public final class ScaleBench {
     }
     if (only.equals("crossover")) {
       crossover(crossoverSizes, recallQueries);
+    }
+    if (only.equals("against")) {
+      against(medium, againstQueries, recallQueries);
     }
     if (only.equals("all") || only.equals("hybrid")) {
       hybrid(hybridArgs);
@@ -202,6 +207,11 @@ public final class ScaleBench {
               "rss_mb", (double) r.peakRssMb));
         }
       }
+      Outcome floor = child("4g", 0, "floor", table.toString(), DIR.resolve("out").resolve("floor-n" + medium)
+          .toString());
+      floor.requireSuccess("floor n=" + medium);
+      System.out.printf(Locale.ROOT, "  no search, for scale: a cold JVM reading every id and vector and writing %s rows "
+          + "took %.1f s (each run above pays this too)%n", floor.result.get("rows"), floor.number("seconds"));
       double speedup = best.isEmpty() ? 0 : exactSeconds / best.get("seconds");
       System.out.println(best.isEmpty() ? "  no nprobe reached recall@10 >= " + RECALL_GOAL
           : String.format(Locale.ROOT, "  fastest at recall@10 >= %.2f: nprobe %d, %.1f s, %.1fx faster than exact",
@@ -379,6 +389,31 @@ public final class ScaleBench {
     }
     System.out.println(faster < 0 ? "IVF was not faster at any size measured"
         : "IVF first faster at n = " + faster + " (of the sizes measured)");
+  }
+
+  /**
+   * {@code search.against}: the {@code queries}-item table (the same generator, so fewer product types than the
+   * corpus, and items of its own) ranked against the {@code corpus}-item table, exact and IVF with its default
+   * options; recall@N of IVF over every query, against the exact run's lists.
+   */
+  private static void against(int corpus, int queries, int recallQueries) {
+    Path corpusTable = table(corpus);
+    Path queryTable = table(queries);
+    Path exactOut = DIR.resolve("out").resolve("against-exact-q" + queries + "-n" + corpus);
+    System.out.println();
+    System.out.println("search.against: " + queries + " queries against " + corpus + " items, exact vs IVF with its "
+        + "default options");
+    Outcome exact = child("4g", 0, "against", "exact", queryTable.toString(), corpusTable.toString(),
+        exactOut.toString(), "0", "");
+    exact.requireSuccess("exact against n=" + corpus);
+    Outcome ivf = child("4g", 0, "against", "ivf", queryTable.toString(), corpusTable.toString(),
+        DIR.resolve("out").resolve("against-ivf-q" + queries + "-n" + corpus).toString(),
+        Integer.toString(recallQueries), exactOut.toString());
+    ivf.requireSuccess("ivf against n=" + corpus);
+    System.out.printf(Locale.ROOT, "  exact %.1f s; ivf %.1f s (%.1fx), nprobe %s, recall@%d %.4f over all queries "
+        + "(self-measured %s), phases (ms) %s%n", exact.number("seconds"), ivf.number("seconds"),
+        exact.number("seconds") / ivf.number("seconds"), ivf.result.get("nprobe"), TOP_N, ivf.number("recall_all"),
+        ivf.result.get("self_recall"), ivf.result.get("phases"));
   }
 
   /** Part B of the issue (the hybrid scorer at scale) lives in its own class, run when present. */
@@ -569,6 +604,8 @@ public final class ScaleBench {
     switch (args[0]) {
       case "generate" -> generate(Integer.parseInt(args[1]), args[2]);
       case "exact" -> exactChild(args[1], args[2]);
+      case "floor" -> floorChild(args[1], args[2]);
+      case "against" -> againstChild(args[1], args[2], args[3], args[4], Integer.parseInt(args[5]), args[6]);
       case "ivf" -> ivfChild(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]),
           Integer.parseInt(args[5]), args[6], Integer.parseInt(args[7]));
       case "lsh" -> lshChild(args[1], args[2], Double.parseDouble(args[3]), Integer.parseInt(args[4]), args[5]);
@@ -598,6 +635,57 @@ public final class ScaleBench {
     Retriever exact = new EmbeddingRetriever(new EmbeddingRetriever.Options(KERNEL, BLOCK), new SearchMethod.Exact());
     Timed timed = topN(spark, exact, items, out);
     BenchSupport.result("seconds", String.format(Locale.ROOT, "%.3f", timed.seconds), "rows", timed.rows,
+        "rss_mb", BenchSupport.peakRssMb(), "live_heap_mb", BenchSupport.peakLiveHeapMb());
+    spark.stop();
+  }
+
+  /**
+   * {@code queriesTable} ranked against {@code corpusTable}, timed as {@link #topN}: {@code method} exact, or ivf
+   * with its default options and {@code recallQueries} sampled queries; with {@code exactOut} (not "") the
+   * recall@N of the lists against those.
+   */
+  private static void againstChild(String method, String queriesTable, String corpusTable, String out,
+      int recallQueries, String exactOut) throws Exception {
+    SparkSession spark = session();
+    Dataset<Row> queries = spark.read().parquet(queriesTable);
+    Dataset<Row> corpus = spark.read().parquet(corpusTable);
+    boolean exact = method.equals("exact");
+    SearchMethod how = exact ? new SearchMethod.Exact()
+        : new IvfSearch(IvfSearch.Options.defaults().withRecall(recallQueries, 0, "warn"));
+    Timed timed = topN(spark, new EmbeddingRetriever(new EmbeddingRetriever.Options(KERNEL, BLOCK), how), queries,
+        corpus, out);
+    List<Object> result = new ArrayList<>(List.of("seconds", String.format(Locale.ROOT, "%.3f", timed.seconds),
+        "rows", timed.rows, "rss_mb", BenchSupport.peakRssMb()));
+    if (!exact) {
+      IvfFacts facts = timed.facts.ivf();
+      result.addAll(List.of("nprobe", facts.nprobe(), "self_recall", facts.recall() == null ? "-"
+          : String.format(Locale.ROOT, "%.4f", facts.recall()), "phases", facts.phaseMs().toString().replace(" ", "")));
+    }
+    if (!exactOut.isEmpty()) {
+      result.addAll(List.of("recall_all", String.format(Locale.ROOT, "%.5f", recallAgainst(spark, exactOut, out))));
+    }
+    BenchSupport.result(result.toArray());
+    spark.stop();
+  }
+
+  /**
+   * What a timed run pays without any search, timed as {@link #topN} times one: the table read (every id, and every
+   * vector's length, so the vectors are decoded) and {@value #TOP_N} rows per item written as Parquet, with
+   * neighbour ids spread over the table's ids as real lists' are, then counted.
+   */
+  private static void floorChild(String table, String out) {
+    SparkSession spark = session();
+    Dataset<Row> items = spark.read().parquet(table);
+    long t0 = System.nanoTime();
+    long n = items.count();
+    items.select(col("item_id"), expr("explode(sequence(1, " + TOP_N + "))").as("rank"),
+            expr("size(embedding)").as("length"))
+        .select(col("item_id"), col("rank"),
+            expr("concat('item-', cast(pmod(hash(item_id, rank), " + n + ") as string))").as("neighbor_id"),
+            expr("cast(length / (rank + 1) as float)").as("score"))
+        .write().mode(SaveMode.Overwrite).parquet(out);
+    long rows = spark.read().parquet(out).count();
+    BenchSupport.result("seconds", String.format(Locale.ROOT, "%.3f", (System.nanoTime() - t0) / 1e9), "rows", rows,
         "rss_mb", BenchSupport.peakRssMb(), "live_heap_mb", BenchSupport.peakLiveHeapMb());
     spark.stop();
   }
@@ -659,11 +747,17 @@ public final class ScaleBench {
 
   /** The job's top-N stage: the search through {@link NeighborSearch}, the lists written as Parquet, counted. */
   private static Timed topN(SparkSession spark, Retriever retriever, Dataset<Row> items, String out) throws Exception {
+    return topN(spark, retriever, items, null, out);
+  }
+
+  /** As above, {@code queries} ranked against {@code corpus} (null: one catalogue). */
+  private static Timed topN(SparkSession spark, Retriever retriever, Dataset<Row> queries, Dataset<Row> corpus,
+      String out) throws Exception {
     Path scratch = Files.createTempDirectory(DIR, "scratch-");
     long t0 = System.nanoTime();
     SearchFacts facts;
     try (Ranking ranking = NeighborSearch.search(spark, retriever, new NeighborSearch.Options(TOP_N, -1f, null, false),
-        items, null, scratch.toString())) {
+        queries, corpus, scratch.toString())) {
       ranking.rows().write().mode(SaveMode.Overwrite).parquet(out);
       facts = ranking.facts();
     }
