@@ -323,7 +323,8 @@ public record IvfSearch(Options options) implements SearchMethod {
   /**
    * What every phase of one search shares: the request, the kernel (its name, its description and where its use
    * is counted), the block size, the filter columns' places among the filter values ({@code same},
-   * {@code exclude}: −1 for none), what to undo once the rows are written, and each phase's time.
+   * {@code exclude}: −1 for none), what to undo once the rows are written, and each phase's time. Driver-side
+   * only: it holds the session, so closures shipped to executors copy the values they need into locals.
    */
   private record Run(SparkSession spark, JavaSparkContext jsc, SearchRequest request, String kernelName,
       String kernel, KernelUsage usage, int blockSize, int same, int exclude, Cleanup cleanup,

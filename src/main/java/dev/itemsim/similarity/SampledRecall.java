@@ -6,11 +6,14 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
@@ -20,7 +23,7 @@ import scala.Tuple2;
  * approximate lists found: recall@N.
  */
 final class SampledRecall {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SampledRecall.class);
+  private static final Logger LOG = LoggerFactory.getLogger(SampledRecall.class);
 
   private SampledRecall() {}
 
@@ -197,18 +200,17 @@ final class SampledRecall {
    * Exact lists of the sampled queries ({@code top}: rows follow the sample, neighbours are item numbers) and the
    * lists every listed neighbour is stored in ({@code listsOf}: item number → its lists, nearest first).
    */
-  record Exact(TopNBuffer top, HashMap<Integer, int[]> listsOf, long[] pairs) implements Serializable {
-    /** {@code pairs}: (query, segment) pairs multiplied, and all of them, for the log. */
+  record Exact(TopNBuffer top, HashMap<Integer, int[]> listsOf, long pairsInReach, long pairs)
+      implements Serializable {
+    /** No (query, segment) pair counted: {@code pairsInReach} of {@code pairs} were multiplied, for the log. */
     Exact(TopNBuffer top, HashMap<Integer, int[]> listsOf) {
-      this(top, listsOf, new long[2]);
+      this(top, listsOf, 0, 0);
     }
 
     Exact mergeFrom(Exact other) {
       top.mergeFrom(other.top);
       listsOf.putAll(other.listsOf);
-      pairs[0] += other.pairs[0];
-      pairs[1] += other.pairs[1];
-      return this;
+      return new Exact(top, listsOf, pairsInReach + other.pairsInReach, pairs + other.pairs);
     }
   }
 
@@ -236,9 +238,10 @@ final class SampledRecall {
           .map(group -> exactOver(corpus.value(), group, shared.value(), sharedFloors.value(), centroids.value(),
               topN, KernelUsage.select(usage, kernelName), self, same, exclude))
           .reduce(Exact::mergeFrom);
-      LOG.info("Exact lists of {} sampled queries over {} segments: {} of the {} (query, segment) pairs within "
-          + "reach of the queries' floors ({})", sample.size(), segments.size(), exact.pairs()[0], exact.pairs()[1],
-          String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 * exact.pairs()[0] / Math.max(1, exact.pairs()[1])));
+      LOG.info("Exact lists of {} sampled queries: {} of the {} (query, segment) pairs within reach of the "
+          + "queries' floors ({}; segments holding only copies of items stored in several lists left out)",
+          sample.size(), exact.pairsInReach(), exact.pairs(),
+          String.format(Locale.ROOT, "%.1f%%", 100.0 * exact.pairsInReach() / Math.max(1, exact.pairs())));
       return exact;
     } finally {
       shared.destroy();
@@ -275,7 +278,8 @@ final class SampledRecall {
       VectorBlocks centroids, int topN, MatMulKernel kernel, boolean self, int same, int exclude) {
     TopNBuffer top = new TopNBuffer(sample.size(), topN);
     List<ListSegment> scored = new ArrayList<>();
-    long[] pairs = new long[2];
+    long pairsInReach = 0;
+    long pairs = 0;
     float[] product = IvfScan.productBuffer();
     double[] norms = new double[sample.size()];
     for (int q = 0; q < norms.length; q++) {
@@ -292,8 +296,8 @@ final class SampledRecall {
       float[] centroid = centroids.vector(c.list());
       Reach reach = Reach.of(nearest, c.dim(), centroid);
       int[] queries = reach.queries(sample, norms, centroid, floors);
-      pairs[0] += queries.length;
-      pairs[1] += sample.size();
+      pairsInReach += queries.length;
+      pairs += sample.size();
       if (queries.length == 0) {
         continue;
       }
@@ -310,7 +314,7 @@ final class SampledRecall {
         }
       }
     }
-    return new Exact(top, listsOf(top, scored), pairs);
+    return new Exact(top, listsOf(top, scored), pairsInReach, pairs);
   }
 
   /** The lists the neighbours in {@code top} are stored in, read from their replica-0 rows among {@code scored}. */
