@@ -108,7 +108,12 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
       SearchItems.check(request.corpus(), "corpus items", true, false, filters);
     }
     Kernels.checkOnExecutors(JavaSparkContext.fromSparkContext(spark.sparkContext()), options.kernel());
-    SearchMethod chosen = method.dependsOnCorpusSize() ? method.forCorpus(request.corpus().count()) : method;
+    SearchMethod chosen = method;
+    if (method.dependsOnCorpusSize()) {
+      long corpusItems = request.corpus().count();
+      chosen = method.forSearch(request.self() ? corpusItems : request.queries().count(), corpusItems,
+          request.self());
+    }
     if (chosen instanceof IvfSearch ivf) {
       return ivf.rank(spark, request, options);
     }

@@ -19,13 +19,16 @@ public interface SearchMethod extends java.io.Serializable {
   /** Its options by configuration key relative to {@code similarity.}, for reports. */
   Map<String, Object> settings();
 
-  /** Whether the corpus must be counted to know which method runs ({@link #forCorpus}). */
+  /** Whether the corpus and the queries must be counted to know which method runs ({@link #forSearch}). */
   default boolean dependsOnCorpusSize() {
     return false;
   }
 
-  /** The method that runs on a corpus of {@code corpusItems} items: this one, unless it decides by size. */
-  default SearchMethod forCorpus(long corpusItems) {
+  /**
+   * The method that ranks {@code corpusItems} items for each of {@code queries} queries ({@code self}: one
+   * catalogue, the queries are the corpus): this one, unless it decides by size.
+   */
+  default SearchMethod forSearch(long queries, long corpusItems, boolean self) {
     return this;
   }
 
@@ -45,8 +48,11 @@ public interface SearchMethod extends java.io.Serializable {
   }
 
   /**
-   * Exact below {@code exactBelow} corpus items, {@code ivf} from there: below that size exact top-N is
-   * faster than training and searching an index (measured, see {@link SearchMethods#AUTO_EXACT_BELOW}).
+   * Exact below {@code exactBelow} items in one catalogue, {@code ivf} from there (measured, see
+   * {@link SearchMethods#AUTO_EXACT_BELOW}). Against another catalogue, exact search gathers both sides' vectors
+   * on the driver, so it runs only while both sides stay below {@code exactBelow} items and it multiplies fewer
+   * vector pairs (queries × corpus items) than one catalogue of {@code exactBelow} items does
+   * ({@code exactBelow² / 2}, its pairs being unordered); many queries against a small corpus run {@code ivf}.
    */
   record Auto(IvfSearch ivf, long exactBelow) implements SearchMethod {
     public static final String NAME = "auto";
@@ -70,8 +76,13 @@ public interface SearchMethod extends java.io.Serializable {
     }
 
     @Override
-    public SearchMethod forCorpus(long corpusItems) {
-      return corpusItems < exactBelow ? new Exact() : ivf;
+    public SearchMethod forSearch(long queries, long corpusItems, boolean self) {
+      if (self) {
+        return corpusItems < exactBelow ? new Exact() : ivf;
+      }
+      boolean small = queries < exactBelow && corpusItems < exactBelow
+          && (double) queries * corpusItems < (double) exactBelow * exactBelow / 2;
+      return small ? new Exact() : ivf;
     }
   }
 }

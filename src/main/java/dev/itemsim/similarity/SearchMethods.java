@@ -12,10 +12,12 @@ public final class SearchMethods {
   public static final String KEY = "similarity.method";
 
   /**
-   * Corpus size from which {@code auto} searches approximately. Below it exact top-N costs about what IVF's
-   * fixed costs do (sampling and k-means training, a shuffle of the vectors, the recall check), and its lists
-   * are exact and can be updated incrementally; from it IVF is clearly faster, by a factor that grows with n
-   * ({@code scripts/bench-scale --only crossover}; the figures are in docs/BENCHMARKS.md).
+   * Catalogue size from which {@code auto} searches approximately in one catalogue; against another, from this
+   * many queries or corpus items, or from as many vector pairs (queries × corpus items) as exact search
+   * multiplies in one catalogue of this size ({@link SearchMethod.Auto}). Below it exact top-N costs about what IVF's fixed costs do (sampling and
+   * k-means training, a shuffle of the vectors, the recall check), and its lists are exact and can be updated
+   * incrementally; from it IVF is clearly faster, by a factor that grows with n ({@code scripts/bench-scale
+   * --only crossover} and {@code --only against}; the figures are in docs/BENCHMARKS.md).
    */
   public static final long AUTO_EXACT_BELOW = 100_000;
 

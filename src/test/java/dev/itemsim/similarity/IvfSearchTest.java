@@ -255,6 +255,31 @@ class IvfSearchTest {
     }
   }
 
+  /**
+   * Against another catalogue auto counts the queries too: with a size of 60, 20 queries against 50 items (1,000
+   * pairs, below 60² / 2) run exact, and 60 queries against the same items run IVF, with the same lists (every
+   * list probed).
+   */
+  @Test
+  void autoAgainstAnotherCatalogueCountsTheQueries() {
+    Random random = new Random(5);
+    Dataset<Row> corpus = items(tiedVectors(50, 16, random), "c", random);
+    Dataset<Row> few = items(tiedVectors(20, 16, random), "f", random);
+    Dataset<Row> many = items(tiedVectors(60, 16, random), "m", random);
+    EmbeddingRetriever auto = new EmbeddingRetriever(options(),
+        new SearchMethod.Auto(ivf(IvfSearch.Options.defaults().withLists(4).withNprobe(4)), 60));
+    try (Ranking ranking = auto.rank(spark, new SearchRequest(few, corpus, 5, SearchRequest.FilterColumns.NONE,
+        scratch.toString()))) {
+      assertThat(ranking.facts().method()).isEqualTo("exact");
+    }
+    try (Ranking ranking = auto.rank(spark, new SearchRequest(many, corpus, 5, SearchRequest.FilterColumns.NONE,
+        scratch.toString()))) {
+      assertThat(ranking.facts().method()).isEqualTo("ivf");
+      assertThat(sorted(ranking.rows())).containsExactlyElementsOf(rows(new EmbeddingRetriever(options(),
+          new SearchMethod.Exact()), many, corpus, 5, SearchRequest.FilterColumns.NONE));
+    }
+  }
+
   @AfterEach
   void numberOnTheDriverAgain() {
     IvfSearch.idsOnDriverUpTo = IvfRanking.BROADCAST_IDS_UP_TO;

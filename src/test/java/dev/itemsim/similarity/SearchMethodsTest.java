@@ -18,12 +18,37 @@ class SearchMethodsTest {
   @Test
   void autoIsExactBelowItsSizeAndIvfFromThere() {
     SearchMethod auto = SearchMethods.from(config());
+    long size = SearchMethods.AUTO_EXACT_BELOW;
     assertThat(auto.name()).isEqualTo("auto");
     assertThat(auto.dependsOnCorpusSize()).isTrue();
-    assertThat(auto.forCorpus(SearchMethods.AUTO_EXACT_BELOW - 1)).isInstanceOf(SearchMethod.Exact.class);
-    assertThat(auto.forCorpus(SearchMethods.AUTO_EXACT_BELOW)).isInstanceOf(IvfSearch.class);
-    assertThat(SearchMethods.from(config("similarity.method = exact")).forCorpus(Long.MAX_VALUE))
-        .isInstanceOf(SearchMethod.Exact.class);
+    assertThat(auto.forSearch(size - 1, size - 1, true)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(auto.forSearch(size, size, true)).isInstanceOf(IvfSearch.class);
+    assertThat(SearchMethods.from(config("similarity.method = exact")).forSearch(Long.MAX_VALUE, Long.MAX_VALUE,
+        true)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(SearchMethods.from(config("similarity.method = ivf")).forSearch(10, 10, true))
+        .isInstanceOf(IvfSearch.class);
+  }
+
+  /**
+   * Against another catalogue, exact search gathers both sides on the driver: auto runs it only while both sides
+   * are below the size and the pairs below one catalogue's of that size (size² / 2, unordered), so many queries
+   * against a small corpus run IVF, and a large corpus runs IVF whatever the number of queries.
+   */
+  @Test
+  void againstAnotherCatalogueAutoIsExactOnlyForFewPairsOfSmallSides() {
+    SearchMethod auto = SearchMethods.from(config());
+    long size = SearchMethods.AUTO_EXACT_BELOW;
+    long pairs = size * size / 2;
+    long corpus = size - 1;
+    assertThat(auto.forSearch(pairs / corpus - 1, corpus, false)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(auto.forSearch(pairs / corpus + 1, corpus, false)).isInstanceOf(IvfSearch.class);
+    assertThat(auto.forSearch(1_000, size - 1, false)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(auto.forSearch(1_000, size, false)).isInstanceOf(IvfSearch.class);
+    assertThat(auto.forSearch(size, 1_000, false)).isInstanceOf(IvfSearch.class);
+    assertThat(auto.forSearch(1_000_000, 50_000, false)).isInstanceOf(IvfSearch.class);
+    // the same 50,000 items in one catalogue run exact, and so do 20,000 queries against them
+    assertThat(auto.forSearch(50_000, 50_000, true)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(auto.forSearch(20_000, 50_000, false)).isInstanceOf(SearchMethod.Exact.class);
   }
 
   @Test
