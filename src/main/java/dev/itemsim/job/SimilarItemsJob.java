@@ -171,7 +171,7 @@ public final class SimilarItemsJob {
       return "the " + config.retriever().name() + " scorer keeps no lists between runs";
     }
     SearchMethod method = config.retriever().method();
-    if (!(method.forSearch(items, items, true) instanceof SearchMethod.Exact)) {
+    if (!(method.forSearch(() -> items, items, true) instanceof SearchMethod.Exact)) {
       // an update is exact only against exact lists: approximate lists would drift further from exact every night
       return "similarity.method = " + method.name() + " ranks " + items + " items approximately: approximate "
           + "lists are not updated between runs, every run ranks them in full (unchanged vectors are still reused)";

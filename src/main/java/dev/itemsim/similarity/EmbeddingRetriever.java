@@ -111,7 +111,7 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
     SearchMethod chosen = method;
     if (method.dependsOnCorpusSize()) {
       long corpusItems = request.corpus().count();
-      chosen = method.forSearch(request.self() ? corpusItems : request.queries().count(), corpusItems,
+      chosen = method.forSearch(request.self() ? () -> corpusItems : () -> request.queries().count(), corpusItems,
           request.self());
     }
     if (chosen instanceof IvfSearch ivf) {

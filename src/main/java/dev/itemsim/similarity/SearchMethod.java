@@ -26,9 +26,10 @@ public interface SearchMethod extends java.io.Serializable {
 
   /**
    * The method that ranks {@code corpusItems} items for each of {@code queries} queries ({@code self}: one
-   * catalogue, the queries are the corpus): this one, unless it decides by size.
+   * catalogue, the queries are the corpus): this one, unless it decides by size. The queries are counted only
+   * when the decision needs them.
    */
-  default SearchMethod forSearch(long queries, long corpusItems, boolean self) {
+  default SearchMethod forSearch(java.util.function.LongSupplier queries, long corpusItems, boolean self) {
     return this;
   }
 
@@ -76,12 +77,16 @@ public interface SearchMethod extends java.io.Serializable {
     }
 
     @Override
-    public SearchMethod forSearch(long queries, long corpusItems, boolean self) {
-      if (self) {
-        return corpusItems < exactBelow ? new Exact() : ivf;
+    public SearchMethod forSearch(java.util.function.LongSupplier queries, long corpusItems, boolean self) {
+      if (corpusItems >= exactBelow) {
+        return ivf;
       }
-      boolean small = queries < exactBelow && corpusItems < exactBelow
-          && (double) queries * corpusItems < (double) exactBelow * exactBelow / 2;
+      if (self) {
+        return new Exact();
+      }
+      long queryCount = queries.getAsLong();
+      boolean small = queryCount < exactBelow
+          && (double) queryCount * corpusItems < (double) exactBelow * exactBelow / 2;
       return small ? new Exact() : ivf;
     }
   }

@@ -21,11 +21,11 @@ class SearchMethodsTest {
     long size = SearchMethods.AUTO_EXACT_BELOW;
     assertThat(auto.name()).isEqualTo("auto");
     assertThat(auto.dependsOnCorpusSize()).isTrue();
-    assertThat(auto.forSearch(size - 1, size - 1, true)).isInstanceOf(SearchMethod.Exact.class);
-    assertThat(auto.forSearch(size, size, true)).isInstanceOf(IvfSearch.class);
-    assertThat(SearchMethods.from(config("similarity.method = exact")).forSearch(Long.MAX_VALUE, Long.MAX_VALUE,
-        true)).isInstanceOf(SearchMethod.Exact.class);
-    assertThat(SearchMethods.from(config("similarity.method = ivf")).forSearch(10, 10, true))
+    assertThat(auto.forSearch(() -> size - 1, size - 1, true)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(auto.forSearch(() -> size, size, true)).isInstanceOf(IvfSearch.class);
+    assertThat(SearchMethods.from(config("similarity.method = exact")).forSearch(() -> Long.MAX_VALUE,
+        Long.MAX_VALUE, true)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(SearchMethods.from(config("similarity.method = ivf")).forSearch(() -> 10, 10, true))
         .isInstanceOf(IvfSearch.class);
   }
 
@@ -40,15 +40,19 @@ class SearchMethodsTest {
     long size = SearchMethods.AUTO_EXACT_BELOW;
     long pairs = size * size / 2;
     long corpus = size - 1;
-    assertThat(auto.forSearch(pairs / corpus - 1, corpus, false)).isInstanceOf(SearchMethod.Exact.class);
-    assertThat(auto.forSearch(pairs / corpus + 1, corpus, false)).isInstanceOf(IvfSearch.class);
-    assertThat(auto.forSearch(1_000, size - 1, false)).isInstanceOf(SearchMethod.Exact.class);
-    assertThat(auto.forSearch(1_000, size, false)).isInstanceOf(IvfSearch.class);
-    assertThat(auto.forSearch(size, 1_000, false)).isInstanceOf(IvfSearch.class);
-    assertThat(auto.forSearch(1_000_000, 50_000, false)).isInstanceOf(IvfSearch.class);
+    assertThat(auto.forSearch(() -> pairs / corpus - 1, corpus, false)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(auto.forSearch(() -> pairs / corpus + 1, corpus, false)).isInstanceOf(IvfSearch.class);
+    assertThat(auto.forSearch(() -> 1_000, size - 1, false)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(auto.forSearch(() -> 1_000, size, false)).isInstanceOf(IvfSearch.class);
+    // a corpus of the size decides alone: the queries are not counted
+    assertThat(auto.forSearch(() -> {
+      throw new AssertionError("the queries were counted");
+    }, size, false)).isInstanceOf(IvfSearch.class);
+    assertThat(auto.forSearch(() -> size, 1_000, false)).isInstanceOf(IvfSearch.class);
+    assertThat(auto.forSearch(() -> 1_000_000, 50_000, false)).isInstanceOf(IvfSearch.class);
     // the same 50,000 items in one catalogue run exact, and so do 20,000 queries against them
-    assertThat(auto.forSearch(50_000, 50_000, true)).isInstanceOf(SearchMethod.Exact.class);
-    assertThat(auto.forSearch(20_000, 50_000, false)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(auto.forSearch(() -> 50_000, 50_000, true)).isInstanceOf(SearchMethod.Exact.class);
+    assertThat(auto.forSearch(() -> 20_000, 50_000, false)).isInstanceOf(SearchMethod.Exact.class);
   }
 
   @Test
