@@ -728,10 +728,9 @@ public record IvfSearch(Options options) implements SearchMethod {
     Broadcast<ListSegments> queries = jsc.broadcast(queryLists);
     Broadcast<ListSegments> corpus = self ? queries : jsc.broadcast(corpusLists);
     try {
-      // one catalogue: each query's N-th score within its own segment lets the exact pass skip far segments
-      SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L,
-          self ? new SampledRecall.OwnSegment(topN, run.same(), run.exclude()) : null);
-      SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, sample.floors(), centroids, topN,
+      // no floor is known before the search: every segment is multiplied by every sampled query
+      SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L);
+      SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, null, centroids, topN,
           run.kernelName(), run.usage(), self, run.same(), run.exclude());
       SampledRecall.Curve choice = SampledRecall.curve(sample, exact, Chosen.choosing(sample.size()));
       int nprobe = choice.smallestReaching(options.aimedRecall());
@@ -767,7 +766,7 @@ public record IvfSearch(Options options) implements SearchMethod {
       return null;
     }
     SampledRecall.Sample sample = SampledRecall.sample(run.jsc(), searched.queries(), options.recallSample(),
-        options.seed() + 1L, null);
+        options.seed() + 1L);
     SampledRecall.Approximate approximate = SampledRecall.approximate(sample, searched.merged());
     SampledRecall.Exact exact = SampledRecall.exact(run.jsc(), searched.corpus(), sample, approximate.floors(),
         centroids, run.topN(), run.kernelName(), run.usage(), run.self(), run.same(), run.exclude());

@@ -30,11 +30,10 @@ final class SampledRecall {
   /**
    * Sampled queries: their vectors (rows × dim), item numbers (−1 for queries of another catalogue), ids,
    * filter values (one array per filter column), where each is among the query lists (segment and row), the
-   * lists each would probe (rows × {@code stored}, nearest first: every probe the layout stored), and a score
-   * each query's exact N-th neighbour reaches for sure ({@code floors}; −∞ when none is known).
+   * lists each would probe (rows × {@code stored}, nearest first: every probe the layout stored).
    */
   record Sample(float[] vectors, int dim, int[] items, String[] ids, String[][] values, int[] segments, int[] rows,
-      int[] probes, int stored, float[] floors) implements Serializable {
+      int[] probes, int stored) implements Serializable {
     int size() {
       return ids.length;
     }
@@ -48,23 +47,11 @@ final class SampledRecall {
   }
 
   /**
-   * How the sample's own segments bound each query's exact N-th score, when the queries are the corpus (one
-   * catalogue): a query row lies in a segment of its nearest list, and the N-th best score of the query with
-   * the other rows of that segment allowed by the filters is one its exact N-th neighbour reaches.
-   *
-   * @param same index of the {@code sameValueOf} column among the filter values, or −1
-   * @param exclude index of the {@code excludeSameValueOf} column, or −1
-   */
-  record OwnSegment(int topN, int same, int exclude) implements Serializable {}
-
-  /**
    * {@code size} query rows of {@code queries} drawn at random with {@code seed} (all of them when there are
    * fewer), read from their segments: no pass over the catalogue. Query rows are the rows that probe lists
-   * (an item's copy in its nearest list). With {@code floors} (one catalogue only; null: none) each query's floor
-   * is its N-th score within its own segment.
+   * (an item's copy in its nearest list).
    */
-  static Sample sample(JavaSparkContext jsc, Broadcast<ListSegments> queries, int size, long seed,
-      OwnSegment floors) {
+  static Sample sample(JavaSparkContext jsc, Broadcast<ListSegments> queries, int size, long seed) {
     ListSegments segments = queries.value();
     long total = 0;
     for (int s = 0; s < segments.size(); s++) {
@@ -96,7 +83,7 @@ final class SampledRecall {
     int dim = segments.shape().dim();
     int filters = segments.shape().filters();
     List<Picked> rows = new ArrayList<>(jsc.parallelize(picks, Math.max(1, Math.min(picks.size(),
-        4 * jsc.defaultParallelism()))).flatMap(p -> picked(p._1(), queries.value(), p._2(), floors)).collect());
+        4 * jsc.defaultParallelism()))).flatMap(p -> picked(p._1(), queries.value(), p._2())).collect());
     rows.sort(Comparator.comparing(Picked::id, CollectedItems::compareIds));
     float[] vectors = new float[rows.size() * dim];
     int[] items = new int[rows.size()];
@@ -106,10 +93,8 @@ final class SampledRecall {
     int[] rowOf = new int[rows.size()];
     int stored = segments.shape().nprobe();
     int[] probes = new int[rows.size() * stored];
-    float[] floorOf = new float[rows.size()];
     for (int q = 0; q < rows.size(); q++) {
       Picked r = rows.get(q);
-      floorOf[q] = r.floor();
       segmentOf[q] = r.segment();
       rowOf[q] = r.row();
       System.arraycopy(r.probes(), 0, probes, q * stored, stored);
@@ -120,19 +105,18 @@ final class SampledRecall {
         values[k][q] = r.values()[k];
       }
     }
-    return new Sample(vectors, dim, items, ids, values, segmentOf, rowOf, probes, stored, floorOf);
+    return new Sample(vectors, dim, items, ids, values, segmentOf, rowOf, probes, stored);
   }
 
-  /** One sampled query row: id, item number, vector, filter values, segment and row, stored probes, floor. */
-  private record Picked(String id, int item, float[] vector, String[] values, int segment, int row, int[] probes,
-      float floor) implements Serializable {}
+  /** One sampled query row: id, item number, vector, filter values, segment and row, stored probes. */
+  private record Picked(String id, int item, float[] vector, String[] values, int segment, int row, int[] probes)
+      implements Serializable {}
 
   /**
    * The query rows (replica 0) of segment {@code s} whose ordinals among its query rows are {@code ordinals}
    * (ascending): the segment's ids, and only the picked rows' vectors, numbers and filter values.
    */
-  private static java.util.Iterator<Picked> picked(int s, ListSegments segments, int[] ordinals,
-      OwnSegment floors) {
+  private static java.util.Iterator<Picked> picked(int s, ListSegments segments, int[] ordinals) {
     ListSegments.Ids ids = segments.readIds(s);
     int[] rows = new int[ordinals.length];
     int next = 0;
@@ -151,7 +135,6 @@ final class SampledRecall {
     ListSegments.Rows read = segments.readRows(s, rows);
     int dim = segments.shape().dim();
     int stored = segments.shape().nprobe();
-    float[] floorOf = floors == null ? null : ownSegmentFloors(segments.read(s), read, floors);
     List<Picked> out = new ArrayList<>(next);
     for (int i = 0; i < next; i++) {
       String[] values = new String[read.values().length];
@@ -160,40 +143,9 @@ final class SampledRecall {
       }
       out.add(new Picked(ids.ids()[rows[i]], read.items()[i], java.util.Arrays.copyOfRange(read.vectors(), i * dim,
           (i + 1) * dim), values, s, rows[i], java.util.Arrays.copyOfRange(read.probes(), i * stored,
-          (i + 1) * stored), floorOf == null ? Float.NEGATIVE_INFINITY : floorOf[i]));
+          (i + 1) * stored)));
     }
     return out.iterator();
-  }
-
-  /**
-   * For each of {@code picked} (rows of {@code segment}), its N-th best dot product with the segment's other
-   * rows that the filters allow, lowered by {@link Reach#SLACK} of its norm times the segment's largest (so the
-   * kernel's rounding of the same products cannot put the exact N-th score under it), or −∞ when fewer than N
-   * are allowed.
-   */
-  static float[] ownSegmentFloors(ListSegment segment, ListSegments.Rows picked, OwnSegment rule) {
-    int dim = segment.dim();
-    int count = picked.items().length;
-    float[] floors = new float[count];
-    TopNBuffer best = new TopNBuffer(count, rule.topN());
-    double maxNorm = 0;
-    for (int r = 0; r < segment.rows(); r++) {
-      maxNorm = Math.max(maxNorm, Math.sqrt(Reach.dot(segment.vectors(), r * dim, segment.vectors(), r * dim, dim)));
-    }
-    int[] neighbors = new int[rule.topN()];
-    float[] scores = new float[rule.topN()];
-    for (int i = 0; i < count; i++) {
-      for (int r = 0; r < segment.rows(); r++) {
-        if (segment.items()[r] != picked.items()[i]
-            && IvfScan.filtersAllow(picked.values(), i, segment.values(), r, rule.same(), rule.exclude())) {
-          best.offer(i, (float) Reach.dot(picked.vectors(), i * dim, segment.vectors(), r * dim, dim), r);
-        }
-      }
-      double norm = Math.sqrt(Reach.dot(picked.vectors(), i * dim, picked.vectors(), i * dim, dim));
-      floors[i] = best.sorted(i, neighbors, scores) == rule.topN()
-          ? (float) (scores[rule.topN() - 1] - Reach.SLACK * norm * maxNorm) : Float.NEGATIVE_INFINITY;
-    }
-    return floors;
   }
 
   /**
@@ -219,12 +171,11 @@ final class SampledRecall {
    * stored in. Tasks take whole segments, about {@code 4 × parallelism} of them, and report their
    * kernel to {@code usage} (null: none).
    *
-   * <p>A segment is multiplied only by the queries it may hold a neighbour for: {@code floors[q]} is a score the
-   * exact N-th neighbour of query {@code q} reaches for sure (its approximate N-th score, its N-th score within
-   * its own segment, or −∞), and a
-   * segment whose rows cannot score that high with the query, by how far they lie from their list's centroid
-   * ({@code centroids}, the lists' unit centroids), is left out for it ({@link Reach}). The lists are those of
-   * the full product.
+   * <p>With {@code floors} (null: every segment is multiplied by every query), a segment is multiplied only by
+   * the queries it may hold a neighbour for: {@code floors[q]} is a score the exact N-th neighbour of query
+   * {@code q} reaches for sure (its approximate N-th score, or −∞), and a segment whose rows cannot score that
+   * high with the query, by how far they lie from their list's centroid ({@code centroids}, the lists' unit
+   * centroids), is left out for it ({@link Reach}). The lists are those of the full product.
    */
   static Exact exact(JavaSparkContext jsc, Broadcast<ListSegments> corpus, Sample sample, float[] floors,
       Broadcast<VectorBlocks> centroids, int topN, String kernelName, KernelUsage usage, boolean self, int same,
@@ -232,20 +183,25 @@ final class SampledRecall {
     ListSegments segments = corpus.value();
     List<int[]> groups = groups(segments, 4 * jsc.defaultParallelism());
     Broadcast<Sample> shared = jsc.broadcast(sample);
-    Broadcast<float[]> sharedFloors = jsc.broadcast(floors);
+    Broadcast<float[]> sharedFloors = floors == null ? null : jsc.broadcast(floors);
     try {
       Exact exact = jsc.parallelize(groups, Math.max(1, groups.size()))
-          .map(group -> exactOver(corpus.value(), group, shared.value(), sharedFloors.value(), centroids.value(),
+          .map(group -> exactOver(corpus.value(), group, shared.value(),
+              sharedFloors == null ? null : sharedFloors.value(), centroids == null ? null : centroids.value(),
               topN, KernelUsage.select(usage, kernelName), self, same, exclude))
           .reduce(Exact::mergeFrom);
-      LOG.info("Exact lists of {} sampled queries: {} of the {} (query, segment) pairs within reach of the "
-          + "queries' floors ({}; segments holding only copies of items stored in several lists left out)",
-          sample.size(), exact.pairsInReach(), exact.pairs(),
-          String.format(Locale.ROOT, "%.1f%%", 100.0 * exact.pairsInReach() / Math.max(1, exact.pairs())));
+      if (floors != null) {
+        LOG.info("Exact lists of {} sampled queries: {} of the {} (query, segment) pairs within reach of the "
+            + "queries' floors ({}; segments holding only copies of items stored in several lists left out)",
+            sample.size(), exact.pairsInReach(), exact.pairs(),
+            String.format(Locale.ROOT, "%.1f%%", 100.0 * exact.pairsInReach() / Math.max(1, exact.pairs())));
+      }
       return exact;
     } finally {
       shared.destroy();
-      sharedFloors.destroy();
+      if (sharedFloors != null) {
+        sharedFloors.destroy();
+      }
     }
   }
 
@@ -282,9 +238,11 @@ final class SampledRecall {
     long pairs = 0;
     float[] product = IvfScan.productBuffer();
     double[] norms = new double[sample.size()];
+    int[] all = new int[sample.size()];
     for (int q = 0; q < norms.length; q++) {
-      norms[q] = Math.sqrt(Reach.dot(sample.vectors(), q * sample.dim(), sample.vectors(), q * sample.dim(),
-          sample.dim()));
+      all[q] = q;
+      norms[q] = floors == null ? 0 : Math.sqrt(Reach.dot(sample.vectors(), q * sample.dim(), sample.vectors(),
+          q * sample.dim(), sample.dim()));
     }
     for (int s : group) {
       ListSegment c = corpus.read(s);
@@ -293,16 +251,19 @@ final class SampledRecall {
         continue;
       }
       IvfTaskRunner.Gathered nearest = IvfTaskRunner.Gathered.of(c, nearestRows);
-      float[] centroid = centroids.vector(c.list());
-      Reach reach = Reach.of(nearest, c.dim(), centroid);
-      int[] queries = reach.queries(sample, norms, centroid, floors);
+      int[] queries = all;
+      if (floors != null) {
+        float[] centroid = centroids.vector(c.list());
+        queries = Reach.of(nearest, c.dim(), centroid).queries(sample, norms, centroid, floors);
+      }
       pairsInReach += queries.length;
       pairs += sample.size();
       if (queries.length == 0) {
         continue;
       }
       scored.add(c);
-      float[] vectors = IvfTaskRunner.Gathered.of(sample.vectors(), sample.dim(), queries).vectors();
+      float[] vectors = queries == all ? sample.vectors()
+          : IvfTaskRunner.Gathered.of(sample.vectors(), sample.dim(), queries).vectors();
       IvfScan.Check check = (q, cr) -> !(self && sample.items()[q] == c.items()[cr])
           && IvfScan.filtersAllow(sample.values(), q, c.values(), cr, same, exclude);
       for (int from = 0; from < queries.length; from += BlockTaskRunner.STRIP_ROWS) {
@@ -349,8 +310,8 @@ final class SampledRecall {
   record Reach(double centroidNorm, double minCosine, double minNorm, double maxNorm) {
     /**
      * Slack on a bound, relative to the query's and the largest row's norms: covers the rounding of float32
-     * products (of the order of dim × 2⁻²⁴), by which the search's (or the own-segment floor's) and this pass's
-     * scores of one pair may differ. Kernels of lower precision (TF32, bf16) would need more.
+     * products (of the order of dim × 2⁻²⁴), by which the search's and this pass's scores of one pair may differ.
+     * Kernels of lower precision (TF32, bf16) would need more.
      */
     static final double SLACK = 1e-3;
 

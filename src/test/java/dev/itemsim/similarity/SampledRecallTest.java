@@ -23,7 +23,7 @@ class SampledRecallTest {
     }
     exact.offer(2, 0.5f, 30);                     // q2 has one neighbour only (a filter left one)
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[3], 1, new int[] {0, 1, 2},
-        new String[] {"q0", "q1", "q2"}, new String[0][], new int[3], new int[3], new int[0], 0, new float[3]);
+        new String[] {"q0", "q1", "q2"}, new String[0][], new int[3], new int[3], new int[0], 0);
     Map<String, Set<Integer>> approximate = Map.of(
         "q0", Set.of(13, 11, 10, 99),   // 3 of 4, one wrong
         "q1", Set.of(20),               // 1 of 4
@@ -54,7 +54,7 @@ class SampledRecallTest {
     // q0 probes 30, 20, 40 (item 1 from 30 at rank 0, item 2 from 20 at rank 1, item 3 never);
     // q1 probes 50, 10, 40 (item 4 from 10 at rank 1, item 1 from 40 at rank 2)
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[2], 1, new int[] {0, 5}, new String[] {"q0",
-        "q1"}, new String[0][], new int[2], new int[2], new int[] {30, 20, 40, 50, 10, 40}, 3, new float[2]);
+        "q1"}, new String[0][], new int[2], new int[2], new int[] {30, 20, 40, 50, 10, 40}, 3);
     SampledRecall.Curve curve = SampledRecall.curve(sample, new SampledRecall.Exact(top, listsOf), q -> true);
     assertThat(curve.exactNeighbors()).isEqualTo(5);
     assertThat(curve.foundWithin()).containsExactly(1, 3, 4);
@@ -86,69 +86,10 @@ class SampledRecallTest {
     assertThat(nothing.smallestReaching(0.99)).isEqualTo(1);
   }
 
-  /**
-   * A sampled query's floor is its N-th best score with the other rows of its own segment that the filters
-   * allow (brute force over random rows and filter values), −∞ when fewer than N are allowed; the query's own
-   * row never counts.
-   */
-  @Test
-  void aQuerysFloorIsItsNthScoreWithinItsOwnSegment() {
-    java.util.Random random = new java.util.Random(11);
-    int dim = 8;
-    int rows = 30;
-    float[] vectors = new float[rows * dim];
-    int[] items = new int[rows];
-    String[][] values = new String[2][rows];
-    for (int r = 0; r < rows; r++) {
-      items[r] = 100 + r;
-      values[0][r] = "c" + random.nextInt(3);
-      values[1][r] = random.nextInt(4) == 0 ? null : "s" + random.nextInt(5);
-      for (int k = 0; k < dim; k++) {
-        vectors[r * dim + k] = (float) random.nextGaussian();
-      }
-    }
-    ListSegment segment = new ListSegment(3, rows, dim, vectors, items, new byte[rows], 0, new int[0], 1,
-        new int[rows], values);
-    double maxNorm = 0;
-    for (int r = 0; r < rows; r++) {
-      maxNorm = Math.max(maxNorm, norm(vectors, r * dim, dim));
-    }
-    int[] picked = {0, 7, 29};
-    ListSegments.Rows read = new ListSegments.Rows(IvfTaskRunner.Gathered.of(vectors, dim, picked).vectors(),
-        java.util.Arrays.stream(picked).map(r -> items[r]).toArray(), new String[][] {
-            java.util.Arrays.stream(picked).mapToObj(r -> values[0][r]).toArray(String[]::new),
-            java.util.Arrays.stream(picked).mapToObj(r -> values[1][r]).toArray(String[]::new)}, new int[0]);
-    for (int[] rule : new int[][] {{-1, -1}, {0, -1}, {0, 1}, {-1, 1}}) {
-      for (int topN : new int[] {1, 4, 12}) {
-        float[] floors = SampledRecall.ownSegmentFloors(segment, read,
-            new SampledRecall.OwnSegment(topN, rule[0], rule[1]));
-        for (int i = 0; i < picked.length; i++) {
-          List<Float> allowed = new java.util.ArrayList<>();
-          for (int r = 0; r < rows; r++) {
-            if (r != picked[i] && IvfScan.filtersAllow(read.values(), i, values, r, rule[0], rule[1])) {
-              allowed.add((float) SampledRecall.Reach.dot(vectors, picked[i] * dim, vectors, r * dim, dim));
-            }
-          }
-          allowed.sort(java.util.Comparator.reverseOrder());
-          String what = "rule " + java.util.Arrays.toString(rule) + ", top " + topN + ", query " + i;
-          if (allowed.size() < topN) {
-            assertThat(floors[i]).as(what).isEqualTo(Float.NEGATIVE_INFINITY);
-            continue;
-          }
-          // the N-th score, lowered by the slack of the query's norm times the segment's largest norm
-          double slack = SampledRecall.Reach.SLACK * norm(vectors, picked[i] * dim, dim) * maxNorm;
-          assertThat((double) floors[i]).as(what).isCloseTo(allowed.get(topN - 1) - slack,
-              org.assertj.core.data.Offset.offset(1e-5));
-          assertThat(floors[i]).as(what).isLessThan(allowed.get(topN - 1));
-        }
-      }
-    }
-  }
-
   @Test
   void noExactNeighboursMeansNoRecall() {
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[1], 1, new int[] {0}, new String[] {"q"},
-        new String[0][], new int[1], new int[1], new int[0], 0, new float[1]);
+        new String[0][], new int[1], new int[1], new int[0], 0);
     assertThat(SampledRecall.compare(sample, new TopNBuffer(1, 3), Map.of()).recall()).isNull();
   }
 
@@ -169,7 +110,7 @@ class SampledRecallTest {
     // q0: segment 0 row 2; q1: segment 4 row 1; q2: segment 0 row 0; q3: segment 0 row 1 (no list)
     SampledRecall.Sample sample = new SampledRecall.Sample(new float[4], 1, new int[] {0, 1, 2, 3},
         new String[] {"q0", "q1", "q2", "q3"}, new String[0][], new int[] {0, 4, 0, 0}, new int[] {2, 1, 0, 1},
-        new int[0], 0, new float[4]);
+        new int[0], 0);
     SampledRecall.Approximate approximate = SampledRecall.approximate(sample, merged);
     assertThat(approximate.lists()).isEqualTo(Map.of("q0", Set.of(7), "q1", Set.of(8), "q2", Set.of(5, 6),
         "q3", Set.of()));
@@ -230,10 +171,6 @@ class SampledRecallTest {
         1), 2, new float[] {0, 0});
     assertThat(zeroCentroid.mayReach(-1, 1, 1f)).isTrue();   // |q|·maxNorm = 1 reaches 1
     assertThat(zeroCentroid.mayReach(-1, 1, 1.01f)).isFalse();
-  }
-
-  private static double norm(float[] v, int at, int dim) {
-    return Math.sqrt(SampledRecall.Reach.dot(v, at, v, at, dim));
   }
 
   /** A random vector: uniform when {@code around} is null, else {@code around} plus noise of size {@code spread}. */
