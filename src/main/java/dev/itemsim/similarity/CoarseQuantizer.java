@@ -41,10 +41,12 @@ final class CoarseQuantizer {
 
   /**
    * What one pass over the corpus gathers before training: the vector length (every row checked against it),
-   * the sample's usable vectors, every id when asked for (rows without one are counted, not kept), and the
-   * rows as segment files of no list yet ({@code rows}, deleted by the caller).
+   * the sample's usable vectors, every id when asked for (rows without one are counted, not kept), the rows
+   * as segment files of no list yet ({@code rows}, deleted by the caller), and the recall sample's rows when
+   * one was asked for ({@code drawn}, in id order; else empty).
    */
-  record Scan(int dim, List<float[]> sample, List<String> ids, long missingIds, ListSegments rows) {}
+  record Scan(int dim, List<float[]> sample, List<String> ids, long missingIds, ListSegments rows,
+      List<SampledRecall.Drawn> drawn) {}
 
   /**
    * Where a scan lays the corpus rows down ({@link ListSegments.Appender}): a new folder, the number of filter
@@ -54,7 +56,8 @@ final class CoarseQuantizer {
 
   /** One partition's share of a {@link Scan}. */
   private record PartScan(int partition, int firstDim, String firstId, boolean seen, ArrayList<String> ids,
-      long missingIds, ArrayList<float[]> sample, ArrayList<ListSegments.Written> dumped) implements Serializable {}
+      long missingIds, ArrayList<float[]> sample, ArrayList<ListSegments.Written> dumped,
+      List<SampledRecall.Drawn> drawn) implements Serializable {}
 
   /**
    * Reads the corpus ({@value SearchItems#ID}, {@value SearchItems#EMBEDDING}, then {@code dump.filters()} filter
@@ -64,8 +67,10 @@ final class CoarseQuantizer {
    * {@code sampleSize} vectors, and the ids only when asked. Every row is also written into {@code dump.dir()}
    * (a new folder) as it is read ({@link Scan#rows}); a row without a vector, with a null in it or with another
    * vector length fails the scan naming the item. The caller deletes those files, also when the scan fails.
+   * With {@code recall} (null: none) the same pass draws the recall sample ({@link SampledRecall.Draw}).
    */
-  static Scan scan(Dataset<Row> corpus, long count, long sampleSize, long seed, boolean withIds, RowDump dump) {
+  static Scan scan(Dataset<Row> corpus, long count, long sampleSize, long seed, boolean withIds, RowDump dump,
+      SampledRecall.Draw recall) {
     double fraction = sampleSize >= count ? 1.0 : (double) sampleSize / count;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(corpus.sparkSession().sparkContext());
     Configuration hadoop = jsc.hadoopConfiguration();
@@ -74,7 +79,8 @@ final class CoarseQuantizer {
     List<PartScan> parts;
     try {
       parts = corpus.queryExecution().toRdd().toJavaRDD().mapPartitionsWithIndex((index, rows) -> List.of(
-          scanPartition(index, rows, fraction, seed, withIds, dump, conf.value().value()))
+          scanPartition(index, rows, fraction, seed, withIds, dump, recall == null ? null : recall.copy(),
+              conf.value().value()))
           .iterator(), false).collect();
     } catch (Throwable e) {  // collect() throws SparkException, checked for Java yet undeclared
       conf.destroy();
@@ -101,6 +107,7 @@ final class CoarseQuantizer {
       missing += part.missingIds();
     }
     List<ListSegments.Written> dumped = new ArrayList<>();
+    List<SampledRecall.Drawn> drawn = new ArrayList<>();
     for (PartScan part : ordered) {
       if (part.seen() && part.firstDim() != dim) {
         conf.destroy();
@@ -109,19 +116,20 @@ final class CoarseQuantizer {
             + "every vector must come from the same model");
       }
       dumped.addAll(part.dumped());
+      drawn.addAll(part.drawn());
     }
     ListSegments rows = ListSegments.of(dump.dir(), new ListSegments.Shape(dim, 0, 0, dump.filters()), dumped,
         conf, hadoop);
-    return new Scan(dim, sample, ids, missing, rows);
+    return new Scan(dim, sample, ids, missing, rows, recall == null ? List.of() : recall.smallest(drawn));
   }
 
   /**
    * One partition's share of {@link #scan}, in one loop over its rows: the first row's vector length and id,
-   * the ids, the Bernoulli sample (one draw per row, as Spark's sampler filters an iterator) and every row
-   * appended to segment files.
+   * the ids, the Bernoulli sample (one draw per row, as Spark's sampler filters an iterator), every row
+   * appended to segment files, and the partition's share of the recall sample ({@code recall}: null for none).
    */
   private static PartScan scanPartition(int index, Iterator<InternalRow> rows, double fraction, long seed,
-      boolean withIds, RowDump dump, Configuration conf) throws IOException {
+      boolean withIds, RowDump dump, SampledRecall.Draw recall, Configuration conf) throws IOException {
     BernoulliCellSampler<InternalRow> sampler = new BernoulliCellSampler<>(0.0, fraction, false);
     sampler.setSeed(seed + index);
     int firstDim = -1;
@@ -158,6 +166,9 @@ final class CoarseQuantizer {
             dump.maxRows(), dump.dir(), "scan-" + index + "-" + BlockFiles.attempt(TaskContext.get()), conf);
       }
       appender.add(id, r.getArray(1), values);
+      if (recall != null && id != null) {
+        recall.offer(id, r.getArray(1), values);
+      }
       if (sampler.sample() > 0) {
         float[] v = usable(r);
         if (v != null) {
@@ -169,7 +180,8 @@ final class CoarseQuantizer {
     if (appender != null) {
       dumped.addAll(appender.finish());
     }
-    return new PartScan(index, firstDim, firstId, seen, ids, missing, sample, dumped);
+    return new PartScan(index, firstDim, firstId, seen, ids, missing, sample, dumped,
+        recall == null ? List.of() : recall.rows());
   }
 
   /**

@@ -353,7 +353,7 @@ public record IvfSearch(Options options) implements SearchMethod {
    */
   private record Layout(int dim, CoarseQuantizer.Trained trained, Broadcast<VectorBlocks> centroids,
       int storedProbes, int assignments, ListSegments corpusLists, ListSegments queryLists,
-      IvfRanking.Names neighborNames) {}
+      IvfRanking.Names neighborNames, SampledRecall.Measured measured) {}
 
   /** The search done: its plan, the merged lists by query segment, the pairs they hold and their index rows. */
   private record Searched(IvfPlan plan, JavaPairRDD<Integer, TopNBuffer> merged, long pairs, long largestList,
@@ -367,7 +367,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     Chosen chosen = null;
     if (options.autoNprobe()) {
       long tc = System.nanoTime();
-      chosen = chooseNprobe(run, queryLists, corpusLists, layout.centroids());
+      chosen = chooseNprobe(run, queryLists, corpusLists, layout.centroids(), layout.measured());
       nprobe = chosen.nprobe();
       queryLists = queryLists.probing(run.jsc(), nprobe);
       corpusLists = run.self() ? queryLists : corpusLists;
@@ -379,7 +379,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     SampledRecall.Result recall = chosen != null
         ? SampledRecall.compare(chosen.sample(), chosen.exact().top(),
             SampledRecall.approximate(chosen.sample(), searched.merged()).lists(), chosen.check())
-        : measureRecall(run, searched, layout.centroids());
+        : measureRecall(run, searched, layout.centroids(), layout.measured());
     run.timed("recall", t3);
 
     int lists = layout.trained().lists();
@@ -438,8 +438,12 @@ public record IvfSearch(Options options) implements SearchMethod {
     String root = new Path(run.request().scratchDir(), "ivf-" + UUID.randomUUID()).toString();
     Path scanned = new Path(root, "scan");
     cleanup.add(() -> deleteFolder(scanned, jsc));
+    // one catalogue numbered as written: the scan also draws the recall sample, and the list writers compute its
+    // exact lists (no pass reads the lists for it)
+    boolean fuse = self && idsOnDriver && options.recallSample() > 0;
     CoarseQuantizer.Scan scan = CoarseQuantizer.scan(corpus, corpusCount, sampleSize, options.seed(), idsOnDriver,
-        new CoarseQuantizer.RowDump(scanned.toString(), filters, run.blockSize()));
+        new CoarseQuantizer.RowDump(scanned.toString(), filters, run.blockSize()),
+        fuse ? new SampledRecall.Draw(options.recallSample(), options.seed() + 1L) : null);
     ListSegments scannedRows = scan.rows();
     cleanup.add(scannedRows::delete);
     int dim = scan.dim();
@@ -456,17 +460,24 @@ public record IvfSearch(Options options) implements SearchMethod {
     int partitions = (int) Math.max(jsc.defaultParallelism(),
         Math.min(lists, (corpusCount * assignments + run.blockSize() - 1) / run.blockSize()));
     Broadcast<String[]> names = null;
+    SampledRecall.Fused fused = null;
     if (idsOnDriver && scan.missingIds() == 0) {
-      names = jsc.broadcast(ItemNumbers.sortedOnDriver(scan.ids()));
+      String[] sorted = ItemNumbers.sortedOnDriver(scan.ids());
+      names = jsc.broadcast(sorted);
       cleanup.add(names::destroy);
       cleanup.add(ItemNumbers::forgetNumbers);  // the driver's copy (local mode: the executors' too)
+      fused = fuse ? new SampledRecall.Fused(scan.drawn(), dim, sorted, run.topN(), run.kernelName(), run.usage(),
+          run.same(), run.exclude()) : null;
     }
     scan = null;  // the sample and the id list are not needed any more: the driver lets them go before the layout
     ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? storedProbes : 0, assignments, filters);
-    ListSegments written = ListSegments.write(memberships(members(jsc, scannedRows), centroids, corpusShape, self,
-        run.kernelName(), run.usage()), partitions, run.blockSize(), corpusShape, root + "/corpus",
-        jsc.hadoopConfiguration(), names);
+    ListSegments.Tapped tapped = ListSegments.write(memberships(members(jsc, scannedRows), centroids, corpusShape,
+        self, run.kernelName(), run.usage()), partitions, run.blockSize(), corpusShape, root + "/corpus",
+        jsc.hadoopConfiguration(), names, fused);
+    ListSegments written = tapped.segments();
     cleanup.add(written::delete);
+    SampledRecall.Measured measured = fused == null ? null
+        : fused.measured(written, tapped.results(), corpusShape.nprobe());
     scannedRows.delete();  // read once: its disk space is given back now
     ItemNumbers.forgetNumbers();
     ListSegments corpusLists = written;
@@ -488,7 +499,8 @@ public record IvfSearch(Options options) implements SearchMethod {
       cleanup.add(queryLists::delete);
     }
     run.timed("layout", t1);
-    return new Layout(dim, trained, centroids, storedProbes, assignments, corpusLists, queryLists, neighborNames);
+    return new Layout(dim, trained, centroids, storedProbes, assignments, corpusLists, queryLists, neighborNames,
+        measured);
   }
 
   /**
@@ -718,36 +730,48 @@ public record IvfSearch(Options options) implements SearchMethod {
    * {@link Options#aimedRecall} with 95 % confidence (the largest stored when none does): the sample's exact
    * lists against the whole corpus, and for every exact neighbour the first of the query's stored probes that
    * holds it ({@link SampledRecall#curve}). The other half's exact lists then measure the search's recall, without a
-   * second pass and independently of the choice.
+   * second pass and independently of the choice. The sample and its exact lists are {@code measured} as the lists
+   * were written when given (null: none), else computed now ({@link #measureExact}).
    */
   private Chosen chooseNprobe(Run run, ListSegments queryLists, ListSegments corpusLists,
+      Broadcast<VectorBlocks> centroids, SampledRecall.Measured measured) {
+    int topN = run.topN();
+    SampledRecall.Measured m = measured != null ? measured : measureExact(run, queryLists, corpusLists, centroids);
+    SampledRecall.Sample sample = m.sample();
+    SampledRecall.Exact exact = m.exact();
+    SampledRecall.Curve choice = SampledRecall.curve(sample, exact, Chosen.choosing(sample.size()));
+    int nprobe = choice.smallestReaching(options.aimedRecall());
+    Chosen chosen = new Chosen(sample, exact, SampledRecall.curve(sample, exact, q -> true), choice,
+        SampledRecall.curve(sample, exact, Chosen.checking(sample.size())), nprobe);
+    List<String> byNprobe = choice.recalls().stream().map(r -> String.format(Locale.ROOT, "%.4f", r)).toList();
+    String bound = String.format(Locale.ROOT, "%.4f", choice.lowerBound(nprobe));
+    if (choice.lowerBound(nprobe) < options.aimedRecall()) {
+      LOG.warn("nprobe = auto: no nprobe up to {} reaches recall@{} {} with 95% confidence on {} sampled queries "
+          + "(by nprobe: {}); searching with {} (lower bound {})", sample.stored(), topN, options.aimedRecall(),
+          choice.queries(), byNprobe, nprobe, bound);
+    } else {
+      LOG.info("nprobe = auto: nprobe {} reaches recall@{} {} with 95% confidence on {} sampled queries (lower "
+          + "bound {}; by nprobe: {}); the other {} check the search", nprobe, topN, options.aimedRecall(),
+          choice.queries(), bound, byNprobe, sample.size() - choice.queries());
+    }
+    return chosen;
+  }
+
+  /**
+   * A random sample of {@code recallSample} query rows read from the laid-out lists, and its exact lists against
+   * the whole corpus: one pass over the corpus lists, every segment multiplied by every sampled query (no floor
+   * is known before the search).
+   */
+  private SampledRecall.Measured measureExact(Run run, ListSegments queryLists, ListSegments corpusLists,
       Broadcast<VectorBlocks> centroids) {
     JavaSparkContext jsc = run.jsc();
     boolean self = run.self();
-    int topN = run.topN();
     Broadcast<ListSegments> queries = jsc.broadcast(queryLists);
     Broadcast<ListSegments> corpus = self ? queries : jsc.broadcast(corpusLists);
     try {
-      // no floor is known before the search: every segment is multiplied by every sampled query
       SampledRecall.Sample sample = SampledRecall.sample(jsc, queries, options.recallSample(), options.seed() + 1L);
-      SampledRecall.Exact exact = SampledRecall.exact(jsc, corpus, sample, null, centroids, topN,
-          run.kernelName(), run.usage(), self, run.same(), run.exclude());
-      SampledRecall.Curve choice = SampledRecall.curve(sample, exact, Chosen.choosing(sample.size()));
-      int nprobe = choice.smallestReaching(options.aimedRecall());
-      Chosen chosen = new Chosen(sample, exact, SampledRecall.curve(sample, exact, q -> true), choice,
-          SampledRecall.curve(sample, exact, Chosen.checking(sample.size())), nprobe);
-      List<String> byNprobe = choice.recalls().stream().map(r -> String.format(Locale.ROOT, "%.4f", r)).toList();
-      String bound = String.format(Locale.ROOT, "%.4f", choice.lowerBound(nprobe));
-      if (choice.lowerBound(nprobe) < options.aimedRecall()) {
-        LOG.warn("nprobe = auto: no nprobe up to {} reaches recall@{} {} with 95% confidence on {} sampled queries "
-            + "(by nprobe: {}); searching with {} (lower bound {})", sample.stored(), topN, options.aimedRecall(),
-            choice.queries(), byNprobe, nprobe, bound);
-      } else {
-        LOG.info("nprobe = auto: nprobe {} reaches recall@{} {} with 95% confidence on {} sampled queries (lower "
-            + "bound {}; by nprobe: {}); the other {} check the search", nprobe, topN, options.aimedRecall(),
-            choice.queries(), bound, byNprobe, sample.size() - choice.queries());
-      }
-      return chosen;
+      return new SampledRecall.Measured(sample, SampledRecall.exact(jsc, corpus, sample, null, centroids,
+          run.topN(), run.kernelName(), run.usage(), self, run.same(), run.exclude()));
     } finally {
       queries.destroy();
       if (!self) {
@@ -758,12 +782,18 @@ public record IvfSearch(Options options) implements SearchMethod {
 
   /**
    * Recall@N over a random sample of {@code recallSample} query rows (all of them when there are fewer): their
-   * exact lists against their approximate ones in {@code merged}, whose N-th scores let the exact pass skip
-   * segments that cannot reach them; null when not measured.
+   * exact lists against their approximate ones in {@code merged}; null when not measured. The exact lists are
+   * {@code measured} as the lists were written when given (null: none), else computed now, the approximate lists'
+   * N-th scores letting the exact pass skip segments that cannot reach them.
    */
-  private SampledRecall.Result measureRecall(Run run, Searched searched, Broadcast<VectorBlocks> centroids) {
+  private SampledRecall.Result measureRecall(Run run, Searched searched, Broadcast<VectorBlocks> centroids,
+      SampledRecall.Measured measured) {
     if (options.recallSample() == 0) {
       return null;
+    }
+    if (measured != null) {
+      return SampledRecall.compare(measured.sample(), measured.exact().top(),
+          SampledRecall.approximate(measured.sample(), searched.merged()).lists());
     }
     SampledRecall.Sample sample = SampledRecall.sample(run.jsc(), searched.queries(), options.recallSample(),
         options.seed() + 1L);

@@ -269,23 +269,72 @@ final class ListSegments implements Serializable {
    */
   static ListSegments write(JavaPairRDD<Integer, byte[]> rows, int partitions, int maxRows, Shape shape, String dir,
       Configuration conf, Broadcast<String[]> names) {
+    return write(rows, partitions, maxRows, shape, dir, conf, names, null).segments();
+  }
+
+  /**
+   * Sees every segment of a {@link #write} as it is written: each writer task opens its own {@link Task}, whose
+   * result comes back with the task's segments ({@link Tapped}).
+   */
+  interface Tap extends Serializable {
+    Task open();
+
+    /** One writer task's view. */
+    interface Task {
+      /**
+       * The rows of a segment just written to {@code path}, numbered ({@code rows.items()}), with their
+       * {@code ids}; the arrays may be longer than {@code rows.rows()} and are reused once this returns.
+       */
+      void written(ListSegment rows, String[] ids, String path);
+
+      /** What the task gathered, once all its segments are written. */
+      Serializable result();
+    }
+  }
+
+  /** Segments written under a {@link Tap}, and what each writer task's {@link Tap.Task} gathered. */
+  record Tapped(ListSegments segments, List<Serializable> results) {}
+
+  /** One writer task's segments and its tap's result (null without a tap). */
+  private record TaskWrite(List<Written> written, Serializable tapped) implements Serializable {}
+
+  /**
+   * The same, numbering the rows by {@code names} (required with a {@code tap}), with {@code tap} (null: none)
+   * seeing every segment written.
+   */
+  static Tapped write(JavaPairRDD<Integer, byte[]> rows, int partitions, int maxRows, Shape shape, String dir,
+      Configuration conf, Broadcast<String[]> names, Tap tap) {
+    if (tap != null && names == null) {
+      throw new IllegalArgumentException("A tap sees numbered rows: the ids must be given to number them by");
+    }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(rows.context());
     Path path = new Path(dir);
     createNewFolder(path, conf);
     Broadcast<SerializableConfiguration> shared = jsc.broadcast(new SerializableConfiguration(conf));
     try {
-      List<Written> written = new ArrayList<>(rows
+      List<TaskWrite> tasks = rows
           .partitionBy(new HashPartitioner(Math.max(1, partitions)))
-          .mapPartitionsWithIndex((p, it) -> writePartition(p, it, shape, maxRows, dir,
-              BlockFiles.attempt(TaskContext.get()), shared.value().value(), names == null ? null : names.value())
-              .iterator(), true)
-          .collect());
+          .mapPartitionsWithIndex((p, it) -> {
+            Tap.Task seen = tap == null ? null : tap.open();
+            List<Written> out = writePartition(p, it, shape, maxRows, dir, BlockFiles.attempt(TaskContext.get()),
+                shared.value().value(), names == null ? null : names.value(), seen);
+            return List.of(new TaskWrite(out, seen == null ? null : seen.result())).iterator();
+          }, true)
+          .collect();
+      List<Written> written = new ArrayList<>();
+      List<Serializable> results = new ArrayList<>();
+      for (TaskWrite task : tasks) {
+        written.addAll(task.written());
+        if (task.tapped() != null) {
+          results.add(task.tapped());
+        }
+      }
       written.sort(java.util.Comparator.comparingInt((Written w) -> w.segment().list())
           .thenComparing(w -> w.segment().path()));
       ListSegments segments = new ListSegments(dir, shape, written,
           written.stream().map(Written::segment).toArray(Segment[]::new), shared);
       segments.conf = conf;
-      return segments;
+      return new Tapped(segments, results);
     } catch (Throwable e) {  // collect() throws SparkException, checked for Java yet undeclared
       try {
         path.getFileSystem(conf).delete(path, true);
@@ -391,7 +440,7 @@ final class ListSegments implements Serializable {
    * {@code 2 × maxRows} rows whatever the lists' sizes, and no sort is needed.
    */
   private static List<Written> writePartition(int partition, Iterator<Tuple2<Integer, byte[]>> rows, Shape shape,
-      int maxRows, String dir, String attempt, Configuration conf, String[] names) throws IOException {
+      int maxRows, String dir, String attempt, Configuration conf, String[] names, Tap.Task tap) throws IOException {
     List<Written> out = new ArrayList<>();
     Chunk chunk = new Chunk(shape, maxRows, names);
     FileSystem fs = new Path(dir).getFileSystem(conf);
@@ -415,13 +464,13 @@ final class ListSegments implements Serializable {
         }
       }
       out.add(chunk.write(fs, dir, list, rowsOfList, String.format("seg-%05d-%05d-%s", partition, out.size(),
-          attempt)));
+          attempt), tap));
       heldRows -= rowsOfList.size();
       held.remove(list);
     }
     for (Map.Entry<Integer, List<byte[]>> e : held.entrySet()) {
       out.add(chunk.write(fs, dir, e.getKey(), e.getValue(), String.format("seg-%05d-%05d-%s", partition, out.size(),
-          attempt)));
+          attempt), tap));
     }
     return out;
   }
@@ -476,15 +525,23 @@ final class ListSegments implements Serializable {
     }
 
     /** Writes {@code rows} of {@code list} ({@link #encode encoded}) as one segment named {@code name}. */
-    Written write(FileSystem fs, String dir, int list, List<byte[]> rows, String name) throws IOException {
+    Written write(FileSystem fs, String dir, int list, List<byte[]> rows, String name, Tap.Task tap)
+        throws IOException {
       for (byte[] row : rows) {
         add(list, row);
       }
-      return write(fs, dir, name);
+      return write(fs, dir, name, tap);
     }
 
-    /** Writes the segment as {@code name} (vectors and numbers) and {@code name.ids} (replicas and ids). */
     Written write(FileSystem fs, String dir, String name) throws IOException {
+      return write(fs, dir, name, null);
+    }
+
+    /**
+     * Writes the segment as {@code name} (vectors and numbers) and {@code name.ids} (replicas and ids), then
+     * shows it to {@code tap} (null: none).
+     */
+    Written write(FileSystem fs, String dir, String name, Tap.Task tap) throws IOException {
       Path file = new Path(dir, name);
       Path idsFile = new Path(dir, name + ".ids");
       try (DataOutputStream out = new DataOutputStream(ScratchFiles.create(fs, file))) {
@@ -515,8 +572,9 @@ final class ListSegments implements Serializable {
         out.writeInt(MAGIC);
       }
       String itemsPath = null;
+      int[] items = null;
       if (numbers != null) {
-        int[] items = new int[rows];
+        items = new int[rows];
         for (int r = 0; r < rows; r++) {
           items[r] = numbers.getOrDefault(ids[r], -1);
           if (items[r] < 0) {
@@ -527,6 +585,10 @@ final class ListSegments implements Serializable {
         Path itemsFile = new Path(dir, name + ".items");
         writeItems(fs, itemsFile, items);
         itemsPath = itemsFile.toString();
+      }
+      if (tap != null) {
+        tap.written(new ListSegment(list, rows, shape.dim(), vectors, items, replicas, shape.nprobe(), probes,
+            shape.assignments(), lists, values), ids, file.toString());
       }
       Probed probed = Probed.count(probes, rows, shape.nprobe(), shape.nprobe());
       Written written = new Written(new Segment(list, rows, queryRows, file.toString(), idsFile.toString(),

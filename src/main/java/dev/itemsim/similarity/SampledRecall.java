@@ -266,29 +266,255 @@ final class SampledRecall {
           : IvfTaskRunner.Gathered.of(sample.vectors(), sample.dim(), queries).vectors();
       IvfScan.Check check = (q, cr) -> !(self && sample.items()[q] == c.items()[cr])
           && IvfScan.filtersAllow(sample.values(), q, c.values(), cr, same, exclude);
-      for (int from = 0; from < queries.length; from += BlockTaskRunner.STRIP_ROWS) {
-        int strip = Math.min(BlockTaskRunner.STRIP_ROWS, queries.length - from);
-        for (int col = 0; col < nearest.count(); col += BlockTaskRunner.TILE_COLUMNS) {
-          int cols = Math.min(BlockTaskRunner.TILE_COLUMNS, nearest.count() - col);
-          kernel.multiplyTransposed(vectors, from, strip, nearest.vectors(), col, cols, sample.dim(), product);
-          IvfScan.scan(product, strip, cols, queries, from, nearest.rows(), col, c.items(), top, check);
-        }
-      }
+      score(vectors, queries, nearest, c.items(), sample.dim(), kernel, product, top, check);
     }
     return new Exact(top, listsOf(top, scored), pairsInReach, pairs);
   }
 
-  /** The lists the neighbours in {@code top} are stored in, read from their replica-0 rows among {@code scored}. */
-  private static HashMap<Integer, int[]> listsOf(TopNBuffer top, List<ListSegment> scored) {
-    Set<Integer> listed = new HashSet<>();
-    int[] neighbors = new int[top.n()];
-    float[] scores = new float[top.n()];
-    for (int q = 0; q < top.rows(); q++) {
-      int count = top.sorted(q, neighbors, scores);
-      for (int k = 0; k < count; k++) {
-        listed.add(neighbors[k]);
+  /**
+   * Offers every product of the query rows ({@code vectors}, row i being sampled query {@code queries[i]}) with
+   * the segment rows {@code rows} (item numbers in {@code items}) that {@code check} allows to {@code top}, in
+   * strips and tiles as exact search multiplies blocks.
+   */
+  private static void score(float[] vectors, int[] queries, IvfTaskRunner.Gathered rows, int[] items, int dim,
+      MatMulKernel kernel, float[] product, TopNBuffer top, IvfScan.Check check) {
+    for (int from = 0; from < queries.length; from += BlockTaskRunner.STRIP_ROWS) {
+      int strip = Math.min(BlockTaskRunner.STRIP_ROWS, queries.length - from);
+      for (int col = 0; col < rows.count(); col += BlockTaskRunner.TILE_COLUMNS) {
+        int cols = Math.min(BlockTaskRunner.TILE_COLUMNS, rows.count() - col);
+        kernel.multiplyTransposed(vectors, from, strip, rows.vectors(), col, cols, dim, product);
+        IvfScan.scan(product, strip, cols, queries, from, rows.rows(), col, items, top, check);
       }
     }
+  }
+
+  /** A row the scan drew for the recall sample: its draw key, id, vector and filter values. */
+  record Drawn(long key, String id, float[] vector, String[] values) implements Serializable {}
+
+  /** Drawn rows by key, ties to the lower id: the draw keeps the first {@code size}. */
+  private static final Comparator<Drawn> BY_KEY = Comparator.comparingLong(Drawn::key)
+      .thenComparing(Drawn::id, CollectedItems::compareIds);
+
+  /**
+   * Draws the recall sample in the scan's pass over the corpus: the {@code size} rows whose ids have the
+   * smallest keys ({@link #key}: the id hashed with {@code seed}, ties to the lower id), a random sample of the
+   * distinct ids that does not depend on how the rows are partitioned or ordered. Each scan task keeps its own
+   * smallest ({@link #copy}, {@link #offer}, {@link #rows}), the driver the smallest of all ({@link #smallest}).
+   */
+  static final class Draw implements Serializable {
+    private final int size;
+    private final long seed;
+    private transient java.util.PriorityQueue<Drawn> kept;  // the largest key at the head
+
+    Draw(int size, long seed) {
+      if (size < 1) {
+        throw new IllegalArgumentException("A recall sample holds at least one row: " + size);
+      }
+      this.size = size;
+      this.seed = seed;
+    }
+
+    /** An empty draw of the same size and seed, for one task. */
+    Draw copy() {
+      return new Draw(size, seed);
+    }
+
+    /** Keeps the row when its key is among the {@code size} smallest offered to this draw. */
+    void offer(String id, org.apache.spark.sql.catalyst.util.ArrayData vector, String[] values) {
+      if (kept == null) {
+        kept = new java.util.PriorityQueue<>(size, BY_KEY.reversed());
+      }
+      long key = key(id, seed);
+      if (kept.size() == size) {
+        Drawn largest = kept.peek();
+        if (key > largest.key() || key == largest.key() && CollectedItems.compareIds(id, largest.id()) >= 0) {
+          return;
+        }
+        kept.poll();
+      }
+      kept.add(new Drawn(key, id, CollectedItems.floats(vector, id), values.clone()));
+    }
+
+    /** The rows kept so far. */
+    List<Drawn> rows() {
+      return kept == null ? List.of() : new ArrayList<>(kept);
+    }
+
+    /** The {@code size} rows of smallest key among {@code drawn} (the tasks' rows), in id order. */
+    List<Drawn> smallest(List<Drawn> drawn) {
+      List<Drawn> out = new ArrayList<>(drawn);
+      out.sort(BY_KEY);
+      out = new ArrayList<>(out.subList(0, Math.min(size, out.size())));
+      out.sort(Comparator.comparing(Drawn::id, CollectedItems::compareIds));
+      return out;
+    }
+  }
+
+  /** A 64-bit key of {@code id} under {@code seed}: FNV-1a over its characters, mixed with the seed (SplitMix64). */
+  static long key(String id, long seed) {
+    long h = 0xcbf29ce484222325L;
+    for (int i = 0; i < id.length(); i++) {
+      h = (h ^ id.charAt(i)) * 0x100000001b3L;
+    }
+    long z = h + seed * 0x9e3779b97f4a7c15L;
+    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+    return z ^ (z >>> 31);
+  }
+
+  /** The recall sample and its exact lists, measured while the corpus lists were written ({@link Fused}). */
+  record Measured(Sample sample, Exact exact) {}
+
+  /**
+   * The exact lists of a recall sample drawn by the scan ({@link Draw}), computed as the corpus lists are
+   * written, when the queries are the corpus (one catalogue) and the writers number the rows: each segment's
+   * rows stored in their item's nearest list are scored against every sampled query with the exact pass's
+   * kernel, rules and tie order ({@link #exact}), so no pass reads the lists again. The writers also note where
+   * each sampled item's query row went and the lists it probes ({@link #measured}).
+   */
+  static final class Fused implements ListSegments.Tap {
+    private final float[] vectors;
+    private final int dim;
+    private final int[] items;
+    private final String[] ids;
+    private final String[][] values;
+    private final int topN;
+    private final String kernelName;
+    private final KernelUsage usage;
+    private final int same;
+    private final int exclude;
+
+    /**
+     * @param drawn the sampled rows, in id order
+     * @param names every corpus id in id order (the rows' numbers)
+     * @param usage where the kernel's use is counted (null: nowhere)
+     */
+    Fused(List<Drawn> drawn, int dim, String[] names, int topN, String kernelName, KernelUsage usage, int same,
+        int exclude) {
+      int size = drawn.size();
+      int filters = size == 0 ? 0 : drawn.get(0).values().length;
+      this.vectors = new float[size * dim];
+      this.items = new int[size];
+      this.ids = new String[size];
+      this.values = new String[filters][size];
+      for (int q = 0; q < size; q++) {
+        Drawn d = drawn.get(q);
+        if (d.vector().length != dim) {
+          throw new IllegalArgumentException("The vector of sampled item '" + d.id() + "' has length "
+              + d.vector().length + ", expected " + dim);
+        }
+        System.arraycopy(d.vector(), 0, vectors, q * dim, dim);
+        ids[q] = d.id();
+        items[q] = java.util.Arrays.binarySearch(names, d.id(), CollectedItems::compareIds);
+        if (items[q] < 0) {
+          throw new IllegalStateException("Sampled item '" + d.id() + "' is not among the corpus ids");
+        }
+        for (int k = 0; k < filters; k++) {
+          values[k][q] = d.values()[k];
+        }
+      }
+      this.dim = dim;
+      this.topN = topN;
+      this.kernelName = kernelName;
+      this.usage = usage;
+      this.same = same;
+      this.exclude = exclude;
+    }
+
+    @Override
+    public ListSegments.Tap.Task open() {
+      return new Scoring();
+    }
+
+    /** One writer task's share: partial exact lists, the lists of its rows, the sampled rows it wrote. */
+    private final class Scoring implements ListSegments.Tap.Task {
+      private final TopNBuffer top = new TopNBuffer(ids.length, topN);
+      private final HashMap<Integer, int[]> listsOf = new HashMap<>();
+      private final ArrayList<Found> found = new ArrayList<>();
+      private final MatMulKernel kernel = KernelUsage.select(usage, kernelName);
+      private final float[] product = IvfScan.productBuffer();
+      private final int[] all = java.util.stream.IntStream.range(0, ids.length).toArray();
+      private Map<String, Integer> sampled;
+
+      @Override
+      public void written(ListSegment c, String[] rowIds, String path) {
+        if (sampled == null) {
+          sampled = new HashMap<>(2 * ids.length);
+          for (int q = 0; q < ids.length; q++) {
+            sampled.put(ids[q], q);
+          }
+        }
+        int[] nearestRows = nearestListRows(c);
+        if (nearestRows.length == 0 || ids.length == 0) {
+          return;
+        }
+        IvfTaskRunner.Gathered nearest = IvfTaskRunner.Gathered.of(c, nearestRows);
+        IvfScan.Check check = (q, cr) -> items[q] != c.items()[cr]
+            && IvfScan.filtersAllow(values, q, c.values(), cr, same, exclude);
+        score(vectors, all, nearest, c.items(), dim, kernel, product, top, check);
+        int a = c.assignments();
+        for (int r : nearestRows) {
+          listsOf.put(c.items()[r], java.util.Arrays.copyOfRange(c.lists(), r * a, (r + 1) * a));
+          Integer q = sampled.get(rowIds[r]);
+          if (q != null) {
+            found.add(new Found(q, path, r, java.util.Arrays.copyOfRange(c.probes(), r * c.nprobe(),
+                (r + 1) * c.nprobe())));
+          }
+        }
+      }
+
+      @Override
+      public Serializable result() {
+        Set<Integer> listed = listed(top);
+        listsOf.keySet().retainAll(listed);
+        return new Part(new Exact(top, listsOf), found);
+      }
+    }
+
+    /**
+     * The sample and its exact lists from the writer tasks' results ({@code results}, in any order) over the
+     * segments they wrote ({@code written}): every sampled item's query row must have been written once.
+     */
+    Measured measured(ListSegments written, List<Serializable> results, int stored) {
+      Map<String, Integer> segmentOf = new HashMap<>();
+      for (int s = 0; s < written.size(); s++) {
+        segmentOf.put(written.segment(s).path(), s);
+      }
+      Exact exact = new Exact(new TopNBuffer(ids.length, topN), new HashMap<>());
+      int[] segments = new int[ids.length];
+      int[] rows = new int[ids.length];
+      int[] probes = new int[ids.length * stored];
+      java.util.Arrays.fill(segments, -1);
+      for (Serializable result : results) {
+        Part part = (Part) result;
+        exact = exact.mergeFrom(part.exact());
+        for (Found f : part.found()) {
+          if (segments[f.query()] >= 0) {
+            throw new IllegalStateException("Sampled item '" + ids[f.query()] + "' was written twice as a query row");
+          }
+          segments[f.query()] = segmentOf.get(f.path());
+          rows[f.query()] = f.row();
+          System.arraycopy(f.probes(), 0, probes, f.query() * stored, stored);
+        }
+      }
+      for (int q = 0; q < ids.length; q++) {
+        if (segments[q] < 0) {
+          throw new IllegalStateException("Sampled item '" + ids[q] + "' was not written as a query row");
+        }
+      }
+      return new Measured(new Sample(vectors, dim, items, ids, values, segments, rows, probes, stored), exact);
+    }
+  }
+
+  /** A sampled item's query row as written: the sample row, its segment's path, its row there, its probes. */
+  private record Found(int query, String path, int row, int[] probes) implements Serializable {}
+
+  /** One writer task's result: its partial exact lists and the sampled query rows it wrote. */
+  private record Part(Exact exact, ArrayList<Found> found) implements Serializable {}
+
+  /** The lists the neighbours in {@code top} are stored in, read from their replica-0 rows among {@code scored}. */
+  private static HashMap<Integer, int[]> listsOf(TopNBuffer top, List<ListSegment> scored) {
+    Set<Integer> listed = listed(top);
     HashMap<Integer, int[]> out = new HashMap<>();
     for (ListSegment c : scored) {
       for (int r = 0; r < c.rows(); r++) {
@@ -299,6 +525,20 @@ final class SampledRecall {
       }
     }
     return out;
+  }
+
+  /** The neighbours listed in {@code top}. */
+  private static Set<Integer> listed(TopNBuffer top) {
+    Set<Integer> listed = new HashSet<>();
+    int[] neighbors = new int[top.n()];
+    float[] scores = new float[top.n()];
+    for (int q = 0; q < top.rows(); q++) {
+      int count = top.sorted(q, neighbors, scores);
+      for (int k = 0; k < count; k++) {
+        listed.add(neighbors[k]);
+      }
+    }
+    return listed;
   }
 
   /**

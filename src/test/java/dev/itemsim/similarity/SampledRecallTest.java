@@ -3,15 +3,19 @@ package dev.itemsim.similarity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.itemsim.SparkTestSupport;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import scala.Tuple2;
 
 class SampledRecallTest {
+  @TempDir
+  Path scratch;
 
   /** Planted lists: the recall is the share of exact neighbours the approximate lists name, whatever their order. */
   @Test
@@ -84,6 +88,129 @@ class SampledRecallTest {
         new java.util.HashMap<>()), q -> true);
     assertThat(nothing.recall(1)).as("nothing to find").isEqualTo(1.0);
     assertThat(nothing.smallestReaching(0.99)).isEqualTo(1);
+  }
+
+  /**
+   * The exact lists the list writers measure ({@link SampledRecall.Fused}) are the exact pass's over the written
+   * lists, neighbour for neighbour, ties (equal vectors) and filters included, with the lists each neighbour is
+   * stored in; every sampled item's query row is found where it was written, with its stored probes. Items are
+   * stored in two lists, so the pass must count each once.
+   */
+  @Test
+  void listsMeasuredAsTheyAreWrittenAreTheExactPasss() {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+    java.util.Random random = new java.util.Random(5);
+    int dim = 6;
+    int items = 150;
+    int lists = 7;
+    ListSegments.Shape shape = new ListSegments.Shape(dim, 3, 2, 1);
+    String[] names = new String[items];
+    float[][] vectors = new float[items][];
+    String[] values = new String[items];
+    List<Tuple2<Integer, byte[]>> rows = new java.util.ArrayList<>();
+    for (int i = 0; i < items; i++) {
+      names[i] = String.format("item-%03d", i);
+      vectors[i] = i % 10 == 9 ? vectors[i - 1].clone() : randomVector(random, dim, null, 0);  // ties
+      values[i] = i % 4 == 0 ? null : "v" + random.nextInt(3);
+      int first = random.nextInt(lists);
+      int[] stored = {first, (first + 1 + random.nextInt(lists - 1)) % lists};
+      int[] probes = {first, (first + 2) % lists, (first + 4) % lists};
+      for (int replica = 0; replica < 2; replica++) {
+        rows.add(new Tuple2<>(stored[replica], ListSegments.encode(shape, replica, names[i], vectors[i],
+            replica == 0 ? probes : null, stored, new String[] {values[i]})));
+      }
+    }
+    java.util.Collections.shuffle(rows, random);
+    var sharedNames = jsc.broadcast(names);
+    SampledRecall.Draw draw = new SampledRecall.Draw(40, 3);
+    SampledRecall.Draw[] tasks = {draw.copy(), draw.copy()};
+    for (int i = 0; i < items; i++) {
+      tasks[i % 2].offer(names[i], org.apache.spark.sql.catalyst.expressions.UnsafeArrayData.fromPrimitiveArray(
+          vectors[i]), new String[] {values[i]});
+    }
+    List<SampledRecall.Drawn> offered = new java.util.ArrayList<>(tasks[0].rows());
+    offered.addAll(tasks[1].rows());
+    List<SampledRecall.Drawn> drawn = draw.smallest(offered);
+    assertThat(drawn).hasSize(40).isSortedAccordingTo(java.util.Comparator.comparing(SampledRecall.Drawn::id));
+    int topN = 5;
+    int dir = 0;
+    try {
+      for (int[] rule : new int[][] {{-1, -1}, {0, -1}, {-1, 0}}) {
+        SampledRecall.Fused fused = new SampledRecall.Fused(drawn, dim, names, topN, "java", null, rule[0], rule[1]);
+        ListSegments.Tapped tapped = ListSegments.write(jsc.parallelizePairs(rows, 3), 2, 16, shape,
+            scratch.resolve("lists-" + dir++).toString(), jsc.hadoopConfiguration(), sharedNames, fused);
+        ListSegments segments = tapped.segments();
+        try {
+          SampledRecall.Measured measured = fused.measured(segments, tapped.results(), shape.nprobe());
+          SampledRecall.Sample sample = measured.sample();
+          var shared = jsc.broadcast(segments);
+          SampledRecall.Exact exact = SampledRecall.exact(jsc, shared, sample, null, null, topN, "java", null, true,
+              rule[0], rule[1]);
+          shared.destroy();
+          int[] got = new int[topN];
+          int[] want = new int[topN];
+          float[] gotScores = new float[topN];
+          float[] wantScores = new float[topN];
+          for (int q = 0; q < sample.size(); q++) {
+            String what = "rule " + java.util.Arrays.toString(rule) + ", query " + sample.ids()[q];
+            assertThat(sample.ids()[q]).isEqualTo(drawn.get(q).id());
+            assertThat(sample.items()[q]).isEqualTo(Integer.parseInt(sample.ids()[q].substring(5)));
+            int count = measured.exact().top().sorted(q, got, gotScores);
+            assertThat(count).as(what).isEqualTo(exact.top().sorted(q, want, wantScores)).isPositive();
+            assertThat(java.util.Arrays.copyOf(got, count)).as(what).containsExactly(java.util.Arrays.copyOf(want,
+                count));
+            assertThat(java.util.Arrays.copyOf(gotScores, count)).as(what)
+                .containsExactly(java.util.Arrays.copyOf(wantScores, count));
+            for (int k = 0; k < count; k++) {
+              assertThat(measured.exact().listsOf().get(got[k])).as(what).containsExactly(exact.listsOf().get(got[k]));
+            }
+            ListSegments.Ids ids = segments.readIds(sample.segments()[q]);
+            assertThat(ids.ids()[sample.rows()[q]]).as(what).isEqualTo(sample.ids()[q]);
+            assertThat(ids.replicas()[sample.rows()[q]]).as(what).isZero();
+            int[] stored = segments.read(sample.segments()[q]).probes();
+            assertThat(java.util.Arrays.copyOfRange(sample.probes(), 3 * q, 3 * q + 3)).as(what)
+                .containsExactly(java.util.Arrays.copyOfRange(stored, 3 * sample.rows()[q], 3 * sample.rows()[q] + 3));
+          }
+        } finally {
+          segments.delete();
+        }
+      }
+    } finally {
+      sharedNames.destroy();
+      ItemNumbers.forgetNumbers();
+    }
+  }
+
+  /**
+   * The recall draw keeps the rows of smallest key whichever task saw them and in whatever order; another seed
+   * draws other rows.
+   */
+  @Test
+  void theRecallDrawDoesNotDependOnPartitionsOrOrder() {
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      ids.add("id-" + i);
+    }
+    List<String> one = drawIds(ids, 1, 7);
+    java.util.Collections.shuffle(ids, new java.util.Random(2));
+    assertThat(drawIds(ids, 4, 7)).isEqualTo(one).hasSize(50).doesNotHaveDuplicates();
+    assertThat(drawIds(ids, 4, 8)).isNotEqualTo(one).hasSize(50);
+    assertThat(drawIds(ids.subList(0, 30), 3, 7)).hasSize(30);   // fewer rows than the sample: all of them
+  }
+
+  private static List<String> drawIds(List<String> ids, int tasks, long seed) {
+    SampledRecall.Draw draw = new SampledRecall.Draw(50, seed);
+    List<SampledRecall.Draw> parts = new java.util.ArrayList<>();
+    for (int t = 0; t < tasks; t++) {
+      parts.add(draw.copy());
+    }
+    for (int i = 0; i < ids.size(); i++) {
+      parts.get(i % tasks).offer(ids.get(i), org.apache.spark.sql.catalyst.expressions.UnsafeArrayData
+          .fromPrimitiveArray(new float[] {1, i}), new String[0]);
+    }
+    List<SampledRecall.Drawn> all = new java.util.ArrayList<>();
+    parts.forEach(p -> all.addAll(p.rows()));
+    return draw.smallest(all).stream().map(SampledRecall.Drawn::id).toList();
   }
 
   @Test
