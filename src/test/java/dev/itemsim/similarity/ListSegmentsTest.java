@@ -73,6 +73,42 @@ class ListSegmentsTest {
     }
   }
 
+  /**
+   * The lists a segment's query rows probe and how many rows probe each, over the first {@code used} of their
+   * stored probes, rows that do not rank (−1) left out: by brute force, for list numbers both dense (counted in
+   * an array) and sparse (sorted).
+   */
+  @Test
+  void probedListsAreCountedOverTheProbesUsed() {
+    java.util.Random random = new java.util.Random(9);
+    for (int lists : new int[] {5, 300, 50_000_000}) {
+      int rows = 40;
+      int stored = 4;
+      int[] probes = new int[rows * stored];
+      for (int r = 0; r < rows; r++) {
+        for (int k = 0; k < stored; k++) {
+          probes[r * stored + k] = r % 7 == 3 ? -1 : random.nextInt(lists);
+        }
+      }
+      for (int used = 1; used <= stored; used++) {
+        Map<Integer, Integer> expected = new java.util.TreeMap<>();
+        for (int r = 0; r < rows; r++) {
+          for (int k = 0; k < used; k++) {
+            if (probes[r * stored + k] >= 0) {
+              expected.merge(probes[r * stored + k], 1, Integer::sum);
+            }
+          }
+        }
+        ListSegments.Probed probed = ListSegments.Probed.count(probes, rows, stored, used);
+        Map<Integer, Integer> got = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < probed.lists().length; i++) {
+          got.put(probed.lists()[i], probed.counts()[i]);
+        }
+        assertThat(got).as("lists %d, used %d", lists, used).containsExactlyEntriesOf(expected);
+      }
+    }
+  }
+
   /** Picking rows by seeking reads exactly the rows asked for, filter values included. */
   @Test
   void pickedRowsAreTheRowsAskedFor() {
