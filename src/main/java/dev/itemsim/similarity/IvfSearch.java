@@ -44,7 +44,10 @@ import scala.Tuple2;
  *   <li><b>Number</b>: corpus items get their position in id order, so ties go to the lower id as in exact
  *       search: up to {@link #idsOnDriverUpTo} items the training pass gathers the ids, the driver sorts them and
  *       the layout numbers its rows by that broadcast array; above it the executors sort only ids
- *       ({@link ItemNumbers#assign}) and the driver holds no per-item data.
+ *       ({@link ItemNumbers#assign}) and the driver holds no per-item data. Searching one catalogue numbered
+ *       as written, the training pass also draws the recall sample ({@link SampledRecall.Draw}) and the list
+ *       writers compute its exact lists as they write each segment ({@link SampledRecall.Fused}): the next two
+ *       steps then read no list for them.
  *   <li><b>Choose nprobe</b> (auto): the exact top-N of a random sample of queries against the whole corpus,
  *       and the lists its neighbours are stored in, give the recall@N every nprobe up to {@code maxNprobe}
  *       would reach on the sample ({@link SampledRecall#curve}); the search uses the smallest reaching
@@ -54,8 +57,9 @@ import scala.Tuple2;
  *       kernel, candidate test and top-N lists as exact search, list segment by list segment, in tasks of
  *       bounded work ({@link IvfPlan}, {@link IvfTaskRunner}); partial lists are merged per query segment.
  *   <li><b>Measure</b>: the exact top-N of a random sample of queries against the whole corpus (auto: the
- *       half of its sample that did not choose nprobe; otherwise computed now by {@link SampledRecall}, a
- *       segment skipped for a query when no row of it can reach the query's approximate N-th score) gives
+ *       half of its sample that did not choose nprobe; otherwise measured as the lists were written, or
+ *       computed now by {@link SampledRecall}, a segment skipped for a query when no row of it can reach the
+ *       query's approximate N-th score) gives
  *       recall@N of the approximate lists; below {@code minRecall} the search fails
  *       ({@link RecallBelowMinimumException}) or warns.
  * </ol>
