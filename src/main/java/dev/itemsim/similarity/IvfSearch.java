@@ -447,7 +447,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     boolean fuse = self && idsOnDriver && options.recallSample() > 0;
     CoarseQuantizer.Scan scan = CoarseQuantizer.scan(corpus, corpusCount, sampleSize, options.seed(), idsOnDriver,
         new CoarseQuantizer.RowDump(scanned.toString(), filters, run.blockSize()),
-        fuse ? new SampledRecall.Draw(options.recallSample(), options.seed() + 1L) : null);
+        fuse ? new SampledRecall.Draw(options.recallSample(), options.seed() + 1L, corpusCount) : null);
     ListSegments scannedRows = scan.rows();
     cleanup.add(scannedRows::delete);
     int dim = scan.dim();
@@ -470,8 +470,13 @@ public record IvfSearch(Options options) implements SearchMethod {
       names = jsc.broadcast(sorted);
       cleanup.add(names::destroy);
       cleanup.add(ItemNumbers::forgetNumbers);  // the driver's copy (local mode: the executors' too)
-      fused = fuse ? new SampledRecall.Fused(scan.drawn(), dim, sorted, run.topN(), run.kernelName(), run.usage(),
-          run.same(), run.exclude()) : null;
+      boolean drawn = scan.drawn().size() == Math.min(options.recallSample(), corpusCount);
+      if (fuse && !drawn) {  // fewer keys fell under the draw's bound than it samples: rare, see Draw
+        LOG.info("The scan drew {} of the {} sampled queries: their exact lists come from a pass of their own",
+            scan.drawn().size(), Math.min(options.recallSample(), corpusCount));
+      }
+      fused = fuse && drawn ? new SampledRecall.Fused(scan.drawn(), dim, sorted, run.topN(), run.kernelName(),
+          run.usage(), run.same(), run.exclude()) : null;
     }
     scan = null;  // the sample and the id list are not needed any more: the driver lets them go before the layout
     ListSegments.Shape corpusShape = new ListSegments.Shape(dim, self ? storedProbes : 0, assignments, filters);

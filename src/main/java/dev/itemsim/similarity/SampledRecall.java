@@ -300,31 +300,52 @@ final class SampledRecall {
    * smallest keys ({@link #key}: the id hashed with {@code seed}, ties to the lower id), a random sample of the
    * distinct ids that does not depend on how the rows are partitioned or ordered. Each scan task keeps its own
    * smallest ({@link #copy}, {@link #offer}, {@link #rows}), the driver the smallest of all ({@link #smallest}).
+   * Of {@code rows} rows, a task keeps only keys below the share {@code (size + 6·√size + 16) / rows} of the key
+   * range, so the driver receives about that many rows whatever the number of tasks; fewer than {@code size}
+   * fall under it with a probability below 10⁻⁹, and {@link #smallest} then returns fewer.
    */
   static final class Draw implements Serializable {
     private final int size;
     private final long seed;
+    private final long bound;
     private transient java.util.PriorityQueue<Drawn> kept;  // the largest key at the head
 
-    Draw(int size, long seed) {
+    /** @param rows the rows the scan will offer (the corpus count) */
+    Draw(int size, long seed, long rows) {
+      this(keyBound(size, rows), size, seed);
+    }
+
+    private Draw(long bound, int size, long seed) {
       if (size < 1) {
         throw new IllegalArgumentException("A recall sample holds at least one row: " + size);
       }
       this.size = size;
       this.seed = seed;
+      this.bound = bound;
     }
 
-    /** An empty draw of the same size and seed, for one task. */
+    private static long keyBound(int size, long rows) {
+      double share = (size + 6 * Math.sqrt(size) + 16) / Math.max(1, rows);
+      return share >= 1 ? Long.MAX_VALUE : (long) (share * 0x1p63);
+    }
+
+    /** An empty draw of the same size, seed and key bound, for one task. */
     Draw copy() {
-      return new Draw(size, seed);
+      return new Draw(bound, size, seed);
     }
 
-    /** Keeps the row when its key is among the {@code size} smallest offered to this draw. */
+    /**
+     * Keeps the row when its key is among the {@code size} smallest offered to this draw; its filter values as
+     * the list files store them (blank as missing).
+     */
     void offer(String id, org.apache.spark.sql.catalyst.util.ArrayData vector, String[] values) {
+      long key = key(id, seed);
+      if (key > bound) {
+        return;
+      }
       if (kept == null) {
         kept = new java.util.PriorityQueue<>(size, BY_KEY.reversed());
       }
-      long key = key(id, seed);
       if (kept.size() == size) {
         Drawn largest = kept.peek();
         if (key > largest.key() || key == largest.key() && CollectedItems.compareIds(id, largest.id()) >= 0) {
@@ -332,7 +353,11 @@ final class SampledRecall {
         }
         kept.poll();
       }
-      kept.add(new Drawn(key, id, CollectedItems.floats(vector, id), values.clone()));
+      String[] stored = new String[values.length];
+      for (int k = 0; k < values.length; k++) {
+        stored[k] = values[k] == null || values[k].isBlank() ? null : values[k];
+      }
+      kept.add(new Drawn(key, id, CollectedItems.floats(vector, id), stored));
     }
 
     /** The rows kept so far. */
@@ -350,7 +375,10 @@ final class SampledRecall {
     }
   }
 
-  /** A 64-bit key of {@code id} under {@code seed}: FNV-1a over its characters, mixed with the seed (SplitMix64). */
+  /**
+   * A 63-bit key of {@code id} under {@code seed} (never negative): FNV-1a over its characters, mixed with the seed
+   * (SplitMix64's finaliser).
+   */
   static long key(String id, long seed) {
     long h = 0xcbf29ce484222325L;
     for (int i = 0; i < id.length(); i++) {
@@ -359,7 +387,7 @@ final class SampledRecall {
     long z = h + seed * 0x9e3779b97f4a7c15L;
     z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
     z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-    return z ^ (z >>> 31);
+    return (z ^ (z >>> 31)) >>> 1;
   }
 
   /** The recall sample and its exact lists, measured while the corpus lists were written ({@link Fused}). */
@@ -373,6 +401,8 @@ final class SampledRecall {
    * each sampled item's query row went and the lists it probes ({@link #measured}).
    */
   static final class Fused implements ListSegments.Tap {
+    /** Rows' lists a writer task holds before trimming them to its partial lists' rows; 0: its default. Tests lower it. */
+    static volatile int trimListsAbove = 0;
     private final float[] vectors;
     private final int dim;
     private final int[] items;
@@ -435,6 +465,8 @@ final class SampledRecall {
       private final float[] product = IvfScan.productBuffer();
       private final int[] all = java.util.stream.IntStream.range(0, ids.length).toArray();
       private Map<String, Integer> sampled;
+      /** Rows' lists held before those of rows out of the partial lists are let go. */
+      private final int trimAt = trimListsAbove > 0 ? trimListsAbove : 4 * ids.length * topN + 65_536;
 
       @Override
       public void written(ListSegment c, String[] rowIds, String path) {
@@ -460,6 +492,9 @@ final class SampledRecall {
             found.add(new Found(q, path, r, java.util.Arrays.copyOfRange(c.probes(), r * c.nprobe(),
                 (r + 1) * c.nprobe())));
           }
+        }
+        if (listsOf.size() > trimAt) {  // a row out of the partial lists now never enters them again
+          listsOf.keySet().retainAll(listed(top));
         }
       }
 

@@ -111,7 +111,7 @@ class SampledRecallTest {
     for (int i = 0; i < items; i++) {
       names[i] = String.format("item-%03d", i);
       vectors[i] = i % 10 == 9 ? vectors[i - 1].clone() : randomVector(random, dim, null, 0);  // ties
-      values[i] = i % 4 == 0 ? null : "v" + random.nextInt(3);
+      values[i] = i % 4 == 0 ? null : i % 4 == 1 && i % 3 == 0 ? (i % 2 == 0 ? "" : " ") : "v" + random.nextInt(3);
       int first = random.nextInt(lists);
       int[] stored = {first, (first + 1 + random.nextInt(lists - 1)) % lists};
       int[] probes = {first, (first + 2) % lists, (first + 4) % lists};
@@ -122,7 +122,7 @@ class SampledRecallTest {
     }
     java.util.Collections.shuffle(rows, random);
     var sharedNames = jsc.broadcast(names);
-    SampledRecall.Draw draw = new SampledRecall.Draw(40, 3);
+    SampledRecall.Draw draw = new SampledRecall.Draw(40, 3, items);
     SampledRecall.Draw[] tasks = {draw.copy(), draw.copy()};
     for (int i = 0; i < items; i++) {
       tasks[i % 2].offer(names[i], org.apache.spark.sql.catalyst.expressions.UnsafeArrayData.fromPrimitiveArray(
@@ -135,7 +135,8 @@ class SampledRecallTest {
     int topN = 5;
     int dir = 0;
     try {
-      for (int[] rule : new int[][] {{-1, -1}, {0, -1}, {-1, 0}}) {
+      for (int[] rule : new int[][] {{-1, -1}, {0, -1}, {-1, 0}, {0, -1}}) {
+        SampledRecall.Fused.trimListsAbove = dir == 3 ? 10 : 0;  // the last run trims the rows' lists as it goes
         SampledRecall.Fused fused = new SampledRecall.Fused(drawn, dim, names, topN, "java", null, rule[0], rule[1]);
         ListSegments.Tapped tapped = ListSegments.write(jsc.parallelizePairs(rows, 3), 2, 16, shape,
             scratch.resolve("lists-" + dir++).toString(), jsc.hadoopConfiguration(), sharedNames, fused);
@@ -166,6 +167,8 @@ class SampledRecallTest {
             }
             ListSegments.Ids ids = segments.readIds(sample.segments()[q]);
             assertThat(ids.ids()[sample.rows()[q]]).as(what).isEqualTo(sample.ids()[q]);
+            assertThat(sample.values()[0][q]).as(what + ": values as stored (blank as missing)").isEqualTo(
+                segments.readRows(sample.segments()[q], new int[] {sample.rows()[q]}).values()[0][0]);
             assertThat(ids.replicas()[sample.rows()[q]]).as(what).isZero();
             int[] stored = segments.read(sample.segments()[q]).probes();
             assertThat(java.util.Arrays.copyOfRange(sample.probes(), 3 * q, 3 * q + 3)).as(what)
@@ -176,6 +179,7 @@ class SampledRecallTest {
         }
       }
     } finally {
+      SampledRecall.Fused.trimListsAbove = 0;
       sharedNames.destroy();
       ItemNumbers.forgetNumbers();
     }
@@ -198,8 +202,30 @@ class SampledRecallTest {
     assertThat(drawIds(ids.subList(0, 30), 3, 7)).hasSize(30);   // fewer rows than the sample: all of them
   }
 
+  /**
+   * Told how many rows it will see, each task keeps only keys below a bound: the driver gets about the sample's
+   * size in all, not the sample's size from every task, and the same rows as without the bound.
+   */
+  @Test
+  void aBoundedDrawSendsFewRowsAndTheSameSample() {
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 20_000; i++) {
+      ids.add("item-" + i);
+    }
+    List<SampledRecall.Drawn> sent = new java.util.ArrayList<>();
+    List<String> bounded = drawIds(ids, 8, 5, ids.size(), sent);
+    assertThat(bounded).hasSize(50).isEqualTo(drawIds(ids, 8, 5, 1, new java.util.ArrayList<>()));
+    assertThat(sent.size()).isBetween(50, 200);
+  }
+
   private static List<String> drawIds(List<String> ids, int tasks, long seed) {
-    SampledRecall.Draw draw = new SampledRecall.Draw(50, seed);
+    return drawIds(ids, tasks, seed, 1, new java.util.ArrayList<>());
+  }
+
+  /** The ids a draw of 50 over {@code tasks} tasks picks, told of {@code rows} rows; {@code sent}: what the tasks kept. */
+  private static List<String> drawIds(List<String> ids, int tasks, long seed, long rows,
+      List<SampledRecall.Drawn> sent) {
+    SampledRecall.Draw draw = new SampledRecall.Draw(50, seed, rows);
     List<SampledRecall.Draw> parts = new java.util.ArrayList<>();
     for (int t = 0; t < tasks; t++) {
       parts.add(draw.copy());
@@ -208,9 +234,8 @@ class SampledRecallTest {
       parts.get(i % tasks).offer(ids.get(i), org.apache.spark.sql.catalyst.expressions.UnsafeArrayData
           .fromPrimitiveArray(new float[] {1, i}), new String[0]);
     }
-    List<SampledRecall.Drawn> all = new java.util.ArrayList<>();
-    parts.forEach(p -> all.addAll(p.rows()));
-    return draw.smallest(all).stream().map(SampledRecall.Drawn::id).toList();
+    parts.forEach(p -> sent.addAll(p.rows()));
+    return draw.smallest(sent).stream().map(SampledRecall.Drawn::id).toList();
   }
 
   @Test
