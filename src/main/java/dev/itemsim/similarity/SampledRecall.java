@@ -300,9 +300,9 @@ final class SampledRecall {
    * smallest keys ({@link #key}: the id hashed with {@code seed}, ties to the lower id), a random sample of the
    * distinct ids that does not depend on how the rows are partitioned or ordered. Each scan task keeps its own
    * smallest ({@link #copy}, {@link #offer}, {@link #rows}), the driver the smallest of all ({@link #smallest}).
-   * Of {@code rows} rows, a task keeps only keys below the share {@code (size + 6·√size + 16) / rows} of the key
+   * Of {@code rows} rows, a task keeps only keys below the share {@code (size + 8·√size + 32) / rows} of the key
    * range, so the driver receives about that many rows whatever the number of tasks; fewer than {@code size}
-   * fall under it with a probability below 10⁻⁹, and {@link #smallest} then returns fewer.
+   * fall under it with a probability below 10⁻⁸ (Chernoff's bound), and {@link #smallest} then returns fewer.
    */
   static final class Draw implements Serializable {
     private final int size;
@@ -325,7 +325,7 @@ final class SampledRecall {
     }
 
     private static long keyBound(int size, long rows) {
-      double share = (size + 6 * Math.sqrt(size) + 16) / Math.max(1, rows);
+      double share = (size + 8 * Math.sqrt(size) + 32) / Math.max(1, rows);
       return share >= 1 ? Long.MAX_VALUE : (long) (share * 0x1p63);
     }
 
