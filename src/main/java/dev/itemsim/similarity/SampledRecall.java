@@ -264,11 +264,19 @@ final class SampledRecall {
       scored.add(c);
       float[] vectors = queries == all ? sample.vectors()
           : IvfTaskRunner.Gathered.of(sample.vectors(), sample.dim(), queries).vectors();
-      IvfScan.Check check = (q, cr) -> !(self && sample.items()[q] == c.items()[cr])
-          && IvfScan.filtersAllow(sample.values(), q, c.values(), cr, same, exclude);
-      score(vectors, queries, nearest, c.items(), sample.dim(), kernel, product, top, check);
+      score(vectors, queries, nearest, c.items(), sample.dim(), kernel, product, top,
+          allowed(self ? sample.items() : null, sample.values(), c, same, exclude));
     }
     return new Exact(top, listsOf(top, scored), pairsInReach, pairs);
+  }
+
+  /**
+   * The pairs (sampled query, row of {@code c}) exact search ranks: never the query's own item ({@code items}: the
+   * queries' item numbers; null for queries of another catalogue), and only as the filters allow.
+   */
+  private static IvfScan.Check allowed(int[] items, String[][] values, ListSegment c, int same, int exclude) {
+    return (q, cr) -> !(items != null && items[q] == c.items()[cr])
+        && IvfScan.filtersAllow(values, q, c.values(), cr, same, exclude);
   }
 
   /**
@@ -464,26 +472,24 @@ final class SampledRecall {
       private final MatMulKernel kernel = KernelUsage.select(usage, kernelName);
       private final float[] product = IvfScan.productBuffer();
       private final int[] all = java.util.stream.IntStream.range(0, ids.length).toArray();
-      private Map<String, Integer> sampled;
+      private final Map<String, Integer> sampled = new HashMap<>(2 * ids.length);
       /** Rows' lists held before those of rows out of the partial lists are let go. */
       private final int trimAt = trimListsAbove > 0 ? trimListsAbove : 4 * ids.length * topN + 65_536;
 
+      Scoring() {
+        for (int q = 0; q < ids.length; q++) {
+          sampled.put(ids[q], q);
+        }
+      }
+
       @Override
       public void written(ListSegment c, String[] rowIds, String path) {
-        if (sampled == null) {
-          sampled = new HashMap<>(2 * ids.length);
-          for (int q = 0; q < ids.length; q++) {
-            sampled.put(ids[q], q);
-          }
-        }
         int[] nearestRows = nearestListRows(c);
         if (nearestRows.length == 0 || ids.length == 0) {
           return;
         }
         IvfTaskRunner.Gathered nearest = IvfTaskRunner.Gathered.of(c, nearestRows);
-        IvfScan.Check check = (q, cr) -> items[q] != c.items()[cr]
-            && IvfScan.filtersAllow(values, q, c.values(), cr, same, exclude);
-        score(vectors, all, nearest, c.items(), dim, kernel, product, top, check);
+        score(vectors, all, nearest, c.items(), dim, kernel, product, top, allowed(items, values, c, same, exclude));
         int a = c.assignments();
         for (int r : nearestRows) {
           listsOf.put(c.items()[r], java.util.Arrays.copyOfRange(c.lists(), r * a, (r + 1) * a));
