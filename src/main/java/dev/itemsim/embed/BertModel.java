@@ -191,13 +191,14 @@ final class BertModel implements AutoCloseable {
     x = drop(normalize(x, "embeddings.LayerNorm"), dropout);
     // 0 where a key is a token, the lowest value where it is padding: added to the attention scores
     NDArray bias = mask.toType(dtype, false).sub(1).mul(-lowest).reshape(b, 1, 1, seqLen);
+    NDArray scaling = constant(batch, scale, dtype);
     for (int l = 0; l < config.layers(); l++) {
       String p = layer(l);
       NDList qkv = x.matMul(param(p + QKV + ".weight")).addi(param(p + QKV + ".bias")).split(3, 2);
       NDArray q = qkv.get(0).reshape(b, seqLen, heads, dh).transpose(0, 2, 1, 3);
       NDArray k = qkv.get(1).reshape(b, seqLen, heads, dh).transpose(0, 2, 3, 1);
       NDArray v = qkv.get(2).reshape(b, seqLen, heads, dh).transpose(0, 2, 1, 3);
-      NDArray probabilities = drop(q.matMul(k).muli(scale).addi(bias).softmax(-1), dropout);
+      NDArray probabilities = drop(q.matMul(k).muli(scaling).addi(bias).softmax(-1), dropout);
       NDArray context = probabilities.matMul(v).transpose(0, 2, 1, 3).reshape(b, seqLen, h);
       NDArray attended = drop(context.matMul(param(p + "attention.output.dense.weight"))
           .addi(param(p + "attention.output.dense.bias")), dropout);
@@ -223,8 +224,19 @@ final class BertModel implements AutoCloseable {
       NDArray weights = mask.toType(hidden.getDataType(), false).expandDims(2);
       pooled = hidden.mul(weights).sum(new int[] {1}).div(weights.sum(new int[] {1}).maximum(1));
     }
-    NDArray norm = pooled.square().sum(new int[] {1}, true).sqrt().maximum(1e-12);
+    NDArray norm = pooled.square().sum(new int[] {1}, true).sqrt()
+        .maximum(constant(pooled.getManager(), 1e-12, pooled.getDataType()));
     return pooled.div(norm);
+  }
+
+  /**
+   * A scalar array of {@code value} made by PyTorch itself, in {@code arrays}. Graph code uses it instead of
+   * passing host numbers ({@code x.mul(20)}): DJL wraps those around a Java direct buffer and closes it right
+   * after the operation, but autograd keeps the operand for the backward pass, so a garbage collection in
+   * between would free memory the backward still reads.
+   */
+  static NDArray constant(NDManager arrays, double value, DataType type) {
+    return arrays.full(new Shape(), (float) value, type);
   }
 
   private NDArray param(String name) {

@@ -217,8 +217,14 @@ public final class ContrastiveTrainer implements AutoCloseable {
 
   /** The loss on {@code batch} without dropout, with each parameter's gradient left in place (for checks). */
   double lossWithGradients(Batch batch) {
+    return lossWithGradients(batch, () -> { });
+  }
+
+  /** {@link #lossWithGradients(Batch)}, running {@code betweenForwardAndBackward} once the graph is built. */
+  double lossWithGradients(Batch batch, Runnable betweenForwardAndBackward) {
     try (NDManager arrays = model.newBatchManager(); GradientCollector collector = engine.newGradientCollector()) {
       NDArray value = loss(arrays, batch, 0f);
+      betweenForwardAndBackward.run();
       collector.backward(value);
       return value.toType(DataType.FLOAT64, false).getDouble();
     }
@@ -261,11 +267,12 @@ public final class ContrastiveTrainer implements AutoCloseable {
     int c = Math.toIntExact(candidates.getShape().get(0));
     NDManager arrays = anchors.getManager();
     DataType type = anchors.getDataType();
-    NDArray forward = anchors.matMul(candidates.transpose()).mul(scale).logSoftmax(1)
+    NDArray temperature = BertModel.constant(arrays, scale, type);
+    NDArray forward = anchors.matMul(candidates.transpose()).mul(temperature).logSoftmax(1)
         .mul(arrays.eye(b, c, 0, type)).sum();
-    NDArray backward = positives.matMul(anchors.transpose()).mul(scale).logSoftmax(1)
+    NDArray backward = positives.matMul(anchors.transpose()).mul(temperature).logSoftmax(1)
         .mul(arrays.eye(b, b, 0, type)).sum();
-    return forward.add(backward).div(-2.0 * b);
+    return forward.add(backward).div(BertModel.constant(arrays, -2.0 * b, type));
   }
 
   /** Unit sentence vectors [n, hidden] of {@code texts}, inside the graph. */

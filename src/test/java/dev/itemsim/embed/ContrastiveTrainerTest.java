@@ -131,6 +131,53 @@ class ContrastiveTrainerTest {
     }
   }
 
+  /**
+   * DJL's PyTorch engine wraps an array made from host numbers (a scalar operand such as {@code x.mul(20)}) around
+   * a Java direct buffer, and autograd keeps such an operand for the backward pass. If the graph held one whose
+   * Java side was closed, a garbage collection between forward and backward would free its memory, and the
+   * backward would read whatever the allocator wrote there (a failure seen once in CI as an infinite gradient).
+   */
+  @Test
+  void gradientsAreTheSameWhenTheGarbageCollectorRunsBetweenForwardAndBackward() throws Exception {
+    Path folder = tinyBert(11);
+    ContrastiveTrainer.Options noDropout = options(1e-3, 1, 0, 1);
+    Map<String, float[]> quiet = gradients(folder, noDropout, () -> { });
+    Map<String, float[]> collected = gradients(folder, noDropout, ContrastiveTrainerTest::collectGarbage);
+    assertThat(collected.keySet()).isEqualTo(quiet.keySet());
+    quiet.forEach((name, g) -> assertThat(collected.get(name)).as(name).containsExactly(g));
+  }
+
+  private static Map<String, float[]> gradients(Path folder, ContrastiveTrainer.Options options, Runnable between) {
+    try (ContrastiveTrainer trainer = ContrastiveTrainer.open(settings(folder), options)) {
+      trainer.lossWithGradients(BATCH, between);
+      Map<String, float[]> out = new java.util.LinkedHashMap<>();
+      trainer.model().parameters().forEach((name, p) -> {
+        try (NDArray g = p.getGradient()) {
+          out.put(name, g.toFloatArray());
+        }
+      });
+      return out;
+    }
+  }
+
+  /** Collects garbage until the JVM's count of direct buffers stops falling (their memory is freed by then). */
+  private static void collectGarbage() {
+    java.lang.management.BufferPoolMXBean direct = java.lang.management.ManagementFactory
+        .getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class).stream()
+        .filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow();
+    long before = Long.MAX_VALUE;
+    for (int round = 0; round < 20 && direct.getCount() < before; round++) {
+      before = direct.getCount();
+      System.gc();
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
   @Test
   void theLearningRateWarmsUpLinearlyThenDecaysToZero() {
     float[] expected = {0.5f, 1f, 1f, 0.875f, 0.75f, 0.625f, 0.5f, 0.375f, 0.25f, 0.125f, 0f};
