@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The engine-independent half of a sentence encoder: texts are tokenised once with the model's HuggingFace
@@ -22,6 +23,23 @@ abstract class BatchingEncoder implements SentenceEncoder {
     this.settings = settings;
     this.pooling = settings.pooling() != null ? settings.pooling() : files.pooling();
     this.tokenizer = tokenizer(files, settings.maxTokens());
+  }
+
+  /**
+   * {@code build.get()}, closing {@code model} when it fails: for factories whose result would own the model
+   * (its constructor builds the tokenizer, which can fail on a malformed tokenizer.json).
+   */
+  static <T> T owning(AutoCloseable model, Supplier<T> build) {
+    try {
+      return build.get();
+    } catch (RuntimeException | Error e) {
+      try {
+        model.close();
+      } catch (Exception cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
   }
 
   /**

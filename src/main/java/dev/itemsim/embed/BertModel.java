@@ -44,6 +44,15 @@ final class BertModel implements AutoCloseable {
     this.config = config;
     this.dtype = dtype;
     this.manager = NDManager.newBaseManager(device, DjlRuntime.PYTORCH);
+    try {
+      copy(source);
+    } catch (RuntimeException | Error e) {
+      manager.close();  // the parameters copied so far
+      throw e;
+    }
+  }
+
+  private void copy(BertWeights source) {
     int h = config.hiddenSize();
     int ff = config.intermediateSize();
     put("embeddings.word_embeddings.weight", source.tensor("embeddings.word_embeddings.weight",

@@ -9,12 +9,16 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.optimizer.AdamW;
 import ai.djl.training.tracker.Tracker;
 import dev.itemsim.InvalidInputException;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,8 +93,8 @@ public final class ContrastiveTrainer implements AutoCloseable {
   private final HuggingFaceTokenizer tokenizer;
   private final Pooling pooling;
   private final Engine engine;
-  private final Optimizer decayed;
-  private final Optimizer undecayed;
+  private final StatefulAdamW decayed;
+  private final StatefulAdamW undecayed;
   private long tokens;
   private int steps;
   private int plannedSteps;
@@ -140,12 +144,49 @@ public final class ContrastiveTrainer implements AutoCloseable {
     BertModel model = BertModel.load(config, weights, device, dtype);
     LOG.info("Fine-tuning {} on {} ({} layers, hidden {}, {} parameters)", settings.model(), device, config.layers(),
         config.hiddenSize(), model.parameters().values().stream().mapToLong(NDArray::size).sum());
-    return new ContrastiveTrainer(settings, files, options, model);
+    return BatchingEncoder.owning(model, () -> new ContrastiveTrainer(settings, files, options, model));
   }
 
-  private Optimizer adamW(float weightDecay) {
+  private StatefulAdamW adamW(float weightDecay) {
     Tracker schedule = this::learningRate;
-    return Optimizer.adamW().optLearningRateTracker(schedule).optWeightDecays(weightDecay).build();
+    return new StatefulAdamW(AdamW.builder().optLearningRateTracker(schedule).optWeightDecays(weightDecay));
+  }
+
+  /**
+   * DJL's AdamW, remembering its moment arrays so that {@link #close} can free them: DJL detaches them from
+   * every manager and nothing else frees them (two arrays the size of each parameter, per trainer).
+   */
+  static final class StatefulAdamW extends AdamW implements AutoCloseable {
+    private final Set<NDArray> states = Collections.newSetFromMap(new IdentityHashMap<>());
+
+    StatefulAdamW(AdamW.Builder builder) {
+      super(builder);
+    }
+
+    @Override
+    protected NDArray withDefaultState(Map<String, Map<Device, NDArray>> state, String key, Device device,
+        Function<String, NDArray> defaultFunction) {
+      NDArray array = super.withDefaultState(state, key, device, defaultFunction);
+      synchronized (states) {
+        states.add(array);
+      }
+      return array;
+    }
+
+    /** The moment arrays created so far. */
+    List<NDArray> states() {
+      synchronized (states) {
+        return List.copyOf(states);
+      }
+    }
+
+    @Override
+    public void close() {
+      synchronized (states) {
+        states.forEach(NDArray::close);
+        states.clear();
+      }
+    }
   }
 
   /**
@@ -361,7 +402,16 @@ public final class ContrastiveTrainer implements AutoCloseable {
 
   @Override
   public void close() {
+    decayed.close();
+    undecayed.close();
     model.close();
     tokenizer.close();
+  }
+
+  /** The optimisers' moment arrays (freed by {@link #close}). */
+  List<NDArray> optimizerStates() {
+    List<NDArray> out = new java.util.ArrayList<>(decayed.states());
+    out.addAll(undecayed.states());
+    return out;
   }
 }

@@ -35,12 +35,14 @@ final class GraphEncoder extends BatchingEncoder {
 
   /** ONNX Runtime (CPU build) on the model's ONNX graph. */
   static GraphEncoder onnxRuntime(EncoderSettings settings, ModelFiles files) {
-    return new GraphEncoder(settings, files, load(settings, "OnnxRuntime", files.onnx(), Device.cpu()));
+    ZooModel<NDList, NDList> model = load(settings, "OnnxRuntime", files.onnx(), Device.cpu());
+    return owning(model, () -> new GraphEncoder(settings, files, model));
   }
 
   /** PyTorch on the model's TorchScript module. */
   static GraphEncoder torchScript(EncoderSettings settings, ModelFiles files, Device device) {
-    return new GraphEncoder(settings, files, load(settings, "PyTorch", files.torchScript(), device));
+    ZooModel<NDList, NDList> model = load(settings, "PyTorch", files.torchScript(), device);
+    return owning(model, () -> new GraphEncoder(settings, files, model));
   }
 
   private static ZooModel<NDList, NDList> load(EncoderSettings settings, String engine, Path file, Device device) {

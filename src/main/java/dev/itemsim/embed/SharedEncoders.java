@@ -69,20 +69,25 @@ public final class SharedEncoders {
 
     @Override
     public Encoded encode(List<String> texts) {
+      return underReadLock(() -> encoder.encode(texts));
+    }
+
+    /** Under the read lock too: before the first encode call, the dimension is found by encoding a text. */
+    @Override
+    public int dimension() {
+      return underReadLock(encoder::dimension);
+    }
+
+    private <T> T underReadLock(java.util.function.Supplier<T> call) {
       lock.readLock().lock();
       try {
         if (closed) {
           throw new IllegalStateException("The encoder is closed: this JVM is shutting down");
         }
-        return encoder.encode(texts);
+        return call.get();
       } finally {
         lock.readLock().unlock();
       }
-    }
-
-    @Override
-    public int dimension() {
-      return encoder.dimension();
     }
 
     @Override

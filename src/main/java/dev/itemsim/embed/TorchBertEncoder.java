@@ -34,13 +34,15 @@ final class TorchBertEncoder extends BatchingEncoder {
     LOG.info("Loaded {} into the PyTorch BERT encoder on {} ({} layers, hidden {}, {} heads, {}) in {} ms",
         settings.model(), device, config.layers(), config.hiddenSize(), config.heads(), dtype,
         (System.nanoTime() - start) / 1_000_000);
-    return new TorchBertEncoder(settings, files, model);
+    return owning(model, () -> new TorchBertEncoder(settings, files, model));
   }
 
   /** An encoder over weights held in memory (e.g. a snapshot taken while fine-tuning); it owns {@code model}. */
   static TorchBertEncoder of(EncoderSettings settings, ModelFiles files, BertModel model) {
-    checkLength(settings, model.config());
-    return new TorchBertEncoder(settings, files, model);
+    return owning(model, () -> {
+      checkLength(settings, model.config());
+      return new TorchBertEncoder(settings, files, model);
+    });
   }
 
   private static void checkLength(EncoderSettings settings, BertConfig config) {

@@ -1,6 +1,7 @@
 package dev.itemsim.embed;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
@@ -175,6 +176,61 @@ class ContrastiveTrainerTest {
         Thread.currentThread().interrupt();
         return;
       }
+    }
+  }
+
+  @Test
+  void closingTheTrainerFreesTheOptimisersMoments() throws Exception {
+    Path folder = tinyBert(12);
+    List<NDArray> states;
+    int parameters;
+    try (ContrastiveTrainer trainer = ContrastiveTrainer.open(settings(folder), options(1e-3, 2, 0, 1))) {
+      trainer.step(BATCH);
+      trainer.step(BATCH);
+      parameters = trainer.model().parameters().size();
+      states = trainer.optimizerStates();
+      assertThat(states).hasSize(2 * parameters).noneMatch(NDArray::isReleased);
+    }
+    assertThat(states).allMatch(NDArray::isReleased);
+  }
+
+  @Test
+  void aTrainerThatFailsToOpenLeavesNoArraysBehind() throws Exception {
+    Path folder = tinyBert(13);
+    EncoderSettings settings = settings(folder);
+    ModelFiles files = settings.model().resolve();
+    BertWeights good = BertWeights.safetensors(files.safetensors());
+    BertWeights failing = new BertWeights() {
+      @Override
+      public float[] tensor(String name, long... shape) {
+        if (name.startsWith("encoder.layer.1.")) {
+          throw new IllegalStateException("planted: no " + name);
+        }
+        return good.tensor(name, shape);
+      }
+
+      @Override
+      public float[] linear(int layer, String module, int in, int out) {
+        return good.linear(layer, module, in, out);
+      }
+    };
+    int before = systemArrays();
+    assertThatThrownBy(() -> ContrastiveTrainer.open(settings, files, options(1e-3, 1, 0, 1), failing,
+        DataType.FLOAT32)).hasMessageContaining("planted");
+    assertThat(systemArrays()).as("arrays of the half-loaded model").isEqualTo(before);
+
+    Files.writeString(folder.resolve("tokenizer.json"), "{ not json");
+    ModelFiles broken = settings.model().resolve();
+    assertThatThrownBy(() -> ContrastiveTrainer.open(settings, broken, options(1e-3, 1, 0, 1), good,
+        DataType.FLOAT32)).hasMessageContaining("Cannot load tokenizer");
+    assertThat(systemArrays()).as("arrays of a model whose tokenizer failed").isEqualTo(before);
+  }
+
+  /** The arrays of every PyTorch manager (base managers hang off the engine's system manager). */
+  private static int systemArrays() {
+    try (ai.djl.ndarray.NDManager probe = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu(),
+        DjlRuntime.PYTORCH)) {
+      return probe.getParentManager().getManagedArrays().size();
     }
   }
 

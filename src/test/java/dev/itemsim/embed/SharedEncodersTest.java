@@ -96,4 +96,47 @@ class SharedEncodersTest {
       pool.shutdownNow();
     }
   }
+
+  /** A cold encoder finds its dimension by encoding a text: that call holds the guard as an encode call does. */
+  @Test
+  void aDimensionCallKeepsItsModelAndFailsAfterClose() throws Exception {
+    CountDownLatch inCall = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean innerClosed = new AtomicBoolean();
+    SentenceEncoder cold = new SentenceEncoder() {
+      @Override
+      public Encoded encode(List<String> texts) {
+        return new Encoded(new float[][] {{1f, 0f}}, 1, 2);
+      }
+
+      @Override
+      public int dimension() {
+        inCall.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return innerClosed.get() ? -1 : 2;
+      }
+
+      @Override
+      public void close() {
+        innerClosed.set(true);
+      }
+    };
+    SharedEncoders.Guarded guarded = new SharedEncoders.Guarded(cold);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<Integer> call = pool.submit(guarded::dimension);
+      assertThat(inCall.await(10, TimeUnit.SECONDS)).isTrue();
+      guarded.close();
+      assertThat(innerClosed).as("closed under a running dimension call").isFalse();
+      release.countDown();
+      assertThat(call.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+      assertThatThrownBy(guarded::dimension).hasMessageContaining("shutting down");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
