@@ -13,6 +13,22 @@
 
 itemsim_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+# The JVM options spark-submit gives every Spark JVM on Java 17+ (Spark 4.2's
+# org.apache.spark.launcher.JavaModuleOptions; SparkModuleOptionsTest keeps the two lists equal). A JVM that embeds
+# Spark itself (scripts/itemsim run) needs them as much: Kryo, for one, fails without --add-opens java.nio.
+# shellcheck disable=SC2034
+spark_module_options="-XX:+IgnoreUnrecognizedVMOptions --add-modules=jdk.incubator.vector \
+--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED \
+--add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED \
+--add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED \
+--add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED \
+--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED \
+--add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED \
+--add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED \
+--add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED -Dio.netty.tryReflectionSetAccessible=true \
+-Dio.netty.allocator.type=pooled -Dio.netty.handler.ssl.defaultEndpointVerificationAlgorithm=NONE \
+--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED"
+
 _strip_colour() {
   sed 's/\x1b\[[0-9;]*m//g'
 }

@@ -7,7 +7,11 @@ import java.nio.file.Path;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
-/** One local[2] Spark session for the whole test JVM, UI off; and sample titles from sample-data/. */
+/**
+ * One local[2] Spark session for the whole test JVM, UI off, serializing with Kryo as many production clusters do
+ * (with itemsim's registrator, which the jobs install themselves; the integration suite's launched and submitted
+ * jobs keep Spark's default serializer); and sample titles from sample-data/.
+ */
 public final class SparkTestSupport {
   private static SparkSession spark;
 
@@ -23,6 +27,8 @@ public final class SparkTestSupport {
           .config("spark.sql.shuffle.partitions", "4")
           .config("spark.driver.host", "127.0.0.1")
           .config("spark.plugins", dev.itemsim.similarity.NativeBlasPlugin.class.getName())
+          .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+          .config("spark.kryo.registrator", ItemsimKryoRegistrator.class.getName())
           .getOrCreate();
     }
     return spark;

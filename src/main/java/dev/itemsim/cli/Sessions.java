@@ -1,5 +1,6 @@
 package dev.itemsim.cli;
 
+import dev.itemsim.ItemsimKryoRegistrator;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -9,7 +10,10 @@ import java.util.Set;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
-/** Starts (or joins, under spark-submit) the Spark session with the configuration's {@code spark.*} keys. */
+/**
+ * Starts (or joins, under spark-submit) the Spark session with the configuration's {@code spark.*} keys and
+ * itemsim's Kryo registrator ({@link ItemsimKryoRegistrator}).
+ */
 final class Sessions {
   /** Settings whose submitted value (spark-submit {@code --conf}) is extended, not replaced, by the job's. */
   static final Set<String> JAVA_OPTIONS = Set.of("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions");
@@ -18,6 +22,7 @@ final class Sessions {
 
   static SparkSession start(String appName, Map<String, String> sparkSettings) {
     SparkConf conf = configured(new SparkConf(), sparkSettings);
+    ItemsimKryoRegistrator.requireUsable(conf);
     if (!conf.contains("spark.master")) {
       if (System.getProperty("spark.master") == null) {
         throw new dev.itemsim.InvalidInputException("No Spark master: run through `scripts/itemsim run` "
@@ -31,12 +36,13 @@ final class Sessions {
    * {@code submitted} (what spark-submit or system properties set) with the job's {@code spark.*} settings: a
    * job setting replaces a submitted one, except for the JVM options ({@link #JAVA_OPTIONS}), where the job's
    * options not already submitted are added after the submitted ones (a GC log or heap-dump option given to
-   * spark-submit is kept, and so are the job's module and offline flags).
+   * spark-submit is kept, and so are the job's module and offline flags); and itemsim's Kryo registrator after
+   * any listed, so that the job runs whatever {@code spark.serializer} was chosen.
    */
   static SparkConf configured(SparkConf submitted, Map<String, String> sparkSettings) {
     sparkSettings.forEach((key, value) -> submitted.set(key,
         JAVA_OPTIONS.contains(key) && submitted.contains(key) ? joined(submitted.get(key), value) : value));
-    return submitted;
+    return ItemsimKryoRegistrator.install(submitted);
   }
 
   private static String joined(String submitted, String job) {

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.min;
 
 import dev.itemsim.InvalidInputException;
+import dev.itemsim.ItemsimKryoRegistrator;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Column;
@@ -56,6 +57,7 @@ public final class NeighborSearch {
    */
   public static Ranking search(SparkSession spark, Retriever retriever, Options options, Dataset<Row> queries,
       Dataset<Row> corpus, String scratchDir) {
+    ItemsimKryoRegistrator.requireUsable(spark.sparkContext().getConf());
     boolean self = corpus == null || corpus == queries;
     if (options.collapseDuplicateTexts() && !self) {
       throw new InvalidInputException("similarity.collapseDuplicateTexts works on one catalogue; unset "
@@ -81,6 +83,7 @@ public final class NeighborSearch {
   public static IncrementalLists.Outcome searchIncrementally(SparkSession spark, Retriever retriever,
       Options options, Dataset<Row> items, IncrementalLists.State previous, String whyFull,
       IncrementalLists.Options incremental, String scratchDir) {
+    ItemsimKryoRegistrator.requireUsable(spark.sparkContext().getConf());
     Groups groups = options.collapseDuplicateTexts() ? groups(items, options) : null;
     IncrementalLists.Outcome outcome = IncrementalLists.rank(spark, retriever,
         groups == null ? items : groups.representatives(), options.topN(), options.filter(), previous, whyFull,

@@ -2,6 +2,7 @@ package dev.itemsim.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.itemsim.ItemsimKryoRegistrator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.SparkConf;
@@ -36,5 +37,17 @@ class SessionsTest {
     SparkConf conf = Sessions.configured(submitted, Map.of("spark.executor.extraJavaOptions", CLUSTER_PROFILE));
 
     assertThat(conf.get("spark.executor.extraJavaOptions")).isEqualTo(CLUSTER_PROFILE + " -Xlog:gc");
+  }
+
+  @Test
+  void theJobRunsUnderKryoWhateverRegistratorsWereSubmitted() {
+    SparkConf submitted = new SparkConf(false)
+        .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+        .set("spark.kryo.registrator", "com.example.Registrator");
+
+    SparkConf conf = Sessions.configured(submitted, Map.of());
+
+    assertThat(conf.get("spark.kryo.registrator"))
+        .isEqualTo("com.example.Registrator," + ItemsimKryoRegistrator.class.getName());
   }
 }

@@ -64,7 +64,10 @@ class ClusterJobTest {
     JobTestSupport.Result inProcess = JobTestSupport.run(spec, "output.path=" + local);
     assertThat(inProcess.exitCode()).as(inProcess.err()).isZero();
 
-    Launcher.Submission submitted = cluster.submit(dir.resolve("evaluate-cluster.log"), spec, List.of(),
+    // submitted with Kryo, as many clusters run (the sample job above keeps Spark's default serializer): the job
+    // adds its registrator to what spark-submit passes, and the executors load it from the application jar
+    Launcher.Submission submitted = cluster.submit(dir.resolve("evaluate-cluster.log"), spec,
+        List.of("--conf", "spark.serializer=org.apache.spark.serializer.KryoSerializer"),
         List.of("output.path=" + remote));
     assertThat(submitted.await(Duration.ofMinutes(10))).as(submitted.log()).isZero();
 

@@ -96,4 +96,19 @@ class LauncherRunTest {
     assertThat(run.await(Duration.ofMinutes(5))).as(run.log()).isZero();
     SameTables.assertSameSimilarItems(allCores, oneCore, DATE);
   }
+
+  /**
+   * Kryo, as many clusters configure Spark: the job installs its registrator, and writes the tables of the run
+   * with Spark's default serializer (it used to fail on its first task: Kryo cannot write a Java record).
+   */
+  @Test
+  void aRunSerializingWithKryoWritesTheTablesOfTheDefaultOne() {
+    Path kryo = dir.resolve("kryo");
+    Launcher.Submission run = Launcher.start(dir.resolve("kryo.log"), List.of("run", "jobs/similar-items.conf",
+        "--set", "input.path=" + catalog, "--set", "output.path=" + kryo, "--set", "run.date=" + DATE,
+        "--set", "spark.serializer=org.apache.spark.serializer.KryoSerializer"), Map.of());
+    assertThat(run.await(Duration.ofMinutes(5))).as(run.log()).isZero();
+    assertThat(run.log()).doesNotContain("\tat ");
+    SameTables.assertSameSimilarItems(allCores, kryo, DATE);
+  }
 }
