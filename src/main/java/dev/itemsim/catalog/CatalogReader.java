@@ -1,6 +1,7 @@
 package dev.itemsim.catalog;
 
 import dev.itemsim.InvalidInputException;
+import dev.itemsim.StrictReads;
 import java.util.List;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
@@ -36,7 +37,7 @@ public final class CatalogReader {
   public static Dataset<Row> read(SparkSession spark, String path, String format, int csvMaxRecordLines) {
     try {
       return switch (format) {
-        case "parquet" -> spark.read().parquet(path);
+        case "parquet" -> StrictReads.parquet(spark, path);
         case "csv" -> CsvFiles.read(spark, path, csvMaxRecordLines);
         default -> throw new InvalidInputException("input.format = '" + format + "' is not one of parquet, csv");
       };

@@ -2,6 +2,7 @@ package dev.itemsim.cli;
 
 import com.typesafe.config.Config;
 import dev.itemsim.InvalidInputException;
+import dev.itemsim.StrictReads;
 import dev.itemsim.config.ConfigLoader;
 import dev.itemsim.eval.PairFiles;
 import dev.itemsim.job.EvaluateConfig;
@@ -134,7 +135,7 @@ public final class Main implements Runnable {
       java.io.PrintWriter out = spec.commandLine().getOut();
       printSummary(summary, jobConfig, out);
       if (examples > 0) {
-        List<String> sample = spark.read().parquet(jobConfig.output().similarItemsPath(jobConfig.runDate()))
+        List<String> sample = StrictReads.parquet(spark, jobConfig.output().similarItemsPath(jobConfig.runDate()))
             .select("item_id").distinct().orderBy(
                 org.apache.spark.sql.functions.hash(org.apache.spark.sql.functions.col("item_id")))
             .limit(examples).collectAsList().stream().map(r -> r.getString(0)).toList();
@@ -161,7 +162,7 @@ public final class Main implements Runnable {
       }
       out.println("    " + summary.summaryPath());
       if (examples > 0) {
-        List<String> sample = spark.read().parquet(layout.resolve(OutputLayout.matches(jobConfig.runDate()))
+        List<String> sample = StrictReads.parquet(spark, layout.resolve(OutputLayout.matches(jobConfig.runDate()))
                 .toString()).select("left_id").distinct().orderBy("left_id").limit(examples).collectAsList()
             .stream().map(r -> r.getString(0)).toList();
         NeighborTable.printMatches(spark, layout, jobConfig.runDate().toString(), sample, out);

@@ -2,6 +2,7 @@ package dev.itemsim.cli;
 
 import static org.apache.spark.sql.functions.col;
 
+import dev.itemsim.StrictReads;
 import java.io.PrintWriter;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +19,7 @@ final class NeighborTable {
   private NeighborTable() {}
 
   static void print(SparkSession spark, OutputLayout output, String runDate, List<String> itemIds, PrintWriter out) {
-    Dataset<Row> similar = spark.read().parquet(output.similarItemsPath(java.time.LocalDate.parse(runDate)))
+    Dataset<Row> similar = StrictReads.parquet(spark, output.similarItemsPath(java.time.LocalDate.parse(runDate)))
         .filter(col("item_id").isin(itemIds.toArray()))
         .orderBy("item_id", "rank");
     List<Row> rows = similar.collectAsList();
@@ -72,17 +73,18 @@ final class NeighborTable {
   static void printMatches(SparkSession spark, OutputLayout output, String runDate, List<String> leftIds,
       PrintWriter out) {
     java.time.LocalDate date = java.time.LocalDate.parse(runDate);
-    List<Row> rows = spark.read().parquet(output.resolve(OutputLayout.matches(date)).toString())
+    List<Row> rows = StrictReads.parquet(spark, output.resolve(OutputLayout.matches(date)).toString())
         .filter(col("left_id").isin(leftIds.toArray())).orderBy("left_id", "rank").collectAsList();
     Map<String, String> leftTexts = new HashMap<>();
-    for (Row r : spark.read().parquet(output.resolve(OutputLayout.matchLeft(date)).toString())
+    for (Row r : StrictReads.parquet(spark, output.resolve(OutputLayout.matchLeft(date)).toString())
         .filter(col("left_id").isin(leftIds.toArray())).select("left_id", "text").collectAsList()) {
       leftTexts.put(r.getString(0), r.getString(1));
     }
     java.util.Set<String> items = new java.util.HashSet<>();
     rows.forEach(r -> items.add(r.getString(2)));
     Map<String, String> texts = new HashMap<>();
-    for (Row r : spark.read().parquet(output.resolve(OutputLayout.EMBEDDINGS).toString()).select("item_id", "text")
+    for (Row r : StrictReads.parquet(spark, output.resolve(OutputLayout.EMBEDDINGS).toString())
+        .select("item_id", "text")
         .filter(col("item_id").isin(items.toArray())).collectAsList()) {
       texts.put(r.getString(0), r.getString(1));
     }
@@ -112,7 +114,7 @@ final class NeighborTable {
       if (!table.equals(OutputLayout.EMBEDDINGS) && !exists(spark, path)) {
         continue;
       }
-      for (Row r : spark.read().parquet(path).select("item_id", "text")
+      for (Row r : StrictReads.parquet(spark, path).select("item_id", "text")
           .filter(col("item_id").isin(wanted.toArray())).collectAsList()) {
         texts.put(r.getString(0), r.getString(1));
       }

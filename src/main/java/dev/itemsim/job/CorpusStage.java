@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sha2;
 
+import dev.itemsim.StrictReads;
 import dev.itemsim.catalog.CatalogPreparation;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
@@ -234,7 +235,7 @@ final class CorpusStage {
   private Dataset<Row> writeAndReadBack(Dataset<Row> encoded, Path dir) {
     encoded.write().mode("overwrite").option("parquet.block.size", ROW_GROUP_BYTES)
         .option("parquet.enable.dictionary", false).parquet(dir.toString());
-    return spark.read().parquet(dir.toString());
+    return StrictReads.parquet(spark, dir.toString());
   }
 
   private static Dataset<Row> withReused(Dataset<Row> encoded, boolean reused) {

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 
+import dev.itemsim.StrictReads;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.HistoryPreparation;
 import dev.itemsim.embed.Encoders;
@@ -110,7 +111,7 @@ public final class MatchJob {
           }
         });
     summary.pairsWritten(pairs);
-    summary.count("left_rows_matched", spark.read().parquet(matchesDir.toString()).select("left_id").distinct()
+    summary.count("left_rows_matched", StrictReads.parquet(spark, matchesDir.toString()).select("left_id").distinct()
         .count());
     stages.run("publish", "Publish outputs", () -> {
       publisher.commit();
@@ -156,7 +157,7 @@ public final class MatchJob {
         .run(List.of(config.left()), scratchRejects, publisher.scratch("left")).get(0);
     Path rejectedDir = publisher.stage(OutputLayout.matchRejected(config.runDate()));
     stages.run("write-match-rejected", "Write rejected left rows", () -> {
-      Tables.writeMatchRejected(spark.read().parquet(scratchRejects.toString())
+      Tables.writeMatchRejected(StrictReads.parquet(spark, scratchRejects.toString())
           .withColumnRenamed("item_id", "left_id"), rejectedDir);
       return null;
     });

@@ -3,6 +3,7 @@ package dev.itemsim.job;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.itemsim.StrictReads;
 import dev.itemsim.similarity.DriverRows;
 import dev.itemsim.similarity.IncrementalLists;
 import dev.itemsim.similarity.LexicalFeatures;
@@ -114,7 +115,7 @@ final class NeighborState {
     }
     Dataset<Row> lists;
     try {
-      lists = spark.read().parquet(new Path(dir, LISTS).toString());
+      lists = StrictReads.parquet(spark, new Path(dir, LISTS).toString());
       String problem = schemaProblem(lists.schema());
       if (problem != null) {
         return none("the previous run's lists " + problem);
@@ -182,7 +183,7 @@ final class NeighborState {
   }
 
   private static LexicalFeatures.Frequencies readFrequencies(SparkSession spark, Path dir, JsonNode lexical) {
-    List<Row> rows = spark.read().parquet(dir.toString()).orderBy("kind", "feature").collectAsList();
+    List<Row> rows = StrictReads.parquet(spark, dir.toString()).orderBy("kind", "feature").collectAsList();
     int kinds = LexicalFeatures.Frequencies.TOKEN_KINDS;
     List<List<Row>> byKind = new ArrayList<>();
     for (int k = 0; k < kinds; k++) {

@@ -2,6 +2,7 @@ package dev.itemsim.job;
 
 import static org.apache.spark.sql.functions.col;
 
+import dev.itemsim.StrictReads;
 import dev.itemsim.embed.EncoderFingerprint;
 import java.util.Arrays;
 import java.util.List;
@@ -86,7 +87,7 @@ final class PreviousVectors {
     Dataset<Row> all;
     Dataset<Row> matching;
     try {
-      all = spark.read().parquet(table.toString());
+      all = StrictReads.parquet(spark, table.toString());
       String problem = layoutProblem(all);
       if (problem != null) {
         return none(null, "the previous embeddings table " + table + " " + problem);

@@ -3,6 +3,7 @@ package dev.itemsim.job;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
+import dev.itemsim.StrictReads;
 import dev.itemsim.similarity.Ranking;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -46,7 +47,7 @@ final class Tables {
     ranking.rows().withColumn("model", lit(model))
         .repartition(files(queries * 10, ROWS_PER_NEIGHBOR_FILE))
         .write().parquet(dir.toString());
-    return ranking.rows().sparkSession().read().parquet(dir.toString()).count();
+    return StrictReads.parquet(ranking.rows().sparkSession(), dir.toString()).count();
   }
 
   /** {@code left_id, text, embedding} (and the users' {@code history}), in id order. */
@@ -63,7 +64,7 @@ final class Tables {
   /** {@code left_id, rank, item_id, score}; returns the rows written (read back from the files). */
   static long writeMatches(Dataset<Row> matches, long queries, Path dir) {
     matches.coalesce(files(queries * 10, ROWS_PER_NEIGHBOR_FILE)).write().parquet(dir.toString());
-    return matches.sparkSession().read().parquet(dir.toString()).count();
+    return StrictReads.parquet(matches.sparkSession(), dir.toString()).count();
   }
 
   /** {@code reason, left_id, record, source_file}, one file. */

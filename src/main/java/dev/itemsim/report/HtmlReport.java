@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import com.github.mustachejava.DefaultMustacheFactory;
 import com.github.mustachejava.Mustache;
+import dev.itemsim.StrictReads;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.similarity.CollectedItems;
 import dev.itemsim.similarity.ScoreExplainer.Explanation;
@@ -430,7 +431,7 @@ public final class HtmlReport {
   }
 
   private static List<Miss> worstMisses(SparkSession spark, String path) {
-    Dataset<Row> rows = spark.read().parquet(path);
+    Dataset<Row> rows = StrictReads.parquet(spark, path);
     List<Miss> out = new ArrayList<>();
     for (Row r : rows.orderBy(col("expected_rank").isNull().desc(), col("expected_rank").desc(),
         coalesce(col("expected_score"), lit(-2f)).asc(), col("query_id")).limit(MISSES).collectAsList()) {
@@ -449,7 +450,7 @@ public final class HtmlReport {
     if (run.rejected() == null || !exists(spark, run.rejected())) {
       return List.of();
     }
-    Dataset<Row> rows = spark.read().parquet(run.rejected());
+    Dataset<Row> rows = StrictReads.parquet(spark, run.rejected());
     String id = Arrays.asList(rows.columns()).contains("left_id") ? "left_id" : "item_id";
     return rows.orderBy(col("reason"), col(id)).limit(REJECTED).collectAsList().stream()
         .map(r -> new Rejected(r.getString(0), r.isNullAt(1) ? "(none)" : r.getString(1),

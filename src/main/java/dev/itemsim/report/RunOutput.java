@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.itemsim.InvalidInputException;
+import dev.itemsim.StrictReads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -45,7 +46,7 @@ public record RunOutput(String kind, String root, String runDate, String lists, 
    * The lists as {@code query_id, rank, item_id, score}, whichever job wrote them.
    */
   public Dataset<Row> lists(SparkSession spark) {
-    Dataset<Row> rows = spark.read().parquet(lists);
+    Dataset<Row> rows = StrictReads.parquet(spark, lists);
     return isMatch()
         ? rows.select(col("left_id").as("query_id"), col("rank"), col("item_id"), col("score"))
         : rows.select(col("item_id").as("query_id"), col("rank"), col("neighbor_id").as("item_id"), col("score"));
@@ -53,13 +54,13 @@ public record RunOutput(String kind, String root, String runDate, String lists, 
 
   /** The query side as a search-items dataset ({@code item_id, text, embedding[, history]}). */
   public Dataset<Row> queries(SparkSession spark) {
-    Dataset<Row> rows = spark.read().parquet(queryItems);
+    Dataset<Row> rows = StrictReads.parquet(spark, queryItems);
     return isMatch() ? rows.withColumnRenamed("left_id", "item_id") : rows;
   }
 
   /** The listed side, or null when it is the query side itself. */
   public Dataset<Row> corpus(SparkSession spark) {
-    return corpusItems == null ? null : spark.read().parquet(corpusItems);
+    return corpusItems == null ? null : StrictReads.parquet(spark, corpusItems);
   }
 
   /** The listed side, whichever it is. */

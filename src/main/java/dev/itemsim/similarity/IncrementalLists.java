@@ -12,6 +12,7 @@ import static org.apache.spark.sql.functions.sort_array;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
 
+import dev.itemsim.StrictReads;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -329,7 +330,7 @@ public final class IncrementalLists {
     Dataset<Row> detach(Dataset<Row> data) {
       String dir = new org.apache.hadoop.fs.Path(scratchDir, "lists-" + java.util.UUID.randomUUID()).toString();
       data.write().parquet(dir);
-      return materialize(spark.read().parquet(dir));
+      return materialize(StrictReads.parquet(spark, dir));
     }
 
     Dataset<Row> materialize(Dataset<Row> data) {

@@ -32,6 +32,24 @@ class FailureHandlingTest {
     assertFailsAsBadInput(input, bad.getFileName().toString());
   }
 
+  /**
+   * A cluster that skips corrupt files ({@code spark.sql.files.ignoreCorruptFiles = true}, a common ETL setting)
+   * does not make the job drop a part of the catalogue, and its items, without a word.
+   */
+  @Test
+  void corruptParquetPartWhereTheSessionIgnoresCorruptFiles() throws Exception {
+    Path input = catalog(dir, "corrupt-ignored", 30, List.of());
+    Path bad = input.resolve("part-99997-corrupt.snappy.parquet");
+    Files.write(bad, "PAR1 this is not parquet at all, just bytes with the magic number".getBytes());
+    var conf = SparkTestSupport.spark().conf();
+    conf.set("spark.sql.files.ignoreCorruptFiles", "true");
+    try {
+      assertFailsAsBadInput(input, bad.getFileName().toString());
+    } finally {
+      conf.unset("spark.sql.files.ignoreCorruptFiles");
+    }
+  }
+
   @Test
   void truncatedParquetPart() throws Exception {
     Path input = catalog(dir, "truncated", 30, List.of());
