@@ -89,12 +89,7 @@ class LauncherRunTest {
 
   @Test
   void oneCoreWritesTheTablesOfAllCores() {
-    Path oneCore = dir.resolve("one-core");
-    Launcher.Submission run = Launcher.start(dir.resolve("one-core.log"), List.of("run", "jobs/similar-items.conf",
-        "--set", "input.path=" + catalog, "--set", "output.path=" + oneCore, "--set", "run.date=" + DATE,
-        "--set", "spark.master=local[1]"), Map.of());
-    assertThat(run.await(Duration.ofMinutes(5))).as(run.log()).isZero();
-    SameTables.assertSameSimilarItems(allCores, oneCore, DATE);
+    SameTables.assertSameSimilarItems(allCores, sampleRunWith("one-core", "spark.master=local[1]"), DATE);
   }
 
   /**
@@ -103,12 +98,18 @@ class LauncherRunTest {
    */
   @Test
   void aRunSerializingWithKryoWritesTheTablesOfTheDefaultOne() {
-    Path kryo = dir.resolve("kryo");
-    Launcher.Submission run = Launcher.start(dir.resolve("kryo.log"), List.of("run", "jobs/similar-items.conf",
-        "--set", "input.path=" + catalog, "--set", "output.path=" + kryo, "--set", "run.date=" + DATE,
-        "--set", "spark.serializer=org.apache.spark.serializer.KryoSerializer"), Map.of());
+    Path kryo = sampleRunWith("kryo", "spark.serializer=org.apache.spark.serializer.KryoSerializer");
+    SameTables.assertSameSimilarItems(allCores, kryo, DATE);
+  }
+
+  /** The default run's job with one setting more, into {@code dir/name}; it must succeed without a stack trace. */
+  private static Path sampleRunWith(String name, String setting) {
+    Path out = dir.resolve(name);
+    Launcher.Submission run = Launcher.start(dir.resolve(name + ".log"), List.of("run", "jobs/similar-items.conf",
+        "--set", "input.path=" + catalog, "--set", "output.path=" + out, "--set", "run.date=" + DATE,
+        "--set", setting), Map.of());
     assertThat(run.await(Duration.ofMinutes(5))).as(run.log()).isZero();
     assertThat(run.log()).doesNotContain("\tat ");
-    SameTables.assertSameSimilarItems(allCores, kryo, DATE);
+    return out;
   }
 }
