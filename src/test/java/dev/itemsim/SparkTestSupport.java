@@ -10,7 +10,7 @@ import org.apache.spark.sql.SparkSession;
 /**
  * One local[2] Spark session for the whole test JVM, UI off, serializing with Kryo as many production clusters do
  * (with itemsim's registrator, which the jobs install themselves; the integration suite's launched and submitted
- * jobs keep Spark's default serializer); and sample titles from sample-data/.
+ * jobs keep Spark's default serializer, except one of each that sets Kryo); and sample titles from sample-data/.
  */
 public final class SparkTestSupport {
   private static SparkSession spark;
