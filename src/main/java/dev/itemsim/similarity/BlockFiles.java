@@ -18,7 +18,6 @@ import org.apache.spark.Partitioner;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,17 +46,12 @@ public final class BlockFiles extends BlockLayout {
   private static final String TEMPORARY_SUFFIX = ".tmp";
 
   private final String dir;
-  private final Broadcast<SerializableConfiguration> sharedConf;
-  private transient Configuration conf;
-  /** Set on the driver by {@link #delete}, so a second call does not destroy the broadcast again. */
-  private transient boolean deleted;
+  private final ScratchFolder folder;
 
-  private BlockFiles(String dir, int count, int dim, int blockSize, Configuration conf,
-      Broadcast<SerializableConfiguration> sharedConf) {
+  private BlockFiles(int count, int dim, int blockSize, ScratchFolder folder) {
     super(count, dim, blockSize);
-    this.dir = dir;
-    this.conf = conf;
-    this.sharedConf = sharedConf;
+    this.dir = folder.dir();
+    this.folder = folder;
   }
 
   /**
@@ -118,7 +112,8 @@ public final class BlockFiles extends BlockLayout {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create the vector block folder " + dir, e);
     }
-    return new BlockFiles(dir, count, dim, blockSize, conf, jsc.broadcast(new SerializableConfiguration(conf)));
+    return new BlockFiles(count, dim, blockSize,
+        new ScratchFolder(dir, jsc.broadcast(new SerializableConfiguration(conf)), conf));
   }
 
   /** Names a task attempt uniquely within the application: stage attempt and task attempt id. */
@@ -317,17 +312,7 @@ public final class BlockFiles extends BlockLayout {
    */
   public void delete() {
     RecentBlocks.forget(dir + "#");
-    Path path = new Path(dir);
-    try {
-      path.getFileSystem(conf()).delete(path, true);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot delete " + dir, e);
-    } finally {
-      if (!deleted) {
-        deleted = true;
-        sharedConf.destroy();
-      }
-    }
+    folder.delete();
   }
 
   private Path file(int b) {
@@ -335,10 +320,7 @@ public final class BlockFiles extends BlockLayout {
   }
 
   private Configuration conf() {
-    if (conf == null) {
-      conf = sharedConf.value().value();
-    }
-    return conf;
+    return folder.conf();
   }
 
   /**

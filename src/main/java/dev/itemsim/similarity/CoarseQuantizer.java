@@ -74,7 +74,7 @@ final class CoarseQuantizer {
     double fraction = sampleSize >= count ? 1.0 : (double) sampleSize / count;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(corpus.sparkSession().sparkContext());
     Configuration hadoop = jsc.hadoopConfiguration();
-    ListSegments.createNewFolder(new org.apache.hadoop.fs.Path(dump.dir()), hadoop);
+    ScratchFolder.createNew(new org.apache.hadoop.fs.Path(dump.dir()), hadoop, "segment folder");
     Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
     List<PartScan> parts;
     try {

@@ -60,18 +60,14 @@ final class ItemShards implements ShardSource {
   private final int[] offsets;
   private final int dim;
   private final int attrCount;
-  private final Broadcast<SerializableConfiguration> sharedConf;
-  private transient Configuration conf;
-  private transient boolean deleted;
+  private final ScratchFolder folder;
 
-  private ItemShards(String dir, int[] offsets, int dim, int attrCount, Configuration conf,
-      Broadcast<SerializableConfiguration> sharedConf) {
-    this.dir = dir;
+  private ItemShards(int[] offsets, int dim, int attrCount, ScratchFolder folder) {
+    this.dir = folder.dir();
     this.offsets = offsets;
     this.dim = dim;
     this.attrCount = attrCount;
-    this.conf = conf;
-    this.sharedConf = sharedConf;
+    this.folder = folder;
   }
 
   /**
@@ -85,17 +81,7 @@ final class ItemShards implements ShardSource {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration conf = jsc.hadoopConfiguration();
     Path path = new Path(dir);
-    try {
-      FileSystem fs = path.getFileSystem(conf);
-      if (fs.exists(path)) {
-        throw new IllegalArgumentException("The shard folder " + dir + " exists already: shards go into a new folder");
-      }
-      if (!fs.mkdirs(path)) {
-        throw new IOException("mkdirs returned false");
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot create the shard folder " + dir, e);
-    }
+    ScratchFolder.createNew(path, conf, "shard folder");
     Broadcast<SerializableConfiguration> sharedConf = jsc.broadcast(new SerializableConfiguration(conf));
     try {
       List<String> columns = new ArrayList<>(List.of(SearchItems.ID, SearchItems.TEXT));
@@ -131,7 +117,7 @@ final class ItemShards implements ShardSource {
       for (int s = 0; s < sizes.length; s++) {
         offsets[s + 1] = Math.addExact(offsets[s], sizes[s]);
       }
-      return new ItemShards(dir, offsets, dim, attrs, conf, sharedConf);
+      return new ItemShards(offsets, dim, attrs, new ScratchFolder(dir, sharedConf, conf));
     } catch (Throwable e) {  // collect() throws SparkException, checked for Java yet undeclared
       try {
         path.getFileSystem(conf).delete(path, true);
@@ -471,24 +457,11 @@ final class ItemShards implements ShardSource {
    * reading the shards has been materialised. Calling it again only deletes the folder.
    */
   void delete() {
-    Path path = new Path(dir);
-    try {
-      path.getFileSystem(conf()).delete(path, true);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot delete " + dir, e);
-    } finally {
-      if (!deleted) {
-        deleted = true;
-        sharedConf.destroy();
-      }
-    }
+    folder.delete();
   }
 
   private Configuration conf() {
-    if (conf == null) {
-      conf = sharedConf.value().value();
-    }
-    return conf;
+    return folder.conf();
   }
 
   /** A growable int array. */

@@ -5,14 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.itemsim.AbtBuySample;
 import dev.itemsim.SparkTestSupport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,37 +22,7 @@ class FinetuneJobTest {
 
   /** The first 60 Abt-Buy match pairs, their products (A and B) as CSV, and the pairs file. */
   private Path[] labelledSample() throws Exception {
-    List<String> matches = Files.readAllLines(Path.of("sample-data/abt-buy/matches.csv")).subList(1, 61);
-    Set<String> aIds = new HashSet<>();
-    Set<String> bIds = new HashSet<>();
-    matches.forEach(m -> {
-      aIds.add(m.split(",")[0]);
-      bIds.add(m.split(",")[1]);
-    });
-    Path a = filter("sample-data/abt-buy/products_a.csv", aIds, dir.resolve("a.csv"));
-    Path b = filter("sample-data/abt-buy/products_b.csv", bIds, dir.resolve("b.csv"));
-    Path pairs = dir.resolve("pairs.csv");
-    List<String> lines = new ArrayList<>(List.of("id_a,id_b"));
-    lines.addAll(matches);
-    Files.write(pairs, lines);
-    return new Path[] {a, b, pairs};
-  }
-
-  private static Path filter(String csv, Set<String> ids, Path out) throws Exception {
-    List<Row> rows = dev.itemsim.catalog.CatalogReader.read(SparkTestSupport.spark(), csv, "csv")
-        .select("id", "title", "brand").collectAsList();
-    List<String> lines = new ArrayList<>(List.of("id,title,brand,category"));
-    for (Row r : rows) {
-      if (ids.contains(r.getString(0))) {
-        lines.add(r.getString(0) + "," + quote(r.getString(1)) + "," + quote(r.getString(2)) + ",");
-      }
-    }
-    Files.write(out, lines);
-    return out;
-  }
-
-  private static String quote(String s) {
-    return s == null ? "" : "\"" + s.replace("\"", "\"\"") + "\"";
+    return AbtBuySample.firstPairs(dir, 60, "pairs.csv");
   }
 
   private JobTestSupport.Result finetune(Path[] sample, Path out, String... sets) {
