@@ -22,7 +22,6 @@ import org.apache.spark.util.SerializableConfiguration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.util.random.BernoulliCellSampler;
 
 /**
  * The coarse quantiser of IVF search: spherical k-means ({@link SphericalKMeans}) on the driver over a random
@@ -54,16 +53,28 @@ final class CoarseQuantizer {
    */
   record RowDump(String dir, int filters, int maxRows) implements Serializable {}
 
+  /** A vector of the k-means sample and the key that drew it. */
+  private record Sampled(long key, float[] vector) implements Serializable {}
+
+  /**
+   * The order of the k-means sample: by key, then by the vectors' values, so the sample k-means starts from
+   * depends on the rows and the seed only, not on how the rows were partitioned or ordered.
+   */
+  private static final java.util.Comparator<Sampled> SAMPLE_ORDER = java.util.Comparator
+      .comparingLong(Sampled::key).thenComparing(Sampled::vector, Arrays::compare);
+
   /** One partition's share of a {@link Scan}. */
   private record PartScan(int partition, int firstDim, String firstId, boolean seen, ArrayList<String> ids,
-      long missingIds, ArrayList<float[]> sample, ArrayList<ListSegments.Written> dumped,
+      long missingIds, ArrayList<Sampled> sample, ArrayList<ListSegments.Written> dumped,
       List<SampledRecall.Drawn> drawn) implements Serializable {}
 
   /**
    * Reads the corpus ({@value SearchItems#ID}, {@value SearchItems#EMBEDDING}, then {@code dump.filters()} filter
-   * columns) once: a Bernoulli sample of about {@code sampleSize} of its {@code count} rows drawn with
-   * {@code seed} (Spark's own sampler, seeded per partition as {@code Dataset.sample} seeds it) keeps its
-   * non-zero, finite vectors; with {@code withIds} every id comes back too, so the driver holds about
+   * columns) once: a sample of about {@code sampleSize} of its {@code count} rows keeps its non-zero, finite
+   * vectors. A row is drawn when its key under {@code seed} ({@link SampledRecall#key} of its id, or of its
+   * vector's bits when it has none) falls below that fraction of all keys, and the sample is ordered by key: the
+   * same sample in the same order whatever the partitioning and order of the rows, so the same input and seed
+   * give the same lists. With {@code withIds} every id comes back too, so the driver holds about
    * {@code sampleSize} vectors, and the ids only when asked. Every row is also written into {@code dump.dir()}
    * (a new folder) as it is read ({@link Scan#rows}); a row without a vector, with a null in it or with another
    * vector length fails the scan naming the item. The caller deletes those files, also when the scan fails.
@@ -87,7 +98,7 @@ final class CoarseQuantizer {
       throw e;
     }
     int dim = 0;
-    List<float[]> sample = new ArrayList<>();
+    List<Sampled> sampled = new ArrayList<>();
     List<String> ids = withIds ? new ArrayList<>((int) Math.min(count, Integer.MAX_VALUE - 8)) : null;
     long missing = 0;
     List<PartScan> ordered = new ArrayList<>(parts);
@@ -100,12 +111,16 @@ final class CoarseQuantizer {
         dimOf = part.firstId();
         found = true;
       }
-      sample.addAll(part.sample());
+      sampled.addAll(part.sample());
       if (withIds) {
         ids.addAll(part.ids());
       }
       missing += part.missingIds();
     }
+    sampled.sort(SAMPLE_ORDER);
+    List<float[]> sample = new ArrayList<>(sampled.size());
+    sampled.forEach(v -> sample.add(v.vector()));
+    sampled = null;
     List<ListSegments.Written> dumped = new ArrayList<>();
     List<SampledRecall.Drawn> drawn = new ArrayList<>();
     for (PartScan part : ordered) {
@@ -130,14 +145,14 @@ final class CoarseQuantizer {
    */
   private static PartScan scanPartition(int index, Iterator<InternalRow> rows, double fraction, long seed,
       boolean withIds, RowDump dump, SampledRecall.Draw recall, Configuration conf) throws IOException {
-    BernoulliCellSampler<InternalRow> sampler = new BernoulliCellSampler<>(0.0, fraction, false);
-    sampler.setSeed(seed + index);
+    // a row is sampled when its key falls below the fraction of all keys: the same rows whatever the partitioning
+    long below = fraction >= 1 ? Long.MAX_VALUE : (long) (fraction * 0x1p63);
     int firstDim = -1;
     String firstId = null;
     boolean seen = false;
     long missing = 0;
     ArrayList<String> ids = new ArrayList<>();
-    ArrayList<float[]> sample = new ArrayList<>();
+    ArrayList<Sampled> sample = new ArrayList<>();
     ListSegments.Appender appender = null;
     String[] values = new String[dump.filters()];  // the appender keeps the strings, not the array
     while (rows.hasNext()) {
@@ -169,10 +184,11 @@ final class CoarseQuantizer {
       if (recall != null && id != null) {
         recall.offer(id, r.getArray(1), values);
       }
-      if (sampler.sample() > 0) {
+      long key = id != null ? SampledRecall.key(id, seed) : vectorKey(r.getArray(1), seed);
+      if (fraction >= 1 || key < below) {
         float[] v = usable(r);
         if (v != null) {
-          sample.add(v);
+          sample.add(new Sampled(key, v));
         }
       }
     }
@@ -182,6 +198,16 @@ final class CoarseQuantizer {
     }
     return new PartScan(index, firstDim, firstId, seen, ids, missing, sample, dumped,
         recall == null ? List.of() : recall.rows());
+  }
+
+  /** The sampling key of a row without an id: its vector's bits hashed as {@link SampledRecall#key} hashes ids. */
+  private static long vectorKey(org.apache.spark.sql.catalyst.util.ArrayData vector, long seed) {
+    StringBuilder bits = new StringBuilder(2 * vector.numElements());
+    for (int k = 0; k < vector.numElements(); k++) {
+      int b = vector.isNullAt(k) ? 0 : Float.floatToIntBits(vector.getFloat(k));
+      bits.append((char) (b >>> 16)).append((char) b);
+    }
+    return SampledRecall.key(bits.toString(), seed);
   }
 
   /**

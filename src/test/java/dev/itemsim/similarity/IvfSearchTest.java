@@ -71,6 +71,33 @@ class IvfSearchTest {
   }
 
   /**
+   * The k-means sample is drawn by the rows' keys and ordered by them, so the same rows and seed give the same
+   * centroids, and so the same lists, however the rows are partitioned or ordered (a catalogue read from its
+   * stored embeddings comes in another order than one just encoded). The sample is a third of the rows, so which
+   * rows it holds matters; two probes of twelve lists, so the centroids do.
+   */
+  @Test
+  void theSameRowsPartitionedOtherwiseGiveTheSameLists() {
+    Random random = new Random(23);
+    Dataset<Row> corpus = items(tiedVectors(600, 16, random), "c", random);
+    Dataset<Row> reordered = corpus.repartition(5).sortWithinPartitions(org.apache.spark.sql.functions.desc("text"));
+    IvfSearch ivf = ivf(new IvfSearch.Options(12, 2, 200, 8, 1, 42, 60, 0, "warn", 0.95, 32));
+
+    List<String> first;
+    double recall;
+    try (Ranking ranking = rank(ivf, corpus, corpus, 5, SearchRequest.FilterColumns.NONE)) {
+      first = sorted(ranking.rows());
+      recall = ranking.facts().ivf().recall();
+    }
+    try (Ranking ranking = rank(ivf, reordered, reordered, 5, SearchRequest.FilterColumns.NONE)) {
+      assertThat(sorted(ranking.rows())).containsExactlyElementsOf(first);
+      assertThat(ranking.facts().ivf().recall()).isEqualTo(recall);
+    }
+    assertThat(first).hasSize(3000);
+    assertThat(recall).as("the lists are approximate: centroids decide them").isLessThan(1.0);
+  }
+
+  /**
    * Half the items are one vector (one centroid takes them all). Blocks of 32 rows cut that list into
    * segments on both sides, so the plan's units stay within a block pair and no task gets more than its
    * share of the work; the lists still equal exact search's, every tie among the copies to the lower id.
