@@ -5,13 +5,18 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,9 +32,9 @@ import org.slf4j.LoggerFactory;
  *       and renames the staged one into place;
  *   <li>deletes {@code _previous}, then the manifest, then the run's folder.
  * </ol>
- * Each move is one directory rename: atomic on HDFS and local disks (object stores without atomic rename give
- * no such promise). Paths starting with {@code _} are invisible to Spark's partition discovery, so readers of the
- * tables never see staged data.
+ * Each move is one directory rename: atomic on HDFS and local disks, where it never falls back to copying
+ * ({@link #rename}); object stores without atomic rename give no such promise. Paths starting with {@code _}
+ * are invisible to Spark's partition discovery, so readers of the tables never see staged data.
  *
  * <p>Whatever fails, and wherever a run is killed, readers find the complete previous set of tables or the
  * complete new set, at the latest once the next run's {@link #recover} has run; a previous table is deleted
@@ -322,9 +327,41 @@ final class OutputPublisher {
     }
   }
 
-  private static void rename(FileSystem fs, Path from, Path to) throws IOException {
-    if (!fs.rename(from, to)) {
-      throw new IOException("Cannot rename " + from + " to " + to);
+  /**
+   * Renames {@code from} to {@code to}, which must not exist, in one step or not at all. When its rename fails (a
+   * permission, another device), Hadoop's local file system copies and deletes instead, and a copy that fails
+   * halfway leaves a table in two places, or in none. On a local disk this is therefore one {@code rename(2)},
+   * which fails whole; a renamed file's checksum file follows it. Other file systems rename as they do.
+   */
+  static void rename(FileSystem fs, Path from, Path to) throws IOException {
+    FileSystem raw = fs instanceof ChecksumFileSystem checksummed ? checksummed.getRawFileSystem() : fs;
+    if (raw == null || raw.getClass() != RawLocalFileSystem.class) {  // not a subclass: it may add behaviour
+      if (!fs.rename(from, to)) {
+        throw new IOException("Cannot rename " + from + " to " + to);
+      }
+      return;
+    }
+    RawLocalFileSystem local = (RawLocalFileSystem) raw;
+    java.nio.file.Path source = local.pathToFile(from).toPath();
+    java.nio.file.Path target = local.pathToFile(to).toPath();
+    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IOException("Cannot rename " + from + " to " + to + ": the target exists");
+    }
+    try {
+      Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new IOException("Cannot rename " + from + " to " + to + " (nothing was moved): " + e, e);
+    }
+    if (fs instanceof ChecksumFileSystem checksummed && Files.isRegularFile(target)) {
+      java.nio.file.Path crc = local.pathToFile(checksummed.getChecksumFile(from)).toPath();
+      if (Files.exists(crc)) {
+        try {
+          Files.move(crc, local.pathToFile(checksummed.getChecksumFile(to)).toPath(),
+              StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {  // a file without its checksum file is read unchecked, not refused
+          LOG.warn("Renamed {} to {}, but not its checksum file: {}", from, to, e.toString());
+        }
+      }
     }
   }
 

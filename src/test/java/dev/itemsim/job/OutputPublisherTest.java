@@ -51,6 +51,44 @@ class OutputPublisherTest {
     assertThat(stagingFolders(root)).isEmpty();
   }
 
+  /**
+   * A rename the disk cannot do in one step (here: to another file system) moves nothing: Hadoop's local file
+   * system would copy the table and delete the source instead, which, failing halfway (a permission), left the
+   * live partition empty and its data in the run's folder.
+   */
+  @Test
+  void aRenameThatCannotBeDoneInOneStepMovesNothing() throws Exception {
+    Path shm = Path.of("/dev/shm");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm)
+        && !Files.getFileStore(shm).equals(Files.getFileStore(root)), "/dev/shm is another file system here");
+    Path source = Files.createTempDirectory(shm, "itemsim-publisher-test-");
+    try {
+      table(source.resolve("embeddings"), "staged");
+      FileSystem fs = FileSystem.getLocal(new Configuration());
+
+      assertThatThrownBy(() -> OutputPublisher.rename(fs, hadoop(source.resolve("embeddings")),
+          hadoop(root.resolve("embeddings")))).isInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("nothing was moved");
+      assertThat(source.resolve("embeddings/part-0.parquet")).hasContent("staged");
+      assertThat(root.resolve("embeddings")).doesNotExist();
+    } finally {
+      dev.itemsim.TestFiles.deleteTreeIfExists(source);
+    }
+  }
+
+  @Test
+  void renamingOntoAnExistingTableIsRefused() throws Exception {
+    table(root.resolve("a"), "first");
+    table(root.resolve("b"), "second");
+    FileSystem fs = FileSystem.getLocal(new Configuration());
+
+    assertThatThrownBy(() -> OutputPublisher.rename(fs, hadoop(root.resolve("a")), hadoop(root.resolve("b"))))
+        .hasMessageContaining("the target exists");
+    assertThat(root.resolve("a/part-0.parquet")).hasContent("first");
+    assertThat(root.resolve("b/part-0.parquet")).hasContent("second");
+    assertThat(root.resolve("b/a")).doesNotExist();
+  }
+
   @Test
   void abortLeavesTheLiveTableAlone() throws Exception {
     table(root.resolve("embeddings"), "old");
