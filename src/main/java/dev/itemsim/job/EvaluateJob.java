@@ -128,9 +128,9 @@ public final class EvaluateJob {
       writeJson(JobRun.fileSystem(spark, dir), new Path(dir, OutputLayout.METRICS), result.asMap());
       return result;
     });
+    corpora.forEach(CorpusStage.Encoded::release);  // before the commit: after it, nothing is left to fail
     publisher.commit();
     summary.evaluation(evaluation, config.output().resolve(OutputLayout.evaluation(OutputLayout.METRICS)).toString());
-    corpora.forEach(CorpusStage.Encoded::release);
     return summary;
   }
 

@@ -79,13 +79,16 @@ final class Failures {
 
   /**
    * The exception the command line should see: bad input as {@link InvalidInputException}, a run cut short by
-   * the JVM's shutdown as {@link JobStoppedException}, the rest as is.
+   * the JVM's shutdown as {@link JobStoppedException}, the rest as is. {@code published}: whether the run had
+   * already put its tables in place (a stop then says so instead of "nothing was published").
    */
-  static RuntimeException classify(Throwable failure) {
+  static RuntimeException classify(Throwable failure, boolean published) {
     if (STOPPING.get()) {
       // what Spark raises once its context is gone (often "[INTERNAL_ERROR] ... a bug in Spark") stays the cause
       return new JobStoppedException("The run was stopped: the JVM is shutting down (a termination signal such as "
-          + "SIGTERM, or an exit) while the job ran; nothing was published", failure);
+          + "SIGTERM, or an exit) while the job ran; " + (published
+          ? "its tables had been published and are live and complete (run_summary published = true)"
+          : "nothing was published"), failure);
     }
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof InvalidInputException invalid) {

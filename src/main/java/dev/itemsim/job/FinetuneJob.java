@@ -98,11 +98,11 @@ public final class FinetuneJob {
         + pairs.positives().size() + " pairs", () -> writeLocally(model, dir -> fineTuning.run(pairs, textsA,
         textsB, data, dir)));
     summary.detail("training", trainingFacts(outcome));
+    catalogs.forEach(PreparedCatalog::release);  // before the commit: after it, nothing is left to fail
     stages.run("publish", "Publish outputs", () -> {
       publisher.commit();
       return null;
     });
-    catalogs.forEach(PreparedCatalog::release);
     return summary;
   }
 

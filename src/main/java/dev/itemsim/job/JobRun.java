@@ -59,7 +59,8 @@ final class JobRun {
         return result;
       } catch (Throwable e) {
         String invalid = monitor.invalidInput();
-        RuntimeException failure = Failures.classify(invalid == null ? e : new InvalidInputException(invalid, e));
+        RuntimeException failure = Failures.classify(invalid == null ? e : new InvalidInputException(invalid, e),
+            publisher.published());
         if (failure instanceof RecallBelowMinimumException lowRecall && lowRecall.facts() != null) {
           summary.search(lowRecall.facts());
         }
@@ -70,6 +71,7 @@ final class JobRun {
         summary.failed(Failures.oneLine(failure));
         throw failure;
       } finally {
+        summary.published(publisher.published());
         summary.stage("total", (System.nanoTime() - start) / 1_000_000);
         summary.sparkActivity(monitor.activity());
         Path runFile = layout.resolve(OutputLayout.runSummary(name));

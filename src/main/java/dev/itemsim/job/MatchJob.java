@@ -113,12 +113,12 @@ public final class MatchJob {
     summary.pairsWritten(pairs);
     summary.count("left_rows_matched", StrictReads.parquet(spark, matchesDir.toString()).select("left_id").distinct()
         .count());
+    left.release().run();  // before the commit: after it, nothing is left to fail
+    catalogue.release();
     stages.run("publish", "Publish outputs", () -> {
       publisher.commit();
       return null;
     });
-    left.release().run();
-    catalogue.release();
     return summary;
   }
 

@@ -67,6 +67,8 @@ final class OutputPublisher {
   private final Path runFolder;
   private final Set<String> staged = new LinkedHashSet<>();
   private boolean committing;
+  /** Set once a commit has put every table of it in place. */
+  private boolean published;
 
   /** A publisher for the run holding {@code lock}, writing under the lock's output path. */
   OutputPublisher(OutputLock lock) {
@@ -106,6 +108,11 @@ final class OutputPublisher {
       throw new IllegalArgumentException("Table " + relative + " was not staged; staged: " + staged);
     }
     publish(List.of(relative));
+  }
+
+  /** Whether a commit of this run has put its tables in place: they are live, whatever fails after. */
+  boolean published() {
+    return published;
   }
 
   /**
@@ -174,6 +181,7 @@ final class OutputPublisher {
     } catch (IOException | RuntimeException e) {
       throw rollBack(tables, e);
     }
+    published = true;
     cleanUp(fs, runFolder);
     LOG.info("Published {} under {}", relatives, root);
   }

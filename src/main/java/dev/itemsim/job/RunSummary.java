@@ -19,7 +19,8 @@ import org.apache.hadoop.fs.Path;
  * {@code <output>/_runs/<name>.json}: identity and settings ({@link Header}), status, the catalogue and encode
  * counts per side, what the search ran ({@link SearchFacts}), evaluation results, per-stage wall times.
  *
- * <p>JSON layout: the header's fields, {@code status}, {@code error}, {@code run_mode} and {@code full_reasons}
+ * <p>JSON layout: the header's fields, {@code status}, {@code error}, {@code published} (whether the run's tables
+ * were put in place; a run can fail after that), {@code run_mode} and {@code full_reasons}
  * (jobs that start from the previous run's tables), the search facts (with {@code method} and, for approximate
  * search, an {@code ivf} object holding the recall it measured), {@code encode_items_per_s}, paths, then
  * {@code counts} and {@code stage_ms}; absent parts are left out. Counts of the second catalogue
@@ -114,6 +115,7 @@ public final class RunSummary {
   private final Header header;
   private Status status = Status.RUNNING;
   private String error;
+  private Boolean published;
   private final Map<Side, CatalogCounts> catalogs = new LinkedHashMap<>();
   private final Map<Side, EncodeCounts> encoded = new LinkedHashMap<>();
   private final Map<Side, VectorReuse> reuse = new LinkedHashMap<>();
@@ -152,6 +154,15 @@ public final class RunSummary {
 
   public void succeeded() {
     status = Status.SUCCEEDED;
+  }
+
+  /** Whether the run put its tables in place (a run may fail after that, e.g. stopped while cleaning up). */
+  public void published(boolean value) {
+    published = value;
+  }
+
+  public Boolean published() {
+    return published;
   }
 
   /** Marks the run failed with its cause in one line. */
@@ -408,6 +419,7 @@ public final class RunSummary {
     put(all, "run_date", header.runDate());
     all.put("status", status.json());
     put(all, "error", error);
+    put(all, "published", published);
     put(all, "run_mode", runMode());
     if (runMode() != null && !fullReasons().isEmpty()) {
       all.put("full_reasons", fullReasons());

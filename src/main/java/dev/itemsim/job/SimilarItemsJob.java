@@ -136,11 +136,11 @@ public final class SimilarItemsJob {
         previous.release();
       }
     }
+    corpora.forEach(CorpusStage.Encoded::release);  // before the commit: after it, nothing is left to fail
     stages.run("publish", "Publish outputs", () -> {
       publisher.commit();
       return null;
     });
-    corpora.forEach(CorpusStage.Encoded::release);
     return summary;
   }
 

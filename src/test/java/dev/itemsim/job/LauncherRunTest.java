@@ -66,7 +66,8 @@ class LauncherRunTest {
       Path summary = runs.filter(p -> p.toString().endsWith(".json")).findFirst().orElseThrow();
       JsonNode json = new ObjectMapper().readTree(summary.toFile());
       assertThat(json.get("status").asText()).isEqualTo("failed");
-      assertThat(json.get("error").asText()).startsWith("The run was stopped");
+      assertThat(json.get("error").asText()).startsWith("The run was stopped").endsWith("nothing was published");
+      assertThat(json.get("published").asBoolean()).isFalse();
     }
   }
 
