@@ -121,7 +121,7 @@ final class NeighborState {
         return none("the previous run's lists " + problem);
       }
       lists = lists.persist(StorageLevel.MEMORY_AND_DISK());
-    } catch (RuntimeException e) {
+    } catch (Exception e) {  // an empty folder: Spark's AnalysisException, checked for Java yet undeclared
       return none("the previous run's lists are unreadable: " + Failures.oneLine(e));
     }
     try {

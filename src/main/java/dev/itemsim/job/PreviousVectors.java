@@ -94,7 +94,7 @@ final class PreviousVectors {
       }
       matching = all.filter(col(FINGERPRINT).equalTo(fingerprint.value()))
           .select("item_id", "text_hash", "embedding").persist(StorageLevel.MEMORY_AND_DISK());
-    } catch (RuntimeException e) {
+    } catch (Exception e) {  // an empty folder: Spark's AnalysisException, checked for Java yet undeclared
       return none(null, "the previous embeddings table " + table + " is unreadable: " + Failures.oneLine(e));
     }
     try {

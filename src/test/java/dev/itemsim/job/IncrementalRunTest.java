@@ -167,6 +167,37 @@ class IncrementalRunTest {
     assertThat(latestSummary(out).get("run_mode").asText()).isEqualTo("incremental");
   }
 
+  /**
+   * Previous tables emptied by hand (or by a failed copy) hold no Parquet at all: Spark cannot even infer their
+   * schema, which it reports as a checked exception. The run is then full and says why, instead of failing.
+   */
+  @Test
+  void emptiedPreviousTablesGiveAFullRunThatSaysWhy() throws Exception {
+    Path out = copyOf(baseOutput, "emptied");
+    TestFiles.deleteTree(out.resolve(OutputLayout.EMBEDDINGS));
+    Files.createDirectories(out.resolve(OutputLayout.EMBEDDINGS));
+    Path lists = out.resolve(OutputLayout.STATE).resolve(NeighborState.LISTS);
+    TestFiles.deleteTree(lists);
+    Files.createDirectories(lists);
+
+    JobTestSupport.Result result = run(spec(dir, base, out, EMBEDDING));
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    JsonNode summary = latestSummary(out);
+    assertThat(summary.get("run_mode").asText()).isEqualTo("full");
+    assertThat(summary.get("full_reasons").toString()).contains("previous embeddings table")
+        .contains("is unreadable").contains("UNABLE_TO_INFER_SCHEMA");
+    assertThat(similarRows(out)).isEqualTo(similarRows(baseOutput));
+
+    // the state too: with the vectors back, the lists alone are the emptied table
+    TestFiles.deleteTree(lists);
+    Files.createDirectories(lists);
+    result = run(spec(dir, base, out, EMBEDDING));
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    summary = latestSummary(out);
+    assertThat(summary.get("counts").get("items_reused").asLong()).isEqualTo(42);
+    assertThat(summary.get("full_reasons").toString()).contains("the previous run's lists are unreadable");
+  }
+
   @Test
   void aRunThatFailsAtAnyStageLeavesThePreviousTablesAndTheCache() throws Exception {
     FailingFileSystem.register(spark.sparkContext().hadoopConfiguration());
