@@ -784,9 +784,22 @@ final class SampledRecall {
       return Math.sqrt(Math.max(0, deviations) * queries / (queries - 1.0)) / exactNeighbors;
     }
 
-    /** The one-sided 95 % lower confidence bound of the recall with {@code nprobe} lists probed. */
+    /**
+     * The one-sided 95 % lower confidence bound of the recall with {@code nprobe} lists probed: the lower of the
+     * ratio estimator's ({@link #standardError}) and Wilson's score bound over the exact neighbours taken as
+     * independent draws. The second keeps a sample of one query, or of queries that all happened to find the same
+     * share (no spread to estimate), from claiming its recall with certainty; on samples of hundreds of queries
+     * the first is the lower one. The recall itself when there is nothing to find.
+     */
     double lowerBound(int nprobe) {
-      return recall(nprobe) - Z * standardError(nprobe);
+      double r = recall(nprobe);
+      if (exactNeighbors == 0) {
+        return r;
+      }
+      double m = exactNeighbors;
+      double z2 = Z * Z;
+      double wilson = (r + z2 / (2 * m) - Z * Math.sqrt(r * (1 - r) / m + z2 / (4 * m * m))) / (1 + z2 / m);
+      return Math.min(r - Z * standardError(nprobe), wilson);
     }
 
     /**

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import scala.Tuple2;
@@ -41,6 +42,24 @@ class SampledRecallTest {
   }
 
   /**
+   * Queries that all found every neighbour leave the ratio estimator no spread (its standard error is 0): the
+   * bound is then Wilson's over their neighbours, below 1, and three such queries cannot show 0.95.
+   */
+  @Test
+  void queriesThatAllFindTheSameShareStillGetABoundBelowTheirRecall() {
+    SampledRecall.Curve many = new SampledRecall.Curve(500, 5000, new long[] {5000}, new long[] {50_000},
+        new long[] {50_000}, 50_000);
+    assertThat(many.standardError(1)).isZero();
+    assertThat(many.lowerBound(1)).isLessThan(1.0).isCloseTo(0.99946, Offset.offset(1e-5));
+    assertThat(many.smallestReaching(0.95)).isEqualTo(1);
+
+    SampledRecall.Curve three = new SampledRecall.Curve(3, 30, new long[] {30, 30}, new long[] {300, 300},
+        new long[] {300, 300}, 300);
+    assertThat(three.lowerBound(1)).isLessThan(0.95);
+    assertThat(three.smallestReaching(0.95)).as("none can be shown to reach it: the largest").isEqualTo(2);
+  }
+
+  /**
    * Planted probes and exact lists: an exact neighbour counts from the first of the query's probes that holds
    * one of its lists (an item stored in two lists from the nearer probed one), never when none of its lists is
    * among the stored probes.
@@ -64,23 +83,31 @@ class SampledRecallTest {
     assertThat(curve.foundWithin()).containsExactly(1, 3, 4);
     assertThat(curve.recalls()).containsExactly(0.2, 0.6, 0.8);
     // per query found − recall × exact: ±0.4, ±0.2, ±0.4, so standard errors sqrt(2 · Σ²) / 5 = 0.16, 0.08, 0.16
-    org.assertj.core.data.Offset<Double> close = org.assertj.core.data.Offset.offset(1e-12);
+    Offset<Double> close = Offset.offset(1e-12);
     assertThat(curve.standardError(1)).isCloseTo(0.16, close);
     assertThat(curve.standardError(2)).isCloseTo(0.08, close);
     assertThat(curve.standardError(3)).isCloseTo(0.16, close);
-    assertThat(curve.lowerBound(2)).isCloseTo(0.6 - 1.645 * 0.08, close);
+    // the ratio estimator's bounds −0.063, 0.468, 0.537; Wilson's over 5 neighbours 0.046, 0.272, 0.435: the lower
+    Offset<Double> rounded = Offset.offset(5e-4);
+    assertThat(curve.lowerBound(1)).isCloseTo(0.2 - 1.645 * 0.16, close);
+    assertThat(curve.lowerBound(2)).isCloseTo(0.2725, rounded);
+    assertThat(curve.lowerBound(3)).isCloseTo(0.4353, rounded);
     assertThat(curve.lowerBounds()).hasSize(3);
-    // the choice goes by the lower bound (−0.063, 0.468, 0.537), not the recall
-    assertThat(curve.smallestReaching(0.45)).isEqualTo(2);
-    assertThat(curve.smallestReaching(0.5)).as("nprobe 2's recall 0.6 is not enough").isEqualTo(3);
-    assertThat(curve.smallestReaching(0.6)).as("none reaches: the largest").isEqualTo(3);
+    // the choice goes by the lower bound, not the recall
+    assertThat(curve.smallestReaching(0.25)).isEqualTo(2);
+    assertThat(curve.smallestReaching(0.3)).as("nprobe 2's recall 0.6 is not enough").isEqualTo(3);
+    assertThat(curve.smallestReaching(0.45)).as("none reaches: the largest").isEqualTo(3);
     assertThat(curve.smallestReaching(-1)).isEqualTo(1);
 
     listsOf.remove(3);
     SampledRecall.Curve second = SampledRecall.curve(sample, new SampledRecall.Exact(top, listsOf), q -> q == 1);
     assertThat(second.queries()).isEqualTo(1);
     assertThat(second.recalls()).as("q1 alone").containsExactly(0.0, 0.5, 1.0);
-    assertThat(second.lowerBounds()).as("one query: no spread to estimate").containsExactly(0.0, 0.5, 1.0);
+    // one query: no spread to estimate, so Wilson's bound over its 2 neighbours (before: the recalls themselves,
+    // and a sample of one query claimed recall 1 with 95 % confidence)
+    assertThat(second.lowerBounds()).as("one query").satisfiesExactly(b -> assertThat(b).isCloseTo(0.0, close),
+        b -> assertThat(b).isCloseTo(0.1209, rounded), b -> assertThat(b).isCloseTo(0.4250, rounded));
+    assertThat(second.smallestReaching(0.95)).as("no nprobe can be shown to reach 0.95 on one query").isEqualTo(3);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> SampledRecall.curve(sample,
         new SampledRecall.Exact(top, listsOf), q -> true))
         .hasMessageContaining("Exact neighbour 3 of sampled query 'q0'");
