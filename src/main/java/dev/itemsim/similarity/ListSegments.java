@@ -228,6 +228,33 @@ final class ListSegments implements Serializable {
     return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * Encoded rows ({@link #encode}) in id order (UTF-8 bytes, which is itemsim's id order; no id first), then by
+   * replica. A writer puts a segment's rows in this order, whatever order the shuffle delivered them in: the
+   * kernel's sums may round differently by a row's place in a product tile, so a list written as one segment
+   * then gets the same scores, to the last bit, on every run over the same rows.
+   */
+  static int compareEncoded(byte[] a, byte[] b) {
+    int la = intAt(a, 1);
+    int lb = intAt(b, 1);
+    if (la < 0 || lb < 0) {
+      if (la != lb) {
+        return la < 0 ? -1 : 1;
+      }
+    } else {
+      int c = java.util.Arrays.compareUnsigned(a, 5, 5 + la, b, 5, 5 + lb);
+      if (c != 0) {
+        return c;
+      }
+    }
+    return Byte.compare(a[0], b[0]);
+  }
+
+  /** The little-endian int at {@code at} of an encoded row. */
+  private static int intAt(byte[] row, int at) {
+    return (row[at] & 0xff) | (row[at + 1] & 0xff) << 8 | (row[at + 2] & 0xff) << 16 | (row[at + 3] & 0xff) << 24;
+  }
+
   private static void putBytes(ByteBuffer buf, byte[] bytes) {
     buf.putInt(bytes == null ? -1 : bytes.length);
     if (bytes != null) {
@@ -501,6 +528,7 @@ final class ListSegments implements Serializable {
     /** Writes {@code rows} of {@code list} ({@link #encode encoded}) as one segment named {@code name}. */
     Written write(FileSystem fs, String dir, int list, List<byte[]> rows, String name, Tap.Task tap)
         throws IOException {
+      rows.sort(ListSegments::compareEncoded);
       for (byte[] row : rows) {
         add(list, row);
       }

@@ -74,6 +74,36 @@ class ListSegmentsTest {
   }
 
   /**
+   * The shuffle delivers a list's rows in any order; the writer puts them in id order (replicas after), so a
+   * segment's rows, and so the kernel's sums over them, are the same on every run.
+   */
+  @Test
+  void aSegmentHoldsItsRowsInIdOrderWhateverOrderTheyCameIn() {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+    ListSegments.Shape shape = new ListSegments.Shape(2, 1, 2, 0);
+    String[] ids = {"b", "a10", "a9", "é", "a", "z"};
+    List<Tuple2<Integer, byte[]>> rows = new ArrayList<>();
+    for (int i = 0; i < ids.length; i++) {
+      rows.add(new Tuple2<>(7, ListSegments.encode(shape, i % 2, ids[i], new float[] {i, i}, new int[] {7},
+          new int[] {7, 8}, new String[0])));
+    }
+    rows.add(new Tuple2<>(7, ListSegments.encode(shape, 0, "a", new float[] {9, 9}, new int[] {7}, new int[] {7, 8},
+        new String[0])));
+    java.util.Collections.reverse(rows);
+    ListSegments segments = ListSegments.write(jsc.parallelizePairs(rows, 1), 1, 16, shape,
+        scratch.resolve("ordered").toString(), jsc.hadoopConfiguration());
+    try {
+      assertThat(segments.size()).isEqualTo(1);
+      ListSegments.Ids written = segments.readIds(0);
+      assertThat(written.ids()).containsExactly("a", "a", "a10", "a9", "b", "z", "é");
+      assertThat(written.replicas()).containsExactly(0, 0, 1, 0, 0, 1, 1);
+      assertThat(segments.read(0).vectors()).startsWith(9, 9, 4, 4);
+    } finally {
+      segments.delete();
+    }
+  }
+
+  /**
    * The lists a segment's query rows probe and how many rows probe each, over the first {@code used} of their
    * stored probes, rows that do not rank (−1) left out: by brute force, for list numbers both dense (counted in
    * an array) and sparse (sorted).
