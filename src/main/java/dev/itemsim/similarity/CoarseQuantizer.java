@@ -140,7 +140,7 @@ final class CoarseQuantizer {
 
   /**
    * One partition's share of {@link #scan}, in one loop over its rows: the first row's vector length and id,
-   * the ids, the Bernoulli sample (one draw per row, as Spark's sampler filters an iterator), every row
+   * the ids, the rows whose key falls below the sampling fraction (with their keys, for the driver to order), every row
    * appended to segment files, and the partition's share of the recall sample ({@code recall}: null for none).
    */
   private static PartScan scanPartition(int index, Iterator<InternalRow> rows, double fraction, long seed,
