@@ -18,6 +18,7 @@ import org.apache.spark.Partitioner;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,12 +47,17 @@ public final class BlockFiles extends BlockLayout {
   private static final String TEMPORARY_SUFFIX = ".tmp";
 
   private final String dir;
-  private final ScratchFolder folder;
+  private final Broadcast<SerializableConfiguration> sharedConf;
+  private transient Configuration conf;
+  /** Set on the driver by {@link #delete}, so a second call does not destroy the broadcast again. */
+  private transient boolean deleted;
 
-  private BlockFiles(int count, int dim, int blockSize, ScratchFolder folder) {
+  private BlockFiles(String dir, int count, int dim, int blockSize, Configuration conf,
+      Broadcast<SerializableConfiguration> sharedConf) {
     super(count, dim, blockSize);
-    this.dir = folder.dir();
-    this.folder = folder;
+    this.dir = dir;
+    this.conf = conf;
+    this.sharedConf = sharedConf;
   }
 
   /**
@@ -112,8 +118,7 @@ public final class BlockFiles extends BlockLayout {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create the vector block folder " + dir, e);
     }
-    return new BlockFiles(count, dim, blockSize,
-        new ScratchFolder(dir, jsc.broadcast(new SerializableConfiguration(conf)), conf));
+    return new BlockFiles(dir, count, dim, blockSize, conf, jsc.broadcast(new SerializableConfiguration(conf)));
   }
 
   /** Names a task attempt uniquely within the application: stage attempt and task attempt id. */
@@ -312,7 +317,17 @@ public final class BlockFiles extends BlockLayout {
    */
   public void delete() {
     RecentBlocks.forget(dir + "#");
-    folder.delete();
+    Path path = new Path(dir);
+    try {
+      path.getFileSystem(conf()).delete(path, true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot delete " + dir, e);
+    } finally {
+      if (!deleted) {
+        deleted = true;
+        sharedConf.destroy();
+      }
+    }
   }
 
   private Path file(int b) {
@@ -320,7 +335,10 @@ public final class BlockFiles extends BlockLayout {
   }
 
   private Configuration conf() {
-    return folder.conf();
+    if (conf == null) {
+      conf = sharedConf.value().value();
+    }
+    return conf;
   }
 
   /**

@@ -85,7 +85,7 @@ final class CoarseQuantizer {
     double fraction = sampleSize >= count ? 1.0 : (double) sampleSize / count;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(corpus.sparkSession().sparkContext());
     Configuration hadoop = jsc.hadoopConfiguration();
-    ScratchFolder.createNew(new org.apache.hadoop.fs.Path(dump.dir()), hadoop, "segment folder");
+    ListSegments.createNewFolder(new org.apache.hadoop.fs.Path(dump.dir()), hadoop);
     Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
     List<PartScan> parts;
     try {

@@ -60,14 +60,18 @@ final class ItemShards implements ShardSource {
   private final int[] offsets;
   private final int dim;
   private final int attrCount;
-  private final ScratchFolder folder;
+  private final Broadcast<SerializableConfiguration> sharedConf;
+  private transient Configuration conf;
+  private transient boolean deleted;
 
-  private ItemShards(int[] offsets, int dim, int attrCount, ScratchFolder folder) {
-    this.dir = folder.dir();
+  private ItemShards(String dir, int[] offsets, int dim, int attrCount, Configuration conf,
+      Broadcast<SerializableConfiguration> sharedConf) {
+    this.dir = dir;
     this.offsets = offsets;
     this.dim = dim;
     this.attrCount = attrCount;
-    this.folder = folder;
+    this.conf = conf;
+    this.sharedConf = sharedConf;
   }
 
   /**
@@ -81,7 +85,17 @@ final class ItemShards implements ShardSource {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration conf = jsc.hadoopConfiguration();
     Path path = new Path(dir);
-    ScratchFolder.createNew(path, conf, "shard folder");
+    try {
+      FileSystem fs = path.getFileSystem(conf);
+      if (fs.exists(path)) {
+        throw new IllegalArgumentException("The shard folder " + dir + " exists already: shards go into a new folder");
+      }
+      if (!fs.mkdirs(path)) {
+        throw new IOException("mkdirs returned false");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create the shard folder " + dir, e);
+    }
     Broadcast<SerializableConfiguration> sharedConf = jsc.broadcast(new SerializableConfiguration(conf));
     try {
       List<String> columns = new ArrayList<>(List.of(SearchItems.ID, SearchItems.TEXT));
@@ -117,7 +131,7 @@ final class ItemShards implements ShardSource {
       for (int s = 0; s < sizes.length; s++) {
         offsets[s + 1] = Math.addExact(offsets[s], sizes[s]);
       }
-      return new ItemShards(offsets, dim, attrs, new ScratchFolder(dir, sharedConf, conf));
+      return new ItemShards(dir, offsets, dim, attrs, conf, sharedConf);
     } catch (Throwable e) {  // collect() throws SparkException, checked for Java yet undeclared
       try {
         path.getFileSystem(conf).delete(path, true);
@@ -457,11 +471,24 @@ final class ItemShards implements ShardSource {
    * reading the shards has been materialised. Calling it again only deletes the folder.
    */
   void delete() {
-    folder.delete();
+    Path path = new Path(dir);
+    try {
+      path.getFileSystem(conf()).delete(path, true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot delete " + dir, e);
+    } finally {
+      if (!deleted) {
+        deleted = true;
+        sharedConf.destroy();
+      }
+    }
   }
 
   private Configuration conf() {
-    return folder.conf();
+    if (conf == null) {
+      conf = sharedConf.value().value();
+    }
+    return conf;
   }
 
   /** A growable int array. */

@@ -64,22 +64,25 @@ final class ListSegments implements Serializable {
   private final String dir;
   private final Shape shape;
   private final Segment[] segments;
-  private final ScratchFolder folder;
+  private final Broadcast<SerializableConfiguration> sharedConf;
   /** Probes per query row that readers see: the first of the stored ones, nearest first. */
   private final int probesUsed;
+  private transient Configuration conf;
   private transient List<Written> written;
+  private transient boolean deleted;
 
-  private ListSegments(Shape shape, List<Written> written, Segment[] segments, ScratchFolder folder) {
-    this(shape, written, segments, folder, shape.nprobe());
+  private ListSegments(String dir, Shape shape, List<Written> written, Segment[] segments,
+      Broadcast<SerializableConfiguration> conf) {
+    this(dir, shape, written, segments, conf, shape.nprobe());
   }
 
-  private ListSegments(Shape shape, List<Written> written, Segment[] segments, ScratchFolder folder,
-      int probesUsed) {
-    this.dir = new Path(folder.dir()).toString();
+  private ListSegments(String dir, Shape shape, List<Written> written, Segment[] segments,
+      Broadcast<SerializableConfiguration> conf, int probesUsed) {
+    this.dir = new Path(dir).toString();
     this.shape = shape;
     this.written = written;
     this.segments = segments;
-    this.folder = folder;
+    this.sharedConf = conf;
     this.probesUsed = probesUsed;
   }
 
@@ -89,7 +92,9 @@ final class ListSegments implements Serializable {
     for (int s = 0; s < segments.length; s++) {
       numbered[s] = segments[s].withItems(itemsPaths[s]);
     }
-    return new ListSegments(shape, written, numbered, folder, probesUsed);
+    ListSegments out = new ListSegments(dir, shape, written, numbered, sharedConf, probesUsed);
+    out.conf = conf;
+    return out;
   }
 
   /** Probes per query row that {@link #read} gives: the stored ones, or the nearest of them ({@link #probing}). */
@@ -119,7 +124,9 @@ final class ListSegments implements Serializable {
     for (Tuple2<Integer, Probed> c : counted) {
       recounted[c._1()] = new Written(segments[c._1()], c._2().lists(), c._2().counts());
     }
-    return new ListSegments(shape, List.of(recounted), segments, folder, nprobe);
+    ListSegments out = new ListSegments(dir, shape, List.of(recounted), segments, sharedConf, nprobe);
+    out.conf = conf;
+    return out;
   }
 
   /** The lists some query rows probe, ascending, and how many rows probe each. */
@@ -329,7 +336,7 @@ final class ListSegments implements Serializable {
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(rows.context());
     Path path = new Path(dir);
-    ScratchFolder.createNew(path, conf, "segment folder");
+    createNewFolder(path, conf);
     Broadcast<SerializableConfiguration> shared = jsc.broadcast(new SerializableConfiguration(conf));
     try {
       List<TaskWrite> tasks = rows
@@ -351,8 +358,9 @@ final class ListSegments implements Serializable {
       }
       written.sort(java.util.Comparator.comparingInt((Written w) -> w.segment().list())
           .thenComparing(w -> w.segment().path()));
-      ListSegments segments = new ListSegments(shape, written,
-          written.stream().map(Written::segment).toArray(Segment[]::new), new ScratchFolder(dir, shared, conf));
+      ListSegments segments = new ListSegments(dir, shape, written,
+          written.stream().map(Written::segment).toArray(Segment[]::new), shared);
+      segments.conf = conf;
       return new Tapped(segments, results);
     } catch (Throwable e) {  // collect() throws SparkException, checked for Java yet undeclared
       try {
@@ -362,6 +370,22 @@ final class ListSegments implements Serializable {
       }
       shared.destroy();
       throw e;
+    }
+  }
+
+  /** Creates {@code dir}, which must not exist yet: segments are written into a new folder only. */
+  static void createNewFolder(Path dir, Configuration conf) {
+    try {
+      FileSystem fs = dir.getFileSystem(conf);
+      if (fs.exists(dir)) {
+        throw new IllegalArgumentException("Segment folder " + dir + " exists already: segments are written into a "
+            + "new folder");
+      }
+      if (!fs.mkdirs(dir)) {
+        throw new IOException("mkdirs returned false");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create the segment folder " + dir, e);
     }
   }
 
@@ -430,8 +454,10 @@ final class ListSegments implements Serializable {
    */
   static ListSegments of(String dir, Shape shape, List<Written> written, Broadcast<SerializableConfiguration> shared,
       Configuration conf) {
-    return new ListSegments(shape, written, written.stream().map(Written::segment).toArray(Segment[]::new),
-        new ScratchFolder(dir, shared, conf));
+    ListSegments segments = new ListSegments(dir, shape, written,
+        written.stream().map(Written::segment).toArray(Segment[]::new), shared);
+    segments.conf = conf;
+    return segments;
   }
 
   /**
@@ -917,11 +943,24 @@ final class ListSegments implements Serializable {
    */
   void delete() {
     Cache.forget(dir);
-    folder.delete();
+    Path path = new Path(dir);
+    try {
+      path.getFileSystem(conf()).delete(path, true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot delete " + dir, e);
+    } finally {
+      if (!deleted) {
+        deleted = true;
+        sharedConf.destroy();
+      }
+    }
   }
 
   private Configuration conf() {
-    return folder.conf();
+    if (conf == null) {
+      conf = sharedConf.value().value();
+    }
+    return conf;
   }
 
   /**
