@@ -49,11 +49,26 @@ final class JobRun {
     // qualified on the driver (file:/abs/..., hdfs://nn/...): executors resolve relative paths against their
     // own working folder, which on a cluster is not the driver's
     Path root = fs.makeQualified(layout.path());
-    try (OutputLock lock = OutputLock.acquire(fs, root, runId);
-        TaskMonitor monitor = TaskMonitor.watch(spark.sparkContext())) {
-      OutputPublisher.recover(lock);
+    OutputLock taken;
+    try {
+      taken = OutputLock.acquire(fs, root, runId);
+    } catch (RuntimeException e) {
+      // refused (another run holds the lock) or the output cannot be written: the summary says so if it can be
+      // written, beside the other runs' summaries (its name is this run's own)
+      RuntimeException failure = Failures.classify(e, false);
+      summary.failed(Failures.oneLine(failure));
+      try {
+        writeSummary(summary, fs, layout, name, start, false, null);
+      } catch (RuntimeException unwritten) {
+        LOG.warn("Could not write the summary of refused run {}: {}", runId, unwritten.toString());
+        failure.addSuppressed(unwritten);
+      }
+      throw failure;
+    }
+    try (OutputLock lock = taken; TaskMonitor monitor = TaskMonitor.watch(spark.sparkContext())) {
       OutputPublisher publisher = new OutputPublisher(lock);
       try {
+        OutputPublisher.recover(lock);  // what a killed run left: a failure here is this run's, and summarised
         T result = work.apply(publisher);
         summary.succeeded();
         return result;
@@ -71,15 +86,23 @@ final class JobRun {
         summary.failed(Failures.oneLine(failure));
         throw failure;
       } finally {
-        summary.published(publisher.published());
-        summary.stage("total", (System.nanoTime() - start) / 1_000_000);
-        summary.sparkActivity(monitor.activity());
-        Path runFile = layout.resolve(OutputLayout.runSummary(name));
-        summary.summaryPath(runFile.toString());
-        summary.write(fs, runFile);
+        writeSummary(summary, fs, layout, name, start, publisher.published(), monitor.activity());
         spark.sparkContext().clearJobGroup();
       }
     }
+  }
+
+  /** Completes the summary (published, total time, what Spark went through) and writes it under {@code _runs/}. */
+  private static void writeSummary(RunSummary summary, FileSystem fs, OutputLayout layout, String name, long start,
+      boolean published, RunSummary.SparkActivity activity) {
+    summary.published(published);
+    summary.stage("total", (System.nanoTime() - start) / 1_000_000);
+    if (activity != null) {
+      summary.sparkActivity(activity);
+    }
+    Path runFile = layout.resolve(OutputLayout.runSummary(name));
+    summary.summaryPath(runFile.toString());
+    summary.write(fs, runFile);
   }
 
   /** Moves the staged rejected rows of a stopped run beside its summary; says where in the message. */

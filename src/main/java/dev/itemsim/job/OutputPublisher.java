@@ -155,7 +155,7 @@ final class OutputPublisher {
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot recover outputs under " + root, e);
+      throw new UncheckedIOException("Cannot recover outputs under " + root + ": " + e.getMessage(), e);
     }
   }
 

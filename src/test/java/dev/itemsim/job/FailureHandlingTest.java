@@ -102,6 +102,7 @@ class FailureHandlingTest {
       assertThat(second.exitCode()).isEqualTo(2);
       assertThat(second.err()).contains("the-first-run").contains(out.toString());
       assertThat(out.resolve(OutputLayout.LOCK)).exists();
+      assertFailedSummary(out, "the-first-run");
     }
     assertThat(run(spec(dir, input, out), "similarity.scorer=embedding").exitCode()).isZero();
   }

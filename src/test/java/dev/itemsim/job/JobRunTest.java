@@ -1,6 +1,7 @@
 package dev.itemsim.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,7 +13,10 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What a run's summary says of its tables when it fails: before its commit, or after it. */
+/**
+ * What a run's summary says when it fails: before its commit or after it, refused by the lock, or unable to recover
+ * what a killed run left.
+ */
 class JobRunTest {
   @TempDir
   Path dir;
@@ -51,18 +55,59 @@ class JobRunTest {
     assertThat(summary.get("published").asBoolean()).isTrue();
   }
 
-  private JsonNode run(String name, Function<OutputPublisher, Object> work) throws Exception {
-    OutputLayout layout = new OutputLayout(dir.resolve(name).toString());
-    RunSummary summary = new RunSummary(new RunSummary.Header("test", "run-" + name, "2026-01-01", null, null, null,
-        layout.root(), null, null, null, null));
-    try {
-      JobRun.execute(SparkTestSupport.spark(), summary, layout, "run-" + name, "run", Map.of(), work);
-    } catch (IllegalStateException expected) {
-      assertThat(expected).hasMessageContaining("failed");
+  @Test
+  void aRunRefusedByTheLockSaysWhoHoldsItInItsSummary() throws Exception {
+    OutputLayout layout = new OutputLayout(dir.resolve("locked").toString());
+    org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(dir.resolve("locked").toUri());
+    try (OutputLock holder = OutputLock.acquire(org.apache.hadoop.fs.FileSystem.getLocal(
+        new org.apache.hadoop.conf.Configuration()), root, "run-holder")) {
+      assertThatThrownBy(() -> JobRun.execute(SparkTestSupport.spark(), summary(layout, "locked"), layout,
+          "run-locked", "run", Map.of(), publisher -> {
+            throw new AssertionError("a refused run must not work");
+          })).isInstanceOf(OutputLockedException.class).hasMessageContaining("run-holder");
     }
+    JsonNode summary = readSummary("locked");
+    assertThat(summary.get("status").asText()).isEqualTo("failed");
+    assertThat(summary.get("error").asText()).contains("is in use by").contains("run-holder");
+    assertThat(summary.get("published").asBoolean()).isFalse();
+  }
+
+  @Test
+  void aRunWhoseRecoveryOfAKilledRunFailsSaysSoInItsSummary() throws Exception {
+    Path staging = dir.resolve("recovery").resolve(OutputLayout.STAGING).resolve("run-killed");
+    Files.createDirectories(staging);
+    Files.writeString(staging.resolve(OutputPublisher.MANIFEST), "not a manifest");
+    OutputLayout layout = new OutputLayout(dir.resolve("recovery").toString());
+    assertThatThrownBy(() -> JobRun.execute(SparkTestSupport.spark(), summary(layout, "recovery"), layout,
+        "run-recovery", "run", Map.of(), publisher -> {
+          throw new AssertionError("a run that cannot recover must not work");
+        })).hasMessageContaining("Cannot recover outputs");
+    JsonNode summary = readSummary("recovery");
+    assertThat(summary.get("status").asText()).isEqualTo("failed");
+    assertThat(summary.get("error").asText()).contains("Unreadable commit manifest");
+    assertThat(summary.get("published").asBoolean()).isFalse();
+    assertThat(staging.resolve(OutputPublisher.MANIFEST)).exists();  // left as it was, for a person to look at
+  }
+
+  private RunSummary summary(OutputLayout layout, String name) {
+    return new RunSummary(new RunSummary.Header("test", "run-" + name, "2026-01-01", null, null, null,
+        layout.root(), null, null, null, null));
+  }
+
+  private JsonNode readSummary(String name) throws Exception {
     Path file = dir.resolve(name).resolve(OutputLayout.runSummary("run"));
     assertThat(file).exists();
     return new ObjectMapper().readTree(Files.readString(file));
+  }
+
+  private JsonNode run(String name, Function<OutputPublisher, Object> work) throws Exception {
+    OutputLayout layout = new OutputLayout(dir.resolve(name).toString());
+    try {
+      JobRun.execute(SparkTestSupport.spark(), summary(layout, name), layout, "run-" + name, "run", Map.of(), work);
+    } catch (IllegalStateException expected) {
+      assertThat(expected).hasMessageContaining("failed");
+    }
+    return readSummary(name);
   }
 
   private static void stageTable(OutputPublisher publisher, String table) {
