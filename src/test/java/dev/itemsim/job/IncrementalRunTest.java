@@ -198,6 +198,21 @@ class IncrementalRunTest {
     assertThat(summary.get("full_reasons").toString()).contains("the previous run's lists are unreadable");
   }
 
+  /** A file that is not Parquet among the previous vectors' (someone's notes, a half-copied part): a full run. */
+  @Test
+  void aStrayFileAmongThePreviousVectorsGivesAFullRunThatSaysWhy() throws Exception {
+    Path out = copyOf(baseOutput, "stray");
+    Files.writeString(out.resolve(OutputLayout.EMBEDDINGS).resolve("notes.txt"), "copied from the old cluster\n");
+
+    JobTestSupport.Result result = run(spec(dir, base, out, EMBEDDING));
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    JsonNode summary = latestSummary(out);
+    assertThat(summary.get("run_mode").asText()).isEqualTo("full");
+    assertThat(summary.get("full_reasons").toString()).contains("previous embeddings table").contains("notes.txt");
+    assertThat(similarRows(out)).isEqualTo(similarRows(baseOutput));
+    assertThat(out.resolve(OutputLayout.EMBEDDINGS).resolve("notes.txt")).doesNotExist();  // replaced whole
+  }
+
   @Test
   void aRunThatFailsAtAnyStageLeavesThePreviousTablesAndTheCache() throws Exception {
     FailingFileSystem.register(spark.sparkContext().hadoopConfiguration());
