@@ -23,7 +23,9 @@ public enum HistoryRejectReason {
   /** User: every valid event is older than {@code match.users.maxAgeDays}. */
   NO_RECENT_EVENTS("no_recent_events", true),
   /** User: their recent events all have weight 0 (they only exclude items). */
-  NO_WEIGHTED_EVENTS("no_weighted_events", true);
+  NO_WEIGHTED_EVENTS("no_weighted_events", true),
+  /** User: their weighted items' vectors cancel out (or are all zero), so the profile has no direction. */
+  ZERO_PROFILE("zero_profile", true);
 
   private final String code;
   private final boolean user;

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.pow;
 import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.unix_micros;
@@ -131,16 +132,21 @@ public final class UserProfiles {
         .select(col("user_id"), struct(col("item_id"), col("weight"), col("_text").as("text"),
             col("_embedding").as("embedding")).as("h"));
     Dataset<Row> grouped = joined.groupBy("user_id").agg(collect_list(col("h")).as("hist"));
-    Dataset<Row> profiles = spark.createDataFrame(grouped.javaRDD().map(UserProfiles::profile), PROFILE_SCHEMA);
+    Dataset<Row> computed = spark.createDataFrame(grouped.javaRDD().map(UserProfiles::profile), PROFILE_SCHEMA);
+    Dataset<Row> profiles = computed.filter(size(col(SearchItems.EMBEDDING)).gt(0));
+    Dataset<Row> directionless = computed.filter(size(col(SearchItems.EMBEDDING)).equalTo(0))
+        .select(col(SearchItems.ID).as("user_id")).withColumn("zero_profile", lit(true));
 
     Dataset<Row> counts = users
         .join(aged.groupBy("user_id").agg(count(lit(1)).as("valid")), "user_id", "left")
         .join(recent.groupBy("user_id").agg(count(lit(1)).as("recent")), "user_id", "left")
         .join(perItem.groupBy("user_id").agg(count(lit(1)).as("weighted_items")), "user_id", "left")
+        .join(directionless, "user_id", "left")
         .na().fill(0L, new String[] {"valid", "recent", "weighted_items"});
     Column reason = when(col("valid").equalTo(0), "no_valid_events")
         .when(col("recent").equalTo(0), "no_recent_events")
-        .when(col("weighted_items").equalTo(0), "no_weighted_events");
+        .when(col("weighted_items").equalTo(0), "no_weighted_events")
+        .when(col("zero_profile").isNotNull(), "zero_profile");
     Dataset<Row> withoutProfile = counts.withColumn("reason", reason).filter(col("reason").isNotNull())
         .select(col("user_id"), col("reason"), org.apache.spark.sql.functions.to_json(
             struct(col("user_id"), col("valid").as("valid_events"), col("recent").as("recent_events"),
@@ -163,11 +169,14 @@ public final class UserProfiles {
     int dim = hist.get(0).getList(3).size();
     double[] sum = new double[dim];
     List<Row> weights = new ArrayList<>(hist.size());
+    // summed relative to the largest weight: a profile's direction does not depend on the weights' scale, and
+    // long-decayed weights (0.5^600 ≈ 1e-181) would otherwise underflow when the norm squares them
+    double largest = hist.get(0).getDouble(1);
     for (Row h : hist) {
       double w = h.getDouble(1);
       List<Object> e = h.getList(3);
       for (int k = 0; k < dim; k++) {
-        sum[k] += w * (Float) e.get(k);
+        sum[k] += w / largest * (Float) e.get(k);
       }
       weights.add(RowFactory.create(h.getString(0), w));
     }
@@ -176,9 +185,11 @@ public final class UserProfiles {
       norm += v * v;
     }
     norm = Math.sqrt(norm);
-    float[] profile = new float[dim];
-    for (int k = 0; k < dim; k++) {
-      profile[k] = norm > 0 ? (float) (sum[k] / norm) : 0f;
+    // no direction (the weighted vectors cancel, or are all zero): an empty vector, which build() turns into
+    // a user without a profile (zero_profile) instead of a profile scoring every item 0
+    float[] profile = new float[norm > 0 && Double.isFinite(norm) ? dim : 0];
+    for (int k = 0; k < profile.length; k++) {
+      profile[k] = (float) (sum[k] / norm);
     }
     StringBuilder text = new StringBuilder();
     for (int i = 0; i < Math.min(ITEMS_NAMED, hist.size()); i++) {

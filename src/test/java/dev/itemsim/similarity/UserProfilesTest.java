@@ -107,6 +107,35 @@ class UserProfilesTest {
     assertThat(p[0]).isGreaterThan(p[2]);
   }
 
+  /** Weights decayed past double's square root of its smallest value still give the profile its direction. */
+  @Test
+  void longDecayedWeightsKeepTheirProfile() {
+    // 600 half-lives: weights near 1e-181 (view) and 2e-181 (cart), whose squares underflow to 0
+    UserProfiles.Built built = UserProfiles.build(spark, events(new Object[] {"u", "a", "view", 600.0},
+        new Object[] {"u", "b", "cart", 600.0}), users("u"), items(), settings(1, 50, 0));
+    float[] p = profiles(built).get("u");
+    double norm = Math.sqrt(1 + 4);
+    assertThat(p).containsExactly(new float[] {(float) (1 / norm), (float) (2 / norm), 0, 0}, within(1e-6f));
+    assertThat(built.withoutProfile().collectAsList()).isEmpty();
+  }
+
+  /** Item vectors that cancel leave a user without a direction: no profile, and the reason says why. */
+  @Test
+  void aProfileWithoutDirectionIsAUserWithoutAProfile() {
+    StructType schema = new StructType().add("item_id", "string").add("text", "string")
+        .add("embedding", DataTypes.createArrayType(DataTypes.FloatType));
+    Dataset<Row> opposite = spark.createDataFrame(List.of(
+        RowFactory.create("a", "item a", new float[] {1, 0, 0, 0}),
+        RowFactory.create("b", "item b", new float[] {-1, 0, 0, 0}),
+        RowFactory.create("c", "item c", new float[] {0, 0, 1, 0})), schema);
+    UserProfiles.Built built = UserProfiles.build(spark, events(new Object[] {"cancel", "a", "view", 0.0},
+        new Object[] {"cancel", "b", "view", 0.0}, new Object[] {"u", "c", "view", 0.0}), users("cancel", "u"),
+        opposite, settings(30, 50, 0));
+    assertThat(profiles(built)).containsOnlyKeys("u");
+    assertThat(built.withoutProfile().collectAsList()).extracting(r -> r.getString(0) + ":" + r.getString(1))
+        .containsExactly("cancel:zero_profile");
+  }
+
   @Test
   void theReferenceTimeDefaultsToTheLatestEvent() {
     UserProfiles.Settings noAsOf = new UserProfiles.Settings(Map.of("view", 1.0), 30, 50, 0, null, Set.of());
