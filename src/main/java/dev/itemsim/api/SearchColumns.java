@@ -1,7 +1,11 @@
 package dev.itemsim.api;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.when;
 
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.similarity.SearchItems;
@@ -23,7 +27,8 @@ import org.apache.spark.sql.types.StructField;
  * A user's {@code (id, vector[, text])} columns turned into the retrievers' {@link SearchItems} columns: ids
  * cast to string, vectors ({@code array<float|double>} or ML {@code Vector}) L2-normalised to
  * {@code array<float>}, so scores are cosines whatever the input's scale. A null id, a null, empty or zero
- * vector, or a vector of another dimension than the rest, fails naming the row's id.
+ * vector, a vector of another dimension than the rest, an id given twice, or (for searches that read texts) a
+ * null text fails naming the row's id.
  */
 final class SearchColumns {
   private SearchColumns() {}
@@ -46,9 +51,16 @@ final class SearchColumns {
     if (textCol != null) {
       type(items, role, textCol);
     }
-    long nullIds = out.filter(col(SearchItems.ID).isNull()).count();
-    if (nullIds > 0) {
-      throw new InvalidInputException("The " + role + " have " + nullIds + " rows with a null '" + idCol + "'");
+    Column nullText = textCol == null ? lit(false) : col(SearchItems.TEXT).isNull();
+    Row nulls = out.agg(count(when(col(SearchItems.ID).isNull(), 1)), count(when(nullText, 1)),
+        min(when(nullText, col(SearchItems.ID)))).first();
+    if (nulls.getLong(0) > 0) {
+      throw new InvalidInputException("The " + role + " have " + nulls.getLong(0) + " rows with a null '" + idCol
+          + "'");
+    }
+    if (nulls.getLong(1) > 0) {
+      throw new InvalidInputException("The " + role + " have " + nulls.getLong(1) + " rows with a null '" + textCol
+          + "', the first by id '" + nulls.getString(2) + "': give each item a text (an empty one if it has none)");
     }
     return out;
   }

@@ -1,5 +1,6 @@
 package dev.itemsim.similarity;
 
+import dev.itemsim.InvalidInputException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -39,8 +40,11 @@ public record CollectedItems(String[] ids, VectorBlocks blocks, String[] texts, 
     for (int i = 0; i < n; i++) {
       Row r = rows.get(i);
       ids[i] = r.getString(0);
+      if (i > 0 && ids[i].equals(ids[i - 1])) {  // sorted: a repeated id is next to its twin
+        throw new InvalidInputException("Item id '" + ids[i] + "' appears twice among the items to search");
+      }
       if (withVectors) {
-        vectors.add(floats(r.getList(1)));
+        vectors.add(i == 0 ? floats(r.getList(1)) : requireLength(ids[i], floats(r.getList(1)), vectors.get(0).length));
       }
       if (withTexts) {
         texts[i] = r.getString(2);
@@ -54,6 +58,19 @@ public record CollectedItems(String[] ids, VectorBlocks blocks, String[] texts, 
     }
     int dim = vectors.isEmpty() ? 1 : vectors.get(0).length;
     return new CollectedItems(ids, VectorBlocks.of(vectors, dim, blockSize), texts, attrs);
+  }
+
+  /**
+   * {@code vector}, when it has {@code dim} values.
+   *
+   * @throws InvalidInputException naming item {@code id} otherwise
+   */
+  static float[] requireLength(String id, float[] vector, int dim) {
+    if (vector.length != dim) {
+      throw new InvalidInputException("The vector of item '" + id + "' has " + vector.length + " values, the other "
+          + "items' " + dim + ": every vector of a search must have the same length");
+    }
+    return vector;
   }
 
   static String[] quoted(List<String> columns) {

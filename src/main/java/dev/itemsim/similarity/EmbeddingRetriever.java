@@ -162,7 +162,7 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
     try {
       files = BlockFiles.write(request.queries().select(SearchItems.ID, SearchItems.EMBEDDING).javaRDD()
               .mapToPair(r -> new Tuple2<>((long) sharedIndex.value().get(r.getString(0)),
-                  CollectedItems.floats(r.getList(1)))),
+                  CollectedItems.requireLength(r.getString(0), CollectedItems.floats(r.getList(1)), dim))),
           n, dim, options.blockSize(), blocksDir, jsc.hadoopConfiguration());
     } finally {
       sharedIndex.destroy();
@@ -195,6 +195,11 @@ public record EmbeddingRetriever(Options options, SearchMethod method) implement
     CollectedItems corpus = CollectedItems.collect(request.corpus(), options.blockSize(), false, filters);
     if (queries.ids().length == 0 || corpus.ids().length == 0) {
       return new EmptyRanking(spark, facts(queries.blocks().dim(), 0, "broadcast", null));
+    }
+    if (queries.blocks().dim() != corpus.blocks().dim()) {
+      throw new InvalidInputException("The queries' vectors have " + queries.blocks().dim() + " values (item '"
+          + queries.ids()[0] + "'), the corpus items' " + corpus.blocks().dim() + " (item '" + corpus.ids()[0]
+          + "'): both sides of a search must have vectors of one length");
     }
     NeighborFilter filter = request.filter().compile(queries, corpus);
     Broadcast<String[]> queryIds = jsc.broadcast(queries.ids());

@@ -95,6 +95,27 @@ class PublicApiTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
+  @Test
+  void repeatedIdsNullTextsAndVectorsOfAnotherLengthAreRefusedNamingTheItem() {
+    Dataset<Row> items = spark.sql("select cast(id as string) as id, array(cast(id + 1 as float), 1f) as v, "
+        + "concat('item ', id) as text from range(0, 6)");
+    Dataset<Row> twice = items.union(items.filter("id = '3'"));
+    NearestNeighbors nn = new NearestNeighbors().setIdCol("id").setVectorCol("v").setTopN(2);
+    assertThatThrownBy(() -> nn.search(items, twice)).hasMessageContaining("Item id '3' appears twice");
+    assertThatThrownBy(() -> nn.search(twice, items)).hasMessageContaining("Item id '3' appears twice");
+    assertThatThrownBy(() -> nn.search(twice)).hasMessageContaining("Item id '3' appears twice");
+
+    Dataset<Row> longer = items.selectExpr("id", "if(id = '4', array(1f, 2f, 3f), v) as v", "text");
+    assertThatThrownBy(() -> nn.search(longer).count()).hasStackTraceContaining("item '4' has 3 values");
+    assertThatThrownBy(() -> nn.search(items, longer).count()).hasStackTraceContaining("item '4' has 3 values");
+    Dataset<Row> wide = items.selectExpr("id", "array(1f, 2f, 3f) as v", "text");
+    assertThatThrownBy(() -> nn.search(items, wide)).hasMessageContaining("both sides of a search");
+
+    Dataset<Row> untitled = items.selectExpr("id", "v", "if(id in ('2', '5'), null, text) as text");
+    assertThatThrownBy(() -> new HybridSearch().setIdCol("id").setVectorCol("v").setTextCol("text").search(untitled))
+        .hasMessageContaining("2 rows with a null 'text', the first by id '2'");
+  }
+
   private static Map<String, List<Float>> vectors(Dataset<Row> rows, String id, String vector) {
     Map<String, List<Float>> out = new HashMap<>();
     for (Row r : rows.select(id, vector).collectAsList()) {
