@@ -54,14 +54,23 @@ public final class CatalogPreparation {
    */
   public static PreparedCatalog prepare(Dataset<Row> raw, String source, String idColumn, String titleColumn,
       TextTemplate template, Map<String, String> carry) {
+    return prepare(raw, source, CatalogKeys.INPUT, idColumn, titleColumn, template, carry);
+  }
+
+  /**
+   * As {@link #prepare(Dataset, String, String, String, TextTemplate, Map)}, its column errors naming
+   * {@code keys}' configuration keys.
+   */
+  public static PreparedCatalog prepare(Dataset<Row> raw, String source, CatalogKeys keys, String idColumn,
+      String titleColumn, TextTemplate template, Map<String, String> carry) {
     StructType schema = raw.schema();
     for (Map.Entry<String, String> e : carry.entrySet()) {
       requireAtomicColumn(schema, e.getKey(), e.getValue(), source);
     }
-    requireAtomicColumn(schema, idColumn, "input.idColumn", source);
-    requireAtomicColumn(schema, titleColumn, "input.titleColumn", source);
+    requireAtomicColumn(schema, idColumn, keys.idColumn(), source);
+    requireAtomicColumn(schema, titleColumn, keys.titleColumn(), source);
     for (String field : template.fields()) {
-      requireAtomicColumn(schema, field, "text.template", source);
+      requireAtomicColumn(schema, field, keys.template(), source);
     }
 
     List<Column> fieldValues = new ArrayList<>();

@@ -35,6 +35,12 @@ public final class CatalogReader {
 
   /** @param csvMaxRecordLines physical lines one CSV record may span, at least 1 */
   public static Dataset<Row> read(SparkSession spark, String path, String format, int csvMaxRecordLines) {
+    return read(spark, path, CatalogKeys.INPUT.path(), format, csvMaxRecordLines);
+  }
+
+  /** As {@link #read(SparkSession, String, String, int)}; its errors name {@code pathKey}, the path's key. */
+  public static Dataset<Row> read(SparkSession spark, String path, String pathKey, String format,
+      int csvMaxRecordLines) {
     try {
       return switch (format) {
         case "parquet" -> StrictReads.parquet(spark, path);
@@ -46,7 +52,7 @@ public final class CatalogReader {
     } catch (Exception e) {
       // Scala throws AnalysisException (a checked exception in Java's eyes) without declaring it.
       String message = e instanceof AnalysisException ae ? ae.getSimpleMessage() : e.getMessage();
-      throw new InvalidInputException("Cannot read catalogue input.path = " + path + " as " + format + ": "
+      throw new InvalidInputException("Cannot read catalogue " + pathKey + " = " + path + " as " + format + ": "
           + message, e);
     }
   }

@@ -32,6 +32,11 @@ public final class TextTemplate implements Serializable {
   }
 
   public static TextTemplate parse(String template, int maxFieldChars) {
+    return parse("text.template", template, maxFieldChars);
+  }
+
+  /** As {@link #parse(String, int)}; its errors name {@code key}, the template's configuration key. */
+  public static TextTemplate parse(String key, String template, int maxFieldChars) {
     if (maxFieldChars < 1) {
       throw new InvalidInputException("text.maxFieldChars must be >= 1, got " + maxFieldChars);
     }
@@ -42,7 +47,7 @@ public final class TextTemplate implements Serializable {
     while (m.find()) {
       String name = m.group(1).trim();
       if (name.isEmpty()) {
-        throw new InvalidInputException("text.template '" + template + "' has an empty field {}");
+        throw new InvalidInputException(key + " '" + template + "' has an empty field {}");
       }
       literals.add(template.substring(last, m.start()));
       fields.add(name);
@@ -50,11 +55,11 @@ public final class TextTemplate implements Serializable {
     }
     literals.add(template.substring(last));
     if (fields.isEmpty()) {
-      throw new InvalidInputException("text.template '" + template + "' names no field; write e.g. \"{title}\"");
+      throw new InvalidInputException(key + " '" + template + "' names no field; write e.g. \"{title}\"");
     }
     for (String literal : literals) {
       if (literal.indexOf('{') >= 0 || literal.indexOf('}') >= 0) {
-        throw new InvalidInputException("text.template '" + template + "' has an unbalanced brace");
+        throw new InvalidInputException(key + " '" + template + "' has an unbalanced brace");
       }
     }
     return new TextTemplate(template, List.copyOf(fields), List.copyOf(literals), maxFieldChars);

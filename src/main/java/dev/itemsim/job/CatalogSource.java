@@ -1,5 +1,6 @@
 package dev.itemsim.job;
 
+import dev.itemsim.catalog.CatalogKeys;
 import dev.itemsim.job.RunSummary.Side;
 
 /**
@@ -22,6 +23,16 @@ public record CatalogSource(String path, String format, Side side, String encode
   /** The same catalogue encoded with {@code prefix} before every text. */
   public CatalogSource withEncodePrefix(String prefix) {
     return new CatalogSource(path, format, side, prefix);
+  }
+
+  /** The keys its errors name: its path's, and those of the columns and template its side reads. */
+  CatalogKeys keys() {
+    return switch (side) {
+      case INPUT -> CatalogKeys.INPUT;
+      case AGAINST -> new CatalogKeys("search.against", "input.idColumn", "input.titleColumn", "text.template");
+      case LEFT -> new CatalogKeys("match.left.path", "match.left.idColumn", "match.left.template",
+          "match.left.template");
+    };
   }
 
   /** Suffix of this side's stage names: "" for the input, {@code -against} / {@code -left} for the others. */

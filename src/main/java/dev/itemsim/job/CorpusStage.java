@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sha2;
 
 import dev.itemsim.StrictReads;
+import dev.itemsim.catalog.CatalogKeys;
 import dev.itemsim.catalog.CatalogPreparation;
 import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PreparedCatalog;
@@ -130,8 +131,10 @@ final class CorpusStage {
   }
 
   private PreparedCatalog read(CatalogSource source) {
-    Dataset<Row> raw = CatalogReader.read(spark, source.path(), source.format(), settings.csvMaxRecordLines());
-    PreparedCatalog catalog = CatalogPreparation.prepare(raw, source.path(), settings.idColumn(),
+    CatalogKeys keys = source.keys();
+    Dataset<Row> raw = CatalogReader.read(spark, source.path(), keys.path(), source.format(),
+        settings.csvMaxRecordLines());
+    PreparedCatalog catalog = CatalogPreparation.prepare(raw, source.path(), keys, settings.idColumn(),
         settings.titleColumn(), settings.template(), settings.carried());
     summary.catalog(source.side(), new CatalogCounts(catalog.itemsRead(), catalog.itemsRejected(),
         catalog.rejectedByReason()));

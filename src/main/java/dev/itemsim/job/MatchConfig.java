@@ -122,7 +122,7 @@ public record MatchConfig(
   }
 
   private static CorpusSettings leftCorpus(TypedConfig c, CorpusSettings corpus) {
-    TextTemplate template = TextTemplate.parse(c.requiredString("match.left.template"),
+    TextTemplate template = TextTemplate.parse("match.left.template", c.requiredString("match.left.template"),
         c.intIn("text.maxFieldChars", 1, 100_000));
     if (template.fields().isEmpty()) {
       throw new InvalidInputException("match.left.template = '" + c.string("match.left.template")

@@ -92,6 +92,8 @@ class MatchConfigTest {
     assertThatThrownBy(() -> loadWith("search.against = other"))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("search.against")
         .hasMessageContaining("is not used by the match job");
+    assertThatThrownBy(() -> loadWith("match.left.template = hello"))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("match.left.template 'hello' names no field");
     assertThatThrownBy(() -> loadWith("similarity.collapseDuplicateTexts = true"))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("collapseDuplicateTexts");
     assertThatThrownBy(() -> load("job = match", "input.path = in", "output.path = out"))

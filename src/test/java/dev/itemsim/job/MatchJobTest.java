@@ -264,6 +264,27 @@ class MatchJobTest {
     assertThat(counts.path("left_rows_matched").asLong()).isEqualTo(6);
   }
 
+  /** The left table's errors name the match.left.* keys to change, not the catalogue's input.* ones. */
+  @Test
+  void leftTableErrorsNameTheMatchLeftKeys() throws Exception {
+    Path catalog = JobTestSupport.catalog(dir, "catalog", 20, List.of());
+    Path noId = Files.writeString(dir.resolve("no-id.csv"), "query,text\nq1,sony tv\n");
+    Path noText = Files.writeString(dir.resolve("no-text.csv"), "left_id,words\nq1,sony tv\n");
+    Map<String, String> named = new LinkedHashMap<>();
+    named.put(dir.resolve("missing.csv").toString(), "Cannot read catalogue match.left.path = ");
+    named.put(noId.toString(), "(needed by match.left.idColumn)");
+    named.put(noText.toString(), "(needed by match.left.template)");
+    for (Map.Entry<String, String> e : named.entrySet()) {
+      Path spec = dir.resolve("match.conf");
+      Files.write(spec, List.of("job = match", "input.path = \"" + catalog + "\"",
+          "match.left.path = \"" + e.getKey() + "\"", "match.left.format = csv",
+          "output.path = \"" + dir.resolve("out") + "\"", "run.date = \"2026-03-01\"", "similarity.topN = 3"));
+      JobTestSupport.Result r = JobTestSupport.run(spec);
+      assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+      assertThat(r.err()).as(e.getKey()).contains(e.getValue()).doesNotContain("input.");
+    }
+  }
+
   @Test
   void catalogueVectorsAreReusedWhenTextAndEncoderFingerprintAreUnchanged() throws Exception {
     Path catalog = JobTestSupport.catalog(dir, "catalog", 40, List.of(
