@@ -57,6 +57,15 @@ public final class HistoryPreparation {
       return rejectedByReason.values().stream().mapToLong(Long::longValue).sum();
     }
 
+    /**
+     * {@code user_id, item_id, event}: the usable events and those rejected for their time only. A purchase
+     * excludes its item whenever it happened, so a row whose time cannot be read still does.
+     */
+    public Dataset<Row> excludable() {
+      return cached.filter(col("reason").isNull().or(col("reason").equalTo(HistoryRejectReason.BAD_TIME.code())))
+          .select("user_id", "item_id", "event");
+    }
+
     public void release() {
       cached.unpersist();
     }

@@ -176,7 +176,8 @@ public final class MatchJob {
     LOG.info("Read {} history rows of {}: {} usable, {} rejected {}", history.rowsRead(), source.path(),
         history.rowsValid(), history.rowsRejected(), history.rejectedByReason());
     UserProfiles.Built built = stages.run("profiles", "Build user profiles", () ->
-        UserProfiles.build(spark, history.events(), history.users(), catalogue.items(), config.users()));
+        UserProfiles.build(spark, history.events(), history.excludable(), history.users(), catalogue.items(),
+            config.users()));
     Dataset<Row> profiles = built.profiles().persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> excluded = built.excluded().persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> withoutProfile = built.withoutProfile().persist(StorageLevel.MEMORY_AND_DISK());

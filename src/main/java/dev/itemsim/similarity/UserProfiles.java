@@ -107,6 +107,15 @@ public final class UserProfiles {
    */
   public static Built build(SparkSession spark, Dataset<Row> events, Dataset<Row> users, Dataset<Row> items,
       Settings settings) {
+    return build(spark, events, events, users, items, settings);
+  }
+
+  /**
+   * As {@link #build(SparkSession, Dataset, Dataset, Dataset, Settings)}, the excluded items taken from
+   * {@code excludable} ({@code user_id, item_id, event}; e.g. also the events whose time could not be read).
+   */
+  public static Built build(SparkSession spark, Dataset<Row> events, Dataset<Row> excludable, Dataset<Row> users,
+      Dataset<Row> items, Settings settings) {
     Instant asOf = settings.asOf();
     if (asOf == null) {
       Row latest = events.agg(max(col("ts"))).first();
@@ -154,7 +163,8 @@ public final class UserProfiles {
 
     Dataset<Row> excluded = settings.exclude().isEmpty()
         ? spark.createDataFrame(List.of(), new StructType().add("user_id", "string").add("item_id", "string"))
-        : events.filter(col("event").isin(settings.exclude().toArray())).select("user_id", "item_id").distinct();
+        : excludable.filter(col("event").isin(settings.exclude().toArray())).select("user_id", "item_id")
+            .distinct();
     Row most = excluded.groupBy("user_id").count().agg(max(col("count"))).first();
     long maxExcluded = most.isNullAt(0) ? 0 : most.getLong(0);
     return new Built(profiles, withoutProfile, excluded, maxExcluded, asOf);

@@ -107,6 +107,19 @@ class UserProfilesTest {
     assertThat(p[0]).isGreaterThan(p[2]);
   }
 
+  @Test
+  void excludedItemsComeFromTheExcludableEvents() {
+    Dataset<Row> events = events(new Object[] {"u", "a", "view", 1.0});
+    Dataset<Row> excludable = spark.createDataFrame(List.of(RowFactory.create("u", "a", "view"),
+        RowFactory.create("u", "b", "purchase")), new StructType().add("user_id", "string").add("item_id", "string")
+        .add("event", "string"));
+    UserProfiles.Built built = UserProfiles.build(spark, events, excludable, users("u"), items(),
+        settings(30, 50, 0));
+    assertThat(built.excluded().collectAsList()).extracting(r -> r.getString(0) + ":" + r.getString(1))
+        .containsExactly("u:b");
+    assertThat(profiles(built)).containsOnlyKeys("u");
+  }
+
   /** Weights decayed past double's square root of its smallest value still give the profile its direction. */
   @Test
   void longDecayedWeightsKeepTheirProfile() {
