@@ -317,11 +317,8 @@ public final class BlockFiles extends BlockLayout {
    */
   public void delete() {
     RecentBlocks.forget(dir + "#");
-    Path path = new Path(dir);
     try {
-      path.getFileSystem(conf()).delete(path, true);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot delete " + dir, e);
+      ScratchPaths.delete(dir, conf());
     } finally {
       if (!deleted) {
         deleted = true;

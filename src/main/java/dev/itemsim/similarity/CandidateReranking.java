@@ -90,7 +90,7 @@ final class CandidateReranking {
     int shardSize = lexical.shardSize();
     boolean vectors = blend.readsEmbedding();
     List<Runnable> cleanup = new ArrayList<>();
-    cleanup.add(() -> deleteFolder(spark, root));
+    cleanup.add(() -> ScratchPaths.delete(root, spark.sparkContext().hadoopConfiguration()));
     try {
       ItemShards queries = ItemShards.write(spark, request.queries(), tfidf, shards(queryCount, shardSize), vectors,
           filters, new Path(root, "queries").toString(), "queries");
@@ -145,15 +145,6 @@ final class CandidateReranking {
         }
       }
       throw e;
-    }
-  }
-
-  private static void deleteFolder(SparkSession spark, String dir) {
-    Path path = new Path(dir);
-    try {
-      path.getFileSystem(spark.sparkContext().hadoopConfiguration()).delete(path, true);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("Cannot delete " + dir, e);
     }
   }
 

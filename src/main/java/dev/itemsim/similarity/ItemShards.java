@@ -471,11 +471,8 @@ final class ItemShards implements ShardSource {
    * reading the shards has been materialised. Calling it again only deletes the folder.
    */
   void delete() {
-    Path path = new Path(dir);
     try {
-      path.getFileSystem(conf()).delete(path, true);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot delete " + dir, e);
+      ScratchPaths.delete(dir, conf());
     } finally {
       if (!deleted) {
         deleted = true;

@@ -441,7 +441,7 @@ public record IvfSearch(Options options) implements SearchMethod {
     // the same pass lays the corpus rows down as files, so the layout reads them instead of the input table
     String root = new Path(run.request().scratchDir(), "ivf-" + UUID.randomUUID()).toString();
     Path scanned = new Path(root, "scan");
-    cleanup.add(() -> deleteFolder(scanned, jsc));
+    cleanup.add(() -> ScratchPaths.delete(scanned.toString(), jsc.hadoopConfiguration()));
     // one catalogue numbered as written: the scan also draws the recall sample, and the list writers compute its
     // exact lists (no pass reads the lists for it)
     boolean fuse = self && idsOnDriver && options.recallSample() > 0;
@@ -629,14 +629,6 @@ public record IvfSearch(Options options) implements SearchMethod {
       }
       return out.iterator();
     });
-  }
-
-  private static void deleteFolder(Path folder, JavaSparkContext jsc) {
-    try {
-      folder.getFileSystem(jsc.hadoopConfiguration()).delete(folder, true);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("Cannot delete " + folder, e);
-    }
   }
 
   /**

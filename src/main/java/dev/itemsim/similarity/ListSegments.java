@@ -943,11 +943,8 @@ final class ListSegments implements Serializable {
    */
   void delete() {
     Cache.forget(dir);
-    Path path = new Path(dir);
     try {
-      path.getFileSystem(conf()).delete(path, true);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot delete " + dir, e);
+      ScratchPaths.delete(dir, conf());
     } finally {
       if (!deleted) {
         deleted = true;
