@@ -135,7 +135,7 @@ public final class CatalogPreparation {
     }
     if (read == 0) {
       classified.unpersist();
-      throw new InvalidInputException("Catalogue " + source + " has no rows");
+      throw new InvalidInputException("Catalogue " + keys.path() + " = " + source + " has no rows");
     }
     Dataset<Row> items = classified.filter(col("reason").isNull())
         .select(itemColumns.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));

@@ -44,7 +44,7 @@ public final class CatalogReader {
     try {
       return switch (format) {
         case "parquet" -> StrictReads.parquet(spark, path);
-        case "csv" -> CsvFiles.read(spark, path, csvMaxRecordLines);
+        case "csv" -> CsvFiles.read(spark, path, pathKey, csvMaxRecordLines);
         default -> throw new InvalidInputException("input.format = '" + format + "' is not one of parquet, csv");
       };
     } catch (InvalidInputException e) {

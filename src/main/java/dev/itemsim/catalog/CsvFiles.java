@@ -46,18 +46,20 @@ final class CsvFiles {
   private CsvFiles() {}
 
   /**
+   * @param pathKey the configuration key of {@code path}, which the errors name
    * @param maxRecordLines physical lines one record may span (see {@link CsvRecords})
    * @throws InvalidInputException if a header cannot be read, two files' headers differ, a header uses a
    *     reserved column name, or no file has a header (then the message says the input has no rows)
    */
-  static Dataset<Row> read(SparkSession spark, String path, int maxRecordLines) {
+  static Dataset<Row> read(SparkSession spark, String path, String pathKey, int maxRecordLines) {
     JavaPairRDD<String, PortableDataStream> files = JavaSparkContext.fromSparkContext(spark.sparkContext())
         .binaryFiles(path);
     files.setName("CSV files of " + path);
     List<FileHeader> headers = new ArrayList<>(unwrapInvalidInput(() ->
         files.map(f -> FileHeader.of(f._2(), maxRecordLines)).filter(h -> h.fields() != null).collect()));
     if (headers.isEmpty()) {
-      throw new InvalidInputException("Catalogue " + path + " has no rows: no CSV file under it has a header");
+      throw new InvalidInputException("Catalogue " + pathKey + " = " + path
+          + " has no rows: no CSV file under it has a header");
     }
     headers.sort(Comparator.comparing(FileHeader::file));
     FileHeader expected = headers.get(0);

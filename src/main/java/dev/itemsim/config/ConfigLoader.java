@@ -75,7 +75,10 @@ public final class ConfigLoader {
     return ConfigFactory.parseResources(resource);
   }
 
-  /** {@code key=value} pairs; values stay strings and are converted by the typed getters. */
+  /**
+   * {@code key=value} pairs; values stay strings and are converted by the typed getters, except a value in
+   * brackets, which is read as a HOCON list ({@code exclude=[purchase,return]}).
+   */
   static Config parseOverrides(List<String> overrides) {
     Config config = ConfigFactory.empty();
     for (String override : overrides) {
@@ -87,13 +90,30 @@ public final class ConfigLoader {
       String value = override.substring(eq + 1).trim();
       try {
         config = ConfigFactory.empty("--set " + key)
-            .withValue(key, ConfigValueFactory.fromAnyRef(value, "--set " + key))
+            .withValue(key, value.startsWith("[") ? listValue(key, value)
+                : ConfigValueFactory.fromAnyRef(value, "--set " + key))
             .withFallback(config);
       } catch (ConfigException.BadPath e) {
         throw new InvalidInputException("--set: '" + key + "' is not a valid key", e);
       }
     }
     return config;
+  }
+
+  /** {@code value} ({@code [a, b, ...]}) as a HOCON list, or an error naming {@code key}. */
+  private static ConfigValue listValue(String key, String value) {
+    ConfigValue parsed;
+    try {
+      parsed = ConfigFactory.parseString("value = " + value,
+          ConfigParseOptions.defaults().setOriginDescription("--set " + key)).getValue("value");
+    } catch (ConfigException e) {
+      throw new InvalidInputException("--set " + key + ": '" + value + "' is not a HOCON list such as [a, b]: "
+          + e.getMessage(), e);
+    }
+    if (parsed.valueType() != com.typesafe.config.ConfigValueType.LIST) {
+      throw new InvalidInputException("--set " + key + ": '" + value + "' is not a HOCON list such as [a, b]");
+    }
+    return parsed;
   }
 
   static void rejectUnknownKeys(Config config, Config defaults) {

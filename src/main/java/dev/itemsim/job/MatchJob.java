@@ -168,9 +168,9 @@ public final class MatchJob {
   private Left users(OutputPublisher publisher, CorpusStage.Encoded catalogue) {
     CatalogSource source = config.left();
     HistoryPreparation.PreparedHistory history = stages.run("read-left", "Read and validate " + source.path(),
-        () -> HistoryPreparation.prepare(CatalogReader.read(spark, source.path(), source.keys().path(), source.format(),
-            config.corpus().csvMaxRecordLines()), source.path(), config.historyColumns(),
-            config.users().eventWeights().keySet(), catalogue.items().select("item_id")));
+        () -> HistoryPreparation.prepare(CatalogReader.read(spark, source.path(), source.keys().path(),
+            source.format(), config.corpus().csvMaxRecordLines()), source.keys().path() + " = " + source.path(),
+            config.historyColumns(), config.users().eventWeights().keySet(), catalogue.items().select("item_id")));
     summary.catalog(Side.LEFT, new CatalogCounts(history.rowsRead(), history.rowsRejected(),
         history.rejectedByReason()));
     LOG.info("Read {} history rows of {}: {} usable, {} rejected {}", history.rowsRead(), source.path(),

@@ -95,7 +95,12 @@ class CatalogPreparationTest {
   void emptyCatalogueIsAnError() {
     Dataset<Row> raw = spark.createDataFrame(List.of(), SCHEMA);
     assertThatThrownBy(() -> CatalogPreparation.prepare(raw, "empty.parquet", "id", "title", TEMPLATE))
-        .isInstanceOf(InvalidInputException.class).hasMessageContaining("empty.parquet has no rows");
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("input.path = empty.parquet has no rows");
+    CatalogKeys left = new CatalogKeys("match.left.path", "match.left.idColumn", "match.left.titleColumn",
+        "match.left.template");
+    assertThatThrownBy(() -> CatalogPreparation.prepare(raw, "empty.parquet", left, "id", "title", TEMPLATE,
+        Map.of())).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("Catalogue match.left.path = empty.parquet has no rows");
   }
 
   @Test

@@ -134,7 +134,10 @@ class CsvFilesTest {
     Files.write(folder.resolve("part-0.csv"), new byte[0]);
     Files.write(folder.resolve("part-1.csv"), new byte[0]);
     assertThatThrownBy(() -> CatalogReader.read(spark, folder.toString(), "csv"))
-        .isInstanceOf(InvalidInputException.class).hasMessageContaining(folder + " has no rows");
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("input.path = " + folder + " has no rows");
+    assertThatThrownBy(() -> CatalogReader.read(spark, folder.toString(), "match.left.path", "csv", 1))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("match.left.path = " + folder + " has no rows");
 
     Path headerOnly = write("header.csv", "id,title,brand\n");
     Dataset<Row> raw = CatalogReader.read(spark, headerOnly.toString(), "csv");

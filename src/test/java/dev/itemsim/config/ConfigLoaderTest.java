@@ -53,6 +53,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aBracketedSetValueIsAList() throws Exception {
+    Path spec = job("input.path = in\noutput.path = out\n");
+    Config c = ConfigLoader.load(spec, null, List.of("match.users.exclude=[purchase, return]",
+        "match.users.eventWeights=[\"purchase = 3\", \"view = 0.5\"]"));
+    assertThat(c.getStringList("match.users.exclude")).containsExactly("purchase", "return");
+    assertThat(c.getStringList("match.users.eventWeights")).containsExactly("purchase = 3", "view = 0.5");
+    assertThatThrownBy(() -> ConfigLoader.load(spec, null, List.of("match.users.exclude=[a, [b")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("--set match.users.exclude: '[a, [b' is not a HOCON list");
+  }
+
+  @Test
   void badValuesNameTheKey() throws Exception {
     Path spec = job("input.path = in\noutput.path = out\n");
     assertThatThrownBy(() -> SimilarItemsConfig.from(ConfigLoader.load(spec, null, List.of("similarity.topN=ten"))))
