@@ -1,7 +1,6 @@
 package dev.itemsim.catalog;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.lower;
@@ -97,7 +96,7 @@ public final class HistoryPreparation {
         quoted(columns.user()).cast(DataTypes.StringType).as("user_id"),
         quoted(columns.item()).cast(DataTypes.StringType).as("item_id"),
         lower(trim(quoted(columns.event()).cast(DataTypes.StringType))).as("event"),
-        time(raw, columns.time()).as("ts"),
+        EventTimes.timestamp(raw, columns.time()).as("ts"),
         to_json(struct(recordColumns)).as("record"),
         sourceFile.as("source_file"),
         malformed.as("malformed"));
@@ -140,37 +139,6 @@ public final class HistoryPreparation {
     Dataset<Row> users = classified.filter(col("user_id").isNotNull().and(trim(col("user_id")).notEqual("")))
         .select("user_id").distinct();
     return new PreparedHistory(usable, rejected, users, read, valid, byReason, classified);
-  }
-
-  /** Epoch numbers at or above this size are milliseconds: as seconds they would be after the year 5000. */
-  static final long EPOCH_MILLIS_FROM = 100_000_000_000L;
-  /** Epoch numbers at or above this size are not read (as milliseconds, after the year 5000). */
-  static final long EPOCH_MILLIS_UP_TO = 100_000_000_000_000L;
-
-  /**
-   * The event time as a timestamp: timestamps and dates as they are; numbers, and text of digits only, as
-   * epoch seconds, or as epoch milliseconds when at least {@link #EPOCH_MILLIS_FROM} in size; other text as
-   * ISO-8601; null (rejected as a bad time) when it cannot be read or is out of range either way.
-   */
-  private static Column time(Dataset<Row> raw, String column) {
-    DataType type = raw.schema().apply(column).dataType();
-    Column c = quoted(column);
-    if (type instanceof TimestampType || type instanceof TimestampNTZType || type instanceof DateType) {
-      return c.cast(DataTypes.TimestampType);
-    }
-    if (type instanceof NumericType) {
-      return expr(epoch("try_cast(" + sql(column) + " AS DOUBLE)"));
-    }
-    String s = "trim(" + sql(column) + ")";
-    return expr("CASE WHEN " + s + " RLIKE '^-?[0-9]+$' THEN " + epoch("try_cast(" + s + " AS DOUBLE)")
-        + " ELSE try_to_timestamp(" + s + ") END");
-  }
-
-  /** SQL for the epoch number {@code value} (a double) as a timestamp: seconds or milliseconds by its size. */
-  private static String epoch(String value) {
-    return "CASE WHEN abs(" + value + ") < " + EPOCH_MILLIS_FROM + " THEN timestamp_seconds(CAST(" + value
-        + " AS BIGINT)) WHEN abs(" + value + ") < " + EPOCH_MILLIS_UP_TO + " THEN timestamp_millis(CAST(" + value
-        + " AS BIGINT)) END";
   }
 
   private static void requireColumn(Dataset<Row> raw, String column, String key, String source) {

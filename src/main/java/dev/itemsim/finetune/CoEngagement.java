@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.catalog.CatalogReader;
+import dev.itemsim.catalog.EventTimes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -86,10 +87,9 @@ public final class CoEngagement {
         .toDF("_valid_id");
     String corrupt = Arrays.asList(raw.columns()).contains(CatalogReader.CORRUPT_COLUMN)
         ? "`" + CatalogReader.CORRUPT_COLUMN + "`" : "CAST(NULL AS STRING)";
-    Dataset<Row> events = raw.selectExpr("CAST(user_id AS STRING) AS user_id", "CAST(item_id AS STRING) AS item_id",
-            "CAST(ts AS STRING) AS ts", corrupt + " AS corrupt")
-        .withColumn("t", org.apache.spark.sql.functions.expr(
-            "COALESCE(TRY_CAST(ts AS BIGINT), unix_timestamp(TRY_TO_TIMESTAMP(ts)))"))
+    Dataset<Row> events = raw.withColumn("_time", EventTimes.timestamp(raw, "ts"))
+        .selectExpr("CAST(user_id AS STRING) AS user_id", "CAST(item_id AS STRING) AS item_id",
+            "CAST(ts AS STRING) AS ts", corrupt + " AS corrupt", "unix_seconds(_time) AS t")
         .join(ids, col("item_id").equalTo(col("_valid_id")), "left")
         .withColumn("reason", when(col("corrupt").isNotNull().or(col("user_id").isNull())
             .or(org.apache.spark.sql.functions.trim(col("user_id")).equalTo("")).or(col("item_id").isNull())

@@ -80,6 +80,29 @@ class CoEngagementTest {
   }
 
   @Test
+  void epochMillisecondTimesGiveTheSameSessionsAsSeconds() throws Exception {
+    List<String> lines = Files.readAllLines(EVENTS);
+    List<String> millis = new ArrayList<>(List.of(lines.get(0)));
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",", -1);
+      if (f[2].matches("[0-9]+")) {
+        f[2] = f[2] + "000";
+      }
+      millis.add(String.join(",", f));
+    }
+    Path file = dir.resolve("events-ms.csv");
+    Files.write(file, millis);
+    CoEngagement.Settings settings = new CoEngagement.Settings(30, 3, 5, 50);
+    CoEngagement.Result seconds = CoEngagement.pairs(SparkTestSupport.spark(), EVENTS.toString(), settings,
+        buyIds(), dir.resolve("r-s").toString());
+    CoEngagement.Result ms = CoEngagement.pairs(SparkTestSupport.spark(), file.toString(), settings, buyIds(),
+        dir.resolve("r-ms").toString());
+    assertThat(ms.sessions()).isEqualTo(seconds.sessions());
+    assertThat(ms.scored()).isEqualTo(seconds.scored());
+    assertThat(ms.badEvents()).isEqualTo(seconds.badEvents());
+  }
+
+  @Test
   void aMinimumCountNoPairReachesIsAClearError() {
     assertThatThrownBy(() -> CoEngagement.pairs(SparkTestSupport.spark(), EVENTS.toString(),
         new CoEngagement.Settings(30, 1000, 5, 50), buyIds(), dir.resolve("r").toString()))
