@@ -52,7 +52,7 @@ public final class CatalogReader {
     } catch (Exception e) {
       // Scala throws AnalysisException (a checked exception in Java's eyes) without declaring it.
       String message = e instanceof AnalysisException ae ? ae.getSimpleMessage() : e.getMessage();
-      throw new InvalidInputException("Cannot read catalogue " + pathKey + " = " + path + " as " + format + ": "
+      throw new InvalidInputException("Cannot read " + pathKey + " = " + path + " as " + format + ": "
           + message, e);
     }
   }

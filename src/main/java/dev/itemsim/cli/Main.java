@@ -329,6 +329,7 @@ public final class Main implements Runnable {
           "spark.ui.enabled", "false", "spark.ui.showConsoleProgress", "false",
           "spark.sql.shuffle.partitions", "4"));
       RunOutput run = RunOutputs.find(spark, output, kind, runDate);
+      evaluations.forEach(e -> RunOutputs.requireEvaluation(spark, e));
       List<String> evaluationDirs = new ArrayList<>(List.of(output));
       evaluations.stream().filter(e -> !e.equals(output)).forEach(evaluationDirs::add);
       HtmlReport.Options options = new HtmlReport.Options(catalog, catalogFormat, idColumn, groupBy, sample, 8, 6,

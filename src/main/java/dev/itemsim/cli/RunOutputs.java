@@ -63,6 +63,15 @@ final class RunOutputs {
         layout.resolve(OutputLayout.rejected(parsed)).toString());
   }
 
+  /** Fails unless {@code output} (given as {@code --evaluation}) holds a published evaluation. */
+  static void requireEvaluation(SparkSession spark, String output) {
+    OutputLayout layout = new OutputLayout(output);
+    if (!exists(fileSystem(spark, layout.path()), layout.resolve(OutputLayout.EVALUATION))) {
+      throw new InvalidInputException("No evaluation under --evaluation " + output + " (the output.path of an "
+          + "evaluate run)");
+    }
+  }
+
   /** The evaluations under each of {@code outputs} that have evaluate run summaries. */
   static List<EvaluationOutput> evaluations(SparkSession spark, List<String> outputs) {
     List<EvaluationOutput> out = new ArrayList<>();

@@ -12,20 +12,40 @@ import java.util.Set;
  * @param bToA the reverse direction (the same lists as {@code aToB} for one catalogue)
  * @param scorer the retriever's name
  * @param settings the scorer's settings that shaped the lists
+ * @param pairs the distinct true pairs ({@link MatchPairs#pairs})
  * @param pairsWithUnencodedId true pairs naming an id that is not among the encoded items (they count as misses)
+ * @param nonMatchRows rows of the match file labelled non-matches, not scored
+ * @param duplicatePairs rows of the match file repeating a true pair, counted once
  * @param misses rows written to {@code evaluation/misses}
  */
 public record Evaluation(Map<String, Object> aToB, Map<String, Object> bToA, String scorer,
-    Map<String, Object> settings, String model, long pairs, long pairsWithUnencodedId, int listSize, long misses) {
+    Map<String, Object> settings, String model, long pairs, long pairsWithUnencodedId, long nonMatchRows,
+    long duplicatePairs, int listSize, long misses) {
 
-  /** The metrics of ranked lists against true partners, rounded to 6 decimals, plus query and pair counts. */
+  /** {@link #metrics(RankedLists, Map, int)} with recall@K for every one of {@link RankingMetrics#DEFAULT_KS}. */
   public static Map<String, Object> metrics(RankedLists lists, Map<String, Set<String>> truth) {
-    RankingMetrics.Result result = RankingMetrics.compute(lists.ids(), truth, RankingMetrics.DEFAULT_KS);
+    return metrics(lists, truth, RankingMetrics.DEFAULT_KS[RankingMetrics.DEFAULT_KS.length - 1]);
+  }
+
+  /**
+   * The metrics of ranked lists of up to {@code listSize} items against true partners, rounded to 6 decimals,
+   * plus query and pair counts: recall@K for the usual K up to {@code listSize}, and for {@code listSize}.
+   */
+  public static Map<String, Object> metrics(RankedLists lists, Map<String, Set<String>> truth, int listSize) {
+    RankingMetrics.Result result = RankingMetrics.compute(lists.ids(), truth, ks(listSize));
     Map<String, Object> out = new LinkedHashMap<>();
     result.values().forEach((k, v) -> out.put(k, Math.round(v * 1e6) / 1e6));
     out.put("queries", result.queries());
     out.put("pairs", result.pairs());
     return out;
+  }
+
+  /** The K of recall@K for lists of {@code listSize}: {@link RankingMetrics#DEFAULT_KS} up to it, and itself. */
+  static int[] ks(int listSize) {
+    int largest = RankingMetrics.DEFAULT_KS[RankingMetrics.DEFAULT_KS.length - 1];
+    return java.util.stream.IntStream.concat(java.util.Arrays.stream(RankingMetrics.DEFAULT_KS),
+        java.util.stream.IntStream.of(Math.min(listSize, largest))).filter(k -> k <= listSize).distinct().sorted()
+        .toArray();
   }
 
   /** {@code metrics.json}'s object. */
@@ -38,6 +58,8 @@ public record Evaluation(Map<String, Object> aToB, Map<String, Object> bToA, Str
     m.put("model", model);
     m.put("pairs", pairs);
     m.put("pairs_with_unencoded_id", pairsWithUnencodedId);
+    m.put("non_match_rows", nonMatchRows);
+    m.put("duplicate_pairs", duplicatePairs);
     m.put("list_size", listSize);
     return m;
   }
@@ -47,6 +69,8 @@ public record Evaluation(Map<String, Object> aToB, Map<String, Object> bToA, Str
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("pairs", pairs);
     m.put("pairs_with_unencoded_id", pairsWithUnencodedId);
+    m.put("non_match_rows", nonMatchRows);
+    m.put("duplicate_pairs", duplicatePairs);
     m.put("misses", misses);
     return m;
   }

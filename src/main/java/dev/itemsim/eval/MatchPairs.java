@@ -1,48 +1,65 @@
 package dev.itemsim.eval;
 
-import static org.apache.spark.sql.functions.col;
-
 import dev.itemsim.InvalidInputException;
-import dev.itemsim.catalog.CatalogReader;
+import dev.itemsim.catalog.PairRows;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
 
-/** True-match pairs {@code (id_a, id_b)}, read from CSV (with a header) or Parquet. */
-public record MatchPairs(List<String[]> pairs) {
+/**
+ * The true-match pairs {@code (id_a, id_b)} of a labelled pair file ({@link PairRows}): its rows labelled a
+ * match (all rows without a {@code label} column), each pair once.
+ *
+ * @param pairs the distinct true pairs, in file order
+ * @param rows the file's data rows
+ * @param nonMatches rows labelled a non-match (0 or false), which are not true pairs
+ * @param duplicates true-pair rows repeating an earlier one
+ */
+public record MatchPairs(List<String[]> pairs, long rows, long nonMatches, long duplicates) {
+  /** The configuration key of the match file, which its errors name. */
+  public static final String KEY = "eval.matches";
 
+  /** The pairs of {@code path} as pairs of two catalogues: an id may be the same in both. */
   public static MatchPairs read(SparkSession spark, String path) {
-    String format = path.toLowerCase(java.util.Locale.ROOT).endsWith(".csv") ? "csv" : "parquet";
-    Dataset<Row> raw = CatalogReader.read(spark, path, format);
-    List<String> columns = new ArrayList<>(Arrays.asList(raw.columns()));
-    columns.remove(CatalogReader.CORRUPT_COLUMN);
-    columns.remove(CatalogReader.SOURCE_FILE_COLUMN);
-    if (!columns.contains("id_a") || !columns.contains("id_b")) {
-      throw new InvalidInputException("Match file " + path + " needs columns id_a and id_b; columns found: "
-          + String.join(", ", columns));
-    }
-    List<String[]> pairs = new ArrayList<>();
-    int line = 0;
-    for (Row r : raw.select(col("id_a").cast(DataTypes.StringType), col("id_b").cast(DataTypes.StringType))
-        .collectAsList()) {
-      line++;
-      if (r.isNullAt(0) || r.isNullAt(1) || r.getString(0).isBlank() || r.getString(1).isBlank()) {
-        throw new InvalidInputException("Match file " + path + ", row " + line + ": id_a and id_b must both be set");
+    return read(spark, path, false);
+  }
+
+  /**
+   * The pairs of {@code path}; with {@code oneCatalogue} both ids are of the same catalogue, so a pair of an
+   * item with itself fails naming its row (an item is never in its own list).
+   *
+   * @throws InvalidInputException if a row cannot be read ({@link PairRows#read}), or no row is a true pair
+   */
+  public static MatchPairs read(SparkSession spark, String path, boolean oneCatalogue) {
+    List<PairRows.Pair> rows = PairRows.read(spark, path, KEY, "Match file");
+    Set<List<String>> seen = new LinkedHashSet<>();
+    long nonMatches = 0;
+    long duplicates = 0;
+    for (PairRows.Pair r : rows) {
+      if (!r.match()) {
+        nonMatches++;
+        continue;
       }
-      pairs.add(new String[] {r.getString(0), r.getString(1)});
+      if (oneCatalogue && r.a().equals(r.b())) {
+        throw new InvalidInputException("Match file " + KEY + " = " + path + ", row " + r.row() + ": id_a and id_b "
+            + "are the same item '" + r.a() + "' (with one catalogue an item is never in its own list)");
+      }
+      if (!seen.add(List.of(r.a(), r.b()))) {
+        duplicates++;
+      }
     }
-    if (pairs.isEmpty()) {
-      throw new InvalidInputException("Match file " + path + " has no pairs");
+    if (seen.isEmpty()) {
+      throw new InvalidInputException("Match file " + KEY + " = " + path + " has no true pairs"
+          + (nonMatches > 0 ? ": all " + nonMatches + " rows are labelled non-matches (label 0 or false)" : ""));
     }
-    return new MatchPairs(pairs);
+    List<String[]> pairs = new ArrayList<>(seen.size());
+    seen.forEach(p -> pairs.add(new String[] {p.get(0), p.get(1)}));
+    return new MatchPairs(pairs, rows.size(), nonMatches, duplicates);
   }
 
   /** Partners of every a ({@code aToB}) or of every b. */

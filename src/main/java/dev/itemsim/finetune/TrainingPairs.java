@@ -1,26 +1,19 @@
 package dev.itemsim.finetune;
 
-import static org.apache.spark.sql.functions.col;
-
 import dev.itemsim.InvalidInputException;
-import dev.itemsim.catalog.CatalogReader;
+import dev.itemsim.catalog.PairRows;
 import dev.itemsim.eval.MatchGraph;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
 
 /**
  * What the encoder is trained on: positive pairs {@code (a, b)} (a of catalogue A, b of catalogue B, or both of
@@ -88,57 +81,30 @@ public record TrainingPairs(List<Pair> positives, Map<String, List<String>> nega
    */
   public static TrainingPairs readLabelled(SparkSession spark, String path, Set<String> idsA, Set<String> idsB,
       String catalogueA, String catalogueB) {
-    String format = path.toLowerCase(Locale.ROOT).endsWith(".csv") ? "csv" : "parquet";
-    Dataset<Row> raw = CatalogReader.read(spark, path, format);
-    List<String> columns = new ArrayList<>(Arrays.asList(raw.columns()));
-    boolean csv = columns.remove(CatalogReader.CORRUPT_COLUMN);
-    columns.remove(CatalogReader.SOURCE_FILE_COLUMN);
-    if (!columns.contains("id_a") || !columns.contains("id_b")) {
-      throw new InvalidInputException("Training pairs file " + path + " needs columns id_a and id_b (and "
-          + "optionally label); columns found: " + String.join(", ", columns));
-    }
-    boolean labelled = columns.contains("label");
-    List<org.apache.spark.sql.Column> select = new ArrayList<>(List.of(col("id_a").cast(DataTypes.StringType),
-        col("id_b").cast(DataTypes.StringType)));
-    select.add(labelled ? col("label").cast(DataTypes.StringType) : org.apache.spark.sql.functions.lit("1"));
-    select.add(csv ? col(CatalogReader.CORRUPT_COLUMN) : org.apache.spark.sql.functions.lit(null)
-        .cast(DataTypes.StringType));
     List<Pair> positives = new ArrayList<>();
     Map<String, List<String>> negatives = new LinkedHashMap<>();
     List<String> unknown = new ArrayList<>();
     long unknownRows = 0;
-    int row = 0;
-    for (Row r : raw.select(select.toArray(org.apache.spark.sql.Column[]::new)).collectAsList()) {
-      row++;
-      if (!r.isNullAt(3)) {
-        throw new InvalidInputException("Training pairs file " + path + ", row " + row + " cannot be read as CSV: "
-            + abbreviate(r.getString(3)));
-      }
-      if (r.isNullAt(0) || r.isNullAt(1) || r.getString(0).isBlank() || r.getString(1).isBlank()) {
-        throw new InvalidInputException("Training pairs file " + path + ", row " + row
-            + ": id_a and id_b must both be set");
-      }
-      String a = r.getString(0);
-      String b = r.getString(1);
-      boolean match = label(r.isNullAt(2) ? null : r.getString(2), path, row);
-      boolean knownA = idsA.contains(a);
-      boolean knownB = idsB.contains(b);
+    List<PairRows.Pair> rows = PairRows.read(spark, path, "finetune.pairs", "Training pairs file");
+    for (PairRows.Pair r : rows) {
+      boolean knownA = idsA.contains(r.a());
+      boolean knownB = idsB.contains(r.b());
       if (!knownA || !knownB) {
         unknownRows++;
         if (unknown.size() < 5) {
-          unknown.add("row " + row + ": " + (!knownA ? "id_a " + a + " is not in " + catalogueA : "")
-              + (!knownA && !knownB ? ", " : "") + (!knownB ? "id_b " + b + " is not in " + catalogueB : ""));
+          unknown.add("row " + r.row() + ": " + (!knownA ? "id_a " + r.a() + " is not in " + catalogueA : "")
+              + (!knownA && !knownB ? ", " : "") + (!knownB ? "id_b " + r.b() + " is not in " + catalogueB : ""));
         }
         continue;
       }
-      if (match) {
-        positives.add(new Pair(a, b));
+      if (r.match()) {
+        positives.add(new Pair(r.a(), r.b()));
       } else {
-        negatives.computeIfAbsent(a, k -> new ArrayList<>()).add(b);
+        negatives.computeIfAbsent(r.a(), k -> new ArrayList<>()).add(r.b());
       }
     }
     if (unknownRows > 0) {
-      throw new InvalidInputException("Training pairs file " + path + ": " + unknownRows + " of " + row
+      throw new InvalidInputException("Training pairs file " + path + ": " + unknownRows + " of " + rows.size()
           + " rows name ids that are not valid items of their catalogue (absent, or rejected: see the "
           + "rejected rows): " + String.join("; ", unknown) + (unknownRows > unknown.size() ? "; ..." : ""));
     }
@@ -146,20 +112,6 @@ public record TrainingPairs(List<Pair> positives, Map<String, List<String>> nega
       throw new InvalidInputException("Training pairs file " + path + " has no positive pairs");
     }
     return labelled(positives, negatives);
-  }
-
-  private static boolean label(String value, String path, int row) {
-    String v = value == null ? "" : value.trim().toLowerCase(Locale.ROOT);
-    return switch (v) {
-      case "1", "1.0", "true" -> true;
-      case "0", "0.0", "false" -> false;
-      default -> throw new InvalidInputException("Training pairs file " + path + ", row " + row + ": label = '"
-          + value + "' is not one of 1, 0, true, false");
-    };
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() <= 80 ? s : s.substring(0, 80) + "...";
   }
 
   /**

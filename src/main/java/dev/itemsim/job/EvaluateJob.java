@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.lit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.itemsim.InvalidInputException;
 import dev.itemsim.embed.Encoders;
 import dev.itemsim.eval.Evaluation;
 import dev.itemsim.eval.MatchPairs;
@@ -34,6 +35,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Measures neighbour quality against labelled pairs with exactly the ranking the similar-items job ships:
@@ -45,6 +48,7 @@ import org.apache.spark.sql.SparkSession;
  * {@code evaluation/rejected/}, replacing the previous evaluation atomically.
  */
 public final class EvaluateJob {
+  private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
   private final SparkSession spark;
   private final EvaluateConfig config;
   private final RunSummary summary;
@@ -78,7 +82,7 @@ public final class EvaluateJob {
 
   private RunSummary run(OutputPublisher publisher) {
     MatchPairs matches = stages.run("read-matches", "Read " + config.matchesPath(),
-        () -> MatchPairs.read(spark, config.matchesPath()));
+        () -> MatchPairs.read(spark, config.matchesPath(), config.against() == null));
     List<CatalogSource> sources = new ArrayList<>(List.of(config.input()));
     if (config.against() != null) {
       sources.add(config.against());
@@ -90,8 +94,20 @@ public final class EvaluateJob {
     Dataset<Row> b = corpora.size() > 1 ? corpora.get(1).items() : a;
     Map<String, String> textsA = texts(a);
     Map<String, String> textsB = b == a ? textsA : texts(b);
-    long unencoded = matches.pairs().stream().filter(p -> !textsA.containsKey(p[0]) || !textsB.containsKey(p[1]))
-        .count();
+    List<String[]> unencodedPairs = matches.pairs().stream()
+        .filter(p -> !textsA.containsKey(p[0]) || !textsB.containsKey(p[1])).toList();
+    long unencoded = unencodedPairs.size();
+    if (unencoded > 0) {
+      String examples = String.join("; ", unencodedPairs.stream().limit(3).map(p -> p[0] + ", " + p[1]).toList());
+      if (unencoded == matches.pairs().size()) {
+        throw new InvalidInputException("Match file " + MatchPairs.KEY + " = " + config.matchesPath() + ": none of "
+            + "its " + unencoded + " true pairs names two valid items (id_a of " + config.input().path() + ", id_b of "
+            + (config.against() == null ? "the same" : config.against().path()) + "; absent, or rejected: see "
+            + "evaluation/rejected), e.g. " + examples + ". Are the columns swapped, or the ids written otherwise?");
+      }
+      LOG.warn("{} of the {} true pairs of {} name an id that is not a valid item; they count as misses (e.g. {})",
+          unencoded, matches.pairs().size(), config.matchesPath(), examples);
+    }
 
     scratchDir = publisher.scratch("search").toString();
     Map<String, Set<String>> forward = matches.partners(true);
@@ -121,10 +137,10 @@ public final class EvaluateJob {
       DriverRows.of(spark, misses, Misses.SCHEMA).orderBy("direction", "query_id", "expected_id").coalesce(1)
           .write().parquet(new Path(dir, OutputLayout.MISSES).toString());
       writeRanked(new Path(dir, OutputLayout.RANKED), aToB, reverse, b == a);
-      Evaluation result = new Evaluation(Evaluation.metrics(aToB.lists(), aToB.truth()),
-          Evaluation.metrics(reverse.lists(), reverse.truth()), config.retriever().name(),
+      Evaluation result = new Evaluation(Evaluation.metrics(aToB.lists(), aToB.truth(), config.listSize()),
+          Evaluation.metrics(reverse.lists(), reverse.truth(), config.listSize()), config.retriever().name(),
           scorerSettings(config.retriever()), config.corpus().encoder().model().value(), matches.pairs().size(),
-          unencoded, config.listSize(), misses.size());
+          unencoded, matches.nonMatches(), matches.duplicates(), config.listSize(), misses.size());
       writeJson(JobRun.fileSystem(spark, dir), new Path(dir, OutputLayout.METRICS), result.asMap());
       return result;
     });
@@ -213,6 +229,14 @@ public final class EvaluateJob {
   public static void printTable(RunSummary summary, PrintWriter out) {
     Evaluation e = summary.evaluation();
     out.printf(Locale.ROOT, "%nitemsim evaluate (%s, scorer %s): %s pairs%n", e.model(), e.scorer(), e.pairs());
+    if (e.pairsWithUnencodedId() > 0) {
+      out.printf(Locale.ROOT, "  %d of them name an id that is not a valid item (counted as misses)%n",
+          e.pairsWithUnencodedId());
+    }
+    if (e.nonMatchRows() > 0 || e.duplicatePairs() > 0) {
+      out.printf(Locale.ROOT, "  not scored: %d rows labelled non-matches, %d repeated pairs%n", e.nonMatchRows(),
+          e.duplicatePairs());
+    }
     out.printf(Locale.ROOT, "  %-10s %8s %8s%n", "metric", "A->B", "B->A");
     for (String key : e.aToB().keySet()) {
       out.printf(Locale.ROOT, "  %-10s %8s %8s%n", key, format(e.aToB().get(key)), format(e.bToA().get(key)));

@@ -158,7 +158,8 @@ class FinetuneJobTest {
     Files.writeString(sample[2], "abt,buy\n1,2\n");
     JobTestSupport.Result columns = finetune(sample, dir.resolve("o2"));
     assertThat(columns.exitCode()).isEqualTo(2);
-    assertThat(columns.err()).contains("Training pairs file " + sample[2]).contains("needs columns id_a and id_b")
+    assertThat(columns.err()).contains("Training pairs file finetune.pairs = " + sample[2])
+        .contains("needs columns id_a and id_b")
         .contains("columns found: abt, buy");
 
     Files.writeString(sample[2], "id_a,id_b,label\n" + Files.readAllLines(Path.of("sample-data/abt-buy/matches.csv"))

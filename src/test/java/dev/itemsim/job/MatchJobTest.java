@@ -271,7 +271,7 @@ class MatchJobTest {
     Path noId = Files.writeString(dir.resolve("no-id.csv"), "query,text\nq1,sony tv\n");
     Path noText = Files.writeString(dir.resolve("no-text.csv"), "left_id,words\nq1,sony tv\n");
     Map<String, String> named = new LinkedHashMap<>();
-    named.put(dir.resolve("missing.csv").toString(), "Cannot read catalogue match.left.path = ");
+    named.put(dir.resolve("missing.csv").toString(), "Cannot read match.left.path = ");
     named.put(noId.toString(), "(needed by match.left.idColumn)");
     named.put(noText.toString(), "(needed by match.left.template)");
     for (Map.Entry<String, String> e : named.entrySet()) {

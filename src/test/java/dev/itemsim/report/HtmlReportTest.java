@@ -175,9 +175,14 @@ class HtmlReportTest {
   }
 
   @Test
-  void anEmptyOutputIsAClearError() {
+  void anEmptyOutputOrAMissingEvaluationIsAClearError() {
     JobTestSupport.Result r = JobTestSupport.cli("report", "--output", dir.resolve("nothing").toString());
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("No similar_items or matches table");
+    Path missing = dir.resolve("no-such-evaluation");
+    JobTestSupport.Result e = JobTestSupport.cli("report", "--output", output.toString(), "--evaluation",
+        missing.toString(), "--html", dir.resolve("unused.html").toString());
+    assertThat(e.exitCode()).isEqualTo(2);
+    assertThat(e.err()).contains("No evaluation under --evaluation " + missing);
   }
 }
