@@ -91,7 +91,7 @@ public final class PairRows {
    * {@code csv} for a file named {@code *.csv} (compressed too: {@code *.csv.gz}, ...) or a folder whose data files
    * all are; otherwise {@code parquet}.
    */
-  static String format(SparkSession spark, String path) {
+  public static String format(SparkSession spark, String path) {
     if (isCsv(path)) {
       return "csv";
     }

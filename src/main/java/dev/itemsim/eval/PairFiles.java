@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.catalog.CatalogReader;
+import dev.itemsim.catalog.PairRows;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -39,8 +40,8 @@ public final class PairFiles {
 
   public static Split split(SparkSession spark, String pairsPath, Path train, Path test, double testFraction,
       long seed) {
-    String format = pairsPath.toLowerCase(Locale.ROOT).endsWith(".csv") ? "csv" : "parquet";
-    Dataset<Row> raw = CatalogReader.read(spark, pairsPath, format);
+    Dataset<Row> raw = CatalogReader.read(spark, pairsPath, "--pairs", PairRows.format(spark, pairsPath),
+        CatalogReader.DEFAULT_CSV_MAX_RECORD_LINES);
     List<String> columns = new ArrayList<>(Arrays.asList(raw.columns()));
     boolean csv = columns.remove(CatalogReader.CORRUPT_COLUMN);
     columns.remove(CatalogReader.SOURCE_FILE_COLUMN);

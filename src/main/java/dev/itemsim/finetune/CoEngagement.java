@@ -11,11 +11,11 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.catalog.CatalogReader;
+import dev.itemsim.catalog.PairRows;
 import dev.itemsim.catalog.EventTimes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -74,8 +74,8 @@ public final class CoEngagement {
    */
   public static Result pairs(SparkSession spark, String path, Settings settings, Set<String> validIds,
       String rejectedDir) {
-    String format = path.toLowerCase(Locale.ROOT).endsWith(".csv") ? "csv" : "parquet";
-    Dataset<Row> raw = CatalogReader.read(spark, path, format);
+    Dataset<Row> raw = CatalogReader.read(spark, path, "finetune.events", PairRows.format(spark, path),
+        CatalogReader.DEFAULT_CSV_MAX_RECORD_LINES);
     List<String> columns = new ArrayList<>(Arrays.asList(raw.columns()));
     columns.remove(CatalogReader.CORRUPT_COLUMN);
     columns.remove(CatalogReader.SOURCE_FILE_COLUMN);
