@@ -50,6 +50,14 @@ public final class PairRows {
     boolean csv = columns.remove(CatalogReader.CORRUPT_COLUMN);
     columns.remove(CatalogReader.SOURCE_FILE_COLUMN);
     String file = what + " " + key + " = " + path;
+    for (String name : List.of("id_a", "id_b", "label")) {
+      String near = columns.stream().filter(c -> !c.equals(name) && c.trim().equalsIgnoreCase(name)).findFirst()
+          .orElse(null);
+      if (near != null && !columns.contains(name)) {  // not read as the column it looks like: say so
+        throw new InvalidInputException(file + " has a column '" + near + "' but no '" + name + "': column names "
+            + "are case-sensitive; columns found: " + String.join(", ", columns));
+      }
+    }
     if (!columns.contains("id_a") || !columns.contains("id_b")) {
       throw new InvalidInputException(file + " needs columns id_a and id_b (and optionally label); columns found: "
           + String.join(", ", columns));

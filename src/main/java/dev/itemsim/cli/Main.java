@@ -39,11 +39,13 @@ import picocli.CommandLine.Parameters;
  * Exit codes: 0 success, 1 failure, 2 bad usage, configuration or input, 3 too many rejected rows, 4 approximate
  * search below its minimum recall.
  */
-@Command(name = "itemsim", mixinStandardHelpOptions = true, version = "itemsim 0.1.0",
+@Command(name = "itemsim", mixinStandardHelpOptions = true, version = Main.VERSION,
     description = "Similar-item tables from product catalogues with sentence embeddings on Spark.",
     subcommands = {Main.Run.class, Main.Show.class, Main.Report.class, Main.SplitPairs.class, Main.GenerateCatalog.class,
         Main.BuildSampleCatalog.class})
 public final class Main implements Runnable {
+  /** What {@code --version} prints, for the command and every subcommand. */
+  static final String VERSION = "itemsim 0.1.0";
   static final int EXIT_FAILED = 1;
   static final int EXIT_INVALID = 2;
   static final int EXIT_TOO_MANY_REJECTS = 3;
@@ -96,7 +98,7 @@ public final class Main implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: run, show or report");
   }
 
-  @Command(name = "run", mixinStandardHelpOptions = true,
+  @Command(name = "run", mixinStandardHelpOptions = true, version = Main.VERSION,
       description = "Run the job a spec describes (jobs/*.conf over conf/defaults.conf).")
   static final class Run implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "JOB.conf", description = "Job spec (HOCON).")
@@ -118,7 +120,7 @@ public final class Main implements Runnable {
     @Override
     public Integer call() {
       Config config = ConfigLoader.load(job, profile, sets);
-      String kind = config.getString("job");
+      String kind = new dev.itemsim.config.TypedConfig(config).string("job");
       return switch (kind) {
         case "similar-items" -> similarItems(SimilarItemsConfig.from(config));
         case "evaluate" -> evaluate(EvaluateConfig.from(config));
@@ -230,7 +232,7 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true,
+  @Command(name = "show", mixinStandardHelpOptions = true, version = Main.VERSION,
       description = "Print an item's text and its top-N neighbours with texts and scores (for a match output: a "
           + "left row's matches); --explain adds why each scores what it does.")
   static final class Show implements Callable<Integer> {
@@ -274,7 +276,7 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "report", mixinStandardHelpOptions = true,
+  @Command(name = "report", mixinStandardHelpOptions = true, version = Main.VERSION,
       description = "Write a self-contained HTML report of a published run: similarity heatmap, score "
           + "distributions, coverage and hub items, evaluation charts, explained sample lists, run summary.")
   static final class Report implements Callable<Integer> {
@@ -343,7 +345,7 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "split-pairs", mixinStandardHelpOptions = true,
+  @Command(name = "split-pairs", mixinStandardHelpOptions = true, version = Main.VERSION,
       description = {"Split true-match pairs into a training and a test file by connected component of the match "
           + "graph: no test item, and no partner of one, appears in a training pair.",
           "Components are shuffled with the seed and given to the test file until it holds the test fraction of "
@@ -370,6 +372,14 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      Path input = Path.of(pairs).toAbsolutePath().normalize();
+      Path trainFile = train.toAbsolutePath().normalize();
+      Path testFile = test.toAbsolutePath().normalize();
+      if (trainFile.equals(testFile) || trainFile.equals(input) || testFile.equals(input)
+          || trainFile.startsWith(input) || testFile.startsWith(input)) {
+        throw new InvalidInputException("split-pairs: --train " + train + ", --test " + test + " and --pairs " + pairs
+            + " must be three different files (the split would overwrite what it reads or writes)");
+      }
       SparkSession spark = Sessions.start("itemsim split-pairs", Map.of("spark.master", "local[1]",
           "spark.ui.enabled", "false", "spark.ui.showConsoleProgress", "false"));
       PairFiles.Split result = PairFiles.split(spark, pairs, train, test, testFraction, seed);
@@ -382,7 +392,7 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "generate-catalog", mixinStandardHelpOptions = true,
+  @Command(name = "generate-catalog", mixinStandardHelpOptions = true, version = Main.VERSION,
       description = "Write a synthetic product catalogue (Parquet) for benchmarks.")
   static final class GenerateCatalog implements Callable<Integer> {
     @Option(names = "--items", required = true, paramLabel = "N", description = "Number of items.")

@@ -163,7 +163,8 @@ public final class CoEngagement {
           if (positives.isEmpty()) {
             throw new InvalidInputException("Events file " + path + ": no pair of items co-occurs in "
                 + settings.minCount() + " or more sessions (finetune.minCount; " + (total - bad - unknown)
-                + " usable events, " + counted + " sessions)");
+                + " usable events of " + total + ": " + bad + " unreadable, " + unknown + " of items that are not "
+                + "valid catalogue items; " + counted + " sessions)");
           }
           return new Result(TrainingPairs.coEngaged(positives), pairs, total, bad, unknown, sessionTotal, skipped,
               coOccurring);

@@ -64,6 +64,9 @@ public final class FinetuneJob {
       inputs.put("search.against", config.against().path());
     }
     inputs.put(config.pairsPath().isEmpty() ? "finetune.events" : "finetune.pairs", config.trainingSource());
+    if (!config.corpus().encoder().model().isBuiltin()) {  // the model trained from: never written over
+      inputs.put("encoder.model", config.corpus().encoder().model().value());
+    }
     return JobRun.execute(spark, summary, config.output(), runId, "finetune_" + runId, inputs, this::run);
   }
 

@@ -157,8 +157,8 @@ final class OutputLock implements AutoCloseable {
           || !Objects.equals(in.getAuthority(), output.getAuthority())) {
         continue;
       }
-      String inPath = in.getPath();
-      String outPath = output.getPath();
+      String inPath = resolved(in);
+      String outPath = resolved(output);
       boolean equal = outPath.equals(inPath);
       if (equal || outPath.startsWith(inPath.endsWith("/") ? inPath : inPath + "/")) {
         throw new InvalidInputException("output.path = " + outputPath + (equal ? " is " : " is inside ")
@@ -312,6 +312,35 @@ final class OutputLock implements AutoCloseable {
       return fs.exists(file);
     } catch (IOException e) {
       return false;
+    }
+  }
+
+  /**
+   * The path of {@code uri}; on the local file system with symbolic links resolved, as far as it exists (an
+   * output that does not exist yet keeps its missing tail), so a link cannot hide an output inside an input.
+   */
+  private static String resolved(URI uri) {
+    if (!"file".equals(uri.getScheme())) {
+      return uri.getPath();
+    }
+    java.nio.file.Path path = java.nio.file.Paths.get(uri.getPath()).normalize();
+    java.util.ArrayDeque<java.nio.file.Path> missing = new java.util.ArrayDeque<>();
+    java.nio.file.Path existing = path;
+    while (existing != null && !java.nio.file.Files.exists(existing)) {
+      missing.push(existing.getFileName());
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return uri.getPath();
+    }
+    try {
+      java.nio.file.Path real = existing.toRealPath();
+      while (!missing.isEmpty()) {
+        real = real.resolve(missing.pop());
+      }
+      return real.toString();
+    } catch (IOException | RuntimeException e) {
+      return uri.getPath();
     }
   }
 

@@ -32,12 +32,31 @@ class MainTest {
   }
 
   @Test
-  void helpWorksOnEveryCommand() {
-    for (String command : List.of("run", "show", "report", "generate-catalog")) {
+  void helpAndVersionWorkOnEveryCommand() {
+    for (String command : List.of("run", "show", "report", "split-pairs", "generate-catalog")) {
       JobTestSupport.Result r = cli(command, "--help");
       assertThat(r.exitCode()).isZero();
       assertThat(r.out()).contains("Usage: itemsim " + command);
+      JobTestSupport.Result v = cli(command, "--version");
+      assertThat(v.exitCode()).isZero();
+      assertThat(v.out()).contains(Main.VERSION);
     }
+  }
+
+  @Test
+  void aJobOfTheWrongTypeOrASplitOverItsOwnFilesExitsWithTwo() throws Exception {
+    Path spec = dir.resolve("list.conf");
+    Files.writeString(spec, "job = [similar-items]\ninput.path = in\noutput.path = out\n");
+    JobTestSupport.Result r = cli("run", spec.toString());
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+    assertThat(r.err()).contains("job");
+    Path pairs = dir.resolve("pairs.csv");
+    Files.writeString(pairs, "id_a,id_b\na,b\n");
+    JobTestSupport.Result split = cli("split-pairs", "--pairs", pairs.toString(), "--train", pairs.toString(),
+        "--test", dir.resolve("test.csv").toString());
+    assertThat(split.exitCode()).isEqualTo(2);
+    assertThat(split.err()).contains("must be three different files");
+    assertThat(Files.readString(pairs)).isEqualTo("id_a,id_b\na,b\n");
   }
 
   @Test

@@ -168,6 +168,14 @@ class FinetuneJobTest {
     assertThat(label.exitCode()).isEqualTo(2);
     assertThat(label.err()).contains(sample[2].toString()).contains("label = 'maybe'");
 
+    Path base = Files.createDirectories(dir.resolve("base"));  // a model folder the run would write over
+    Files.writeString(base.resolve("tokenizer.json"), "{}");
+    Files.writeString(base.resolve("model.onnx"), "not read: the run stops before");
+    JobTestSupport.Result over = finetune(sample, base, "encoder.model=" + base);
+    assertThat(over.exitCode()).isEqualTo(2);
+    assertThat(over.err()).contains("is encoder.model = " + base);
+    assertThat(base.resolve("_runs")).doesNotExist();
+
     JobTestSupport.Result both = finetune(sample, dir.resolve("o4"), "finetune.events=x.csv");
     assertThat(both.exitCode()).isEqualTo(2);
     assertThat(both.err()).contains("set exactly one of them");

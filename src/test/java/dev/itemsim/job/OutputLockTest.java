@@ -158,6 +158,18 @@ class OutputLockTest {
   }
 
   @Test
+  void aSymbolicLinkDoesNotHideAnOutputInsideAnInput() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("catdir"));
+    Path link = Files.createSymbolicLink(dir.resolve("catlink"), in);
+    assertThatThrownBy(() -> OutputLock.requireOutsideInputs(new Configuration(), link.resolve("out").toString(),
+        Map.of("input.path", in.toString())))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("is inside input.path = " + in);
+    assertThatThrownBy(() -> OutputLock.requireOutsideInputs(new Configuration(), in.resolve("model").toString(),
+        Map.of("encoder.model", link.resolve("model").toString())))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("is encoder.model = " + link);
+  }
+
+  @Test
   void anOutputPathBesideTheInputsIsAccepted() {
     Configuration conf = new Configuration();
     String in = dir.resolve("catalog").toString();
