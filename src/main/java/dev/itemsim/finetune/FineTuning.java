@@ -261,6 +261,13 @@ public final class FineTuning {
       Random random = new Random(options.seed() * 1_000_003L + epoch);
       List<Batches.Example> list = examples(split.train(), state.lists(), sides, random);
       List<List<Batches.Example>> batches = Batches.pack(list, options.batchSize(), split.train()::relatedTo);
+      if (epoch == 1 && batches.stream().allMatch(b -> b.size() == 1 && b.get(0).negative() == null)) {
+        // one candidate per example: the in-batch loss is 0 whatever the model, so training would teach nothing
+        throw new dev.itemsim.InvalidInputException("Fine-tuning: the " + list.size() + " training examples pack "
+            + "only into batches of one (their pairs share items or match-graph components, so no example can be "
+            + "another's negative) and none has a hard negative: the loss would be 0. Add pairs of unrelated "
+            + "items, or non-matches (label 0)");
+      }
       if (epoch == 1) {
         // the packing decides the number of steps: the schedule decays to 0 at the last planned one
         totalSteps = batches.size() * options.epochs();

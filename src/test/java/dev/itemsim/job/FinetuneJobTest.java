@@ -168,6 +168,15 @@ class FinetuneJobTest {
     assertThat(label.exitCode()).isEqualTo(2);
     assertThat(label.err()).contains(sample[2].toString()).contains("label = 'maybe'");
 
+    List<String> star = new ArrayList<>(List.of("id_a,id_b"));  // every pair shares one item: nothing to learn
+    String hub = Files.readAllLines(Path.of("sample-data/abt-buy/matches.csv")).get(1).split(",")[0];
+    Files.readAllLines(Path.of("sample-data/abt-buy/matches.csv")).subList(1, 9)
+        .forEach(line -> star.add(hub + "," + line.split(",")[1]));
+    Files.write(sample[2], star);
+    JobTestSupport.Result nothing = finetune(sample, dir.resolve("o5"), "finetune.validationFraction=0");
+    assertThat(nothing.exitCode()).as(nothing.err()).isEqualTo(2);
+    assertThat(nothing.err()).contains("pack only into batches of one");
+
     Path base = Files.createDirectories(dir.resolve("base"));  // a model folder the run would write over
     Files.writeString(base.resolve("tokenizer.json"), "{}");
     Files.writeString(base.resolve("model.onnx"), "not read: the run stops before");
