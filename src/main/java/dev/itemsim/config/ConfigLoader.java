@@ -126,8 +126,10 @@ public final class ConfigLoader {
       if (key.startsWith(SPARK_PREFIX) || known.contains(key)) {
         continue;
       }
+      String typo = Suggestions.likelyTypo(key, known);
       throw new InvalidInputException("Unknown configuration key '" + key + "' (" + e.getValue().origin()
-          .description() + "); did you mean '" + Suggestions.nearest(key, known) + "'?");
+          .description() + "); " + (typo != null ? "did you mean '" + typo + "'?"
+          : "every key is listed, with its default, in conf/defaults.conf"));
     }
   }
 }

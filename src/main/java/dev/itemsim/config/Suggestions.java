@@ -22,6 +22,16 @@ public final class Suggestions {
     return best;
   }
 
+  /**
+   * {@link #nearest}, when it is close enough to be a likely typo of {@code name}: at most a quarter of its
+   * characters (at least one) differ; otherwise null.
+   */
+  public static String likelyTypo(String name, Collection<String> candidates) {
+    String best = nearest(name, candidates);
+    return best != null && editDistance(name.toLowerCase(Locale.ROOT), best.toLowerCase(Locale.ROOT))
+        <= Math.max(1, name.length() / 4) ? best : null;
+  }
+
   static int editDistance(String a, String b) {
     int[] prev = new int[b.length() + 1];
     int[] cur = new int[b.length() + 1];

@@ -103,5 +103,17 @@ class ConfigLoaderTest {
     assertThat(Suggestions.nearest("blocksize", List.of("similarity.blockSize", "blockSize", "topN")))
         .isEqualTo("blockSize");
     assertThat(Suggestions.editDistance("kitten", "sitting")).isEqualTo(3);
+    List<String> keys = List.of("job", "eval.matches", "search.against", "finetune.epochs");
+    assertThat(Suggestions.likelyTypo("search.againts", keys)).isEqualTo("search.against");
+    assertThat(Suggestions.likelyTypo("finetune.epoch", keys)).isEqualTo("finetune.epochs");
+    assertThat(Suggestions.likelyTypo("foo", keys)).isNull();
+    assertThat(Suggestions.likelyTypo("totally.unrelated.key", keys)).isNull();
+  }
+
+  @Test
+  void anUnknownKeyFarFromEveryKeyGetsNoSuggestion() throws Exception {
+    assertThatThrownBy(() -> ConfigLoader.load(job("input.path = in\nfoo = 1\n"), null, List.of()))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("Unknown configuration key 'foo'")
+        .hasMessageContaining("conf/defaults.conf").hasMessageNotContaining("did you mean");
   }
 }
