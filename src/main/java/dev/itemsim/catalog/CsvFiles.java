@@ -58,8 +58,7 @@ final class CsvFiles {
     List<FileHeader> headers = new ArrayList<>(unwrapInvalidInput(() ->
         files.map(f -> FileHeader.of(f._2(), maxRecordLines)).filter(h -> h.fields() != null).collect()));
     if (headers.isEmpty()) {
-      throw new InvalidInputException("Catalogue " + pathKey + " = " + path
-          + " has no rows: no CSV file under it has a header");
+      throw new InvalidInputException(pathKey + " = " + path + " has no rows: no CSV file under it has a header");
     }
     headers.sort(Comparator.comparing(FileHeader::file));
     FileHeader expected = headers.get(0);

@@ -7,8 +7,10 @@ import dev.itemsim.InvalidInputException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -38,12 +40,25 @@ public final class PairRows {
   public record Pair(int row, String a, String b, boolean match) {}
 
   /**
-   * The rows of the pair file at {@code path}.
+   * A pair file whole: its columns, and per row the pair and every column's value as text.
+   *
+   * @param values per row of {@code pairs}, the values of {@code columns} (null where empty)
+   */
+  public record Table(List<String> columns, List<Pair> pairs, List<String[]> values) {}
+
+  /** The rows of the pair file at {@code path} ({@link #readTable}). */
+  public static List<Pair> read(SparkSession spark, String path, String key, String what) {
+    return readTable(spark, path, key, what).pairs();
+  }
+
+  /**
+   * The pair file at {@code path}, every row checked: it must be a readable record with both ids and a label
+   * of 1, 0, true or false, and no pair may be labelled both a match and a non-match.
    *
    * @param key the configuration key (or option) naming {@code path}, which errors name
    * @param what what the file is, for errors ("Match file")
    */
-  public static List<Pair> read(SparkSession spark, String path, String key, String what) {
+  public static Table readTable(SparkSession spark, String path, String key, String what) {
     String format = format(spark, path);
     var raw = CatalogReader.read(spark, path, key, format, CatalogReader.DEFAULT_CSV_MAX_RECORD_LINES);
     List<String> columns = new ArrayList<>(Arrays.asList(raw.columns()));
@@ -62,27 +77,47 @@ public final class PairRows {
       throw new InvalidInputException(file + " needs columns id_a and id_b (and optionally label); columns found: "
           + String.join(", ", columns));
     }
-    boolean labelled = columns.contains("label");
-    List<Column> select = new ArrayList<>(List.of(col("id_a").cast(DataTypes.StringType),
-        col("id_b").cast(DataTypes.StringType),
-        labelled ? col("label").cast(DataTypes.StringType) : lit("1"),
-        csv ? col(CatalogReader.CORRUPT_COLUMN) : lit(null).cast(DataTypes.StringType)));
+    int ia = columns.indexOf("id_a");
+    int ib = columns.indexOf("id_b");
+    int il = columns.indexOf("label");
+    List<Column> select = new ArrayList<>();
+    columns.forEach(c -> select.add(col("`" + c.replace("`", "``") + "`").cast(DataTypes.StringType)));
+    select.add(csv ? col(CatalogReader.CORRUPT_COLUMN) : lit(null).cast(DataTypes.StringType));
     List<Pair> pairs = new ArrayList<>();
+    List<String[]> values = new ArrayList<>();
+    Map<List<String>, Pair> firstByLabel = new HashMap<>();
+    List<String> conflicts = new ArrayList<>();
     int row = 0;
     for (Row r : raw.select(select.toArray(Column[]::new)).collectAsList()) {
       row++;
-      if (!r.isNullAt(3)) {
-        String record = r.getString(3);
+      if (!r.isNullAt(columns.size())) {
+        String record = r.getString(columns.size());
         throw new InvalidInputException(file + ", row " + row + " cannot be read as CSV: "
             + (record.length() <= 80 ? record : record.substring(0, 80) + "..."));
       }
-      if (r.isNullAt(0) || r.isNullAt(1) || r.getString(0).isBlank() || r.getString(1).isBlank()) {
+      String[] v = new String[columns.size()];
+      for (int k = 0; k < v.length; k++) {
+        v[k] = r.isNullAt(k) ? null : r.getString(k);
+      }
+      if (v[ia] == null || v[ib] == null || v[ia].isBlank() || v[ib].isBlank()) {
         throw new InvalidInputException(file + ", row " + row + ": id_a and id_b must both be set");
       }
-      pairs.add(new Pair(row, r.getString(0), r.getString(1), label(r.isNullAt(2) ? null : r.getString(2),
-          file, row)));
+      Pair pair = new Pair(row, v[ia], v[ib], il < 0 || label(v[il], file, row));
+      Pair other = firstByLabel.get(List.of(pair.a(), pair.b(), String.valueOf(!pair.match())));
+      if (other != null) {
+        conflicts.add("the pair " + pair.a() + ", " + pair.b() + " is labelled a match in row "
+            + (pair.match() ? pair : other).row() + " and a non-match in row " + (pair.match() ? other : pair).row());
+      }
+      firstByLabel.putIfAbsent(List.of(pair.a(), pair.b(), String.valueOf(pair.match())), pair);
+      pairs.add(pair);
+      values.add(v);
     }
-    return pairs;
+    if (!conflicts.isEmpty()) {
+      throw new InvalidInputException(file + ": " + conflicts.size() + " pair(s) labelled both ways: "
+          + String.join("; ", conflicts.subList(0, Math.min(5, conflicts.size())))
+          + (conflicts.size() > 5 ? "; ..." : ""));
+    }
+    return new Table(List.copyOf(columns), pairs, values);
   }
 
   private static boolean label(String value, String file, int row) {

@@ -3,7 +3,6 @@ package dev.itemsim.eval;
 import dev.itemsim.InvalidInputException;
 import dev.itemsim.catalog.PairRows;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -41,21 +40,10 @@ public record MatchPairs(List<String[]> pairs, long rows, long nonMatches, long 
     Set<List<String>> seen = new LinkedHashSet<>();
     long nonMatches = 0;
     long duplicates = 0;
-    Map<List<String>, Integer> nonMatchRows = new HashMap<>();
     for (PairRows.Pair r : rows) {
       if (!r.match()) {
         nonMatches++;
-        nonMatchRows.putIfAbsent(List.of(r.a(), r.b()), r.row());
-      }
-    }
-    for (PairRows.Pair r : rows) {
-      if (!r.match()) {
         continue;
-      }
-      if (nonMatchRows.containsKey(List.of(r.a(), r.b()))) {
-        throw new InvalidInputException("Match file " + KEY + " = " + path + ": the pair " + r.a() + ", " + r.b()
-            + " is labelled a match in row " + r.row() + " and a non-match in row "
-            + nonMatchRows.get(List.of(r.a(), r.b())));
       }
       if (oneCatalogue && r.a().equals(r.b())) {
         throw new InvalidInputException("Match file " + KEY + " = " + path + ", row " + r.row() + ": id_a and id_b "

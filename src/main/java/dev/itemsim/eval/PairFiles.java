@@ -1,9 +1,6 @@
 package dev.itemsim.eval;
 
-import static org.apache.spark.sql.functions.col;
-
 import dev.itemsim.InvalidInputException;
-import dev.itemsim.catalog.CatalogReader;
 import dev.itemsim.catalog.PairRows;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,20 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
-import org.apache.spark.sql.Column;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
 
 /**
- * {@code split-pairs}: a pairs file (CSV with a header or Parquet; {@code id_a, id_b} and any other columns)
- * split into a training and a test CSV by match-graph component ({@link MatchGraph#split}). Rows with
+ * {@code split-pairs}: a pairs file ({@link PairRows#readTable}: {@code id_a, id_b}, an optional {@code label}
+ * and any other columns) split into a training and a test CSV by match-graph component ({@link MatchGraph#split}). Rows with
  * {@code label} 0/false are not edges of the graph: such a row goes to the test file when either of its ids is a
  * test item, else to the training file. Both files are written to temporary files and moved into place.
  */
@@ -40,41 +31,14 @@ public final class PairFiles {
 
   public static Split split(SparkSession spark, String pairsPath, Path train, Path test, double testFraction,
       long seed) {
-    Dataset<Row> raw = CatalogReader.read(spark, pairsPath, "--pairs", PairRows.format(spark, pairsPath),
-        CatalogReader.DEFAULT_CSV_MAX_RECORD_LINES);
-    List<String> columns = new ArrayList<>(Arrays.asList(raw.columns()));
-    boolean csv = columns.remove(CatalogReader.CORRUPT_COLUMN);
-    columns.remove(CatalogReader.SOURCE_FILE_COLUMN);
-    if (!columns.contains("id_a") || !columns.contains("id_b")) {
-      throw new InvalidInputException("Pairs file " + pairsPath + " needs columns id_a and id_b; columns found: "
-          + String.join(", ", columns));
-    }
-    List<Column> select = new ArrayList<>();
-    columns.forEach(c -> select.add(col("`" + c + "`").cast(DataTypes.StringType)));
-    if (csv) {
-      select.add(col(CatalogReader.CORRUPT_COLUMN));
-    }
+    PairRows.Table table = PairRows.readTable(spark, pairsPath, "--pairs", "Pairs file");
+    List<String> columns = table.columns();
     int ia = columns.indexOf("id_a");
     int ib = columns.indexOf("id_b");
-    int il = columns.indexOf("label");
     List<String[]> positives = new ArrayList<>();
     List<String[]> negatives = new ArrayList<>();
-    int line = 0;
-    for (Row r : raw.select(select.toArray(Column[]::new)).collectAsList()) {
-      line++;
-      if (csv && !r.isNullAt(columns.size())) {
-        throw new InvalidInputException("Pairs file " + pairsPath + ", row " + line + " cannot be read as CSV");
-      }
-      String[] values = new String[columns.size()];
-      for (int k = 0; k < values.length; k++) {
-        values[k] = r.isNullAt(k) ? null : r.getString(k);
-      }
-      if (values[ia] == null || values[ib] == null || values[ia].isBlank() || values[ib].isBlank()) {
-        throw new InvalidInputException("Pairs file " + pairsPath + ", row " + line + ": id_a and id_b must both be set");
-      }
-      boolean negative = il >= 0 && values[il] != null
-          && Set.of("0", "0.0", "false").contains(values[il].trim().toLowerCase(Locale.ROOT));
-      (negative ? negatives : positives).add(values);
+    for (int i = 0; i < table.pairs().size(); i++) {
+      (table.pairs().get(i).match() ? positives : negatives).add(table.values().get(i));
     }
     if (positives.isEmpty()) {
       throw new InvalidInputException("Pairs file " + pairsPath + " has no pairs to split");

@@ -86,7 +86,6 @@ public record TrainingPairs(List<Pair> positives, Map<String, List<String>> nega
     List<String> unknown = new ArrayList<>();
     long unknownRows = 0;
     List<PairRows.Pair> rows = PairRows.read(spark, path, "finetune.pairs", "Training pairs file");
-    List<PairRows.Pair> negativeRows = new ArrayList<>();
     for (PairRows.Pair r : rows) {
       boolean knownA = idsA.contains(r.a());
       boolean knownB = idsB.contains(r.b());
@@ -102,16 +101,7 @@ public record TrainingPairs(List<Pair> positives, Map<String, List<String>> nega
         positives.add(new Pair(r.a(), r.b()));
       } else {
         negatives.computeIfAbsent(r.a(), k -> new ArrayList<>()).add(r.b());
-        negativeRows.add(r);
       }
-    }
-    Set<Pair> matching = new HashSet<>(positives);
-    List<String> conflicts = negativeRows.stream().filter(r -> matching.contains(new Pair(r.a(), r.b())))
-        .map(r -> "row " + r.row() + ": " + r.a() + ", " + r.b()).toList();
-    if (!conflicts.isEmpty()) {
-      throw new InvalidInputException("Training pairs file " + path + ": " + conflicts.size() + " pairs are labelled "
-          + "both a match and a non-match (label 0 here, 1 in another row): " + String.join("; ",
-          conflicts.subList(0, Math.min(5, conflicts.size()))) + (conflicts.size() > 5 ? "; ..." : ""));
     }
     if (unknownRows > 0) {
       throw new InvalidInputException("Training pairs file " + path + ": " + unknownRows + " of " + rows.size()

@@ -151,5 +151,11 @@ class MatchGraphTest {
         train.toString(), "--test", test.toString());
     assertThat(bad.exitCode()).isEqualTo(2);
     assertThat(bad.err()).contains(pairs.toString()).contains("needs columns id_a and id_b");
+
+    Files.writeString(pairs, "id_a,id_b,label\n1,2,1\n3,4,maybe\n");  // was split as a match before
+    JobTestSupport.Result label = JobTestSupport.cli("split-pairs", "--pairs", pairs.toString(), "--train",
+        train.toString(), "--test", test.toString());
+    assertThat(label.exitCode()).isEqualTo(2);
+    assertThat(label.err()).contains("--pairs = " + pairs + ", row 2: label = 'maybe'");
   }
 }

@@ -24,7 +24,8 @@ class TrainingPairsTest {
     assertThatThrownBy(() -> TrainingPairs.readLabelled(SparkTestSupport.spark(), file.toString(),
         Set.of("a1", "a2"), Set.of("b1", "b2"), "input.path", "search.against"))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("1 pairs are labelled both a match and a non-match").hasMessageContaining("row 4: a1, b1");
+        .hasMessageContaining("finetune.pairs = " + file + ": 1 pair(s) labelled both ways")
+        .hasMessageContaining("a1, b1 is labelled a match in row 1 and a non-match in row 4");
     assertThatThrownBy(() -> MatchPairs.read(SparkTestSupport.spark(), file.toString()))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("a1, b1 is labelled a match in row 1 and a non-match in row 4");
